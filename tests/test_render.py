@@ -1,0 +1,37 @@
+"""Rendering helpers: Markdown escaping and the template's use of its context."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from triage.render import TEMPLATE_DIRS, ReportContext, md_code, md_escape
+
+
+def test_md_escape_neutralises_markup_and_table_pipes() -> None:
+    """Spec names with pipes, stars or brackets cannot break a table row or add emphasis."""
+    assert md_escape("a | b *c* [d]") == "a \\| b \\*c\\* \\[d\\]"
+
+
+def test_md_escape_folds_newlines_into_one_line() -> None:
+    """A multi-line failure message stays inside its table cell."""
+    assert md_escape("Expected\n    <int>: 5\nto equal") == "Expected <int>: 5 to equal"
+
+
+def test_md_code_uses_a_longer_fence_than_any_backtick_run_inside() -> None:
+    """Text holding backticks still renders as one code span."""
+    assert md_code("a ``b`` c") == "```a ``b`` c```"
+    assert md_code("`x`") == "`` `x` ``"
+
+
+def test_md_code_escapes_pipes_for_table_cells() -> None:
+    """A quoted log line with a pipe does not split a table cell."""
+    assert md_code("FAIL! -- 49 Passed | 8 Failed") == "`FAIL! -- 49 Passed \\| 8 Failed`"
+
+
+def test_every_context_field_appears_in_the_template() -> None:
+    """The report template uses every field of ReportContext, so no computed value is silently lost."""
+    template = next(d for d in TEMPLATE_DIRS if d.is_dir()) / "report.md.j2"
+    text = template.read_text(encoding="utf-8")
+    used = set(re.findall(r"ctx\.(\w+)", text))
+    assert used == {f.name for f in dataclasses.fields(ReportContext)}

@@ -1,0 +1,211 @@
+"""The library entry point: `analyze(path) -> Report`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from triage.containers import ContainerState, LogHealth, log_health, summarize_containers
+from triage.discovery import discover
+from triage.lines import read_lines
+from triage.normalize import default_steps, normalize
+from triage.parsers import ParseResult, parser_for
+from triage.schema import conform, empty_events
+from triage.sources import Bundle, Source
+from triage.testrun import TestRun, summarize_tests
+
+MAX_SAMPLES = 5
+MAX_SAMPLE_CHARS = 300
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A line that was not understood, quoted for the reader."""
+
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SourceAccount:
+    """Line accounting of one source: lines = parsed_lines + unparsed_lines, always.
+
+    Attributes:
+        source: the source.
+        lines: lines in the file.
+        parsed_lines: lines understood (part of a record, or blank/structural).
+        unparsed_lines: lines not understood.
+        records: records the parser produced.
+        samples: the first few lines not understood.
+        notes: what was odd about the file (encoding, truncation, parser trouble).
+    """
+
+    source: Source
+    lines: int
+    parsed_lines: int
+    unparsed_lines: int
+    records: int
+    samples: tuple[Sample, ...]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything analysis found; renderers read only this.
+
+    Attributes:
+        bundle: what was discovered.
+        accounts: line accounting per source, in source order.
+        events: the normalized event table.
+        tests: the test-run summary of each Ginkgo log.
+        containers: inspected container states.
+        log_health: per container log, counts of records by severity.
+        assumptions: what was assumed rather than read (e.g. a host UTC offset).
+    """
+
+    bundle: Bundle
+    accounts: tuple[SourceAccount, ...]
+    events: pl.DataFrame
+    tests: tuple[TestRun, ...]
+    containers: tuple[ContainerState, ...]
+    log_health: tuple[LogHealth, ...]
+    assumptions: tuple[str, ...]
+
+
+def _samples(unparsed: pl.DataFrame) -> tuple[Sample, ...]:
+    head = unparsed.head(MAX_SAMPLES)
+    return tuple(
+        Sample(line, text if len(text) <= MAX_SAMPLE_CHARS else text[:MAX_SAMPLE_CHARS] + "…")
+        for line, text in zip(head["line"], head["raw"], strict=True)
+    )
+
+
+def parse_source(source: Source) -> tuple[SourceAccount, ParseResult | None]:
+    """Read and parse one source; a broken file never stops the run.
+
+    Args:
+        source: a discovered source.
+
+    Returns:
+        Its line accounting, and the parse result (None when nothing could be parsed).
+    """
+    try:
+        lines = read_lines(source.path)
+    except OSError as exc:
+        account = SourceAccount(source, 0, 0, 0, 0, (), (f"cannot read: {exc.strerror}",))
+        return account, None
+    notes = list(lines.notes)
+    parser = parser_for(source.kind)
+    if parser is None or source.kind == "binary":
+        unparsed = lines.frame
+        samples = () if source.kind == "binary" else _samples(unparsed)
+        account = SourceAccount(source, lines.count, 0, lines.count, 0, samples, tuple(notes))
+        return account, None
+    try:
+        result = parser(lines.frame, source)
+    except Exception as exc:  # noqa: BLE001 - one file's bug must not end the analysis of the others
+        notes.append(f"parser failed ({type(exc).__name__}: {exc}); every line counted as not understood")
+        account = SourceAccount(source, lines.count, 0, lines.count, 0, _samples(lines.frame), tuple(notes))
+        return account, None
+    notes.extend(str(n) for n in _as_list(result.facts.get("notes")))
+    unparsed = result.unparsed.height
+    account = SourceAccount(
+        source,
+        lines.count,
+        lines.count - unparsed,
+        unparsed,
+        result.events.height,
+        _samples(result.unparsed),
+        tuple(notes),
+    )
+    return account, result
+
+
+def _as_list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def host_offset(facts: Mapping[str, object]) -> tuple[int, int, int] | None:
+    """The UTC offset most zoned records of a log carry.
+
+    Args:
+        facts: a parse result's facts; `utc_offsets` maps offset seconds to record counts.
+
+    Returns:
+        (offset seconds, records with it, zoned records in all), or None when there are none.
+    """
+    raw = facts.get("utc_offsets")
+    if not isinstance(raw, Mapping) or not raw:
+        return None
+    counts = {int(k): int(v) for k, v in raw.items()}
+    offset = min(counts, key=lambda k: (-counts[k], k))
+    return offset, counts[offset], sum(counts.values())
+
+
+def format_offset(seconds: int) -> str:
+    """`-18000` -> `UTC-05:00`."""
+    sign = "-" if seconds < 0 else "+"
+    hours, minutes = divmod(abs(seconds) // 60, 60)
+    return f"UTC{sign}{hours:02d}:{minutes:02d}"
+
+
+def _offsets_and_assumptions(
+    parsed: Sequence[tuple[SourceAccount, ParseResult | None]],
+) -> tuple[dict[str, int], list[str]]:
+    offsets: dict[str, int] = {}
+    assumptions: list[str] = []
+    for account, result in parsed:
+        if result is None or not result.events["ts_assumed"].any():
+            continue
+        name = account.source.name
+        found = host_offset(result.facts)
+        if found is None:
+            assumptions.append(
+                f"{name}: times without a zone were read as UTC; no record in the log carries an offset"
+            )
+            continue
+        offset, agreeing, zoned = found
+        offsets[name] = offset
+        share = "all" if agreeing == zoned else f"{agreeing:,} of"
+        assumptions.append(
+            f"{name}: times without a zone (Ginkgo @ markers) were read as {format_offset(offset)}, "
+            f"the offset of {share} {zoned:,} zoned records in the same log"
+        )
+    return offsets, assumptions
+
+
+def analyze(path: Path, test_logs: Sequence[Path] = ()) -> Report:
+    """Analyse a bundle.
+
+    Args:
+        path: a must-gather directory (or a directory holding one and the test log), or one log file.
+        test_logs: Ginkgo test-run logs kept outside path.
+
+    Returns:
+        The report.
+
+    Raises:
+        BundleError: the path is missing or holds nothing to analyse.
+    """
+    bundle = discover(path, test_logs)
+    parsed = [parse_source(source) for source in bundle.sources]
+    frames = [conform(result.events) for _, result in parsed if result is not None]
+    offsets, assumptions = _offsets_and_assumptions(parsed)
+    events = normalize(pl.concat(frames) if frames else empty_events(), default_steps(offsets))
+    tests = tuple(
+        run
+        for name in sorted({a.source.name for a, r in parsed if r is not None and a.source.kind == "ginkgo"})
+        if (run := summarize_tests(events.filter(pl.col("file") == name))) is not None
+    )
+    return Report(
+        bundle=bundle,
+        accounts=tuple(account for account, _ in parsed),
+        events=events,
+        tests=tests,
+        containers=summarize_containers(events),
+        log_health=log_health(events),
+        assumptions=tuple(assumptions),
+    )

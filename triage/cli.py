@@ -1,0 +1,84 @@
+"""The command line: parse flags, call the library, write the output, pick the exit code."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import ClassVar
+
+import click
+
+from triage.errors import TriageError
+
+
+class _LazyGroup(click.Group):
+    """A group whose subcommands are imported only when they run, so `triage --help` stays fast."""
+
+    _lazy: ClassVar[dict[str, str]] = {"simulate": "triage.simulate.cli:simulate_command"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self._lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self._lazy:
+            module_name, attr = self._lazy[cmd_name].split(":")
+            module = __import__(module_name, fromlist=[attr])
+            command: click.Command = getattr(module, attr)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="triage")
+def main() -> None:
+    """Turn a failed integration run's must-gather and test log into a triage report."""
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--test-log",
+    "test_logs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Ginkgo test-run log kept outside PATH (repeatable).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "json"]),
+    default="markdown",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write here instead of stdout.")
+def analyze(path: Path, test_logs: tuple[Path, ...], fmt: str, output: Path | None) -> None:
+    """Analyse the must-gather directory PATH and print a triage report."""
+    from triage.api import analyze as run_analysis
+    from triage.render import render
+
+    try:
+        report = run_analysis(path, test_logs=test_logs)
+        text = render(report, fmt)
+    except TriageError as exc:
+        raise click.ClickException(str(exc)) from None
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+
+
+def run() -> None:
+    """Entry point for `python -m triage`: click's exit code 1 for errors becomes 2 (bad input)."""
+    try:
+        main.main(standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

@@ -1,0 +1,69 @@
+"""Normalization: an explicit, ordered list of pure steps over the whole event table.
+
+Each step is `step(events) -> events`; settings are bound with functools.partial.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+
+import polars as pl
+
+from triage.schema import validate_events
+
+Step = Callable[[pl.DataFrame], pl.DataFrame]
+
+
+def apply_host_offsets(events: pl.DataFrame, offsets: Mapping[str, int]) -> pl.DataFrame:
+    """Move zone-less times (Ginkgo's `@ 01/14/26 10:25:09.674`) from host local time to UTC.
+
+    Parsers emit such times as if they were UTC with `ts_assumed` set. The host's offset is the one
+    the same file's zoned records carry.
+
+    Args:
+        events: the event table.
+        offsets: seconds east of UTC per file; files not listed are left as UTC.
+
+    Returns:
+        The table with assumed times shifted.
+    """
+    if not offsets:
+        return events
+    offset = pl.col("file").replace_strict(dict(offsets), default=0, return_dtype=pl.Int64)
+    shifted = pl.col("ts") - pl.duration(seconds=offset)
+    return events.with_columns(
+        pl.when(pl.col("ts_assumed")).then(shifted).otherwise(pl.col("ts")).alias("ts")
+    )
+
+
+def order_events(events: pl.DataFrame) -> pl.DataFrame:
+    """Order rows by file, then line: the reading order, which evidence and timelines start from."""
+    return events.sort("file", "line", maintain_order=True)
+
+
+def default_steps(offsets: Mapping[str, int]) -> tuple[Step, ...]:
+    """The normalization steps in the order they run.
+
+    Args:
+        offsets: host UTC offsets per test-log file, in seconds.
+
+    Returns:
+        The steps.
+    """
+    return (partial(apply_host_offsets, offsets=offsets), order_events, validate_events)
+
+
+def normalize(events: pl.DataFrame, steps: Sequence[Step]) -> pl.DataFrame:
+    """Run the steps in order.
+
+    Args:
+        events: the concatenated parser output.
+        steps: e.g. default_steps(...).
+
+    Returns:
+        The normalized table.
+    """
+    for step in steps:
+        events = step(events)
+    return events

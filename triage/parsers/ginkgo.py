@@ -1,0 +1,14 @@
+"""Ginkgo v2 test-run output."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from triage.parsers import ParseResult
+from triage.schema import empty_events
+from triage.sources import Source
+
+
+def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
+    """Parse Ginkgo v2 test-run output.."""
+    return ParseResult(empty_events(), lines.select("line", "raw"), {})
