@@ -18,11 +18,14 @@ DS_JSON = (
     '"caller":"server/handlers.go:141","msg":"HTTP request","method":"GET","path":"/health","status":200}\n'
 )
 POSTGRES = (
-    "The files belonging to this database system will be owned by user \"postgres\".\n"
+    'The files belonging to this database system will be owned by user "postgres".\n'
     '2026-01-10 14:16:11.369 UTC [844] FATAL:  database "slm_user" does not exist\n'
 )
 REDIS = "1:M 14 Jan 2026 15:24:52.264 * Ready to accept connections tcp\n"
-INSPECT = '[\n    {\n        "Id": "3f1c",\n        "Name": "signalprocessing_datastorage_test",\n        "State": {}\n    }\n]\n'
+INSPECT = (
+    '[\n     {\n          "Id": "3f1c",\n          "Name": "signalprocessing_datastorage_test",\n'
+    '          "State": {}\n     }\n]\n'
+)
 GINKGO = (
     "Running Suite: SignalProcessing Controller Integration Suite - /src/test/integration/signalprocessing\n"
     "=====================================================================================\n"
@@ -120,7 +123,10 @@ def test_discover_reads_run_metadata_and_names_sources_relative(tmp_path: Path) 
     assert kinds == {
         "integration-signalprocessing.log": ("ginkgo", "test-run"),
         f"{run}/signalprocessing_signalprocessing_datastorage_test.log": ("zap_console", "datastorage"),
-        f"{run}/signalprocessing_signalprocessing_datastorage_test_inspect.json": ("podman_inspect", "datastorage"),
+        f"{run}/signalprocessing_signalprocessing_datastorage_test_inspect.json": (
+            "podman_inspect",
+            "datastorage",
+        ),
         f"{run}/signalprocessing_signalprocessing_postgres_test.log": ("postgres", "postgres"),
         f"{run}/signalprocessing_signalprocessing_redis_test.log": ("redis", "redis"),
     }
@@ -136,7 +142,10 @@ def test_discover_recognises_a_renamed_test_log_and_lists_unknown_files(tmp_path
 def test_discover_adds_an_outside_test_log_by_file_name(tmp_path: Path) -> None:
     """A --test-log outside the bundle is named by its bare file name."""
     root = _bundle(tmp_path / "mg", {"signalprocessing_redis_test.log": REDIS})
-    log = _bundle(tmp_path / "ci", {"integration-signalprocessing.log": GINKGO}) / "integration-signalprocessing.log"
+    log = (
+        _bundle(tmp_path / "ci", {"integration-signalprocessing.log": GINKGO})
+        / "integration-signalprocessing.log"
+    )
     names = [s.name for s in discover(root, [log]).sources]
     assert names == ["signalprocessing_redis_test.log", "integration-signalprocessing.log"]
 

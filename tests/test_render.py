@@ -15,7 +15,7 @@ def test_md_escape_neutralises_markup_and_table_pipes() -> None:
 
 def test_md_escape_folds_newlines_into_one_line() -> None:
     """A multi-line failure message stays inside its table cell."""
-    assert md_escape("Expected\n    <int>: 5\nto equal") == "Expected <int>: 5 to equal"
+    assert md_escape("Expected\n    <int>: 5\nto equal") == "Expected \\<int\\>: 5 to equal"
 
 
 def test_md_code_uses_a_longer_fence_than_any_backtick_run_inside() -> None:

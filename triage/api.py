@@ -100,23 +100,22 @@ def parse_source(source: Source) -> tuple[SourceAccount, ParseResult | None]:
     notes = list(lines.notes)
     parser = parser_for(source.kind)
     if parser is None or source.kind == "binary":
-        unparsed = lines.frame
-        samples = () if source.kind == "binary" else _samples(unparsed)
+        samples = () if source.kind == "binary" else _samples(lines.frame)
         account = SourceAccount(source, lines.count, 0, lines.count, 0, samples, tuple(notes))
         return account, None
     try:
         result = parser(lines.frame, source)
-    except Exception as exc:  # noqa: BLE001 - one file's bug must not end the analysis of the others
+    except Exception as exc:  # one file's parser bug must not end the whole analysis
         notes.append(f"parser failed ({type(exc).__name__}: {exc}); every line counted as not understood")
         account = SourceAccount(source, lines.count, 0, lines.count, 0, _samples(lines.frame), tuple(notes))
         return account, None
     notes.extend(str(n) for n in _as_list(result.facts.get("notes")))
-    unparsed = result.unparsed.height
+    not_understood = result.unparsed.height
     account = SourceAccount(
         source,
         lines.count,
-        lines.count - unparsed,
-        unparsed,
+        lines.count - not_understood,
+        not_understood,
         result.events.height,
         _samples(result.unparsed),
         tuple(notes),

@@ -180,8 +180,8 @@ def build_context(report: Report) -> ReportContext:
             state += f", {c.restart_count} restart(s)"
         containers.append(
             ContainerRow(
-                service=c.service,
-                name=c.name,
+                service=c.service or "unknown",
+                name=c.name or "unknown",
                 image=c.image or "unknown",
                 state=state,
                 health=c.health or "no health check",

@@ -14,6 +14,7 @@ Columns:
     ts_assumed    true when the source printed no zone and the zone was assumed
     level         normalized level (LEVELS); the printed token stays in `raw`
     logger        zap logger name, "ginkgo", "postgres", "redis", ...
+    caller        source location the logger printed (`server/handlers.go:119`), when it printed one
     message       the message as printed (ANSI codes removed)
     msg_key       canonical message key: emoji, variation selectors and extra spaces removed
     correlation_id, event_type   audit fields when the record carries them
@@ -74,6 +75,7 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "ts_assumed": pl.Boolean(),
     "level": LevelDtype,
     "logger": pl.String(),
+    "caller": pl.String(),
     "message": pl.String(),
     "msg_key": pl.String(),
     "correlation_id": pl.String(),

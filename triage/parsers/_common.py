@@ -50,11 +50,7 @@ def message_key(message: pl.Expr) -> pl.Expr:
     Returns:
         A String expression.
     """
-    key = (
-        message.str.replace_all(_DECORATION, "")
-        .str.replace_all(r"\s+", " ")
-        .str.strip_chars()
-    )
+    key = message.str.replace_all(_DECORATION, "").str.replace_all(r"\s+", " ").str.strip_chars()
     return key.replace(MESSAGE_ALIASES)
 
 
@@ -115,3 +111,84 @@ def utc_offset_seconds(text: pl.Expr) -> pl.Expr:
         .then(-magnitude)
         .otherwise(magnitude)
     )
+
+
+# A Go stack frame as zap prints it: a function line, then the file on a tab-indented line.
+# Panics add " +0x1d4" offsets and "created by ..." lines; both are accepted.
+_STACK_FILE = r"^\t\S.*:\d+(?: \+0x[0-9a-f]+)?$"
+_STACK_FUNC = r"^(?:created by )?[A-Za-z_][^\s]*\.[^\s]+(?: in goroutine \d+)?$"
+
+
+def stack_frame_line(text: pl.Expr) -> pl.Expr:
+    """Whether a line belongs to a Go stack trace: a function line before its file line, or a file line.
+
+    Args:
+        text: a String expression of consecutive lines (file order), indentation already removed.
+
+    Returns:
+        A Boolean expression; whether the trace follows a record is for the caller to decide.
+    """
+    is_file = text.str.contains(_STACK_FILE).fill_null(False)
+    is_func = text.str.contains(_STACK_FUNC).fill_null(False) & is_file.shift(-1, fill_value=False)
+    return is_file | is_func
+
+
+def with_stacktrace(attrs: pl.Expr, stack: pl.Expr) -> pl.Expr:
+    """Add a `stacktrace` member to a JSON object text.
+
+    Args:
+        attrs: a String expression holding a JSON object ("{}" when empty).
+        stack: the trace text, null when the record has none.
+
+    Returns:
+        A String expression: attrs unchanged where stack is null, else attrs with the trace appended.
+    """
+    member = pl.struct(stack.alias("stacktrace")).struct.json_encode()
+    return (
+        pl.when(stack.is_null())
+        .then(attrs)
+        .when(attrs == "{}")
+        .then(member)
+        .otherwise(attrs.str.strip_suffix("}") + "," + member.str.strip_prefix("{"))
+    )
+
+
+def offset_counts(offsets: pl.Series) -> dict[int, int]:
+    """Count the UTC offsets of a file's zoned records.
+
+    Args:
+        offsets: offsets in seconds (nulls for records without a zone are ignored).
+
+    Returns:
+        {offset_seconds: number of records}, in offset order.
+    """
+    counts = offsets.drop_nulls().value_counts(sort=False)
+    pairs = zip(counts[offsets.name].to_list(), counts["count"].to_list(), strict=True)
+    return {int(offset): int(count) for offset, count in sorted(pairs)}
+
+
+def decode_json(texts: pl.Series, dtype: pl.Struct) -> pl.Series:
+    """Decode JSON object texts into structs, giving null for each text that does not decode.
+
+    polars fails the whole column on one bad text, so a failing batch is split in halves until the
+    bad texts are isolated: a clean batch costs one decode, k bad texts about k·log2(n) more.
+
+    Args:
+        texts: a String series.
+        dtype: the struct to decode into (keys not in it are ignored).
+
+    Returns:
+        A series of `dtype`, as long as `texts`.
+    """
+    if texts.len() == 0:
+        return pl.Series(texts.name, [], dtype=dtype)
+    try:
+        out = texts.str.json_decode(dtype)
+        if out.len() == texts.len():
+            return out
+    except pl.exceptions.PolarsError:
+        pass
+    if texts.len() == 1:
+        return pl.Series(texts.name, [None], dtype=dtype)
+    mid = texts.len() // 2
+    return pl.concat([decode_json(texts[:mid], dtype), decode_json(texts[mid:], dtype)])

@@ -1,14 +1,120 @@
-"""Redis server logs."""
+"""Redis server logs: `<pid>:<role> <dd Mon yyyy HH:MM:SS.mmm> <mark> message`.
+
+Each prefixed line is one record. The ASCII-art logo (printed raw, without prefix, when Redis shows
+it) is a record per line with a null ts; blank lines are structural; anything else is unparsed.
+Redis prints no zone: the container clock is UTC, so times are taken as UTC with ts_assumed set.
+"""
 
 from __future__ import annotations
 
 import polars as pl
 
 from triage.parsers import ParseResult
-from triage.schema import empty_events
+from triage.parsers._common import fraction_precision, iso_ts, message_key
+from triage.parsers.postgres import KUBECTL_PREFIX, KUBECTL_TS
+from triage.schema import conform
 from triage.sources import Source
+
+# Mapped here rather than with %b so that parsing does not depend on the process locale.
+MONTHS: dict[str, str] = {
+    "Jan": "01",
+    "Feb": "02",
+    "Mar": "03",
+    "Apr": "04",
+    "May": "05",
+    "Jun": "06",
+    "Jul": "07",
+    "Aug": "08",
+    "Sep": "09",
+    "Oct": "10",
+    "Nov": "11",
+    "Dec": "12",
+}
+# serverLog's level marks: `.` debug, `-` verbose, `*` notice, `#` warning.
+MARK_LEVELS: dict[str, str] = {".": "debug", "-": "debug", "*": "info", "#": "warn"}
+# Role letters: C child (and, in Redis 7, the process before it knows its role), M master,
+# S replica, X sentinel.
+_PREFIX = (
+    r"^(?P<pid>\d+):(?P<role>[CMSX]) "
+    r"(?P<day>\d{1,2}) (?P<month>" + "|".join(MONTHS) + r") (?P<year>\d{4}) "
+    r"(?P<clock>\d\d:\d\d:\d\d(?:\.\d{1,6})?) (?P<mark>[.\-*#]) (?P<text>.*)$"
+)
+# The logo's lines all start with art characters and hold one of its recurring strokes.
+_LOGO_START = r"^\s*[_.\-`'|(]"
+_LOGO_STROKE = r"_\._|-\._|``|_\.-'|\.-`"
+_VERSION = r"Redis version=(\S+?),"
 
 
 def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
-    """Parse Redis server logs.."""
-    return ParseResult(empty_events(), lines.select("line", "raw"), {})
+    """Parse Redis server output.
+
+    Args:
+        lines: numbered lines (`line`, `raw`).
+        source: the file being parsed.
+
+    Returns:
+        Records of kind "log" (logger "redis"; attrs pid, role, mark), unparsed lines, and facts
+        (the Redis version when the start-up line gives it).
+    """
+    frame = lines.select(
+        "line",
+        "raw",
+        kubectl_text=pl.col("raw").str.extract(rf"^({KUBECTL_TS}) ", 1),
+        body=pl.col("raw").str.replace(KUBECTL_PREFIX, ""),
+    )
+    frame = frame.with_columns(pl.col("body").str.extract_groups(_PREFIX).alias("m")).unnest("m")
+    is_record = pl.col("mark").is_not_null()
+    is_logo = (
+        ~is_record & pl.col("body").str.contains(_LOGO_START) & pl.col("body").str.contains(_LOGO_STROKE)
+    )
+    is_blank = pl.col("body").str.strip_chars() == ""
+    frame = frame.with_columns(is_record=is_record, is_logo=is_logo, is_blank=is_blank)
+    clock_text = pl.format(
+        "{}-{}-{} {}",
+        pl.col("year"),
+        pl.col("month").replace_strict(MONTHS, default=None, return_dtype=pl.String),
+        pl.col("day").str.zfill(2),
+        pl.col("clock"),
+    )
+    ts = clock_text.str.to_datetime(
+        "%Y-%m-%d %H:%M:%S%.f", time_unit="ns", strict=False
+    ).dt.replace_time_zone("UTC")
+    records = frame.filter(pl.col("is_record") | pl.col("is_logo"))
+    events = records.select(
+        "line",
+        "raw",
+        n_lines=pl.lit(1, dtype=pl.UInt32),
+        ts=pl.when(pl.col("is_record")).then(ts).otherwise(iso_ts(pl.col("kubectl_text"))),
+        ts_precision=pl.when(pl.col("is_record"))
+        .then(fraction_precision(pl.col("clock")))
+        .otherwise(fraction_precision(pl.col("kubectl_text"))),
+        ts_assumed=pl.col("is_record"),
+        level=pl.when(pl.col("is_record"))
+        .then(pl.col("mark").replace_strict(MARK_LEVELS, default=None, return_dtype=pl.String))
+        .otherwise(pl.lit("info")),
+        message=pl.when(pl.col("is_record")).then(pl.col("text")).otherwise(pl.col("body")),
+        attrs=pl.when(pl.col("is_record"))
+        .then(
+            pl.struct(
+                pid=pl.col("pid").cast(pl.Int64), role=pl.col("role"), mark=pl.col("mark")
+            ).struct.json_encode()
+        )
+        .otherwise(pl.lit('{"logo":true}')),
+    ).with_columns(
+        file=pl.lit(source.name),
+        source_kind=pl.lit(source.kind),
+        service=pl.lit(source.service, dtype=pl.String),
+        record=pl.lit("log"),
+        logger=pl.lit("redis"),
+        msg_key=message_key(pl.col("message")),
+        ts_precision=pl.when(pl.col("ts").is_not_null()).then(pl.col("ts_precision")),
+        ts_assumed=pl.when(pl.col("ts").is_not_null()).then(pl.col("ts_assumed")),
+    )
+    unparsed = frame.filter(~pl.col("is_record") & ~pl.col("is_logo") & ~pl.col("is_blank")).select(
+        "line", "raw"
+    )
+    facts: dict[str, object] = {}
+    versions = records["text"].drop_nulls().str.extract(_VERSION, 1).drop_nulls().unique().sort()
+    if versions.len():
+        facts["redis_versions"] = versions.to_list()
+    return ParseResult(conform(events), unparsed, facts)

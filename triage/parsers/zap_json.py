@@ -1,14 +1,142 @@
-"""Zap production json lines."""
+"""zap production JSON lines: `{"level":…,"ts":…,"logger":…,"caller":…,"msg":…,<fields>}`.
+
+`ts` is ISO 8601 (`…T15:24:53.447Z`, `…-0500`), RFC 3339 seconds (`…T10:25:09-05:00`) or an epoch
+float (`1769779135.7643733`, `zap.NewProduction()`). The fields after `msg` are kept, as printed, in
+`attrs`; `error` and `stacktrace` are ordinary fields there.
+"""
 
 from __future__ import annotations
 
 import polars as pl
 
 from triage.parsers import ParseResult
-from triage.schema import empty_events
+from triage.parsers._common import (
+    decode_json,
+    epoch_ts,
+    fraction_precision,
+    iso_ts,
+    message_key,
+    utc_offset_seconds,
+    zap_level,
+)
 from triage.sources import Source
+
+# Only the keys the event table needs are decoded; the rest stay as text in `attrs`.
+KNOWN_DTYPE = pl.Struct(
+    {
+        "level": pl.String,
+        "logger": pl.String,
+        "caller": pl.String,
+        "msg": pl.String,
+        "correlation_id": pl.String,
+        "event_type": pl.String,
+    }
+)
+
+# `ts` is a string or a number, so its token is taken from the text rather than decoded.
+_TS_TOKEN = r'"ts":\s*("(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*)'
+_VALUE = r'(?:"(?:[^"\\]|\\.)*"|[-+0-9.eE]+|null|true|false)'
+# zap writes level, ts, logger, caller and msg first, in that order; removing that leading run
+# leaves the fields in the order they were printed.
+_LEADING_KEYS = r'^\{\s*(?:"(?:level|ts|logger|caller|msg)"\s*:\s*' + _VALUE + r"\s*,?\s*)*"
+
+DECODED_COLUMNS = (
+    "level",
+    "ts",
+    "ts_precision",
+    "ts_assumed",
+    "logger",
+    "caller",
+    "message",
+    "msg_key",
+    "correlation_id",
+    "event_type",
+    "attrs",
+    "utc_offset",
+    "decoded",
+)
+
+
+def is_zap_json(text: pl.Expr) -> pl.Expr:
+    """Whether a line looks like a zap JSON record (an object with a `level` key).
+
+    Args:
+        text: a String expression, indentation already removed.
+
+    Returns:
+        A Boolean expression (null text gives False); decoding may still reject the line.
+    """
+    looks = text.str.starts_with('{"') & text.str.ends_with("}") & text.str.contains('"level":', literal=True)
+    return looks.fill_null(False)
+
+
+def _epoch_precision(token: pl.Expr) -> pl.Expr:
+    # A float64 holds about microseconds at today's epoch, so never claim more than "us".
+    digits = token.str.extract(r"\.(\d+)", 1).str.len_chars().fill_null(0)
+    return pl.when(digits == 0).then(pl.lit("s")).when(digits <= 3).then(pl.lit("ms")).otherwise(pl.lit("us"))
+
+
+def _decoded_columns(text: pl.Expr, known: pl.Expr) -> list[pl.Expr]:
+    token = text.str.extract(_TS_TOKEN, 1)
+    quoted = token.str.starts_with('"')
+    ts_text = token.str.strip_prefix('"').str.strip_suffix('"')
+    ts = pl.when(quoted).then(iso_ts(ts_text)).otherwise(epoch_ts(token.cast(pl.Float64, strict=False)))
+    precision = pl.when(ts.is_null()).then(None).when(quoted).then(fraction_precision(ts_text))
+    message = known.struct.field("msg")
+    attrs = text.str.replace(_LEADING_KEYS, "{").str.replace(r",\s*\}$", "}")
+    return [
+        zap_level(known.struct.field("level")).alias("level"),
+        ts.alias("ts"),
+        precision.otherwise(_epoch_precision(token)).alias("ts_precision"),
+        pl.lit(False).alias("ts_assumed"),
+        known.struct.field("logger").alias("logger"),
+        known.struct.field("caller").alias("caller"),
+        message.alias("message"),
+        message_key(message).alias("msg_key"),
+        known.struct.field("correlation_id").alias("correlation_id"),
+        known.struct.field("event_type").alias("event_type"),
+        attrs.alias("attrs"),
+        pl.when(quoted).then(utc_offset_seconds(ts_text)).alias("utc_offset"),
+        pl.lit(True).alias("decoded"),
+    ]
+
+
+def decode_rows(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
+    """Decode the zap JSON records among rows.
+
+    Args:
+        rows: any frame; its columns are kept.
+        text_col: the String column holding the line text (indentation removed).
+
+    Returns:
+        `rows` with DECODED_COLUMNS added: event-schema values (plus `caller` and `utc_offset`, the
+        offset in seconds the printed `ts` carried) for rows that decode, nulls elsewhere, and
+        `decoded` (Boolean) telling which rows decoded.
+    """
+    indexed = rows.with_row_index("_row")
+    candidates = indexed.filter(is_zap_json(pl.col(text_col))).select("_row", pl.col(text_col).alias("_text"))
+    known = decode_json(candidates["_text"], KNOWN_DTYPE).alias("_known")
+    decoded = (
+        candidates.with_columns(known)
+        .filter(pl.col("_known").is_not_null())
+        .select("_row", *_decoded_columns(pl.col("_text"), pl.col("_known")))
+    )
+    out = indexed.join(decoded, on="_row", how="left", maintain_order="left")
+    return out.with_columns(pl.col("decoded").fill_null(False)).drop("_row")
 
 
 def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
-    """Parse zap production JSON lines.."""
-    return ParseResult(empty_events(), lines.select("line", "raw"), {})
+    """Parse a zap production JSON log; console-format lines in it are decoded too.
+
+    Args:
+        lines: columns `line` and `raw`.
+        source: the file.
+
+    Returns:
+        One "log" event per record (stack-trace lines folded into the record above), blank lines
+        allowed, everything else unparsed; facts["utc_offsets"] counts the printed UTC offsets.
+    """
+    # zap_console builds on this module's decoder, so it is imported when needed, not at load time.
+    from triage.parsers.zap_console import parse_zap_lines
+
+    return parse_zap_lines(lines, source)

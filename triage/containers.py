@@ -1,0 +1,305 @@
+"""What the containers were doing: their inspected state and how healthy their logs look.
+
+Both summaries read only the event table, so they work on any bundle the parsers produced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from triage.schema import LEVELS
+
+# Source kinds whose files are container logs (the Ginkgo log and inspect documents are not).
+CONTAINER_LOG_KINDS = ("postgres", "redis", "zap_json", "zap_console")
+ERROR_LEVELS = ("error", "fatal", "panic")
+FIRST_ERRORS = 5
+
+
+@dataclass(frozen=True)
+class Noise:
+    """A message that every healthy integration start-up logs, so it is counted apart.
+
+    Attributes:
+        source_kind: the log format it appears in.
+        text: a literal part of the message.
+        why: why it is benign, shown with the count.
+    """
+
+    source_kind: str
+    text: str
+    why: str
+
+
+NOISE: tuple[Noise, ...] = (
+    Noise(
+        "postgres",
+        'database "slm_user" does not exist',
+        # The readiness probe runs `pg_isready -U slm_user` without `-d`, which connects to a
+        # database named after the user; the server refuses it with this FATAL on every probe.
+        "readiness probe connects without -d; the server still answers, so the probe works",
+    ),
+    Noise(
+        "postgres",
+        'role "slm_user" already exists',
+        # The migration script creates slm_user although POSTGRES_USER already did, and goes on
+        # with `|| echo "Role slm_user already exists"`.
+        "the migration re-creates the role POSTGRES_USER created and carries on",
+    ),
+    Noise(
+        "postgres",
+        "no usable system locales were found",
+        # Alpine's musl has no `locale -a`; initdb falls back to the C locale.
+        "musl images have no locale list; initdb uses the C locale",
+    ),
+    Noise(
+        "postgres",
+        "sh: locale: not found",
+        # The same probe's shell error, printed just before the WARNING above.
+        "musl images have no locale program; initdb uses the C locale",
+    ),
+    Noise(
+        "postgres",
+        'enabling "trust" authentication for local connections',
+        # The image's default when POSTGRES_HOST_AUTH_METHOD is unset: only local sockets trust.
+        "the postgres image's default for local socket connections",
+    ),
+    Noise(
+        "redis",
+        "Memory overcommit must be enabled",
+        # A host sysctl (vm.overcommit_memory) that a rootless container cannot change; it matters
+        # only for background saves under memory pressure.
+        "host sysctl a test container cannot change; affects background saves only",
+    ),
+    Noise(
+        "redis",
+        "no config file specified, using the default config",
+        # The redis image runs redis-server without a config file by design.
+        "the redis image starts without a config file by design",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    """One inspected container.
+
+    Attributes:
+        service: the service the inspect file belongs to.
+        name: the container name (without docker's leading slash).
+        image: the image name the container runs.
+        status: podman's State.Status (running, exited, ...).
+        running: State.Running.
+        exit_code: State.ExitCode.
+        oom_killed: State.OOMKilled.
+        restart_count: RestartCount.
+        started_at: State.StartedAt in UTC, ISO 8601 with Z; None when never started.
+        finished_at: State.FinishedAt in UTC; None while it has not finished.
+        health: State.Health.Status (healthy, unhealthy, starting), None without a health check.
+        failing_streak: State.Health.FailingStreak.
+        last_health_output: output of the latest health probe, stripped.
+        ports: published ports as `8080/tcp->0.0.0.0:18094`.
+        file: the inspect file.
+        line: the line where the container's object starts.
+    """
+
+    service: str | None
+    name: str | None
+    image: str | None
+    status: str | None
+    running: bool | None
+    exit_code: int | None
+    oom_killed: bool | None
+    restart_count: int | None
+    started_at: str | None
+    finished_at: str | None
+    health: str | None
+    failing_streak: int | None
+    last_health_output: str | None
+    ports: tuple[str, ...]
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class ErrorSample:
+    """An error record quoted as evidence."""
+
+    file: str
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class LogHealth:
+    """Counts of one container log's records.
+
+    Attributes:
+        file: the log file.
+        service: the container's service.
+        source_kind: the log's format.
+        records: all records.
+        levels: (level, count) for every level present, in LEVELS order.
+        errors: error, fatal and panic records that are not known noise.
+        warnings: warn records that are not known noise.
+        noise: records matching NOISE, whatever their level.
+        first_errors: the first FIRST_ERRORS error records (not noise), in line order.
+    """
+
+    file: str
+    service: str | None
+    source_kind: str
+    records: int
+    levels: tuple[tuple[str, int], ...]
+    errors: int
+    warnings: int
+    noise: int
+    first_errors: tuple[ErrorSample, ...]
+
+
+_CONTAINER_ATTRS = pl.Struct(
+    {
+        "name": pl.String,
+        "image": pl.String,
+        "status": pl.String,
+        "running": pl.Boolean,
+        "exit_code": pl.Int64,
+        "oom_killed": pl.Boolean,
+        "restart_count": pl.Int64,
+        "started_at": pl.String,
+        "finished_at": pl.String,
+        "health_status": pl.String,
+        "failing_streak": pl.Int64,
+        "ports": pl.List(pl.String),
+    }
+)
+_HEALTH_ATTRS = pl.Struct({"container": pl.String, "output": pl.String})
+
+
+def summarize_containers(events: pl.DataFrame) -> tuple[ContainerState, ...]:
+    """Collect every inspected container with its latest health-probe output.
+
+    Args:
+        events: the event table (EVENT_SCHEMA).
+
+    Returns:
+        One ContainerState per "container" record, sorted by service, name, file and line.
+    """
+    containers = (
+        events.filter(pl.col("record") == "container")
+        .select(
+            "file",
+            "line",
+            "service",
+            pl.col("attrs").str.json_decode(_CONTAINER_ATTRS).alias("a"),
+        )
+        .unnest("a")
+    )
+    # The latest probe by time, then by position, stands for the container's current health.
+    probes = (
+        events.filter(pl.col("record") == "health")
+        .select("file", "ts", "line", pl.col("attrs").str.json_decode(_HEALTH_ATTRS).alias("a"))
+        .unnest("a")
+        .sort("file", "container", "ts", "line", nulls_last=False)
+        .group_by("file", "container", maintain_order=True)
+        .agg(last_health_output=pl.col("output").last().str.strip_chars())
+        .rename({"container": "name"})
+    )
+    rows = (
+        containers.join(probes, on=["file", "name"], how="left", nulls_equal=True)
+        .with_columns(pl.col("ports").fill_null([]))
+        .sort("service", "name", "file", "line", nulls_last=False)
+        .to_dicts()
+    )
+    return tuple(
+        ContainerState(
+            service=row["service"],
+            name=row["name"],
+            image=row["image"],
+            status=row["status"],
+            running=row["running"],
+            exit_code=row["exit_code"],
+            oom_killed=row["oom_killed"],
+            restart_count=row["restart_count"],
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+            health=row["health_status"],
+            failing_streak=row["failing_streak"],
+            last_health_output=row["last_health_output"],
+            ports=tuple(row["ports"]),
+            file=row["file"],
+            line=row["line"],
+        )
+        for row in rows
+    )
+
+
+def _is_noise() -> pl.Expr:
+    matched = pl.lit(False)
+    for entry in NOISE:
+        matched = matched | (
+            (pl.col("source_kind").cast(pl.String) == entry.source_kind)
+            & pl.col("message").str.contains(entry.text, literal=True).fill_null(False)
+        )
+    return matched
+
+
+def log_health(events: pl.DataFrame) -> tuple[LogHealth, ...]:
+    """Count each container log's records by level, with known start-up noise counted apart.
+
+    Args:
+        events: the event table (EVENT_SCHEMA).
+
+    Returns:
+        One LogHealth per container log file (postgres, redis and zap logs outside the test run),
+        sorted by file.
+    """
+    logs = events.filter(
+        (pl.col("record") == "log")
+        & pl.col("source_kind").cast(pl.String).is_in(CONTAINER_LOG_KINDS)
+        & (pl.col("service").fill_null("") != "test-run")
+    ).with_columns(noise=_is_noise(), level=pl.col("level").cast(pl.String))
+    is_error = pl.col("level").is_in(ERROR_LEVELS) & ~pl.col("noise")
+    totals = (
+        logs.group_by("file")
+        .agg(
+            service=pl.col("service").first(),
+            source_kind=pl.col("source_kind").cast(pl.String).first(),
+            records=pl.len(),
+            errors=is_error.sum(),
+            warnings=((pl.col("level") == "warn") & ~pl.col("noise")).sum(),
+            noise=pl.col("noise").sum(),
+        )
+        .sort("file")
+    )
+    levels = logs.filter(pl.col("level").is_not_null()).group_by("file", "level").len()
+    order = {level: index for index, level in enumerate(LEVELS)}
+    errors = (
+        logs.filter(is_error).sort("file", "line").group_by("file", maintain_order=True).head(FIRST_ERRORS)
+    )
+    out: list[LogHealth] = []
+    for row in totals.to_dicts():
+        file = row["file"]
+        counts = sorted(
+            ((r["level"], r["len"]) for r in levels.filter(pl.col("file") == file).to_dicts()),
+            key=lambda pair: order.get(pair[0], len(order)),
+        )
+        samples = tuple(
+            ErrorSample(file=file, line=r["line"], message=r["message"] or "")
+            for r in errors.filter(pl.col("file") == file).to_dicts()
+        )
+        out.append(
+            LogHealth(
+                file=file,
+                service=row["service"],
+                source_kind=row["source_kind"],
+                records=row["records"],
+                levels=tuple(counts),
+                errors=row["errors"],
+                warnings=row["warnings"],
+                noise=row["noise"],
+                first_errors=samples,
+            )
+        )
+    return tuple(out)

@@ -1,0 +1,301 @@
+"""What a Ginkgo test run did: totals and the specs that did not pass, read from the event table.
+
+Ginkgo's "N Failed" counts interrupted specs too (Ran = Passed + Failed), so the interrupted ones are
+counted apart: from the `Summarizing N Failures:` entries when the log has them, else from the spec
+blocks. Totals come from the `Ran …` and `SUCCESS!|FAIL! -- …` lines; a truncated log falls back to
+counting spec blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import polars as pl
+
+from triage.parsers._common import decode_json
+
+
+class SpecState(StrEnum):
+    """A spec's end state, as Ginkgo names it (types.SpecState)."""
+
+    PENDING = "pending"
+    SKIPPED = "skipped"
+    PASSED = "passed"
+    FAILED = "failed"
+    ABORTED = "aborted"
+    PANICKED = "panicked"
+    INTERRUPTED = "interrupted"
+    TIMEDOUT = "timedout"
+
+
+class RunStatus(StrEnum):
+    """How the run ended: the suite's verdict, or incomplete when the log stops before it."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    INCOMPLETE = "incomplete"
+
+
+# Counted as "failed" here; interrupted specs are counted apart.
+FAILED_STATES = (SpecState.FAILED, SpecState.PANICKED, SpecState.TIMEDOUT, SpecState.ABORTED)
+NOT_PASSED_STATES = (*FAILED_STATES, SpecState.INTERRUPTED)
+
+
+@dataclass(frozen=True)
+class SpecResult:
+    """A spec that did not pass.
+
+    Attributes:
+        name: full spec name as printed.
+        state: its end state.
+        location: the spec's file:line (the failure location when only the summary names it).
+        duration_s: runtime from the block header, None when unknown.
+        correlation_ids: sorted unique correlation IDs seen in the spec's block.
+        failure_message: first line of the failure message, None when not printed.
+        failure_location: file:line of the failure, None when not printed.
+        file: the test-run log.
+        line: line of the spec's header (or of its summary entry when no block was printed).
+    """
+
+    name: str
+    state: SpecState
+    location: str | None
+    duration_s: float | None
+    correlation_ids: tuple[str, ...]
+    failure_message: str | None
+    failure_location: str | None
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class TestRun:
+    """One Ginkgo run, from one log file.
+
+    Attributes:
+        file: the test-run log.
+        suite: suite description from `Running Suite:`.
+        processes: parallel processes (1 when the header says none, None without a header).
+        will_run, total: from `Will run N of M specs` / `Ran N of M Specs`.
+        ran: specs that ran (passed + failed + interrupted).
+        passed, failed, interrupted, pending, skipped: spec counts; `failed` excludes interrupted.
+        duration_s: from `Ran … in X seconds`.
+        status: the run's verdict.
+        specs: failed, panicked, timed-out, aborted and interrupted specs, in file order.
+    """
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    file: str
+    suite: str | None
+    processes: int | None
+    will_run: int | None
+    ran: int | None
+    total: int | None
+    passed: int | None
+    failed: int | None
+    interrupted: int | None
+    pending: int | None
+    skipped: int | None
+    duration_s: float | None
+    status: RunStatus
+    specs: tuple[SpecResult, ...]
+
+
+_ATTRS = pl.Struct(
+    {
+        "suite": pl.String,
+        "processes": pl.Int64,
+        "will_run": pl.Int64,
+        "total": pl.Int64,
+        "state": pl.String,
+        "duration_s": pl.Float64,
+        "location": pl.String,
+        "node": pl.String,
+        "marker": pl.Boolean,
+        "name": pl.String,
+        "ran": pl.Int64,
+        "status": pl.String,
+        "passed": pl.Int64,
+        "failed": pl.Int64,
+        "pending": pl.Int64,
+        "skipped": pl.Int64,
+        "result": pl.String,
+    }
+)
+
+
+def _rows(events: pl.DataFrame, record: str) -> list[dict[str, Any]]:
+    picked = events.filter(pl.col("record") == record).sort("line")
+    attrs = decode_json(picked["attrs"], _ATTRS).alias("_a")
+    frame = picked.select("line", "spec", "spec_index", "message").with_columns(attrs).unnest("_a")
+    return frame.to_dicts()
+
+
+def _first(rows: list[dict[str, Any]], key: str) -> Any:
+    return next((row[key] for row in rows if row.get(key) is not None), None)
+
+
+def _ids_by_block(events: pl.DataFrame) -> dict[int, tuple[str, ...]]:
+    ids = (
+        events.filter(pl.col("spec_index").is_not_null() & pl.col("correlation_id").is_not_null())
+        .group_by("spec_index")
+        .agg(pl.col("correlation_id").unique().sort())
+    )
+    return {int(row["spec_index"]): tuple(row["correlation_id"]) for row in ids.to_dicts()}
+
+
+def _failures_by_block(events: pl.DataFrame) -> dict[int, tuple[str | None, str | None]]:
+    # The failure message block wins; a timeline `[FAILED] in [It]` marker gives only a location.
+    blocks: dict[int, tuple[str | None, str | None]] = {}
+    markers: dict[int, str | None] = {}
+    for row in _rows(events, "failure"):
+        index = row["spec_index"]
+        if index is None:
+            continue
+        if row["marker"]:
+            markers.setdefault(index, row["location"])
+        else:
+            blocks.setdefault(index, (row["message"], row["location"]))
+    return {
+        index: blocks.get(index, (None, markers.get(index))) for index in sorted(set(blocks) | set(markers))
+    }
+
+
+def _spec_results(
+    file: str, events: pl.DataFrame, blocks: list[dict[str, Any]], entries: list[dict[str, Any]]
+) -> tuple[SpecResult, ...]:
+    ids = _ids_by_block(events)
+    failures = _failures_by_block(events)
+    results = []
+    for block in blocks:
+        if block["state"] not in NOT_PASSED_STATES:
+            continue
+        message, location = failures.get(block["spec_index"], (None, None))
+        results.append(
+            SpecResult(
+                name=block["spec"] or "",
+                state=SpecState(block["state"]),
+                location=block["location"],
+                duration_s=block["duration_s"],
+                correlation_ids=ids.get(block["spec_index"], ()),
+                failure_message=message,
+                failure_location=location,
+                file=file,
+                line=block["line"],
+            )
+        )
+    names = {block["spec"] for block in blocks}
+    for entry in entries:
+        if entry["name"] not in names and entry["state"] in NOT_PASSED_STATES:
+            results.append(
+                SpecResult(
+                    entry["name"],
+                    SpecState(entry["state"]),
+                    entry["location"],
+                    None,
+                    (),
+                    None,
+                    entry["location"],
+                    file,
+                    entry["line"],
+                )
+            )
+    return tuple(sorted(results, key=lambda result: result.line))
+
+
+def _count(rows: list[dict[str, Any]], states: tuple[str, ...]) -> int:
+    return sum(1 for row in rows if row["state"] in states)
+
+
+def _summarize_file(file: str, events: pl.DataFrame) -> TestRun:
+    suite = _rows(events, "suite")
+    specs = _rows(events, "spec")
+    summary = _rows(events, "summary")
+    # Suite-level nodes ([SynchronizedBeforeSuite] …) are not specs in Ginkgo's counts.
+    blocks = [row for row in specs if row["spec_index"] is not None]
+    its = [row for row in blocks if row["node"] is None]
+    compact = [row for row in specs if row["spec_index"] is None]
+    entries = [row for row in summary if row["name"] is not None]
+    it_entries = [row for row in entries if not row["name"].startswith("[")]
+    ran_row = next((row for row in summary if row["ran"] is not None), None)
+    status_row = next((row for row in summary if row["status"] is not None), None)
+    counts_row = next((row for row in summary if row["passed"] is not None), None)
+
+    interrupted = _count(it_entries if entries else its, (SpecState.INTERRUPTED,))
+    if counts_row is not None:
+        failed = counts_row["failed"] - interrupted
+    else:
+        failed = _count(it_entries if entries else its, FAILED_STATES)
+
+    def counted(key: str, state: SpecState) -> int:
+        if counts_row is not None:
+            return int(counts_row[key])
+        return _count(its, (state,)) + sum(int(row[key] or 0) for row in compact)
+
+    passed, pending, skipped = (
+        counted(k, s)
+        for k, s in (
+            ("passed", SpecState.PASSED),
+            ("pending", SpecState.PENDING),
+            ("skipped", SpecState.SKIPPED),
+        )
+    )
+    ran = ran_row["ran"] if ran_row else _count(its, (SpecState.PASSED, *NOT_PASSED_STATES))
+    verdict = status_row["status"] if status_row else _first(summary, "result")
+    status = {
+        "SUCCESS!": RunStatus.PASSED,
+        "passed": RunStatus.PASSED,
+        "FAIL!": RunStatus.FAILED,
+        "failed": RunStatus.FAILED,
+    }.get(verdict or "", RunStatus.INCOMPLETE)
+    suite_name = _first(suite, "suite")
+    processes = _first(suite, "processes")
+    return TestRun(
+        file=file,
+        suite=suite_name,
+        processes=processes if processes is not None else (1 if suite_name is not None else None),
+        will_run=_first(suite, "will_run"),
+        ran=ran,
+        total=ran_row["total"] if ran_row else _first(suite, "total"),
+        passed=passed,
+        failed=failed,
+        interrupted=interrupted,
+        pending=pending,
+        skipped=skipped,
+        duration_s=ran_row["duration_s"] if ran_row else None,
+        status=status,
+        specs=_spec_results(file, events, blocks, entries),
+    )
+
+
+def summarize_test_runs(events: pl.DataFrame) -> tuple[TestRun, ...]:
+    """Summarize every Ginkgo log in the event table.
+
+    Args:
+        events: the event table (any sources; only source_kind "ginkgo" is read).
+
+    Returns:
+        One TestRun per test-run log, in file-name order.
+    """
+    ginkgo = events.filter(pl.col("source_kind") == "ginkgo")
+    files = sorted(ginkgo["file"].unique().to_list())
+    return tuple(_summarize_file(file, ginkgo.filter(pl.col("file") == file)) for file in files)
+
+
+def summarize_tests(events: pl.DataFrame, file: str | None = None) -> TestRun | None:
+    """Summarize a Ginkgo test run from the event table.
+
+    Args:
+        events: the event table.
+        file: which test-run log to summarize; by default the first in file-name order.
+
+    Returns:
+        The run's summary, or None when the table holds no (such) Ginkgo log.
+    """
+    runs = summarize_test_runs(events)
+    if file is not None:
+        runs = tuple(run for run in runs if run.file == file)
+    return runs[0] if runs else None
