@@ -1,0 +1,72 @@
+"""What the runner records: spec and suite-node reports, failures, test queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from triage.simulate.catalogue import SpecDef
+
+
+@dataclass
+class Failure:
+    """A Ginkgo failure: message, location and time."""
+
+    message: str
+    location: str
+    at: int
+    node: str = "It"
+
+
+@dataclass
+class Report:
+    """One reported node: a spec, or a suite-level node of one process.
+
+    Attributes:
+        spec: The spec, or None for a suite node.
+        node: For suite nodes, e.g. `SynchronizedAfterSuite`.
+        location: The node's code location.
+        process: The Ginkgo process.
+        start: Start time (µs).
+        end: End time, i.e. when it was reported.
+        state: passed, failed, timedout, interrupted, pending, skipped.
+        failure: The failure, if any.
+        timeline: (kind, time, text) with kind `gw` (GinkgoWriter text) or `step` or `fail`.
+        correlation_ids: RemediationRequest names the spec created.
+        queries: Test queries the spec ran.
+    """
+
+    spec: SpecDef | None
+    node: str
+    location: str
+    process: int
+    start: int
+    end: int = 0
+    state: str = "passed"
+    failure: Failure | None = None
+    timeline: list[tuple[str, int, str]] = field(default_factory=list)
+    correlation_ids: list[str] = field(default_factory=list)
+    queries: list[QueryRecord] = field(default_factory=list)
+    cancelled: bool = False
+
+
+@dataclass
+class QueryRecord:
+    """One DataStorage query made by a test helper.
+
+    Attributes:
+        correlation_id: The queried correlation ID.
+        event_type: The event_type filter, or None for the category query.
+        at: When DataStorage read the data (µs).
+        found: Events returned, or None when the query failed.
+        spec: The spec's full text.
+        raced: Filled in at the end of the run (see truth.py).
+        buffered_before: Matching events buffered before the query (filled in at the end).
+    """
+
+    correlation_id: str
+    event_type: str | None
+    at: int
+    found: int | None
+    spec: str
+    raced: bool = False
+    buffered_before: int = 0

@@ -1,0 +1,204 @@
+"""Ground truth of a simulated run, written beside the bundle as `<bundle>.expected.json`.
+
+Everything comes from the model, never from the written logs. Times are UTC ISO 8601 with
+microseconds and `Z`. Lists are sorted: specs by (location, name), stores by process, events by
+(buffered_at, process, sequence), queries by (at, correlation_id), findings by (rule, correlation_id).
+
+`findings.must` lists what a correct analysis reports; `findings.must_not` what it must not report.
+A rule id with `correlation_id: null` is about the run as a whole. Entries:
+
+* `flush-query-race(X)`: must when some test query for X was *raced*: it ran while an event of X
+  matching its filter had been buffered (StoreAudit done) but not yet committed by DataStorage, and
+  that event was later written or was still unflushed at the end, so the query found fewer events than
+  had been buffered. must_not for every other queried correlation ID.
+* `unexpected-event-count(X)`: must when a spec for X failed its count assertion with a count other
+  than expected (e.g. 5 phase transitions where 4 were expected). must_not for every other queried ID
+  whose spec did not fail that way.
+* `unflushed-events` (null): must when some event was never handed to DataStorage (still in a store's
+  channel or batch when the run ended, or ignored by the SP-AUDIT-001 Flush); else must_not.
+* `dropped-events` (null): must when some event was dropped (4xx, retries exhausted, buffer full);
+  else must_not.
+* `write-rate-gap` (null): must when the store that logged `Audit store closed` reports
+  written_count < buffered_count - dropped_count; must_not when it logged it without a gap. A process
+  that never closed (all but process 1) never counts: comparing its total_buffered with process 1's
+  counters is the trap this entry guards.
+* `container-unhealthy` (null): must when a collected container exited (DataStorage OOM-killed or
+  never started) or a container's logs are missing from the bundle; else must_not. DataStorage's
+  malformed HEALTHCHECK (Health.Status "unhealthy" with `[/usr/bin/curl,: No such file or directory`)
+  is known noise and does not count.
+* `timer-stall` (null): must when a `TIMER BUG DETECTED` line was logged inside a captured window of
+  the test log; must_not when none was logged at all.
+* `slow-write` (null): must when a `Slow audit batch write detected` line was logged inside a captured
+  window; must_not when none was logged at all.
+* `log-sampling-gap` (null): must when the sampler hid some `Event buffered successfully` line whose
+  neighbours were captured; must_not when no line was sampled away.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from triage.simulate.reports import QueryRecord, Report
+from triage.simulate.store import AuditEvent
+from triage.simulate.timefmt import utc_iso_micros
+
+FAILED_STATES = ("failed", "timedout", "panicked")
+
+
+@dataclass
+class EventSpill:
+    """Per-process files of finalized events, each already in buffering order."""
+
+    directory: Path
+    handles: dict[int, IO[str]] = field(default_factory=dict)
+    outcomes: dict[str, int] = field(default_factory=dict)
+    sampled: int = 0
+
+    def add(self, e: AuditEvent) -> None:
+        handle = self.handles.get(e.process)
+        if handle is None:
+            handle = (self.directory / f"events-{e.process:03d}.jsonl").open("w", encoding="utf-8")
+            self.handles[e.process] = handle
+        self.outcomes[e.outcome] = self.outcomes.get(e.outcome, 0) + 1
+        if not e.logged:
+            self.sampled += 1
+        row = {
+            "buffered_at": utc_iso_micros(e.buffered_at),
+            "correlation_id": e.correlation_id,
+            "event_type": e.event_type,
+            "flushed_at": None if e.flushed_at is None else utc_iso_micros(e.flushed_at),
+            "logged": e.logged,
+            "outcome": e.outcome,
+            "process": e.process,
+            "written_at": None if e.written_at is None else utc_iso_micros(e.written_at),
+        }
+        handle.write(f"{e.buffered_at} {e.eid} {json.dumps(row, sort_keys=True, ensure_ascii=False)}\n")
+
+    def merged(self) -> Iterator[str]:
+        for handle in self.handles.values():
+            handle.close()
+        streams = [_rows(self.directory / f"events-{p:03d}.jsonl", p) for p in sorted(self.handles)]
+        for _, _, _, text in heapq.merge(*streams):
+            yield text
+
+    def cleanup(self) -> None:
+        for p in self.handles:
+            (self.directory / f"events-{p:03d}.jsonl").unlink(missing_ok=True)
+
+
+def _rows(path: Path, process: int) -> Iterator[tuple[int, int, int, str]]:
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            t, eid, text = line.rstrip("\n").split(" ", 2)
+            yield int(t), process, int(eid), text
+
+
+def mark_races(queries: Iterable[QueryRecord], watched: dict[str, list[AuditEvent]]) -> None:
+    """Fill in `raced` and `buffered_before` for each query from the final event outcomes.
+
+    Args:
+        queries: The test queries.
+        watched: Events per queried correlation ID.
+    """
+    for q in queries:
+        events = [e for e in watched.get(q.correlation_id, []) if q.event_type in (None, e.event_type)]
+        before = [e for e in events if e.buffered_at <= q.at and e.outcome != "dropped_buffer_full"]
+        q.buffered_before = len(before)
+        q.raced = (q.found or 0) < len(before) and any(
+            (e.written_at is None or e.written_at > q.at) and e.outcome in ("written", "unflushed")
+            for e in before
+        )
+
+
+def findings(
+    reports: list[Report],
+    queries: list[QueryRecord],
+    outcomes: dict[str, int],
+    closed_gap: bool | None,
+    unhealthy: bool,
+    captured: dict[str, tuple[int, int]],
+    sampled: int,
+) -> dict[str, list[dict[str, Any]]]:
+    """Derive must/must_not findings (see the module docstring for their meaning).
+
+    Args:
+        reports: All spec reports.
+        queries: All test queries (with races marked).
+        outcomes: Event outcome counts.
+        closed_gap: Whether the closed store showed a write gap (None when no store closed).
+        unhealthy: Whether a container exited or is missing.
+        captured: For `timer-stall` and `slow-write`: (logged, logged inside a captured window).
+        sampled: Events whose buffered line the sampler hid.
+
+    Returns:
+        {"must": [...], "must_not": [...]} sorted.
+    """
+    must: set[tuple[str, str | None]] = set()
+    must_not: set[tuple[str, str | None]] = set()
+    queried = {q.correlation_id for q in queries}
+    raced = {q.correlation_id for q in queries if q.raced}
+    for cid in queried:
+        (must if cid in raced else must_not).add(("flush-query-race", cid))
+    miscounted = {
+        cid
+        for r in reports
+        if r.state in FAILED_STATES
+        and r.failure is not None
+        and "to equal" in r.failure.message
+        and "Timed out" not in r.failure.message
+        for cid in r.correlation_ids
+    }
+    for cid in queried:
+        (must if cid in miscounted else must_not).add(("unexpected-event-count", cid))
+    (must if outcomes.get("unflushed") else must_not).add(("unflushed-events", None))
+    dropped = sum(outcomes.get(k, 0) for k in ("dropped_4xx", "dropped_retries", "dropped_buffer_full"))
+    (must if dropped else must_not).add(("dropped-events", None))
+    if closed_gap is not None:
+        (must if closed_gap else must_not).add(("write-rate-gap", None))
+    (must if unhealthy else must_not).add(("container-unhealthy", None))
+    for rule, (logged, kept) in sorted(captured.items()):
+        if kept:
+            must.add((rule, None))
+        elif not logged:
+            must_not.add((rule, None))
+    (must if sampled else must_not).add(("log-sampling-gap", None))
+    return {"must": _entries(must), "must_not": _entries(must_not)}
+
+
+def _entries(items: set[tuple[str, str | None]]) -> list[dict[str, Any]]:
+    return [
+        {"correlation_id": cid, "rule": rule} for rule, cid in sorted(items, key=lambda x: (x[0], x[1] or ""))
+    ]
+
+
+def write_truth(path: Path, head: dict[str, Any], events: Iterator[str], tail: dict[str, Any]) -> None:
+    """Write the truth JSON: `head` keys, then `events` one per line, then `tail` keys.
+
+    Args:
+        path: The `.expected.json` path.
+        head: Keys before `events` (already sorted as wanted).
+        events: Compact JSON objects, one per event, in order.
+        tail: Keys after `events`.
+    """
+    with path.open("w", encoding="utf-8") as out:
+        out.write("{\n")
+        for key, value in head.items():
+            out.write(
+                f"  {json.dumps(key)}: {json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)},\n"
+            )
+        out.write('  "events": [')
+        first = True
+        for text in events:
+            out.write(("\n    " if first else ",\n    ") + text)
+            first = False
+        out.write("\n  ]" if not first else "]")
+        for key, value in tail.items():
+            out.write(
+                f",\n  {json.dumps(key)}: {json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)}"
+            )
+        out.write("\n}\n")
