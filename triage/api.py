@@ -64,6 +64,8 @@ class Report:
         containers: inspected container states.
         log_health: per container log, counts of records by severity.
         assumptions: what was assumed rather than read (e.g. a host UTC offset).
+        host_offset: the test host's UTC offset in seconds, inferred from the test log; None when
+            no test log carried zoned times.
     """
 
     bundle: Bundle
@@ -73,6 +75,7 @@ class Report:
     containers: tuple[ContainerState, ...]
     log_health: tuple[LogHealth, ...]
     assumptions: tuple[str, ...]
+    host_offset: int | None
 
 
 def _samples(unparsed: pl.DataFrame) -> tuple[Sample, ...]:
@@ -207,4 +210,5 @@ def analyze(path: Path, test_logs: Sequence[Path] = ()) -> Report:
         containers=summarize_containers(events),
         log_health=log_health(events),
         assumptions=tuple(assumptions),
+        host_offset=offsets[min(offsets)] if offsets else None,
     )

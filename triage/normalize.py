@@ -31,7 +31,7 @@ def apply_host_offsets(events: pl.DataFrame, offsets: Mapping[str, int]) -> pl.D
     if not offsets:
         return events
     offset = pl.col("file").replace_strict(dict(offsets), default=0, return_dtype=pl.Int64)
-    shifted = pl.col("ts") - pl.duration(seconds=offset)
+    shifted = pl.col("ts") - pl.duration(seconds=offset, time_unit="ns")
     return events.with_columns(
         pl.when(pl.col("ts_assumed")).then(shifted).otherwise(pl.col("ts")).alias("ts")
     )

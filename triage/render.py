@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 import jinja2
 
-from triage.api import Report
+from triage.api import Report, format_offset
 from triage.testrun import TestRun
 
 SCHEMA_VERSION = 1
@@ -64,7 +65,8 @@ class TestsView:
 
     file: str
     headline: str
-    counts: tuple[tuple[str, int], ...]
+    count_labels: tuple[str, ...]
+    count_values: tuple[str, ...]
     specs: tuple[SpecRow, ...]
 
 
@@ -134,7 +136,7 @@ def _tests_view(run: TestRun) -> TestsView:
         parts.append(f"on {run.processes} parallel processes")
     headline = " ".join(parts) + (f" ({run.status})" if run.status else "")
     counts = tuple(
-        (label, value)
+        (label.capitalize(), str(value))
         for label, value in (
             ("passed", run.passed),
             ("failed", run.failed),
@@ -154,7 +156,19 @@ def _tests_view(run: TestRun) -> TestsView:
         )
         for spec in run.specs
     )
-    return TestsView(run.file, headline, counts, specs)
+    labels = tuple(label for label, _ in counts)
+    return TestsView(run.file, headline, labels, tuple(value for _, value in counts), specs)
+
+
+def _collected(local: str | None, offset: int | None) -> str:
+    """The collection time as the run directory names it, and in UTC when the host offset is known."""
+    if local is None:
+        return "unknown"
+    shown = local.replace("T", " ")
+    if offset is None:
+        return f"{shown} test host time (zone unknown)"
+    utc = datetime.fromisoformat(local) - timedelta(seconds=offset)
+    return f"{shown} test host time ({format_offset(offset)}) = {utc:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def build_context(report: Report) -> ReportContext:
@@ -214,9 +228,7 @@ def build_context(report: Report) -> ReportContext:
         bundle_path=bundle.display_path,
         service=bundle.service or "unknown",
         run_dir=bundle.run_dir or "not found",
-        collected_at=f"{bundle.collected_at.replace('T', ' ')} (test host local time)"
-        if bundle.collected_at
-        else "unknown",
+        collected_at=_collected(bundle.collected_at, report.host_offset),
         tests=tuple(_tests_view(run) for run in report.tests),
         containers=tuple(containers),
         sources=sources,

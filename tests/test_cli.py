@@ -1,0 +1,89 @@
+"""The command line: exit codes, output formats, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from triage.cli import main
+
+POSTGRES = '2026-01-10 14:16:11.369 UTC [844] FATAL:  database "slm_user" does not exist\n'
+
+
+def _mini_bundle(root: Path) -> Path:
+    run = root / "signalprocessing-integration-20260114-102512"
+    run.mkdir(parents=True)
+    (run / "signalprocessing_signalprocessing_postgres_test.log").write_text(POSTGRES, encoding="utf-8")
+    (run / "stray.bin").write_bytes(b"\x00\x01\x02")
+    return run
+
+
+def test_analyze_prints_markdown_to_stdout_and_exits_0(tmp_path: Path) -> None:
+    """A readable bundle gives a Markdown report on stdout and exit code 0."""
+    result = CliRunner().invoke(main, ["analyze", str(_mini_bundle(tmp_path))])
+    assert result.exit_code == 0, result.output
+    run = "signalprocessing-integration-20260114-102512"
+    assert result.output.startswith(f"# Triage: signalprocessing run {run}")
+    row = "| `signalprocessing_signalprocessing_postgres_test.log` | postgres | postgres | 1 | 1 | 0 |"
+    assert row in result.output
+
+
+def test_analyze_json_has_the_stable_fields(tmp_path: Path) -> None:
+    """--format json prints the documented fields."""
+    result = CliRunner().invoke(main, ["analyze", str(_mini_bundle(tmp_path)), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["schema_version"] == 1
+    assert report["bundle"]["service"] == "signalprocessing"
+    assert report["bundle"]["collected_at"] == "2026-01-14T10:25:12"
+    assert report["tests"] is None
+    by_file = {s["file"]: s for s in report["sources"]}
+    assert by_file["stray.bin"] == {**by_file["stray.bin"], "kind": "binary", "lines": 1, "unparsed_lines": 1}
+
+
+def test_analyze_writes_to_output_file(tmp_path: Path) -> None:
+    """--output writes the report to a file and prints nothing."""
+    out = tmp_path / "report.md"
+    result = CliRunner().invoke(main, ["analyze", str(_mini_bundle(tmp_path)), "-o", str(out)])
+    assert result.exit_code == 0
+    assert result.output == ""
+    assert out.read_text(encoding="utf-8").startswith("# Triage:")
+
+
+def test_missing_path_is_a_one_line_error_with_exit_2(tmp_path: Path) -> None:
+    """An unusable path gives exit 2 and one line on stderr, never a traceback."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "triage", "analyze", str(tmp_path / "missing")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.strip().count("\n") == 0
+    assert "no such file or directory" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_bad_usage_exits_2(tmp_path: Path) -> None:
+    """An unknown option is a usage error with exit 2."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "triage", "analyze", "--bogus", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+
+
+def test_help_lists_the_commands() -> None:
+    """`triage --help` names analyze and simulate."""
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    assert "analyze" in result.output
+    assert "simulate" in result.output
