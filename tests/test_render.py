@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from triage.render import TEMPLATE_DIRS, ReportContext, md_code, md_escape
+from triage.render import TEMPLATE_DIRS
+from triage.report import ReportContext, md_code, md_escape
 
 
 def test_md_escape_neutralises_markup_and_table_pipes() -> None:

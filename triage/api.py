@@ -8,11 +8,15 @@ from pathlib import Path
 
 import polars as pl
 
+from triage.analysis import Analysis, build_analysis
 from triage.containers import ContainerState, LogHealth, log_health, summarize_containers
 from triage.discovery import discover
+from triage.errors import ConfigError
 from triage.lines import read_lines
 from triage.normalize import default_steps, normalize
 from triage.parsers import ParseResult, parser_for
+from triage.rules import RuleOutcome, run_rules, select_rules
+from triage.rules.base import Finding
 from triage.schema import conform, empty_events
 from triage.sources import Bundle, Source
 from triage.testrun import TestRun, summarize_tests
@@ -66,6 +70,8 @@ class Report:
         assumptions: what was assumed rather than read (e.g. a host UTC offset).
         host_offset: the test host's UTC offset in seconds, inferred from the test log; None when
             no test log carried zoned times.
+        analysis: the reconstructed audit pipeline and stores the rules read.
+        outcomes: what each selected rule did (ran, skipped, error) and found.
     """
 
     bundle: Bundle
@@ -76,6 +82,13 @@ class Report:
     log_health: tuple[LogHealth, ...]
     assumptions: tuple[str, ...]
     host_offset: int | None
+    analysis: Analysis
+    outcomes: tuple[RuleOutcome, ...]
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """All findings, most severe first, in a deterministic order."""
+        return tuple(sorted((f for o in self.outcomes for f in o.findings), key=Finding.sort_key))
 
 
 def _samples(unparsed: pl.DataFrame) -> tuple[Sample, ...]:
@@ -179,19 +192,32 @@ def _offsets_and_assumptions(
     return offsets, assumptions
 
 
-def analyze(path: Path, test_logs: Sequence[Path] = ()) -> Report:
+def analyze(
+    path: Path,
+    test_logs: Sequence[Path] = (),
+    *,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+) -> Report:
     """Analyse a bundle.
 
     Args:
         path: a must-gather directory (or a directory holding one and the test log), or one log file.
         test_logs: Ginkgo test-run logs kept outside path.
+        select: run only these rule ids (all when empty).
+        ignore: do not run these rule ids.
 
     Returns:
         The report.
 
     Raises:
         BundleError: the path is missing or holds nothing to analyse.
+        ConfigError: a rule id is unknown.
     """
+    try:
+        rules = select_rules(select, ignore)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     bundle = discover(path, test_logs)
     parsed = [parse_source(source) for source in bundle.sources]
     frames = [conform(result.events) for _, result in parsed if result is not None]
@@ -202,13 +228,19 @@ def analyze(path: Path, test_logs: Sequence[Path] = ()) -> Report:
         for name in sorted({a.source.name for a, r in parsed if r is not None and a.source.kind == "ginkgo"})
         if (run := summarize_tests(events.filter(pl.col("file") == name))) is not None
     )
+    containers = summarize_containers(events)
+    health = log_health(events)
+    kinds = frozenset(a.source.kind for a, r in parsed if r is not None)
+    analysis = build_analysis(events, tests, containers, health, kinds)
     return Report(
         bundle=bundle,
         accounts=tuple(account for account, _ in parsed),
         events=events,
         tests=tests,
-        containers=summarize_containers(events),
-        log_health=log_health(events),
+        containers=containers,
+        log_health=health,
         assumptions=tuple(assumptions),
         host_offset=offsets[min(offsets)] if offsets else None,
+        analysis=analysis,
+        outcomes=run_rules(analysis, rules),
     )

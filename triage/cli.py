@@ -10,6 +10,8 @@ import click
 
 from triage.errors import TriageError
 
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+
 
 class _LazyGroup(click.Group):
     """A group whose subcommands are imported only when they run, so `triage --help` stays fast."""
@@ -52,13 +54,30 @@ def main() -> None:
     help="Output format.",
 )
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write here instead of stdout.")
-def analyze(path: Path, test_logs: tuple[Path, ...], fmt: str, output: Path | None) -> None:
+@click.option("--select", multiple=True, metavar="RULE", help="Run only these rules (repeatable).")
+@click.option("--ignore", multiple=True, metavar="RULE", help="Do not run these rules (repeatable).")
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    default=None,
+    help="Exit 1 when a finding is at least this severe (for CI).",
+)
+def analyze(
+    path: Path,
+    test_logs: tuple[Path, ...],
+    fmt: str,
+    output: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    fail_on: str | None,
+) -> None:
     """Analyse the must-gather directory PATH and print a triage report."""
     from triage.api import analyze as run_analysis
     from triage.render import render
+    from triage.rules.base import Severity
 
     try:
-        report = run_analysis(path, test_logs=test_logs)
+        report = run_analysis(path, test_logs=test_logs, select=select, ignore=ignore)
         text = render(report, fmt)
     except TriageError as exc:
         raise click.ClickException(str(exc)) from None
@@ -69,6 +88,31 @@ def analyze(path: Path, test_logs: tuple[Path, ...], fmt: str, output: Path | No
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+    if fail_on and any(f.severity >= Severity.parse(fail_on) for f in report.findings):
+        raise SystemExit(1)
+
+
+@main.command(name="rules")
+def list_rules() -> None:
+    """List the rules: id, default severity, title."""
+    from triage.rules import ALL_RULES
+
+    width = max(len(rule.id) for rule in ALL_RULES)
+    for rule in ALL_RULES:
+        click.echo(f"{rule.id:<{width}}  {rule.severity.label:<8}  {rule.title}")
+
+
+@main.command()
+@click.argument("rule_id", metavar="RULE")
+def explain(rule_id: str) -> None:
+    """Print a rule's documentation: what it detects, why it matters, how to fix it."""
+    from triage.rules import get_rule
+
+    rule = get_rule(rule_id)
+    if rule is None:
+        raise click.ClickException(f"no rule {rule_id!r}; `triage rules` lists them")
+    click.echo(f"# {rule.id}: {rule.title}\n\nDefault severity: {rule.severity.label}\n")
+    click.echo(rule.doc.split("\n", 1)[1].strip() if "\n" in rule.doc else rule.doc)
 
 
 def run() -> None:
@@ -82,3 +126,5 @@ def run() -> None:
         sys.exit(130)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(0)

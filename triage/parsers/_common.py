@@ -192,3 +192,32 @@ def decode_json(texts: pl.Series, dtype: pl.Struct) -> pl.Series:
         return pl.Series(texts.name, [None], dtype=dtype)
     mid = texts.len() // 2
     return pl.concat([decode_json(texts[:mid], dtype), decode_json(texts[mid:], dtype)])
+
+
+_GO_UNITS_MS = {"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+
+
+def duration_ms(text: pl.Expr) -> pl.Expr:
+    """A logged duration in milliseconds: zap's float seconds (`0.0053`) or Go's text (`5.33175ms`, `1m2.5s`).
+
+    Args:
+        text: the printed value as text.
+
+    Returns:
+        A Float64 expression; null when it is neither.
+    """
+    parts = text.str.extract_all(r"[\d.]+(?:ns|us|µs|ms|s|m|h)")
+    summed = parts.list.eval(
+        pl.element().str.extract(r"^([\d.]+)").cast(pl.Float64, strict=False)
+        * pl.element()
+        .str.extract(r"^[\d.]+(ns|us|µs|ms|s|m|h)$")
+        .replace_strict(_GO_UNITS_MS, default=None, return_dtype=pl.Float64)
+    ).list.sum()
+    numeric = text.str.contains(r"^-?\d+(?:\.\d+)?(?:[eE]-?\d+)?$")
+    return (
+        pl.when(numeric)
+        .then(text.cast(pl.Float64, strict=False) * 1000)
+        .when(parts.list.len() > 0)
+        .then(summed)
+        .otherwise(None)
+    )

@@ -91,6 +91,7 @@ def _run(
         era=k.era,
         up_at=ds_up,
         never_up=k.has("datastorage-down"),
+        skew_us=k.clock_skew_us,
     )
     ds_file = (work / "datastorage.log").open("w", encoding="utf-8")
     ds = DataStorage(sim, cfg, random.Random(rng.random()), ds_file.write)
@@ -241,19 +242,21 @@ def _write_bundle(
 ) -> None:
     run_dir = outdir / runner.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
-    at = runner.must_gather_at
-    health = sorted(timing[f"health_{i}"] for i in range(timing.get("health_checks", 0)))
+    # The containers print, and podman (in the VM beside them) records, times from the containers' clock.
+    skew = k.clock_skew_us
+    at = runner.must_gather_at + skew
+    health = sorted(timing[f"health_{i}"] + skew for i in range(timing.get("health_checks", 0)))
     contents = {
         "datastorage": (work / "datastorage.log").read_text(encoding="utf-8") if False else None,
-        "postgres": postgres_log(timing["postgres"], timing["migrate"], health, rng),
-        "redis": redis_log(timing["redis"]),
+        "postgres": postgres_log(timing["postgres"] + skew, timing["migrate"] + skew, health, rng),
+        "redis": redis_log(timing["redis"] + skew),
     }
     env_common = ("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "container=podman")
     states = {
         "datastorage": ContainerState(
             names.container("datastorage"),
             f"localhost/kubernaut/datastorage:{SERVICE}-{ds.host[:8]}",
-            timing["datastorage"],
+            timing["datastorage"] + skew,
             at,
             PORTS["datastorage"],
             "8080/tcp",
@@ -264,14 +267,14 @@ def _write_bundle(
                 "/action_history?sslmode=disable",
             ),
             ("/usr/local/bin/datastorage",),
-            oom_at=ds.cfg.oom_at,
+            oom_at=None if ds.cfg.oom_at is None else ds.cfg.oom_at + skew,
             never_started=ds.cfg.never_up,
             healthcheck=("CMD-SHELL", '["/usr/bin/curl", "-f", "http://localhost:8080/health"]'),
         ),
         "postgres": ContainerState(
             names.container("postgres"),
             "docker.io/library/postgres:16-alpine",
-            timing["postgres"],
+            timing["postgres"] + skew,
             at,
             PORTS["postgres"],
             "5432/tcp",
@@ -289,7 +292,7 @@ def _write_bundle(
         "redis": ContainerState(
             names.container("redis"),
             "docker.io/library/redis:7-alpine",
-            timing["redis"],
+            timing["redis"] + skew,
             at,
             PORTS["redis"],
             "6379/tcp",
@@ -366,7 +369,9 @@ def _write_truth(
     }
     sampled = sum(p.store.sampled_captured for p in runner.procs)
     gap = closer.written < closer.buffered - closer.dropped if closer.closed else None
-    found = findings(runner.reports, queries, spill.outcomes, gap, unhealthy, captured, sampled)
+    found = findings(
+        runner.reports, queries, spill.outcomes, gap, unhealthy, captured, sampled, k.clock_skew_ms
+    )
     head = {
         "scenario": name,
         "seed": seed,

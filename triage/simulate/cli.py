@@ -32,6 +32,11 @@ def _list(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.option("--era", type=click.Choice(ERAS), help="Log formats: January console or later JSON.")
 @click.option("--size-mb", type=float, help="Grow the bundle to about this many MB with passing specs.")
 @click.option(
+    "--clock-skew-ms",
+    type=float,
+    help="Run the containers' clock this many ms ahead of the test host's (negative: behind).",
+)
+@click.option(
     "--list",
     "_list_flag",
     is_flag=True,
@@ -51,6 +56,7 @@ def simulate_command(
     faults: tuple[str, ...],
     era: str | None,
     size_mb: float | None,
+    clock_skew_ms: float | None,
 ) -> None:
     """Write a simulated must-gather bundle for SCENARIO into OUTDIR, ground truth beside it."""
     try:
@@ -65,6 +71,7 @@ def simulate_command(
             faults=faults or None,
             era=era,
             size_mb=size_mb,
+            clock_skew_ms=clock_skew_ms,
         )
     except KnobError as exc:
         raise click.UsageError(str(exc)) from None

@@ -4,7 +4,8 @@ It serves the stores' batch POSTs (validator 400s, database 500s, commits with t
 the tests' queries, health checks, runs its own self-audit store (a timer tick every second at Info in
 January) and can be down or OOM-killed. Write latency grows with the number of writes in flight.
 January output is zap's coloured development console (ISO8601 ms `Z`, caller); the later era logs
-production JSON. Lines after the must-gather snapshot never reach the collected log.
+production JSON. Lines after the must-gather snapshot never reach the collected log. Every time it
+prints is read from the container's clock, `skew_us` off the model's (the test host's) clock.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class DsConfig:
     never_up: bool = False
     fail_500: tuple[int, int] | None = None
     slow_windows: list[tuple[int, int]] = field(default_factory=list)
+    skew_us: int = 0  # the container clock minus the host clock; only printed times use it
 
 
 class DataStorage(DataStorageClient):
@@ -95,7 +97,7 @@ class DataStorage(DataStorageClient):
         """
         if not self.collected or (self.cfg.oom_at is not None and self.sim.now >= self.cfg.oom_at):
             return
-        now = self.sim.now
+        now = self.clock()
         if self.january:
             text = console_line(
                 iso8601_millis_utc(now), level.upper(), logger, caller, msg, fields, error, True
@@ -107,6 +109,17 @@ class DataStorage(DataStorageClient):
             text = json_line(level, iso8601_millis_utc(now), logger, caller, msg, fields, error, trace)
         self.lines += text.count("\n") + 1
         self._write(text + "\n")
+
+    def clock(self, t_us: int | None = None) -> int:
+        """What the container's clock reads at a model time.
+
+        Args:
+            t_us: A model (host clock) time; now when None.
+
+        Returns:
+            The time the container prints for it (µs since the epoch).
+        """
+        return (self.sim.now if t_us is None else t_us) + self.cfg.skew_us
 
     def _request_id(self) -> str:
         self._req_seq += 1
@@ -360,7 +373,7 @@ class DataStorage(DataStorageClient):
                 ("flush_interval", Dur(SECOND)),
                 ("batch_size", 1000),
                 ("buffer_size", 50000),
-                ("start_time", rfc3339_nano(writer_start, 0, self.rng.randrange(1000))),
+                ("start_time", rfc3339_nano(self.clock(writer_start), 0, self.rng.randrange(1000))),
             ),
             logger="datastorage.audit-store",
         )
@@ -470,7 +483,7 @@ class DataStorage(DataStorageClient):
                     ("expected_interval", Dur(SECOND)),
                     ("actual_interval", Dur(now - last, ns)),
                     ("drift", Dur(now - last - SECOND, ns)),
-                    ("tick_time", rfc3339_nano(now, 0, ns)),
+                    ("tick_time", rfc3339_nano(self.clock(now), 0, ns)),
                 ),
                 logger="datastorage.audit-store",
             )

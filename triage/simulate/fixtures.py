@@ -1,7 +1,13 @@
-"""Regenerate the committed example bundles: `python -m triage.simulate.fixtures fixtures/bundles`."""
+"""Regenerate committed fixtures.
+
+`python -m triage.simulate.fixtures fixtures/bundles` rewrites the example bundles;
+`python -m triage.simulate.fixtures --rules fixtures/rules` rewrites each rule's cases, listed in
+`fixtures/rules/<rule-id>/cases.json` as `{"cases": [{"name", "scenario", "seed", "knobs"}]}`.
+"""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -28,6 +34,25 @@ def regenerate(root: Path) -> list[Path]:
     return written
 
 
+def regenerate_rule_cases(root: Path) -> list[Path]:
+    """Write every rule fixture case listed in `root/<rule-id>/cases.json`, replacing old ones.
+
+    Args:
+        root: E.g. fixtures/rules.
+
+    Returns:
+        The truth files written.
+    """
+    written = []
+    for listing in sorted(root.glob("*/cases.json")):
+        for case in json.loads(listing.read_text(encoding="utf-8"))["cases"]:
+            target = listing.parent / case["name"]
+            shutil.rmtree(target, ignore_errors=True)
+            knobs = {k: tuple(v) if isinstance(v, list) else v for k, v in case.get("knobs", {}).items()}
+            written.append(simulate(case["scenario"], target, seed=case["seed"], **knobs))
+    return written
+
+
 def main(argv: list[str]) -> int:
     """Command-line entry point.
 
@@ -37,10 +62,12 @@ def main(argv: list[str]) -> int:
     Returns:
         The exit code.
     """
-    if len(argv) != 1:
-        print("usage: python -m triage.simulate.fixtures DIR", file=sys.stderr)
+    rules = argv[:1] == ["--rules"]
+    args = argv[1:] if rules else argv
+    if len(args) != 1:
+        print("usage: python -m triage.simulate.fixtures [--rules] DIR", file=sys.stderr)
         return 2
-    for path in regenerate(Path(argv[0])):
+    for path in (regenerate_rule_cases if rules else regenerate)(Path(args[0])):
         print(path)
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -22,6 +23,7 @@ ERAS: tuple[str, ...] = ("january", "later")
 NAMINGS: tuple[str, ...] = ("double", "single", "code-comment")
 TEST_LOGS: tuple[str, ...] = ("ci", "local", "none")
 CONTAINERS: tuple[str, ...] = ("datastorage", "postgres", "redis")
+MAX_CLOCK_SKEW_MS = 86_400_000.0  # a day: far beyond the minutes a VM clock drifts
 
 
 class KnobError(ValueError):
@@ -45,6 +47,10 @@ class Knobs:
         test_log: `ci` (integration-<svc>.log beside the run dir), `local` (inside it), `none`.
         missing_container: A container whose logs the collector could not find, or empty.
         stall_seconds: How long the `timer-stall` fault starves a store's writer goroutine.
+        clock_skew_ms: How far the containers' clock (DataStorage, PostgreSQL and Redis logs, podman
+            inspect times) runs ahead of (positive) or behind (negative) the test host's, whose clock
+            the test log keeps. Only printed container times move, by this amount rounded to the
+            microsecond; what happens, and in which order, does not change.
     """
 
     processes: int = 4
@@ -59,6 +65,16 @@ class Knobs:
     test_log: str = "ci"
     missing_container: str = ""
     stall_seconds: float = 4.0
+    clock_skew_ms: float = 0.0
+
+    @property
+    def clock_skew_us(self) -> int:
+        """The container clock's offset from the host clock in whole microseconds (the model's unit).
+
+        Returns:
+            clock_skew_ms rounded to the microsecond.
+        """
+        return round(self.clock_skew_ms * 1000)
 
     def with_overrides(self, **overrides: Any) -> Knobs:
         """Return a copy with the given knobs replaced, validated.
@@ -77,8 +93,13 @@ class Knobs:
         for name, value in overrides.items():
             if name not in known:
                 raise KnobError(f"unknown knob {name!r}; known: {', '.join(sorted(known))}")
-            if value is not None:
-                clean[name] = tuple(value) if name == "faults" else value
+            if value is None:
+                continue
+            if name == "faults":
+                value = tuple(value)
+            elif name == "clock_skew_ms" and isinstance(value, int | float) and not isinstance(value, bool):
+                value = float(value)  # 300 from JSON and 300.0 from the CLI record the same truth
+            clean[name] = value
         knobs = replace(self, **clean)
         knobs.validate()
         return knobs
@@ -100,6 +121,13 @@ class Knobs:
             (self.era in ERAS, f"era must be one of {', '.join(ERAS)}, got {self.era!r}"),
             (0.5 <= self.stall_seconds <= 600, f"stall must be 0.5-600 s, got {self.stall_seconds}"),
             (0 <= self.size_mb <= 100_000, f"size must be 0-100000 MB, got {self.size_mb}"),
+            (
+                isinstance(self.clock_skew_ms, int | float)
+                and not isinstance(self.clock_skew_ms, bool)
+                and math.isfinite(self.clock_skew_ms)
+                and abs(self.clock_skew_ms) <= MAX_CLOCK_SKEW_MS,
+                f"clock skew must be a number of ms within ±{MAX_CLOCK_SKEW_MS:.0f}, got {self.clock_skew_ms!r}",
+            ),
             (self.naming in NAMINGS, f"naming must be one of {', '.join(NAMINGS)}, got {self.naming!r}"),
             (
                 self.test_log in TEST_LOGS,

@@ -1,7 +1,8 @@
 """Ground truth of a simulated run, written beside the bundle as `<bundle>.expected.json`.
 
 Everything comes from the model, never from the written logs. Times are UTC ISO 8601 with
-microseconds and `Z`. Lists are sorted: specs by (location, name), stores by process, events by
+microseconds and `Z`, on the test host's clock even when the containers' clock is skewed (knob
+`clock_skew_ms`). Lists are sorted: specs by (location, name), stores by process, events by
 (buffered_at, process, sequence), queries by (at, correlation_id), findings by (rule, correlation_id).
 
 `findings.must` lists what a correct analysis reports; `findings.must_not` what it must not report.
@@ -32,6 +33,10 @@ A rule id with `correlation_id: null` is about the run as a whole. Entries:
   window; must_not when none was logged at all.
 * `log-sampling-gap` (null): must when the sampler hid some `Event buffered successfully` line whose
   neighbours were captured; must_not when no line was sampled away.
+* `clock-skew` (null): must when the containers' clock is off the test host's by more than 50 ms
+  (|clock_skew_ms| > 50: half the suite's 100 ms flush interval, where a write can land on the wrong
+  side of a query); must_not when it is off by at most 10 ms. Neither list names it in between, where
+  an estimate from millisecond log times may land on either side of the 50 ms line.
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ from triage.simulate.store import AuditEvent
 from triage.simulate.timefmt import utc_iso_micros
 
 FAILED_STATES = ("failed", "timedout", "panicked")
+CLOCK_SKEW_MUST_MS = 50.0
+CLOCK_SKEW_CLEAR_MS = 10.0
 
 
 @dataclass
@@ -123,6 +130,7 @@ def findings(
     unhealthy: bool,
     captured: dict[str, tuple[int, int]],
     sampled: int,
+    clock_skew_ms: float = 0.0,
 ) -> dict[str, list[dict[str, Any]]]:
     """Derive must/must_not findings (see the module docstring for their meaning).
 
@@ -134,6 +142,7 @@ def findings(
         unhealthy: Whether a container exited or is missing.
         captured: For `timer-stall` and `slow-write`: (logged, logged inside a captured window).
         sampled: Events whose buffered line the sampler hid.
+        clock_skew_ms: The containers' clock minus the test host's, in ms.
 
     Returns:
         {"must": [...], "must_not": [...]} sorted.
@@ -167,6 +176,10 @@ def findings(
         elif not logged:
             must_not.add((rule, None))
     (must if sampled else must_not).add(("log-sampling-gap", None))
+    if abs(clock_skew_ms) > CLOCK_SKEW_MUST_MS:
+        must.add(("clock-skew", None))
+    elif abs(clock_skew_ms) <= CLOCK_SKEW_CLEAR_MS:
+        must_not.add(("clock-skew", None))
     return {"must": _entries(must), "must_not": _entries(must_not)}
 
 

@@ -1,0 +1,563 @@
+"""Mutation fuzzing: broken bundles must never crash triage, lose lines or change output between runs.
+
+    python bench/fuzz.py [--bundles N] [--seed S] [--only I] [--keep DIR]
+
+Bundle i starts from one of a few small bundles (two committed fixtures and tiny simulated runs) and
+gets one to four mutations, all drawn from `--seed` and i alone, so any bundle can be rebuilt with
+`--only I --keep DIR`. Mutations: lines deleted, duplicated, swapped or truncated; bytes corrupted
+(random bytes, invalid UTF-8, NULs, CRLF, bare CR, BOM); files cut, renamed, moved, emptied, replaced
+by binary, deleted, spliced with another format; inspect JSON retyped or nested deeply; a 5 MB line.
+
+Checks, per bundle:
+
+* parsers called directly on every discovered source raise nothing, return events that pass
+  `validate_events`, and account for lines exactly: unparsed lines are distinct and in range,
+  records stay inside the file and never cover an unparsed line;
+* `analyze` raises nothing but BundleError, every account has parsed + not understood = lines and
+  lines = the file's real line count, and no parser failure is noted;
+* analysing twice renders the same Markdown and JSON bytes.
+
+A summary table lists mutations applied, problems by kind with the first traceback and a
+reproduction of each (parser problems shrunk to a few lines), nondeterministic outputs and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from triage.api import analyze
+from triage.discovery import discover
+from triage.errors import BundleError
+from triage.lines import split_lines
+from triage.parsers import parser_for
+from triage.render import render
+from triage.schema import validate_events
+from triage.simulate import simulate
+from triage.sources import Source
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITTED = ("02-healthy", "09-later-format")
+SIMULATED = (("jan14-1025", 3), ("datastorage-down", 5), ("later-format", 7), ("flush-bug", 11))
+HUGE_LINE_BYTES = 5 * 1024 * 1024
+INVALID_UTF8 = (b"\xff", b"\xc3(", b"\xe2\x82", b"\xed\xa0\x80", b"\xc0\xaf", b"\x80\x80", b"\xf4\x90\x80\x80")
+MAX_SHRINK_STEPS = 300
+
+Mutation = Callable[[random.Random, Path], str]
+
+
+def real_line_count(data: bytes) -> int:
+    """Lines in a file as a reader should count them: a final unterminated line counts; a BOM does not."""
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    if not data:
+        return 0
+    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
+def _files(bundle: Path) -> list[Path]:
+    return sorted(p for p in bundle.rglob("*") if p.is_file())
+
+
+def _pick(rng: random.Random, bundle: Path) -> Path | None:
+    files = _files(bundle)
+    return rng.choice(files) if files else None
+
+
+def _on_lines(edit: Callable[[random.Random, list[bytes]], str]) -> Mutation:
+    def mutate(rng: random.Random, bundle: Path) -> str:
+        path = _pick(rng, bundle)
+        if path is None:
+            return "no file"
+        lines = path.read_bytes().splitlines(keepends=True)
+        what = edit(rng, lines) if lines else "empty file left as is"
+        path.write_bytes(b"".join(lines))
+        return f"{path.relative_to(bundle)}: {what}"
+
+    return mutate
+
+
+def _on_bytes(edit: Callable[[random.Random, bytearray], str]) -> Mutation:
+    def mutate(rng: random.Random, bundle: Path) -> str:
+        path = _pick(rng, bundle)
+        if path is None:
+            return "no file"
+        data = bytearray(path.read_bytes())
+        what = edit(rng, data)
+        path.write_bytes(bytes(data))
+        return f"{path.relative_to(bundle)}: {what}"
+
+    return mutate
+
+
+def _delete_lines(rng: random.Random, lines: list[bytes]) -> str:
+    start = rng.randrange(len(lines))
+    n = min(len(lines) - start, rng.choice((1, 1, 2, 5, 50)))
+    del lines[start : start + n]
+    return f"deleted lines {start + 1}-{start + n}"
+
+
+def _duplicate_lines(rng: random.Random, lines: list[bytes]) -> str:
+    start = rng.randrange(len(lines))
+    block = lines[start : start + rng.choice((1, 3, 20))]
+    lines[start:start] = block
+    return f"duplicated {len(block)} line(s) at {start + 1}"
+
+
+def _swap_lines(rng: random.Random, lines: list[bytes]) -> str:
+    i, j = rng.randrange(len(lines)), rng.randrange(len(lines))
+    lines[i], lines[j] = lines[j], lines[i]
+    return f"swapped lines {i + 1} and {j + 1}"
+
+
+def _truncate_line(rng: random.Random, lines: list[bytes]) -> str:
+    i = rng.randrange(len(lines))
+    cut = rng.randrange(len(lines[i]) + 1)
+    lines[i] = lines[i][:cut] + (b"\n" if lines[i].endswith(b"\n") else b"")
+    return f"line {i + 1} cut at byte {cut}"
+
+
+def _splice(rng: random.Random, lines: list[bytes]) -> str:
+    donor = rng.choice(_DONOR_LINES)
+    i = rng.randrange(len(lines) + 1)
+    lines[i:i] = [donor]
+    return f"foreign line inserted at {i + 1}: {donor[:40]!r}"
+
+
+def _cut_file(rng: random.Random, data: bytearray) -> str:
+    cut = rng.randrange(len(data) + 1)
+    del data[cut:]
+    return f"cut at byte {cut}"
+
+
+def _random_bytes(rng: random.Random, data: bytearray) -> str:
+    n = rng.choice((1, 4, 32))
+    for _ in range(n if data else 0):
+        data[rng.randrange(len(data))] = rng.randrange(256)
+    return f"{n} random byte(s)"
+
+
+def _insert(rng: random.Random, data: bytearray, chunk: bytes) -> int:
+    at = rng.randrange(len(data) + 1)
+    data[at:at] = chunk
+    return at
+
+
+def _invalid_utf8(rng: random.Random, data: bytearray) -> str:
+    seq = rng.choice(INVALID_UTF8)
+    return f"invalid UTF-8 {seq!r} at byte {_insert(rng, data, seq)}"
+
+
+def _nul_bytes(rng: random.Random, data: bytearray) -> str:
+    return f"NUL at byte {_insert(rng, data, b'\x00' * rng.choice((1, 3)))}"
+
+
+def _crlf(rng: random.Random, data: bytearray) -> str:
+    data[:] = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    return "CRLF line endings"
+
+
+def _bare_cr(rng: random.Random, data: bytearray) -> str:
+    return f"bare CR at byte {_insert(rng, data, b'\r')}"
+
+
+def _bom(rng: random.Random, data: bytearray) -> str:
+    data[:0] = b"\xef\xbb\xbf"
+    return "UTF-8 BOM prepended"
+
+
+def _empty(rng: random.Random, data: bytearray) -> str:
+    data[:] = rng.choice((b"", b"\n", b"  \n\n", b"\n" * 100))
+    return f"emptied to {bytes(data[:8])!r}"
+
+
+def _binary(rng: random.Random, data: bytearray) -> str:
+    size = rng.choice((16, 4096, 70_000))
+    data[:] = rng.randbytes(size)
+    return f"replaced by {size} random bytes"
+
+
+def _huge_line(rng: random.Random, data: bytearray) -> str:
+    shapes = {
+        "text": b"x" * HUGE_LINE_BYTES,
+        "zap-json": b'{"level":"info","ts":"2026-01-14T15:24:53.447Z","msg":"' + b"y" * HUGE_LINE_BYTES + b'"}',
+        "zap-console": b"2026-01-14T15:24:53.447Z\tINFO\tdatastorage\tx.go:1\tm\t{\"k\": \""
+        + b"z" * HUGE_LINE_BYTES
+        + b'"}',
+        "step": b"  STEP: " + b"s" * HUGE_LINE_BYTES + b" @ 01/14/26 10:25:09.674",
+    }
+    shape = rng.choice(sorted(shapes))
+    at = data.rfind(b"\n", 0, rng.randrange(len(data) + 1)) + 1
+    data[at:at] = shapes[shape] + b"\n"
+    return f"5 MB {shape} line at byte {at}"
+
+
+def _rename(rng: random.Random, bundle: Path) -> str:
+    path = _pick(rng, bundle)
+    if path is None:
+        return "no file"
+    new = rng.choice(("renamed.log", "x.json", "weird name é.txt", "datastorage", ".hidden.log", path.stem))
+    target = path.with_name(new)
+    if target.exists():
+        return f"{path.relative_to(bundle)}: rename target exists"
+    path.rename(target)
+    return f"{path.relative_to(bundle)} renamed {new!r}"
+
+
+def _shuffle(rng: random.Random, bundle: Path) -> str:
+    files = _files(bundle)
+    if len(files) < 2:
+        return "fewer than two files"
+    a, b = rng.sample(files, 2)
+    data_a, data_b = a.read_bytes(), b.read_bytes()
+    a.write_bytes(data_b)
+    b.write_bytes(data_a)
+    return f"contents of {a.relative_to(bundle)} and {b.relative_to(bundle)} swapped"
+
+
+def _move(rng: random.Random, bundle: Path) -> str:
+    path = _pick(rng, bundle)
+    if path is None:
+        return "no file"
+    folder = bundle / rng.choice(("nested", "nested/deeper", "."))
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    if target.exists():
+        return f"{path.relative_to(bundle)}: move target exists"
+    path.rename(target)
+    return f"{path.relative_to(bundle)} moved to {target.relative_to(bundle)}"
+
+
+def _drop_file(rng: random.Random, bundle: Path) -> str:
+    path = _pick(rng, bundle)
+    if path is None:
+        return "no file"
+    path.unlink()
+    return f"{path.relative_to(bundle)} deleted"
+
+
+def _retype_json(rng: random.Random, bundle: Path) -> str:
+    docs = [p for p in _files(bundle) if p.name.endswith("_inspect.json")]
+    if not docs:
+        return "no inspect file"
+    path = rng.choice(docs)
+    try:
+        doc = json.loads(path.read_bytes())
+    except ValueError:
+        return f"{path.relative_to(bundle)}: not JSON any more"
+    slots: list[tuple[object, object]] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                slots.append((node, key))
+                walk(value)
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                slots.append((node, i))
+                walk(value)
+
+    walk(doc)
+    if not slots:
+        return f"{path.relative_to(bundle)}: nothing to retype"
+    parent, key = rng.choice(slots)
+    value = rng.choice((None, 0, -1, 1.5, True, "", "text", [], {}, [1, "a"], {"x": None}, 10**30))
+    parent[key] = value  # type: ignore[index]
+    path.write_text(json.dumps(doc, indent=4))
+    return f"{path.relative_to(bundle)}: [{key!r}] set to {value!r}"
+
+
+def _deep_json(rng: random.Random, bundle: Path) -> str:
+    docs = [p for p in _files(bundle) if p.name.endswith("_inspect.json")]
+    if not docs:
+        return "no inspect file"
+    path = rng.choice(docs)
+    depth = rng.choice((100, 5000))
+    path.write_text('[{"Id": "x", "State": ' + "[" * depth + "]" * depth + "}]\n")
+    return f"{path.relative_to(bundle)}: State nested {depth} deep"
+
+
+MUTATIONS: dict[str, tuple[Mutation, int]] = {
+    # name: (mutation, weight)
+    "delete_lines": (_on_lines(_delete_lines), 10),
+    "duplicate_lines": (_on_lines(_duplicate_lines), 10),
+    "swap_lines": (_on_lines(_swap_lines), 10),
+    "truncate_line": (_on_lines(_truncate_line), 10),
+    "splice_foreign_line": (_on_lines(_splice), 10),
+    "cut_file": (_on_bytes(_cut_file), 6),
+    "random_bytes": (_on_bytes(_random_bytes), 8),
+    "invalid_utf8": (_on_bytes(_invalid_utf8), 6),
+    "nul_bytes": (_on_bytes(_nul_bytes), 4),
+    "crlf": (_on_bytes(_crlf), 4),
+    "bare_cr": (_on_bytes(_bare_cr), 4),
+    "bom": (_on_bytes(_bom), 3),
+    "empty_file": (_on_bytes(_empty), 4),
+    "binary_file": (_on_bytes(_binary), 3),
+    "huge_line": (_on_bytes(_huge_line), 1),
+    "rename_file": (_rename, 4),
+    "swap_contents": (_shuffle, 3),
+    "move_file": (_move, 3),
+    "drop_file": (_drop_file, 3),
+    "retype_json": (_retype_json, 8),
+    "deep_json": (_deep_json, 1),
+}
+_DONOR_LINES: list[bytes] = []
+
+
+def prepare_bases(workdir: Path) -> list[Path]:
+    """The small bundles mutations start from: committed fixtures and tiny simulated runs."""
+    bases = []
+    for name in COMMITTED:
+        target = workdir / name
+        shutil.copytree(ROOT / "fixtures" / "bundles" / name, target)
+        bases.append(target)
+    for scenario, seed in SIMULATED:
+        target = workdir / "bases" / f"sim-{scenario}"
+        simulate(scenario, target, seed=seed, processes=2, specs=12)
+        bases.append(target)
+    if not _DONOR_LINES:
+        for base in bases:
+            for path in _files(base):
+                lines = path.read_bytes().splitlines(keepends=True)
+                _DONOR_LINES.extend(lines[:: max(1, len(lines) // 15)][:15])
+    return bases
+
+
+def plan(seed: int, index: int, n_bases: int) -> tuple[int, list[tuple[str, int]]]:
+    """Which base bundle and which mutations (with their own seeds) bundle `index` gets."""
+    rng = random.Random(f"{seed}:{index}")
+    names = sorted(MUTATIONS)
+    weights = [MUTATIONS[n][1] for n in names]
+    count = rng.choice((1, 1, 2, 3, 4))
+    return rng.randrange(n_bases), [(rng.choices(names, weights)[0], rng.randrange(2**32)) for _ in range(count)]
+
+
+def build(base: Path, mutations: Sequence[tuple[str, int]], target: Path) -> list[str]:
+    """Copy base to target and apply the mutations in order; returns what each did."""
+    shutil.copytree(base, target)
+    return [f"{name}: {MUTATIONS[name][0](random.Random(s), target)}" for name, s in mutations]
+
+
+@dataclass
+class Problem:
+    """One distinct crash or mismatch, with its first occurrence."""
+
+    kind: str
+    detail: str
+    count: int = 0
+    first_bundle: int = -1
+    mutations: list[str] = field(default_factory=list)
+    trace: str = ""
+    repro: str = ""
+
+
+@dataclass
+class Summary:
+    """Everything a run found."""
+
+    bundles: int = 0
+    applied: Counter[str] = field(default_factory=Counter)
+    problems: dict[tuple[str, str], Problem] = field(default_factory=dict)
+    bundle_errors: Counter[str] = field(default_factory=Counter)
+    nondeterministic: int = 0
+    seconds: float = 0.0
+    slowest: tuple[float, int] = (0.0, -1)
+
+    def add(self, index: int, mutations: list[str], kind: str, detail: str, trace: str = "", repro: str = "") -> bool:
+        key = (kind, detail)
+        problem = self.problems.setdefault(key, Problem(kind, detail))
+        problem.count += 1
+        first = problem.first_bundle < 0
+        if first:
+            problem.first_bundle, problem.mutations, problem.trace, problem.repro = index, mutations, trace, repro
+        return first
+
+
+def _where(exc: BaseException) -> str:
+    """The innermost frame inside triage, to tell distinct crashes apart."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/triage/" in f.filename]
+    frame = frames[-1] if frames else traceback.extract_tb(exc.__traceback__)[-1]
+    return f"{type(exc).__name__} at {Path(frame.filename).name}:{frame.lineno} in {frame.name}"
+
+
+def check_parse(data: bytes, source: Source) -> tuple[str, str, str] | None:
+    """Run a source's parser on data; the first broken property as (kind, detail, trace), or None."""
+    lines = split_lines(data)
+    parser = parser_for(source.kind)
+    if parser is None:
+        return None
+    try:
+        result = parser(lines.frame, source)
+        validate_events(result.events)
+    except Exception as exc:
+        return f"parser crash ({source.kind})", _where(exc), traceback.format_exc()
+    return _accounting(lines.count, result.events, result.unparsed, source)
+
+
+def _accounting(count: int, events: pl.DataFrame, unparsed: pl.DataFrame, source: Source) -> tuple[str, str, str] | None:
+    kind = f"accounting ({source.kind})"
+    bad = unparsed["line"]
+    if bad.n_unique() != bad.len():
+        return kind, "a line is reported unparsed twice", ""
+    if bad.len() and (bad.min() < 1 or bad.max() > count):  # type: ignore[operator]
+        return kind, "an unparsed line number is outside the file", ""
+    own = events.filter(pl.col("file") == source.name)
+    if own.height != events.height:
+        return kind, "events carry another file name", ""
+    ranges = own.select(pl.col("line").cast(pl.Int64), pl.col("n_lines").cast(pl.Int64))
+    if ranges.height and (
+        ranges["line"].min() < 1  # type: ignore[operator]
+        or (ranges["line"] + ranges["n_lines"] - 1).max() > count  # type: ignore[operator]
+        or ranges["n_lines"].min() < 1  # type: ignore[operator]
+    ):
+        return kind, "a record reaches outside the file", ""
+    covered = ranges.select(pl.int_ranges("line", pl.col("line") + pl.col("n_lines")).alias("l")).explode("l")
+    if covered.height and bad.len() and covered["l"].is_in(bad.cast(pl.Int64).implode()).any():
+        return kind, "a line is both in a record and unparsed", ""
+    return None
+
+
+def shrink(data: bytes, source: Source, target: tuple[str, str]) -> bytes:
+    """Remove lines while the same problem persists (delta debugging), to a minimal reproduction."""
+    lines = data.splitlines(keepends=True)
+    steps, chunk = 0, max(1, len(lines) // 2)
+    while chunk >= 1 and steps < MAX_SHRINK_STEPS:
+        i, removed = 0, False
+        while i < len(lines) and steps < MAX_SHRINK_STEPS:
+            trial = lines[:i] + lines[i + chunk :]
+            steps += 1
+            found = check_parse(b"".join(trial), source)
+            if trial and found is not None and found[:2] == target:
+                lines, removed = trial, True
+            else:
+                i += chunk
+        if not removed:
+            chunk //= 2
+    return b"".join(lines)
+
+
+def _repro(data: bytes, source: Source) -> str:
+    shown = "\n".join(f"    {ln[:300]!r}" for ln in data.splitlines(keepends=True)[:12])
+    return f"parser_for({source.kind!r})(split_lines(data).frame, Source(..., name={source.name!r})) with data:\n{shown}"
+
+
+def fuzz_one(index: int, base: Path, bundle: Path, mutations: list[str], summary: Summary) -> None:
+    """Check one mutated bundle and record what broke."""
+    try:
+        sources = discover(bundle).sources
+    except BundleError as exc:
+        summary.bundle_errors[str(exc).split(": ", 1)[-1]] += 1
+        return
+    for source in sources:
+        data = source.path.read_bytes()
+        found = check_parse(data, source)
+        if found is not None:
+            first = summary.add(index, mutations, found[0], found[1], found[2])
+            if first:
+                problem = summary.problems[found[:2]]
+                problem.repro = _repro(shrink(data, source, found[:2]), source)
+    outputs = []
+    for _ in range(2):
+        try:
+            report = analyze(bundle)
+            outputs.append((render(report, "markdown"), render(report, "json")))
+        except BundleError as exc:
+            summary.bundle_errors[str(exc).split(": ", 1)[-1]] += 1
+            return
+        except Exception as exc:
+            summary.add(index, mutations, "analyze crash", _where(exc), traceback.format_exc())
+            return
+    for account in report.accounts:
+        real = real_line_count(account.source.path.read_bytes())
+        if account.parsed_lines + account.unparsed_lines != account.lines or account.lines != real:
+            detail = f"{account.source.kind}: lines {account.lines}, parsed {account.parsed_lines}, "
+            summary.add(index, mutations, "report accounting", detail + f"not understood {account.unparsed_lines}, real {real}")
+        for note in account.notes:
+            if note.startswith("parser failed"):
+                summary.add(index, mutations, "parser failure noted", f"{account.source.kind}: {note[:120]}")
+    if outputs[0] != outputs[1]:
+        summary.nondeterministic += 1
+        which = "markdown" if outputs[0][0] != outputs[1][0] else "json"
+        summary.add(index, mutations, "nondeterministic output", which)
+
+
+def run(n: int, seed: int, only: int | None, keep: Path | None) -> Summary:
+    """Fuzz n bundles (or just bundle `only`) and summarise."""
+    summary = Summary()
+    with tempfile.TemporaryDirectory(prefix="triage-fuzz-") as tmp:
+        bases = prepare_bases(Path(tmp))
+        start = time.perf_counter()
+        for index in [only] if only is not None else range(n):
+            base_i, chosen = plan(seed, index, len(bases))
+            target = (keep or Path(tmp)) / f"bundle-{index}"
+            if target.exists():
+                shutil.rmtree(target)
+            began = time.perf_counter()
+            mutations = [f"base {bases[base_i].name}", *build(bases[base_i], chosen, target)]
+            summary.applied.update(name for name, _ in chosen)
+            fuzz_one(index, bases[base_i], target, mutations, summary)
+            summary.bundles += 1
+            took = time.perf_counter() - began
+            summary.slowest = max(summary.slowest, (took, index))
+            if keep is None:
+                shutil.rmtree(target)
+            if (index + 1) % 50 == 0:
+                print(f"... {index + 1} bundles, {len(summary.problems)} distinct problems", file=sys.stderr)
+        summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def report(summary: Summary, seed: int) -> str:
+    """The summary as text."""
+    out = [f"# fuzz: {summary.bundles} mutated bundles, seed {seed}, {summary.seconds:.1f} s", ""]
+    out.append(f"{'mutation':<22}{'applied':>8}")
+    out += [f"{name:<22}{summary.applied[name]:>8}" for name in sorted(MUTATIONS)]
+    out.append("")
+    out.append(f"bundles refused with BundleError (allowed): {sum(summary.bundle_errors.values())}")
+    out += [f"  {n:>5} x {msg}" for msg, n in summary.bundle_errors.most_common()]
+    out.append(f"nondeterministic outputs: {summary.nondeterministic}")
+    out.append(f"slowest bundle: #{summary.slowest[1]} {summary.slowest[0]:.1f} s")
+    out.append("")
+    kinds = Counter(p.kind for p in summary.problems.values())
+    out.append(f"{'problem kind':<40}{'distinct':>9}{'bundles':>9}")
+    for kind in sorted(kinds):
+        hits = sum(p.count for p in summary.problems.values() if p.kind == kind)
+        out.append(f"{kind:<40}{kinds[kind]:>9}{hits:>9}")
+    for (kind, detail), problem in sorted(summary.problems.items()):
+        out += ["", f"## {kind}: {detail}", f"{problem.count} bundle(s); first #{problem.first_bundle}:"]
+        out += [f"  {m}" for m in problem.mutations]
+        if problem.repro:
+            out += ["minimal reproduction:", problem.repro]
+        if problem.trace:
+            out += ["first traceback:", *("  " + ln for ln in problem.trace.rstrip().splitlines()[-12:])]
+    return "\n".join(out) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bundles", type=int, default=1000, help="how many mutated bundles (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the mutation plan (default 0)")
+    parser.add_argument("--only", type=int, help="rebuild and check only bundle I")
+    parser.add_argument("--keep", type=Path, help="keep mutated bundles in this directory")
+    args = parser.parse_args(argv)
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    summary = run(args.bundles, args.seed, args.only, args.keep)
+    sys.stdout.write(report(summary, args.seed))
+    return 1 if summary.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Everything the rules read: the event table, the reconstructed pipeline, stores, tests, containers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import polars as pl
+
+from triage.containers import ContainerState, LogHealth
+from triage.pipeline import Pipeline, reconstruct
+from triage.stores import Store, attribute
+from triage.testrun import TestRun
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The input of every rule. Rules read it and never change it.
+
+    Attributes:
+        events: the normalized event table.
+        pipeline: buffered -> flushed -> written -> queried, as the logs show it.
+        stores: spec timelines grouped by audit store (one per Ginkgo process).
+        tests: the test-run summary of each Ginkgo log.
+        containers: inspected container states.
+        log_health: per container log, records by severity, with known start-up noise apart.
+        kinds: the source kinds present in the bundle (rules that need a missing kind are skipped).
+    """
+
+    events: pl.DataFrame
+    pipeline: Pipeline
+    stores: tuple[Store, ...]
+    tests: tuple[TestRun, ...]
+    containers: tuple[ContainerState, ...]
+    log_health: tuple[LogHealth, ...]
+    kinds: frozenset[str]
+
+    @cached_property
+    def store_of_spec(self) -> dict[int, Store]:
+        """Spec block index -> the store its timeline belongs to."""
+        return {index: store for store in self.stores for index in store.spec_indices}
+
+
+def build_analysis(
+    events: pl.DataFrame,
+    tests: tuple[TestRun, ...],
+    containers: tuple[ContainerState, ...],
+    log_health: tuple[LogHealth, ...],
+    kinds: frozenset[str],
+) -> Analysis:
+    """Reconstruct the pipeline and the stores from the event table.
+
+    Args:
+        events: the normalized event table.
+        tests: test-run summaries.
+        containers: container states.
+        log_health: container log health.
+        kinds: source kinds present.
+
+    Returns:
+        The analysis.
+    """
+    pipeline = reconstruct(events)
+    return Analysis(
+        events=events,
+        pipeline=pipeline,
+        stores=attribute(pipeline, events),
+        tests=tests,
+        containers=containers,
+        log_health=log_health,
+        kinds=kinds,
+    )

@@ -1,0 +1,444 @@
+"""Reconstruct the audit pipeline from the event table: buffered -> flushed -> written -> queried.
+
+What is observed and what is inferred are kept apart:
+
+* buffered, timer ticks, store errors and test queries are observed in the test log, inside the
+  timeline of the spec whose process logged them; within one timeline the lines are in the order the
+  process wrote them, so "the first tick with `batch_size_before_flush > 0` after a buffered line" is
+  the tick whose synchronous write carried that event (store.go writes the batch inside the tick case);
+* DataStorage's batch writes are observed in its log, but it never logs correlation IDs, so linking a
+  flush to a write is inference: same event count, first write after the flush within the client's
+  5 s timeout; `link` says how many writes could have matched (1 = unambiguous);
+* test queries print no time: each gets the interval between the nearest timed lines around it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import polars as pl
+
+from triage.parsers._common import duration_ms, iso_ts
+
+STORE_LOGGER = r"(?:^|\.)audit-store$"
+NS_PER_S = 1_000_000_000
+# Clock-offset search: a VM clock can be seconds off; pairs agreeing within 2 ms count as one offset.
+SEARCH_NS = 60 * NS_PER_S
+BIN_NS = 1_000_000
+MAX_FLUSHES = 300  # a spread sample of flushes bounds the pair count on large runs
+MIN_PAIRS = 3
+# A flush's HTTP request reaches DataStorage well within this once the clock offset is removed.
+LINK_WINDOW_NS = 5_000_000
+_WIDTH = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+
+
+def attr(key: str, dtype: pl.DataType) -> pl.Expr:
+    """A field of `attrs` (JSON text) as a typed column; null when absent or not convertible."""
+    return pl.col("attrs").str.json_path_match(f"$.{key}").cast(dtype, strict=False).alias(key)
+
+
+def with_time_bounds(events: pl.DataFrame) -> pl.DataFrame:
+    """Add `ts_lo`/`ts_hi`: the interval each record happened in.
+
+    A timed record's interval is its printed precision (a seconds-only `10:25:09` is [09, 10)). A
+    record without time gets the interval between the nearest timed records around it in the same
+    spec block, since a process writes its timeline in order.
+
+    Args:
+        events: event rows of one or more files, in file/line order.
+
+    Returns:
+        The rows with `ts_lo` and `ts_hi`.
+    """
+    width = pl.col("ts_precision").cast(pl.String).replace_strict(_WIDTH, default=0, return_dtype=pl.Int64)
+    hi = pl.col("ts") + pl.duration(nanoseconds=width, time_unit="ns")
+    group = ["file", "spec_index"]
+    return events.with_columns(
+        pl.col("ts").forward_fill().over(group, order_by="line").alias("ts_lo"),
+        hi.backward_fill().over(group, order_by="line").alias("ts_hi"),
+    )
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The audit pipeline as the logs show it. Every frame keeps `file`, `line` and `raw` for evidence.
+
+    Attributes:
+        buffered: one row per `Event buffered successfully` (correlation_id, event_type,
+            total_buffered, spec_index), with the flush that carried it (`flush_line`, `flush_at`,
+            `flush_batch`; null when no flushing tick follows in the same timeline), the DataStorage
+            write linked to that flush (`write_line`, `written_at`, `link`), and the first explicit
+            Flush() print after it in the same timeline (`explicit_flush_line`, null when none).
+        ticks: timer ticks (tick_number, batch, tick_at from `tick_time`, actual_interval).
+        flushes: ticks with `batch_size_before_flush > 0`, linked to DataStorage writes.
+        store_errors: the store's failure, drop, slow-write, timer-bug and buffer-full lines.
+        closed: `Audit store closed` lines with their counters.
+        writes: DataStorage `Batch audit events created successfully` (count, duration_seconds).
+        rejects: DataStorage batch requests that failed (status >= 400) or `Batch database write
+            failed` / `Request validation failed` records.
+        queries: test-helper query prints (helper, correlation_id, event_type, count, ts_lo, ts_hi).
+        ds_queries: DataStorage `Audit events queried successfully` (count, total).
+        explicit_flushes: the test's Flush() calls that returned (`✅ Audit store flushed
+            successfully`), with ts_lo/ts_hi.
+        requests: DataStorage `HTTP request` lines (method, path, status, duration_ms).
+        offset: DataStorage's clock minus the test host's, estimated from flush/write pairs; None
+            when too few pairs agree.
+    """
+
+    buffered: pl.DataFrame
+    ticks: pl.DataFrame
+    flushes: pl.DataFrame
+    store_errors: pl.DataFrame
+    closed: pl.DataFrame
+    writes: pl.DataFrame
+    rejects: pl.DataFrame
+    queries: pl.DataFrame
+    ds_queries: pl.DataFrame
+    explicit_flushes: pl.DataFrame
+    requests: pl.DataFrame
+    offset: Offset | None
+
+    @property
+    def skew_ns(self) -> int | None:
+        """DataStorage's clock minus the test host's, in ns; None when it could not be estimated."""
+        return self.offset.skew_ns if self.offset else None
+
+
+STORE_ERRORS = (
+    "Failed to write audit batch",
+    "Dropping audit batch due to non-retryable error (invalid data)",
+    "AUDIT DATA LOSS: Dropping batch after max retries (infrastructure unavailable)",
+    "Slow audit batch write detected",
+    "TIMER BUG DETECTED: Tick interval significantly exceeded expected",
+    "Audit buffer full, event dropped",
+    "Failed to write audit event",
+    "Failed to write phase transition audit",
+)
+_KEEP = ["file", "line", "spec_index", "spec", "ts", "ts_precision", "raw"]
+
+
+def _store_rows(events: pl.DataFrame) -> pl.DataFrame:
+    return events.filter(
+        (pl.col("service") == "test-run")
+        & (pl.col("record") == "log")
+        & pl.col("logger").str.contains(STORE_LOGGER)
+    )
+
+
+def _buffered(store: pl.DataFrame) -> pl.DataFrame:
+    return store.filter(pl.col("msg_key") == "Event buffered successfully").select(
+        *_KEEP,
+        "correlation_id",
+        "event_type",
+        attr("total_buffered", pl.Int64()),
+        attr("buffer_size_after", pl.Int64()),
+    )
+
+
+def _ticks(store: pl.DataFrame) -> pl.DataFrame:
+    return store.filter(pl.col("msg_key") == "Timer tick received").select(
+        *_KEEP,
+        attr("tick_number", pl.Int64()),
+        attr("batch_size_before_flush", pl.Int64()).alias("batch"),
+        attr("buffer_utilization", pl.Int64()),
+        attr("expected_interval", pl.Float64()),
+        attr("actual_interval", pl.Float64()),
+        iso_ts(pl.col("attrs").str.json_path_match("$.tick_time")).alias("tick_at"),
+    )
+
+
+def _writes(events: pl.DataFrame) -> pl.DataFrame:
+    ds = events.filter(pl.col("service") == "datastorage")
+    return (
+        ds.filter(pl.col("msg_key") == "Batch audit events created successfully")
+        .select(*_KEEP, attr("count", pl.Int64()), attr("duration_seconds", pl.Float64()))
+        .sort("ts", "file", "line")
+    )
+
+
+def _rejects(events: pl.DataFrame) -> pl.DataFrame:
+    ds = events.filter(pl.col("service") == "datastorage")
+    http = pl.col("msg_key") == "HTTP request"
+    batch_path = pl.col("attrs").str.json_path_match("$.path") == "/api/v1/audit/events/batch"
+    status = pl.col("attrs").str.json_path_match("$.status").cast(pl.Int64, strict=False)
+    failed_http = http & batch_path & (status >= 400)
+    failed_records = pl.col("msg_key").is_in(["Batch database write failed", "Request validation failed"])
+    return ds.filter(failed_http | failed_records).select(*_KEEP, "msg_key", status.alias("status"))
+
+
+def _requests(events: pl.DataFrame) -> pl.DataFrame:
+    """DataStorage's `HTTP request` lines: method, path, status and duration in ms."""
+    ds = events.filter((pl.col("service") == "datastorage") & (pl.col("msg_key") == "HTTP request"))
+    return ds.select(
+        *_KEEP,
+        attr("method", pl.String()),
+        attr("path", pl.String()),
+        attr("status", pl.Int64()),
+        duration_ms(pl.col("attrs").str.json_path_match("$.duration")).alias("duration_ms"),
+    )
+
+
+def _queries(events: pl.DataFrame) -> pl.DataFrame:
+    helpers = pl.col("attrs").str.json_path_match("$.helper")
+    test_log = with_time_bounds(events.filter(pl.col("service") == "test-run"))
+    return test_log.filter(
+        (pl.col("record") == "helper") & helpers.is_in(["no_events", "found", "query_error"])
+    ).select(
+        *_KEEP,
+        "ts_lo",
+        "ts_hi",
+        "correlation_id",
+        "event_type",
+        helpers.alias("helper"),
+        attr("subject", pl.String()),
+        attr("count", pl.Int64()),
+    )
+
+
+def _arrivals(writes: pl.DataFrame) -> pl.DataFrame:
+    """When each batch reached DataStorage: its commit time less the handler's own duration."""
+    seconds = pl.col("duration_seconds").fill_null(0.0)
+    took = pl.duration(microseconds=(seconds * 1e6).round(0).cast(pl.Int64), time_unit="ns")
+    return writes.select(
+        (pl.col("ts") - took).alias("arrived_at"),
+        pl.col("ts").alias("written_at"),
+        pl.col("count").alias("batch"),
+        pl.col("line").alias("write_line"),
+        pl.col("file").alias("write_file"),
+    ).sort("arrived_at")
+
+
+def _nearest(flushes: pl.DataFrame, arrivals: pl.DataFrame, shift_ns: int, tolerance_ns: int) -> pl.DataFrame:
+    left = flushes.filter(pl.col("tick_at").is_not_null()).with_columns(
+        (pl.col("tick_at") + pl.duration(nanoseconds=shift_ns, time_unit="ns")).alias("_probe")
+    )
+    return left.sort("_probe").join_asof(
+        arrivals,
+        left_on="_probe",
+        right_on="arrived_at",
+        by="batch",
+        strategy="nearest",
+        tolerance=timedelta(microseconds=tolerance_ns // 1000),
+        check_sortedness=False,
+    )
+
+
+@dataclass(frozen=True)
+class Offset:
+    """The clock offset most flush/write pairs agree on.
+
+    Attributes:
+        skew_ns: DataStorage's clock minus the test host's (median of the agreeing pairs).
+        pairs: flushes whose write agrees on it.
+        sampled: flushes examined.
+        examples: agreeing pairs (the flush's file/line/raw/tick_at and the write's w_file/w_line/
+            w_raw/written_at/w_precision), earliest first.
+    """
+
+    skew_ns: int
+    pairs: int
+    sampled: int
+    examples: pl.DataFrame
+
+
+def estimate_offset(flushes: pl.DataFrame, writes: pl.DataFrame) -> Offset | None:
+    """Container clock minus test-host clock, from flushes and the same-size writes that arrived.
+
+    Each flushing tick sends one batch, and on one machine it reaches DataStorage well within a
+    millisecond, so the arrivals (commit time minus the handler's `duration_seconds`) of same-size
+    batches cluster at one offset from the ticks that sent them. Every same-size arrival within a
+    minute of a flush is a candidate; the true offset is the 2 ms window the most flushes fall into,
+    because wrong candidates spread evenly. A VM clock can drift by seconds, hence the wide search.
+
+    Args:
+        flushes: flushing ticks (tick_at, batch, file, line, raw).
+        writes: DataStorage batch writes (ts, ts_precision, count, duration_seconds, file, line, raw).
+
+    Returns:
+        The offset, or None when fewer than MIN_PAIRS agree or no offset stands out.
+    """
+    flushes = flushes.filter(pl.col("tick_at").is_not_null() & pl.col("batch").is_not_null())
+    took = pl.duration(
+        microseconds=(pl.col("duration_seconds").fill_null(0.0) * 1e6).round(0).cast(pl.Int64), time_unit="ns"
+    )
+    arrivals = writes.select(
+        (pl.col("ts") - took).alias("arrived_at"),
+        pl.col("ts").alias("written_at"),
+        pl.col("ts_precision").alias("w_precision"),
+        pl.col("count").alias("w_batch"),
+        pl.col("file").alias("w_file"),
+        pl.col("line").alias("w_line"),
+        pl.col("raw").alias("w_raw"),
+    ).drop_nulls(["arrived_at", "w_batch"])
+    if flushes.height < MIN_PAIRS or arrivals.is_empty():
+        return None
+    flushes = flushes.sort("tick_at", "file", "line").gather_every(flushes.height // MAX_FLUSHES + 1)
+    window = pl.duration(nanoseconds=SEARCH_NS, time_unit="ns")
+    left = flushes.select("file", "line", "raw", "tick_at", "batch").with_row_index("flush")
+    left = left.with_columns(lo=pl.col("tick_at") - window, hi=pl.col("tick_at") + window)
+    pairs = left.join_where(
+        arrivals,
+        pl.col("batch") == pl.col("w_batch"),
+        pl.col("arrived_at") >= pl.col("lo"),
+        pl.col("arrived_at") <= pl.col("hi"),
+    ).with_columns(diff=(pl.col("arrived_at") - pl.col("tick_at")).dt.total_nanoseconds())
+    if pairs.is_empty():
+        return None
+    pairs = pairs.with_columns(bin=pl.col("diff").floordiv(BIN_NS))
+    per_bin = pairs.group_by("bin").agg(n=pl.col("flush").n_unique())
+    # Score each bin with its upper neighbour, so a cluster split by a bin edge still counts whole.
+    scored = (
+        per_bin.join(per_bin.with_columns(pl.col("bin") - 1), on="bin", how="left", suffix="_next")
+        .with_columns(score=pl.col("n") + pl.col("n_next").fill_null(0))
+        .sort(["score", "bin"], descending=[True, False])
+    )
+    best = int(scored["bin"][0])
+    agreeing = pairs.filter(pl.col("bin").is_between(best, best + 1))
+    # Distinct writes too: one write near several same-size flushes of different processes is no offset.
+    writes_agreeing = agreeing.select(pl.struct("w_file", "w_line").n_unique()).item()
+    support = min(agreeing["flush"].n_unique(), int(writes_agreeing))
+    runner_up = scored.filter((pl.col("bin") - best).abs() > 3)["score"].max()
+    if support < MIN_PAIRS or (isinstance(runner_up, int) and support < 2 * runner_up):
+        return None
+    examples = agreeing.sort("tick_at", "flush", "w_line").unique("flush", keep="first", maintain_order=True)
+    median = agreeing["diff"].median()
+    skew = int(median) if isinstance(median, int | float) else 0
+    return Offset(skew, support, flushes.height, examples)
+
+
+def _link_flushes(flushes: pl.DataFrame, writes: pl.DataFrame, skew_ns: int) -> pl.DataFrame:
+    """Link each flush to the DataStorage write of the same size that arrived when it was sent.
+
+    `link` counts the same-size arrivals inside the matching window: 1 is an unambiguous link, more
+    means another process's flush could have been that write, 0 means none arrived.
+    """
+    none = flushes.with_columns(
+        pl.lit(None, pl.Datetime("ns", "UTC")).alias("written_at"),
+        pl.lit(None, pl.UInt32).alias("write_line"),
+        pl.lit(None, pl.String).alias("write_file"),
+        pl.lit(0, pl.UInt32).alias("link"),
+    )
+    if flushes.is_empty() or writes.is_empty():
+        return none
+    arrivals = _arrivals(writes)
+    indexed = flushes.with_row_index("_i")
+    linked = _nearest(indexed, arrivals, skew_ns, LINK_WINDOW_NS)
+    window = pl.duration(nanoseconds=LINK_WINDOW_NS, time_unit="ns")
+    candidates = (
+        linked.select("_i", "_probe", "batch")
+        .join(arrivals.select("batch", "arrived_at"), on="batch", how="inner")
+        .filter((pl.col("arrived_at") - pl.col("_probe")).abs() <= window)
+        .group_by("_i")
+        .agg(pl.len().cast(pl.UInt32).alias("link"))
+    )
+    return (
+        indexed.join(linked.select("_i", "written_at", "write_line", "write_file"), on="_i", how="left")
+        .join(candidates, on="_i", how="left")
+        .with_columns(pl.col("link").fill_null(0))
+        .sort("_i")
+        .drop("_i")
+    )
+
+
+def _carry(buffered: pl.DataFrame, flushes: pl.DataFrame) -> pl.DataFrame:
+    """Attach to each buffered event the first flushing tick after it in the same timeline."""
+    right = flushes.select(
+        "file",
+        "spec_index",
+        pl.col("line").alias("flush_line"),
+        pl.col("tick_at").alias("flush_at"),
+        pl.col("batch").alias("flush_batch"),
+        "written_at",
+        "write_line",
+        "write_file",
+        "link",
+    ).sort("flush_line")
+    left = buffered.sort("line")
+    return (
+        left.join_asof(
+            right,
+            left_on="line",
+            right_on="flush_line",
+            by=["file", "spec_index"],
+            strategy="forward",
+            check_sortedness=False,  # both sides are sorted by line above
+        )
+        .with_columns(pl.col("link").fill_null(0))
+        .sort("file", "line")
+    )
+
+
+def _explicit_flushes(events: pl.DataFrame) -> pl.DataFrame:
+    """The test's own Flush() calls that returned: `✅ Audit store flushed successfully` prints.
+
+    With the SP-AUDIT-001 fix, Flush() drains the channel and writes everything buffered before it;
+    before the fix it wrote only the batch, so events still in the channel stayed behind.
+    """
+    helper = pl.col("attrs").str.json_path_match("$.helper")
+    test_log = with_time_bounds(events.filter(pl.col("service") == "test-run"))
+    flushed = (pl.col("record") == "helper") & (helper == "flushed")
+    return test_log.filter(flushed).select(*_KEEP, "ts_lo", "ts_hi")
+
+
+def _mark_explicit(buffered: pl.DataFrame, explicit: pl.DataFrame) -> pl.DataFrame:
+    """Add `explicit_flush_line`: the first explicit Flush() print after each buffered line, same timeline."""
+    right = explicit.select("file", "spec_index", pl.col("line").alias("explicit_flush_line")).sort(
+        "explicit_flush_line"
+    )
+    return (
+        buffered.sort("line")
+        .join_asof(
+            right,
+            left_on="line",
+            right_on="explicit_flush_line",
+            by=["file", "spec_index"],
+            strategy="forward",
+            check_sortedness=False,  # both sides are sorted by line
+        )
+        .sort("file", "line")
+    )
+
+
+def reconstruct(events: pl.DataFrame) -> Pipeline:
+    """Reconstruct the pipeline.
+
+    Args:
+        events: the normalized event table.
+
+    Returns:
+        The pipeline's frames.
+    """
+    store = _store_rows(events)
+    ticks = _ticks(store)
+    writes = _writes(events)
+    flushing = ticks.filter(pl.col("batch") > 0)
+    offset = estimate_offset(flushing, writes)
+    flushes = _link_flushes(flushing, writes, offset.skew_ns if offset else 0)
+    explicit = _explicit_flushes(events)
+    buffered = _mark_explicit(_carry(_buffered(store), flushes), explicit)
+    errors = store.filter(pl.col("msg_key").is_in(STORE_ERRORS)).select(*_KEEP, "msg_key", "attrs")
+    closed = store.filter(pl.col("msg_key") == "Audit store closed").select(
+        *_KEEP,
+        attr("buffered_count", pl.Int64()),
+        attr("written_count", pl.Int64()),
+        attr("dropped_count", pl.Int64()),
+        attr("failed_batch_count", pl.Int64()),
+    )
+    ds_queries = events.filter(
+        (pl.col("service") == "datastorage") & (pl.col("msg_key") == "Audit events queried successfully")
+    ).select(*_KEEP, attr("count", pl.Int64()), attr("total", pl.Int64()))
+    return Pipeline(
+        buffered=buffered,
+        ticks=ticks,
+        flushes=flushes,
+        store_errors=errors,
+        closed=closed,
+        writes=writes,
+        rejects=_rejects(events),
+        queries=_queries(events),
+        ds_queries=ds_queries,
+        explicit_flushes=explicit,
+        requests=_requests(events),
+        offset=offset,
+    )

@@ -1,0 +1,567 @@
+"""The Markdown report's typed context: every value worded and formatted here, laid out by templates.
+
+Fields ending in `_md` already are Markdown (built with `md_escape`/`md_code`); every other text is
+plain and the template escapes it. Long lists are cut with a count of what was left out, so the
+report stays small (GitHub's step summary takes 1 MiB) whatever the bundle's size.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from triage.api import Report, format_offset
+from triage.mermaid import Message, bar_chart, sequence, sparkline
+from triage.rules import get_rule
+from triage.rules.base import Finding, Severity, parse_doc
+from triage.testrun import FAILED_STATES, SpecResult
+from triage.timeline import build_timelines, owners
+
+MAX_FINDINGS = 40
+MAX_EVIDENCE = 8
+MAX_SPEC_SECTIONS = 12
+MAX_TIMELINE_ROWS = 40
+MAX_DIAGRAM_MESSAGES = 30
+MAX_SOURCES = 200
+MAX_SAMPLES = 40
+CHART_BUCKETS = 24
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#"})
+
+
+def md_escape(value: object) -> str:
+    """Escape text for Markdown prose and table cells (one line, no markup)."""
+    return " ".join(str(value).split()).translate(_MD_SPECIAL)
+
+
+def md_code(value: object) -> str:
+    """Wrap text in a code span that survives backticks inside it and table cells."""
+    text = " ".join(str(value).split()).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def short_location(location: str | None) -> str:
+    """A spec location relative to the repository: `…/kubernaut/test/x_test.go:12` -> `test/x_test.go:12`."""
+    if not location:
+        return "unknown"
+    match = re.search(r"(?:^|/)((?:test|pkg|internal|cmd)/.*)$", location)
+    return match.group(1) if match else location
+
+
+def tool_version() -> str:
+    """The installed version of triage."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("triage")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def fmt_time(value: datetime | None, precision: str | None) -> str:
+    """UTC time with the precision the source printed: `15:25:09` or `15:25:09.481`."""
+    if value is None:
+        return "?"
+    if precision in ("ms", "us", "ns", "interval"):
+        return value.strftime("%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
+    return value.strftime("%H:%M:%S")
+
+
+def fix_of(rule_id: str) -> str:
+    """The first paragraph of a rule's `How to fix`."""
+    rule = get_rule(rule_id)
+    if rule is None:
+        return ""
+    try:
+        return parse_doc(rule.doc).fix.split("\n\n")[0].replace("\n", " ")
+    except ValueError:
+        return ""
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    """A quoted line."""
+
+    where: str
+    text: str
+
+
+@dataclass(frozen=True)
+class FindingView:
+    """A finding as the report shows it."""
+
+    severity: str
+    rule: str
+    title: str
+    correlation_id: str
+    summary: str
+    evidence: tuple[EvidenceRow, ...]
+    more_evidence: int
+    fix: str
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """A row of a spec's timeline table."""
+
+    time: str
+    source: str
+    what: str
+    where: str
+
+
+@dataclass(frozen=True)
+class SpecSection:
+    """A failed spec: what it is, its timeline, its diagram, its root cause."""
+
+    heading: str
+    state: str
+    location: str
+    duration: str
+    store: str
+    correlation_ids_md: str
+    cause_md: str
+    failure: str
+    timeline: tuple[TimelineRow, ...]
+    more_rows: int
+    diagram: str
+
+
+@dataclass(frozen=True)
+class SpecRow:
+    """A failed or interrupted spec in the results table."""
+
+    state: str
+    name: str
+    location: str
+    correlation_ids_md: str
+
+
+@dataclass(frozen=True)
+class TestsView:
+    """One test log's results."""
+
+    file: str
+    headline: str
+    count_labels: tuple[str, ...]
+    count_values: tuple[str, ...]
+    specs: tuple[SpecRow, ...]
+
+
+@dataclass(frozen=True)
+class StoreRow:
+    """An inferred audit store."""
+
+    name: str
+    specs: int
+    max_total_buffered: str
+    closing: str
+    basis: str
+
+
+@dataclass(frozen=True)
+class ContainerRow:
+    """One container's state and the health of its log."""
+
+    service: str
+    image: str
+    state: str
+    health: str
+    log: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """Line accounting of one file."""
+
+    file: str
+    kind: str
+    service: str
+    lines: int
+    parsed: int
+    unparsed: int
+    records: int
+    why: str
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """Everything report.md.j2 shows, in order."""
+
+    title: str
+    version: str
+    bundle_path: str
+    service: str
+    collected_at: str
+    verdict_md: tuple[str, ...]
+    tests: tuple[TestsView, ...]
+    findings: tuple[FindingView, ...]
+    more_findings: int
+    specs: tuple[SpecSection, ...]
+    more_specs: int
+    stores: tuple[StoreRow, ...]
+    store_caveat_md: str
+    writes: tuple[str, ...]
+    write_chart: str
+    write_sparkline: str
+    containers: tuple[ContainerRow, ...]
+    sources: tuple[SourceRow, ...]
+    more_sources: int
+    samples: tuple[EvidenceRow, ...]
+    notes: tuple[str, ...]
+    assumptions: tuple[str, ...]
+    rule_status: tuple[str, ...]
+
+
+def _collected(local: str | None, offset: int | None) -> str:
+    if local is None:
+        return "unknown"
+    shown = local.replace("T", " ")
+    if offset is None:
+        return f"{shown} test host time (zone unknown)"
+    utc = datetime.fromisoformat(local) - timedelta(seconds=offset)
+    return f"{shown} test host time ({format_offset(offset)}) = {utc:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _finding_view(f: Finding) -> FindingView:
+    rule = get_rule(f.rule)
+    shown = f.evidence[:MAX_EVIDENCE]
+    return FindingView(
+        severity=f.severity.label.upper(),
+        rule=f.rule,
+        title=rule.title if rule else f.rule,
+        correlation_id=f.correlation_id or "",
+        summary=f.summary,
+        evidence=tuple(EvidenceRow(e.where, e.text) for e in shown),
+        more_evidence=len(f.evidence) - len(shown),
+        fix=fix_of(f.rule),
+    )
+
+
+def _ids_md(ids: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(md_code(i) for i in ids) or "none seen"
+
+
+def _spec_index(report: Report, spec: SpecResult) -> int | None:
+    rows = report.events.filter(
+        (pl.col("file") == spec.file) & (pl.col("line") == spec.line) & (pl.col("record") == "spec")
+    )
+    return rows["spec_index"][0] if rows.height else None
+
+
+def _own_ids(report: Report, spec: SpecResult) -> tuple[str, ...]:
+    index = _spec_index(report, spec)
+    own = owners(report.analysis).filter((pl.col("file") == spec.file) & (pl.col("spec_index") == index))
+    ids = sorted(own["correlation_id"].to_list())
+    return tuple(ids) or spec.correlation_ids
+
+
+def _cause(findings: list[Finding], spec: SpecResult) -> str:
+    serious = [f for f in findings if f.severity >= Severity.MEDIUM]
+    if serious:
+        return " ".join(f"{md_escape(f.summary)} (`{f.rule}`)" for f in serious[:2])
+    message = spec.failure_message or "no failure message printed"
+    return f"No rule explains this failure from the logs; Ginkgo reported: {md_escape(message)}"
+
+
+def _messages(rows: pl.DataFrame) -> list[Message]:
+    out = []
+    for row in rows.iter_rows(named=True):
+        at = fmt_time(row["at"], row["precision"])
+        kind, what = row["kind"], row["what"]
+        if kind == "step":
+            out.append(Message("T", "T", f"{at} {what}"))
+        elif kind == "buffered":
+            out.append(Message("C", "S", f"{at} {what}"))
+        elif kind == "flush":
+            out.append(Message("S", "D", f"{at} {what}"))
+        elif kind == "write":
+            out.append(Message("D", "S", f"{at} {what} (inferred link)", dashed=True))
+        elif kind == "query":
+            out.append(Message("T", "D", f"{at} {what}"))
+        elif kind == "failure":
+            out.append(Message("T", "T", f"{at} {what}"))
+    if len(out) > MAX_DIAGRAM_MESSAGES:
+        keep = MAX_DIAGRAM_MESSAGES // 2
+        cut = len(out) - 2 * keep
+        out = [*out[:keep], Message("T", "T", f"{cut} more steps left out"), *out[-keep:]]
+    return out
+
+
+def _spec_sections(report: Report, timelines: pl.DataFrame) -> tuple[list[SpecSection], int]:
+    failed = [s for run in report.tests for s in run.specs if s.state in FAILED_STATES]
+    sections = []
+    for spec in failed[:MAX_SPEC_SECTIONS]:
+        ids = _own_ids(report, spec)
+        index = _spec_index(report, spec)
+        store = report.analysis.store_of_spec.get(index) if index is not None else None
+        rows = timelines.filter(pl.col("correlation_id").is_in(list(ids)))
+        shown = rows.head(MAX_TIMELINE_ROWS)
+        timeline = tuple(
+            TimelineRow(
+                time=fmt_time(r["at"], r["precision"]),
+                source=r["source"],
+                what=r["what"] + ("" if r["basis"].startswith("observed") else f" ({r['basis']})"),
+                where=f"{r['file']}:{r['line']}",
+            )
+            for r in shown.iter_rows(named=True)
+        )
+        findings = [f for f in report.findings if f.correlation_id in ids]
+        sections.append(
+            SpecSection(
+                heading=spec.name,
+                state=spec.state.upper(),
+                location=short_location(spec.location),
+                duration=f"{spec.duration_s:.3f} s" if spec.duration_s is not None else "unknown",
+                store=store.name if store else "unknown (no audit-store lines in its timeline)",
+                correlation_ids_md=_ids_md(ids),
+                cause_md=_cause(findings, spec),
+                failure=spec.failure_message or "",
+                timeline=timeline,
+                more_rows=rows.height - shown.height,
+                diagram=sequence(_messages(rows), store.name if store else "unknown") if rows.height else "",
+            )
+        )
+    return sections, max(0, len(failed) - MAX_SPEC_SECTIONS)
+
+
+def _tests_views(report: Report) -> tuple[TestsView, ...]:
+    views = []
+    for run in report.tests:
+        parts = [f"Ran {run.ran} of {run.total} specs" if run.ran is not None else "Spec totals not printed"]
+        if run.duration_s is not None:
+            parts.append(f"in {run.duration_s:.1f} s")
+        if run.processes:
+            parts.append(f"on {run.processes} parallel processes")
+        headline = " ".join(parts) + f" (run {run.status})"
+        counts = [
+            (label.capitalize(), str(value))
+            for label, value in (
+                ("passed", run.passed),
+                ("failed", run.failed),
+                ("interrupted", run.interrupted),
+                ("pending", run.pending),
+                ("skipped", run.skipped),
+            )
+            if value is not None
+        ]
+        specs = tuple(
+            SpecRow(s.state.upper(), s.name, short_location(s.location), _ids_md(_own_ids(report, s)))
+            for s in run.specs
+        )
+        views.append(
+            TestsView(run.file, headline, tuple(c[0] for c in counts), tuple(c[1] for c in counts), specs)
+        )
+    return tuple(views)
+
+
+def _quantiles(values: pl.Series) -> str:
+    clean = values.drop_nulls()
+    if clean.is_empty():
+        return "no durations logged"
+    p50, p95 = clean.quantile(0.5, "nearest"), clean.quantile(0.95, "nearest")
+    top = float(clean.cast(pl.Float64).max() or 0.0)  # type: ignore[arg-type]
+    return f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {top:.0f} ms"
+
+
+def _writes(report: Report) -> tuple[tuple[str, ...], str, str]:
+    pipe = report.analysis.pipeline
+    requests = pipe.requests
+    lines = []
+    batch = requests.filter(pl.col("path") == "/api/v1/audit/events/batch")
+    if pipe.writes.height or batch.height:
+        events = int(pipe.writes["count"].sum() or 0)
+        statuses = ", ".join(
+            f"{n} x {s}"
+            for s, n in batch.group_by("status").len().sort("status").iter_rows()
+            if s is not None
+        )
+        latency = _quantiles(pipe.writes["duration_seconds"] * 1000)
+        lines.append(
+            f"Batch writes: {pipe.writes.height} succeeded carrying {events} events; "
+            f"write time {latency}; HTTP statuses: {statuses or 'none logged'}."
+        )
+    else:
+        lines.append("No DataStorage batch write was logged.")
+    queries = requests.filter((pl.col("method") == "GET") & (pl.col("path") == "/api/v1/audit/events"))
+    if queries.height:
+        lines.append(f"Queries: {queries.height}, {_quantiles(queries['duration_ms'])}.")
+    if pipe.rejects.height:
+        lines.append(f"Failed batch requests or write failures logged: {pipe.rejects.height}.")
+    if pipe.skew_ns is not None:
+        lines.append(
+            f"Clock offset DataStorage minus test host, estimated from flush/write pairs: "
+            f"{pipe.skew_ns / 1e6:+.1f} ms."
+        )
+    chart, spark = "", ""
+    if pipe.writes.height:
+        ts = pipe.writes.filter(pl.col("ts").is_not_null())
+        start, end = ts["ts"].min(), ts["ts"].max()
+        assert isinstance(start, datetime) and isinstance(end, datetime)
+        span = max(1, int((end - start).total_seconds()) + 1)
+        width = max(1, -(-span // CHART_BUCKETS))
+        buckets = ts.with_columns(
+            ((pl.col("ts") - pl.lit(start)).dt.total_seconds() // width).cast(pl.Int64).alias("b")
+        )
+        per = dict(buckets.group_by("b").agg(pl.col("count").sum()).iter_rows())
+        n = span // width + (1 if span % width else 0)
+        values = [int(per.get(i, 0)) for i in range(n)]
+        labels = [(start + timedelta(seconds=i * width)).strftime("%H:%M:%S") for i in range(n)]
+        chart = bar_chart(f"Events written per {width} s (UTC)", labels, values, "events")
+        spark = f"{labels[0]} {sparkline(values)} {labels[-1]} UTC, peak {max(values)} events per {width} s"
+    return tuple(lines), chart, spark
+
+
+def _stores(report: Report) -> tuple[tuple[StoreRow, ...], str]:
+    pipe = report.analysis.pipeline
+    closed = pipe.closed.row(-1, named=True) if pipe.closed.height else None
+    rows = []
+    for s in report.analysis.stores:
+        closing = "not logged (only process 1 calls Close())"
+        if s.closed and closed:
+            closing = (
+                f"buffered {closed['buffered_count']}, written {closed['written_count']}, "
+                f"dropped {closed['dropped_count']}, failed batches {closed['failed_batch_count']}"
+            )
+        rows.append(
+            StoreRow(
+                s.name, len(s.spec_indices), str(s.max_total_buffered or "none logged"), closing, s.basis
+            )
+        )
+    caveat = ""
+    if closed and len(report.analysis.stores) > 1:
+        caveat = (
+            "The `Audit store closed` counters describe process 1's store only. Each Ginkgo process has its "
+            "own store, so they say nothing about the other stores and must not be compared with their "
+            "`total_buffered` values."
+        )
+    elif not report.analysis.stores:
+        caveat = "No audit-store lines were logged at Info level, so stores could not be reconstructed."
+    return tuple(rows), caveat
+
+
+def _verdict(report: Report, sections: list[SpecSection]) -> tuple[str, ...]:
+    out = []
+    failed = sum(run.failed or 0 for run in report.tests)
+    interrupted = sum(run.interrupted or 0 for run in report.tests)
+    ran = sum(run.ran or 0 for run in report.tests)
+    if not report.tests:
+        out.append("**No Ginkgo test-run log was found**: the verdict rests on the container logs alone.")
+    elif failed or interrupted:
+        parts = [f"{failed} spec(s) failed"]
+        if interrupted:
+            parts.append(f"{interrupted} were interrupted by `--fail-fast` and did not fail on their own")
+        out.append(f"**{' and '.join(parts)}** ({ran} ran).")
+    else:
+        out.append(f"**All {ran} specs that ran passed.**")
+    for section in sections:
+        out.append(f"- {md_escape(section.heading)}: {section.cause_md}")
+    serious = [f for f in report.findings if f.severity >= Severity.MEDIUM]
+    if serious:
+        top = serious[0]
+        where = f" for {md_code(top.correlation_id)}" if top.correlation_id else ""
+        sure = "inferred" if "inferred" in top.summary.lower() else "observed in the logs"
+        out.append(f"- **Most likely root cause:** `{top.rule}`{where} ({top.severity.label}, {sure}).")
+        fix = fix_of(top.rule)
+        if fix:
+            out.append(f"- **Do first:** {md_escape(fix)}")
+    elif report.tests and not (failed or interrupted):
+        out.append("- No finding above low severity.")
+    return tuple(out)
+
+
+def _containers(report: Report) -> tuple[ContainerRow, ...]:
+    rows = []
+    for c in report.containers:
+        logs = [h for h in report.log_health if h.service == c.service]
+        log = "; ".join(f"{h.errors} error(s), {h.warnings} warning(s), {h.noise} known noise" for h in logs)
+        state = c.status or "unknown"
+        if c.exit_code not in (None, 0):
+            state += f", exit code {c.exit_code}"
+        if c.oom_killed:
+            state += ", OOM-killed"
+        if c.restart_count:
+            state += f", {c.restart_count} restart(s)"
+        health = c.health or "no health check"
+        if c.failing_streak:
+            health += f" (failing streak {c.failing_streak})"
+        rows.append(
+            ContainerRow(
+                service=c.service or "unknown",
+                image=c.image or "unknown",
+                state=state,
+                health=health,
+                log=log or "no log collected",
+                evidence=f"{c.file}:{c.line}",
+            )
+        )
+    return tuple(rows)
+
+
+def build_context(report: Report) -> ReportContext:
+    """Word and format everything the Markdown report shows.
+
+    Args:
+        report: the analysis result.
+
+    Returns:
+        The template context.
+    """
+    bundle = report.bundle
+    timelines = build_timelines(report.analysis)
+    sections, more_specs = _spec_sections(report, timelines)
+    findings = report.findings
+    writes, chart, spark = _writes(report)
+    stores, caveat = _stores(report)
+    sources = [
+        SourceRow(
+            a.source.name,
+            a.source.kind,
+            a.source.service or "unknown",
+            a.lines,
+            a.parsed_lines,
+            a.unparsed_lines,
+            a.records,
+            a.source.why,
+        )
+        for a in report.accounts
+    ]
+    samples = [EvidenceRow(f"{a.source.name}:{s.line}", s.text) for a in report.accounts for s in a.samples]
+    notes = [*bundle.notes, *(f"{a.source.name}: {n}" for a in report.accounts for n in a.notes)]
+    status = tuple(
+        f"{o.rule.id}: {o.status}" + (f" ({o.reason})" if o.reason else "")
+        for o in report.outcomes
+        if o.status != "ran"
+    )
+    what = bundle.service or "integration"
+    title = f"Triage: {what} run {bundle.run_dir}" if bundle.run_dir else f"Triage: {bundle.display_path}"
+    return ReportContext(
+        title=title,
+        version=tool_version(),
+        bundle_path=bundle.display_path,
+        service=bundle.service or "unknown",
+        collected_at=_collected(bundle.collected_at, report.host_offset),
+        verdict_md=_verdict(report, sections),
+        tests=_tests_views(report),
+        findings=tuple(_finding_view(f) for f in findings[:MAX_FINDINGS]),
+        more_findings=max(0, len(findings) - MAX_FINDINGS),
+        specs=tuple(sections),
+        more_specs=more_specs,
+        stores=stores,
+        store_caveat_md=caveat,
+        writes=writes,
+        write_chart=chart,
+        write_sparkline=spark,
+        containers=_containers(report),
+        sources=tuple(sources[:MAX_SOURCES]),
+        more_sources=max(0, len(sources) - MAX_SOURCES),
+        samples=tuple(samples[:MAX_SAMPLES]),
+        notes=tuple(notes),
+        assumptions=report.assumptions,
+        rule_status=status,
+    )

@@ -1,0 +1,100 @@
+"""The rule registry and the runner.
+
+Every rule is a module here whose name is its id with dashes as underscores; ALL_RULES lists them
+explicitly, one line each. A test checks that every module is registered and documented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from triage.analysis import Analysis
+from triage.rules import (
+    clock_skew,
+    container_unhealthy,
+    dropped_events,
+    flush_query_race,
+    log_sampling_gap,
+    slow_write,
+    timer_stall,
+    unexpected_event_count,
+    unflushed_events,
+    write_rate_gap,
+)
+from triage.rules.base import Evidence, Finding, Rule, Severity
+
+ALL_RULES: tuple[Rule, ...] = (
+    flush_query_race.RULE,
+    unflushed_events.RULE,
+    write_rate_gap.RULE,
+    dropped_events.RULE,
+    unexpected_event_count.RULE,
+    container_unhealthy.RULE,
+    timer_stall.RULE,
+    slow_write.RULE,
+    log_sampling_gap.RULE,
+    clock_skew.RULE,
+)
+
+__all__ = ["ALL_RULES", "Evidence", "Finding", "Rule", "RuleOutcome", "Severity", "get_rule", "run_rules"]
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    """What running one rule gave.
+
+    Attributes:
+        rule: the rule.
+        status: "ran", "skipped" (a required source kind is absent) or "error" (the rule crashed).
+        reason: why it was skipped or what the error was.
+        findings: its findings, sorted.
+    """
+
+    rule: Rule
+    status: str
+    reason: str | None
+    findings: tuple[Finding, ...]
+
+
+def get_rule(rule_id: str) -> Rule | None:
+    """The registered rule with this id, or None."""
+    return next((r for r in ALL_RULES if r.id == rule_id), None)
+
+
+def select_rules(select: Sequence[str] = (), ignore: Sequence[str] = ()) -> tuple[Rule, ...]:
+    """The rules to run: all, or only `select`, minus `ignore`.
+
+    Raises:
+        ValueError: an id names no rule.
+    """
+    unknown = [i for i in (*select, *ignore) if get_rule(i) is None]
+    if unknown:
+        raise ValueError(f"unknown rule id(s): {', '.join(unknown)}; see `triage rules`")
+    chosen = [r for r in ALL_RULES if not select or r.id in select]
+    return tuple(r for r in chosen if r.id not in ignore)
+
+
+def run_rules(analysis: Analysis, rules: Iterable[Rule] = ALL_RULES) -> tuple[RuleOutcome, ...]:
+    """Run rules; a rule that needs an absent source is skipped, one that crashes becomes an error.
+
+    Args:
+        analysis: what the rules read.
+        rules: which rules to run.
+
+    Returns:
+        One outcome per rule, in registry order.
+    """
+    outcomes = []
+    for rule in rules:
+        if rule.requires and not any(kind in analysis.kinds for kind in rule.requires):
+            needs = " or ".join(rule.requires)
+            outcomes.append(RuleOutcome(rule, "skipped", f"needs {needs} input", ()))
+            continue
+        try:
+            found = tuple(sorted(rule.check(analysis), key=Finding.sort_key))
+        except Exception as exc:  # one rule's bug must not hide the other rules' findings
+            outcomes.append(RuleOutcome(rule, "error", f"{type(exc).__name__}: {exc}", ()))
+            continue
+        outcomes.append(RuleOutcome(rule, "ran", None, found))
+    return tuple(outcomes)

@@ -1,0 +1,378 @@
+"""What the tests queried and what their stores had buffered: shared by the query-centred rules.
+
+The suite's query helpers print one line per query: `⏳ No events yet for <type> (correlation_id=X)`
+and `✅ Found N event(s) for <type> (correlation_id=X)` (parsed as `helper` records), and the severity
+specs print `DEBUG queryAuditEvents: eventType=<type>, namespace=<ns>, total_returned=N`, which
+names a namespace instead of a correlation ID. A print carries no time; it was written right after
+the query returned, so its file position inside the spec's timeline orders it against the store's
+lines, and the timed lines around it bound when it happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+
+from triage.analysis import Analysis
+from triage.pipeline import attr, with_time_bounds
+
+DEBUG_QUERY = r"^DEBUG queryAuditEvents: eventType=([^,\s]+), namespace=([^,\s]+), total_returned=(\d+)$"
+DROP_KEYS = (
+    "Dropping audit batch due to non-retryable error (invalid data)",
+    "AUDIT DATA LOSS: Dropping batch after max retries (infrastructure unavailable)",
+)
+FAILED = ("failed", "timedout", "panicked", "aborted")
+POLL_STEP = r"(?i)\bpoll"
+QUERY_COLUMNS = [
+    "file",
+    "line",
+    "raw",
+    "spec_index",
+    "ts_lo",
+    "ts_hi",
+    "correlation_id",
+    "event_type",
+    "helper",
+    "count",
+]
+
+
+@dataclass(frozen=True)
+class SpecBlock:
+    """A spec's block in a test-run log: its name, end state and failure marker.
+
+    Attributes:
+        file: the test-run log.
+        spec_index: the block's ordinal.
+        name: the spec's full name.
+        state: Ginkgo's end state (passed, failed, timedout, interrupted, ...).
+        fail_line: line of the `[FAILED] in [It] - … @ …` marker, None when absent.
+        fail_raw: that line's text.
+        fail_at: its time.
+    """
+
+    file: str
+    spec_index: int
+    name: str
+    state: str
+    fail_line: int | None
+    fail_raw: str | None
+    fail_at: datetime | None
+
+    @property
+    def failed(self) -> bool:
+        """True when the spec failed, timed out, panicked or was aborted (not merely interrupted)."""
+        return self.state in FAILED
+
+
+def spec_blocks(events: pl.DataFrame) -> dict[tuple[str, int], SpecBlock]:
+    """Each spec block's end state and failure marker.
+
+    Args:
+        events: the normalized event table.
+
+    Returns:
+        (file, spec_index) -> SpecBlock.
+    """
+    test = events.filter((pl.col("source_kind") == "ginkgo") & pl.col("spec_index").is_not_null())
+    headers = (
+        test.filter(pl.col("record") == "spec")
+        .select("file", "spec_index", "spec", attr("state", pl.String()))
+        .unique(["file", "spec_index"], keep="first", maintain_order=True)
+    )
+    markers = (
+        test.filter((pl.col("record") == "failure") & (pl.col("attrs").str.json_path_match("$.marker") == "true"))
+        .sort("file", "line")
+        .unique(["file", "spec_index"], keep="first", maintain_order=True)
+        .select("file", "spec_index", pl.col("line").alias("fail_line"), pl.col("raw").alias("fail_raw"), "ts")
+    )
+    table = headers.join(markers, on=["file", "spec_index"], how="left")
+    return {
+        (row["file"], row["spec_index"]): SpecBlock(
+            file=row["file"],
+            spec_index=row["spec_index"],
+            name=row["spec"] or "",
+            state=row["state"] or "",
+            fail_line=row["fail_line"],
+            fail_raw=row["fail_raw"],
+            fail_at=row["ts"],
+        )
+        for row in table.iter_rows(named=True)
+    }
+
+
+def _namespace_owner(events: pl.DataFrame, buffered: pl.DataFrame) -> pl.DataFrame:
+    """(file, spec_index, namespace) -> correlation_id, for the severity specs' query prints.
+
+    A block usually holds one correlation ID; when it holds several, the one whose buffered lines
+    follow that namespace's `Processing … phase` console lines (the controller works on that
+    namespace's SignalProcessing) wins.
+    """
+    controller = events.filter(
+        (pl.col("service") == "test-run")
+        & (pl.col("record") == "log")
+        & pl.col("msg_key").str.starts_with("Processing ")
+        & pl.col("spec_index").is_not_null()
+    ).select(
+        "file",
+        "spec_index",
+        pl.col("line").alias("ctl_line"),
+        pl.col("attrs").str.json_path_match("$.namespace").alias("namespace"),
+    )
+    stored = buffered.select("file", "spec_index", "line", "correlation_id").sort("line")
+    # The first buffered line after each controller line names the object being processed.
+    owners = (
+        controller.sort("ctl_line")
+        .join_asof(
+            stored,
+            left_on="ctl_line",
+            right_on="line",
+            by=["file", "spec_index"],
+            strategy="forward",
+            check_sortedness=False,  # both sides sorted by line above
+        )
+        .drop_nulls(["namespace", "correlation_id"])
+        .group_by("file", "spec_index", "namespace", "correlation_id")
+        .len()
+        .sort("file", "spec_index", "namespace", "len", "correlation_id", descending=[False, False, False, True, False])
+        .unique(["file", "spec_index", "namespace"], keep="first", maintain_order=True)
+        .select("file", "spec_index", "namespace", "correlation_id")
+    )
+    return owners
+
+
+def query_prints(analysis: Analysis) -> pl.DataFrame:
+    """Every test query whose result was printed, with the interval it happened in.
+
+    Args:
+        analysis: the analysed bundle.
+
+    Returns:
+        Columns QUERY_COLUMNS: `helper` is no_events, found, query_error or debug_query; `count` is
+        null for query errors; `event_type` is the type filter.
+    """
+    helpers = analysis.pipeline.queries.select(QUERY_COLUMNS)
+    events = analysis.events
+    test = events.filter(pl.col("service") == "test-run")
+    debug = test.filter((pl.col("record") == "output") & pl.col("message").str.contains(DEBUG_QUERY))
+    if debug.is_empty():
+        return _after_ticks(helpers.sort("file", "line"), analysis)
+    msg = pl.col("message")
+    bounded = with_time_bounds(test.sort("file", "line"))
+    prints = bounded.filter((pl.col("record") == "output") & msg.str.contains(DEBUG_QUERY)).select(
+        "file",
+        "line",
+        "raw",
+        "spec_index",
+        "ts_lo",
+        "ts_hi",
+        msg.str.extract(DEBUG_QUERY, 1).alias("event_type"),
+        msg.str.extract(DEBUG_QUERY, 2).alias("namespace"),
+        pl.lit("debug_query").alias("helper"),
+        msg.str.extract(DEBUG_QUERY, 3).cast(pl.Int64).alias("count"),
+    )
+    owners = _namespace_owner(events, analysis.pipeline.buffered)
+    named = prints.join(owners, on=["file", "spec_index", "namespace"], how="inner").select(QUERY_COLUMNS)
+    both = pl.concat([helpers, named.cast(helpers.schema)]).sort("file", "line")  # type: ignore[arg-type]
+    # The severity specs print `total_returned=0` after a failed request too: that is the error's echo.
+    echo = (pl.col("helper") == "debug_query") & (
+        pl.col("helper").shift(1).over("file", "spec_index") == "query_error"
+    )
+    return _after_ticks(both.filter(~echo.fill_null(False)), analysis)
+
+
+def _after_ticks(prints: pl.DataFrame, analysis: Analysis) -> pl.DataFrame:
+    """Raise each print's lower time bound to the `tick_time` of the store tick logged before it.
+
+    A tick line is written after its tick fired, and the print after that line, so the print is no
+    earlier than `tick_time`: a nanosecond bound where the surrounding lines only print seconds.
+    """
+    ticks = (
+        analysis.pipeline.ticks.filter(pl.col("tick_at").is_not_null())
+        .select("file", "spec_index", pl.col("line").alias("t_line"), "tick_at")
+        .sort("t_line")
+    )
+    bounded = prints.sort("line").join_asof(
+        ticks,
+        left_on="line",
+        right_on="t_line",
+        by=["file", "spec_index"],
+        strategy="backward",
+        check_sortedness=False,  # both sides sorted by line above
+    )
+    return bounded.with_columns(
+        pl.max_horizontal("ts_lo", "tick_at").alias("ts_lo")
+    ).select(prints.columns).sort("file", "line")
+
+
+def silent_polls(analysis: Analysis, prints: pl.DataFrame) -> pl.DataFrame:
+    """Polls that printed nothing: a `STEP: … Poll …` whose step holds no query print.
+
+    The suite's error spec polls for *any* event of its correlation ID without printing, then asserts
+    a specific one; the poll ran somewhere between its STEP marker and the next STEP (or failure)
+    marker. Its correlation ID is the one the next query print in the block names.
+
+    Args:
+        analysis: the analysed bundle.
+        prints: query_prints() output.
+
+    Returns:
+        QUERY_COLUMNS rows (helper "silent_poll", event_type and count null; `line`/`raw` the step
+        that ended the poll) plus `poll_line`/`poll_raw`, the poll's STEP marker.
+    """
+    test = analysis.events.filter((pl.col("source_kind") == "ginkgo") & pl.col("spec_index").is_not_null())
+    marks = test.filter(
+        (pl.col("record") == "step")
+        | ((pl.col("record") == "failure") & (pl.col("attrs").str.json_path_match("$.marker") == "true"))
+    ).select("file", "spec_index", "line", "raw", "ts", "record", "message")
+    windows = (
+        marks.sort("file", "line")
+        .with_columns(
+            pl.col("line").shift(-1).over("file", "spec_index").alias("end_line"),
+            pl.col("raw").shift(-1).over("file", "spec_index").alias("end_raw"),
+            pl.col("ts").shift(-1).over("file", "spec_index").alias("end_ts"),
+        )
+        .filter((pl.col("record") == "step") & pl.col("message").str.contains(POLL_STEP))
+        .drop_nulls("end_line")
+    )
+    if windows.is_empty():
+        return pl.DataFrame()
+    inside = windows.join(prints.select("file", "spec_index", pl.col("line").alias("p_line")), on=["file", "spec_index"])
+    busy = inside.filter((pl.col("p_line") > pl.col("line")) & (pl.col("p_line") < pl.col("end_line")))
+    quiet = windows.join(busy.select("file", "line").unique(), on=["file", "line"], how="anti")
+    after = prints.select("file", "spec_index", pl.col("line").alias("p_line"), "correlation_id").sort("p_line")
+    named = (
+        quiet.sort("end_line")
+        .join_asof(
+            after,
+            left_on="end_line",
+            right_on="p_line",
+            by=["file", "spec_index"],
+            strategy="forward",
+            check_sortedness=False,  # both sides sorted by line above
+        )
+        .drop_nulls("correlation_id")
+    )
+    return named.select(
+        "file",
+        pl.col("end_line").alias("line"),
+        pl.col("end_raw").alias("raw"),
+        "spec_index",
+        pl.col("ts").alias("ts_lo"),
+        pl.col("end_ts").alias("ts_hi"),
+        "correlation_id",
+        pl.lit(None, pl.String).alias("event_type"),
+        pl.lit("silent_poll").alias("helper"),
+        pl.lit(None, pl.Int64).alias("count"),
+        pl.col("line").alias("poll_line"),
+        pl.col("raw").alias("poll_raw"),
+    ).sort("file", "line")
+
+
+def flush_prints(events: pl.DataFrame) -> pl.DataFrame:
+    """The tests' `✅ Audit store flushed successfully` prints (file, spec_index, line, raw)."""
+    return (
+        events.filter((pl.col("record") == "helper") & (pl.col("attrs").str.json_path_match("$.helper") == "flushed"))
+        .select("file", "spec_index", "line", "raw")
+        .sort("file", "line")
+    )
+
+
+def flush_outcomes(analysis: Analysis) -> pl.DataFrame:
+    """Which flushing ticks' batches the store then dropped.
+
+    The write runs inside the writer goroutine, so the store's next tick or drop line after a flushing
+    tick in the same timeline tells how that write ended: a drop line means the batch was discarded.
+
+    Args:
+        analysis: the analysed bundle.
+
+    Returns:
+        file, spec_index, flush_line, dropped (bool), drop_line, drop_raw.
+    """
+    p = analysis.pipeline
+    ticks = p.ticks.select("file", "spec_index", "line", "raw", (pl.col("batch") > 0).alias("flushing"))
+    drops = p.store_errors.filter(pl.col("msg_key").is_in(DROP_KEYS)).select(
+        "file", "spec_index", "line", "raw", pl.lit(False).alias("flushing")
+    )
+    both = pl.concat([ticks.with_columns(pl.lit(True).alias("tick")), drops.with_columns(pl.lit(False).alias("tick"))])
+    group = ["file", "spec_index"]
+    nxt = both.sort("file", "line").with_columns(
+        pl.col("tick").shift(-1).over(group).alias("next_tick"),
+        pl.col("line").shift(-1).over(group).alias("drop_line"),
+        pl.col("raw").shift(-1).over(group).alias("drop_raw"),
+    )
+    return nxt.filter(pl.col("flushing")).select(
+        "file",
+        "spec_index",
+        pl.col("line").alias("flush_line"),
+        (pl.col("next_tick") == False).fill_null(False).alias("dropped"),  # noqa: E712 (polars expression)
+        "drop_line",
+        "drop_raw",
+    )
+
+
+def clock(moment: datetime | None, precise: bool = True) -> str:
+    """`15:25:09.481` (UTC), or `15:25:09` when the source has whole seconds only.
+
+    Args:
+        moment: a UTC instant.
+        precise: False for seconds-only sources.
+
+    Returns:
+        The time of day, or "?" when unknown.
+    """
+    if moment is None:
+        return "?"
+    if not precise or (moment.microsecond == 0):
+        return moment.strftime("%H:%M:%S")
+    return moment.strftime("%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+
+
+def span(lo: datetime | None, hi: datetime | None) -> str:
+    """The interval a print happened in, as `15:25:09.481–.493` or `between 14:33:51 and 14:33:53`.
+
+    Args:
+        lo: earliest possible time.
+        hi: latest possible time.
+
+    Returns:
+        Text.
+    """
+    if lo is None and hi is None:
+        return "at an unknown time"
+    if lo is None or hi is None:
+        return f"around {clock(lo or hi)}"
+    a, b = clock(lo), clock(hi)
+    if a == b:
+        return a
+    if "." in a and "." in b and a[:8] == b[:8]:
+        return f"{a}–{b[8:]}"
+    return f"between {a} and {b}"
+
+
+def seconds(ns: int) -> str:
+    """A duration for a sentence: `480 ms`, `2.1 s`, `35 s`.
+
+    Args:
+        ns: nanoseconds (negative is treated as 0).
+
+    Returns:
+        Text.
+    """
+    ns = max(ns, 0)
+    if ns < 1_000_000_000:
+        return f"{round(ns / 1_000_000)} ms"
+    if ns < 10_000_000_000:
+        return f"{ns / 1e9:.1f} s"
+    return f"{round(ns / 1e9)} s"
+
+
+def ns_between(a: datetime | None, b: datetime | None) -> int | None:
+    """b - a in nanoseconds, None when either is unknown."""
+    if a is None or b is None:
+        return None
+    delta = b - a
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000

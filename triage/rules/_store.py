@@ -1,0 +1,373 @@
+"""What the store rules share: clock text, the flush interval, closing counters, spec states and
+a replay of one timeline's writer activity.
+
+The replay follows store.go's single writer goroutine through the lines a timeline kept: a
+buffered line adds an event; a tick hands everything but `buffer_utilization` events to a write
+(a write is synchronous, so the next tick or a drop line proves the previous write ended); a
+`Failed to write audit batch` line with no write under way is a write started by `Flush()` or
+`Close()`, whose V(1) lines are not printed at Info.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+
+from triage.analysis import Analysis
+from triage.pipeline import attr
+from triage.rules.base import Evidence, quote
+
+MAX_ATTEMPTS = 3  # store.go MaxRetries: total attempts before a batch is dropped
+FAILED_WRITE = "Failed to write audit batch"
+DROP_4XX = "Dropping audit batch due to non-retryable error (invalid data)"
+# Later code names the 4xx drop differently; both mean the batch is gone.
+DROP_4XX_LATER = "Dropping audit batch due to non-retryable client error (invalid request data)"
+DROP_RETRIES = "AUDIT DATA LOSS: Dropping batch after max retries (infrastructure unavailable)"
+BUFFER_FULL = "Audit buffer full, event dropped"
+SLOW_WRITE = "Slow audit batch write detected"
+TIMER_BUG = "TIMER BUG DETECTED: Tick interval significantly exceeded expected"
+DROPS = (DROP_4XX, DROP_4XX_LATER, DROP_RETRIES)
+MAX_EVIDENCE = 8
+
+
+def clock(value: datetime | None, precision: object) -> str:
+    """A UTC time printed no finer than its source: `10:25:09` or `10:25:09.481`.
+
+    Args:
+        value: the instant (UTC).
+        precision: the source's precision ("s", "ms", "us", "ns").
+
+    Returns:
+        The time of day with " UTC", or "an unknown time".
+    """
+    if value is None:
+        return "an unknown time"
+    if str(precision) == "s":
+        return f"{value:%H:%M:%S} UTC"
+    return f"{value:%H:%M:%S}.{value.microsecond // 1000:03d} UTC"
+
+
+def as_dt(value: object) -> datetime:
+    """A frame value that must be a datetime (rules only call this on non-null times)."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"expected a datetime, got {value!r}")
+    return value
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 event`, `3 events`, `2 batches`."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def seconds(value: float) -> str:
+    """A duration for a summary: `350 ms`, `4.0 s`, `35 s`."""
+    if value < 1:
+        return f"{value * 1000:.0f} ms"
+    if value < 10:
+        return f"{value:.1f} s"
+    return f"{value:.0f} s"
+
+
+def cite(row: Mapping[str, object]) -> Evidence:
+    """Evidence for a row that carries `file`, `line` and `raw`."""
+    return quote(row["file"], row["line"], row["raw"])
+
+
+def evidence(rows: list[Mapping[str, object]], limit: int = MAX_EVIDENCE) -> tuple[Evidence, ...]:
+    """Quote rows in time order, without duplicates, keeping the first and last few.
+
+    Rows without a time sort last; equal times keep file and line order, which is the order a
+    process wrote them.
+
+    Args:
+        rows: rows with `file`, `line`, `raw` and `ts`.
+        limit: how many lines at most.
+
+    Returns:
+        The evidence.
+    """
+    unique = {(str(r["file"]), int(str(r["line"]))): r for r in rows}
+    picked = sorted(unique.values(), key=_time_key)
+    if len(picked) > limit:
+        head = limit // 2
+        picked = picked[:head] + picked[len(picked) - (limit - head) :]
+    return tuple(cite(r) for r in picked)
+
+
+def _time_key(row: Mapping[str, object]) -> tuple[bool, float, str, int]:
+    ts = row.get("ts")
+    at = ts.timestamp() if isinstance(ts, datetime) else 0.0
+    return (not isinstance(ts, datetime), at, str(row["file"]), int(str(row["line"])))
+
+
+def flush_interval(analysis: Analysis) -> float | None:
+    """The store's FlushInterval in seconds: from the ticks, else from the writer's start line.
+
+    Args:
+        analysis: the analysed bundle.
+
+    Returns:
+        Seconds, or None when no store line says.
+    """
+    ticks = analysis.pipeline.ticks["expected_interval"].drop_nulls()
+    if ticks.len():
+        return float(ticks.median() or 0) or None
+    started = analysis.events.filter(
+        (pl.col("service") == "test-run") & (pl.col("msg_key") == "Audit background writer started")
+    ).select(attr("flush_interval", pl.Float64()))
+    values = started["flush_interval"].drop_nulls()
+    return float(values.median() or 0) or None if values.len() else None
+
+
+@dataclass(frozen=True)
+class Counters:
+    """The `Audit store closed` counters (process 1 only) and the line that logged them."""
+
+    buffered: int
+    written: int
+    dropped: int
+    failed_batches: int
+    row: Mapping[str, object]
+
+    @property
+    def gap(self) -> int:
+        """Events neither written nor counted as dropped."""
+        return self.buffered - self.dropped - self.written
+
+
+def closing_counters(analysis: Analysis) -> Counters | None:
+    """Process 1's closing counters, None when no complete `Audit store closed` line was logged.
+
+    Args:
+        analysis: the analysed bundle.
+
+    Returns:
+        The counters of the first such line (only process 1 closes its store).
+    """
+    closed = analysis.pipeline.closed.drop_nulls(["buffered_count", "written_count"]).sort("file", "line")
+    if closed.is_empty():
+        return None
+    row = closed.row(0, named=True)
+    return Counters(
+        buffered=int(row["buffered_count"]),
+        written=int(row["written_count"]),
+        dropped=int(row["dropped_count"] or 0),
+        failed_batches=int(row["failed_batch_count"] or 0),
+        row=row,
+    )
+
+
+def spec_states(events: pl.DataFrame) -> dict[tuple[str, int], str]:
+    """Each spec block's end state as its header printed it (passed, failed, timedout, ...).
+
+    Args:
+        events: the event table.
+
+    Returns:
+        (file, spec_index) -> state.
+    """
+    headers = events.filter((pl.col("record") == "spec") & pl.col("spec_index").is_not_null()).select(
+        "file", "spec_index", pl.col("attrs").str.json_path_match("$.state").alias("state")
+    )
+    return {
+        (str(f), int(i)): str(s)
+        for f, i, s in headers.unique(["file", "spec_index"], keep="first").iter_rows()
+        if s is not None
+    }
+
+
+def store_label(analysis: Analysis, spec_index: object) -> str:
+    """How a summary names the store a timeline belongs to: "process 1's store", "store A"."""
+    store = analysis.store_of_spec.get(int(str(spec_index))) if spec_index is not None else None
+    if store is None:
+        return "an unattributed store"
+    return f"{store.name}'s store" if store.name.startswith("process") else store.name
+
+
+def spec_label(row: Mapping[str, object]) -> str:
+    """A spec's name for a summary, shortened to its last words."""
+    name = str(row.get("spec") or f"spec block {row.get('spec_index')}")
+    return name if len(name) <= 90 else "…" + name[-89:]
+
+
+@dataclass(frozen=True)
+class Write:
+    """A batch write under way at the end of a replay."""
+
+    events: tuple[Mapping[str, object], ...]
+    attempt: int
+    failure: Mapping[str, object] | None
+
+
+@dataclass(frozen=True)
+class WriterEnd:
+    """Where one timeline's replay left the writer.
+
+    Attributes:
+        stuck: the write still retrying when the timeline ended (last attempt below the maximum),
+            None when no write was visibly stuck.
+        waiting: buffered rows not yet handed to any write.
+        dropped: each dropped write with the drop line that ended it, in line order.
+    """
+
+    stuck: Write | None
+    waiting: tuple[Mapping[str, object], ...]
+    dropped: tuple[tuple[Write, Mapping[str, object]], ...]
+
+
+def store_activity(analysis: Analysis, file: str, spec_index: int) -> pl.DataFrame:
+    """One timeline's buffered, tick and writer-outcome lines, in line order.
+
+    Args:
+        analysis: the analysed bundle.
+        file: the test log.
+        spec_index: the timeline.
+
+    Returns:
+        Rows with kind ("buffered", "tick", "failed", "dropped", "slow"), the row's evidence columns,
+        correlation_id, ts, ts_precision, tick fields, attempt, batch_size and error.
+    """
+    p = analysis.pipeline
+    where = (pl.col("file") == file) & (pl.col("spec_index") == spec_index)
+    common = ["file", "line", "raw", "ts", "ts_precision", "spec", "spec_index"]
+    buffered = p.buffered.filter(where).select(
+        *common, pl.lit("buffered").alias("kind"), "correlation_id", "total_buffered"
+    )
+    ticks = p.ticks.filter(where).select(
+        *common, pl.lit("tick").alias("kind"), "batch", "buffer_utilization", "tick_at", "actual_interval"
+    )
+    kind = (
+        pl.when(pl.col("msg_key") == FAILED_WRITE)
+        .then(pl.lit("failed"))
+        .when(pl.col("msg_key").is_in(DROPS))
+        .then(pl.lit("dropped"))
+        .when(pl.col("msg_key") == SLOW_WRITE)
+        .then(pl.lit("slow"))
+    )
+    outcomes = (
+        p.store_errors.filter(where)
+        .select(
+            *common,
+            kind.alias("kind"),
+            attr("attempt", pl.Int64()),
+            attr("batch_size", pl.Int64()),
+            attr("error", pl.String()),
+        )
+        .drop_nulls("kind")
+    )
+    return pl.concat([buffered, ticks, outcomes], how="diagonal_relaxed").sort("line")
+
+
+def replay(activity: pl.DataFrame) -> WriterEnd:
+    """Follow the writer through one timeline (see the module docstring).
+
+    Args:
+        activity: `store_activity` rows of one timeline.
+
+    Returns:
+        The writer's state when the timeline ends.
+    """
+    waiting: list[Mapping[str, object]] = []
+    write: Write | None = None
+    dropped: list[tuple[Write, Mapping[str, object]]] = []
+    for row in activity.iter_rows(named=True):
+        kind = row["kind"]
+        if kind == "buffered":
+            waiting.append(row)
+        elif kind == "tick":
+            # The writer is back in its select loop, so any earlier write has ended. Only the
+            # channel's `buffer_utilization` events stay behind: the rest is in this tick's batch,
+            # or (with an empty batch) already left through a Flush() that prints nothing at Info.
+            split = max(0, len(waiting) - int(row["buffer_utilization"] or 0))
+            handed, waiting = waiting[:split], waiting[split:]
+            write = Write(tuple(handed), 0, None) if row["batch"] else None
+        elif kind == "failed":
+            attempt = int(row["attempt"] or 1)
+            if write is None or (attempt == 1 and write.attempt >= 1):
+                size = int(row["batch_size"] or 0)
+                handed, waiting = waiting[:size], waiting[size:]
+                write = Write(tuple(handed), attempt, row)
+            else:
+                write = Write(write.events, attempt, row)
+        elif kind == "dropped":
+            if write is None:  # a drop with no attempt line kept: its batch came from the channel
+                size = int(row["batch_size"] or 0)
+                handed, waiting = waiting[:size], waiting[size:]
+                write = Write(tuple(handed), MAX_ATTEMPTS, None)
+            dropped.append((write, row))
+            write = None
+        elif kind == "slow":
+            write = None
+    stuck = write if write is not None and 1 <= write.attempt < MAX_ATTEMPTS else None
+    return WriterEnd(stuck=stuck, waiting=tuple(waiting), dropped=tuple(dropped))
+
+
+CLIENT_TIMEOUT_S = 5.0  # the store's DataStorage client gives up on a request after 5 s
+
+
+def backoff_after(attempt: int) -> float:
+    """Seconds the January store sleeps after a failed attempt: attempt² (1 s, then 4 s)."""
+    return float(attempt * attempt) if attempt < MAX_ATTEMPTS else 0.0
+
+
+def retry_window(attempt: int, logged_at: datetime) -> tuple[float, float]:
+    """When a write still retrying after `attempt` can end at the earliest and at the latest.
+
+    The earliest end takes every remaining attempt as instant; the latest lets each run into the
+    client's timeout and puts the attempt at the end of the second its line printed.
+
+    Args:
+        attempt: the last failed attempt (1-based).
+        logged_at: the time its `Failed to write audit batch` line printed (seconds precision).
+
+    Returns:
+        (earliest, latest) as POSIX seconds.
+    """
+    sleeps = sum(backoff_after(k) for k in range(attempt, MAX_ATTEMPTS))
+    start = logged_at.timestamp()
+    return start + sleeps, start + 1 + sleeps + (MAX_ATTEMPTS - attempt) * CLIENT_TIMEOUT_S
+
+
+def full_retry_s() -> float:
+    """The longest a fresh batch can take to be written or dropped."""
+    return sum(backoff_after(k) for k in range(1, MAX_ATTEMPTS)) + MAX_ATTEMPTS * CLIENT_TIMEOUT_S
+
+
+def reason(error: object) -> str:
+    """The telling part of a store write error: `connection refused`, `status 400`, `EOF`."""
+    text = str(error or "")
+    for needle in ("connection refused", "EOF", "timeout", "no such host"):
+        if needle in text:
+            return needle
+    status = text.find("returned status ")
+    if status >= 0:
+        return "status " + text[status + len("returned status ") :].split(":")[0]
+    return text[:60] or "no error text"
+
+
+def run_end(analysis: Analysis) -> Mapping[str, object] | None:
+    """The last timed line of the test log: the run was still going then.
+
+    Args:
+        analysis: the analysed bundle.
+
+    Returns:
+        The row (file, line, raw, ts, ts_precision), None without a timed test-log line.
+    """
+    timed = analysis.events.filter((pl.col("service") == "test-run") & pl.col("ts").is_not_null())
+    if timed.is_empty():
+        return None
+    return timed.sort("ts", "file", "line").select("file", "line", "raw", "ts", "ts_precision").row(-1, named=True)
+
+
+def test_log_of(analysis: Analysis, spec_index: int) -> str | None:
+    """The test log holding a timeline's store lines."""
+    p = analysis.pipeline
+    for frame in (p.ticks, p.buffered, p.store_errors):
+        files = frame.filter(pl.col("spec_index") == spec_index)["file"].unique().sort()
+        if files.len():
+            return str(files[0])
+    return None

@@ -1,0 +1,398 @@
+"""A container is unhealthy or its log shows failures.
+
+## What it detects
+Problems with the containers the integration suite runs (DataStorage, PostgreSQL, Redis), one finding
+per container and kind of problem:
+
+* the inspect output shows it was not running (exited, non-zero exit code, OOM-killed) or restarted;
+* its health check really fails (not the known malformed DataStorage probe, see below);
+* the must-gather could not collect it (`Skipping <ctr> (container not found)`), or its log is not
+  in the bundle;
+* its log shows a panic (`PANIC RECOVERED`, PANIC records), DataStorage giving up or retrying its
+  PostgreSQL/Redis connection (`Failed to connect, retrying...`), or FATAL/ERROR records.
+
+Reported as info only, because they are not failures: known start-up noise (PostgreSQL's
+`database "slm_user" does not exist` from the readiness probe, `role "slm_user" already exists`
+from the migration, and the DataStorage image's malformed HEALTHCHECK whose every probe prints
+`[/usr/bin/curl,: No such file or directory`, which is why podman calls it `starting` or
+`unhealthy`), and DataStorage 5xx responses while it kept serving (the audit store retries them;
+whether events were lost is what `dropped-events` decides).
+
+## Why it matters
+Every audit event goes through DataStorage into PostgreSQL. A DataStorage that was OOM-killed or never
+started refuses the store's batches, so specs fail on missing events that the test code never lost.
+A container whose log is missing from the bundle leaves its part of the story unreadable. Triage
+should start from the infrastructure before blaming the code under test.
+
+## How to fix
+* Exited or OOM-killed DataStorage: read the last lines of its log and the inspect `State`; raise the
+  container's memory limit or fix the leak, then re-run.
+* `Skipping ... (container not found)` or a missing log: the container was gone before
+  `SynchronizedAfterSuite` collected it; look for an earlier teardown or a failed bootstrap.
+* Connection retries or PostgreSQL FATAL records: make the bootstrap wait for PostgreSQL to accept
+  connections before starting DataStorage.
+* The malformed HEALTHCHECK is harmless here, but the image should use the exec form
+  `["CMD", "curl", "-f", "http://localhost:8080/health"]`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from triage.analysis import Analysis
+from triage.containers import CONTAINER_LOG_KINDS, NOISE, ContainerState
+from triage.discovery import RUN_DIR, container_of
+from triage.rules.base import Evidence, Finding, Rule, Severity, quote
+
+RULE_ID = "container-unhealthy"
+# The image's HEALTHCHECK puts an exec-form array inside CMD-SHELL, so sh tries to run `[/usr/bin/curl,`.
+DS_PROBE_NOISE = "[/usr/bin/curl,: No such file or directory"
+# DD-TESTING-002: an integration must-gather collects these three containers.
+EXPECTED = ("datastorage", "postgres", "redis")
+MAX_EVIDENCE = 8
+BAD_LEVELS = ("error", "fatal", "panic")
+RETRYING = "Failed to connect, retrying..."
+GAVE_UP = "Failed to create server after all retries"
+PANIC = "PANIC RECOVERED"
+DB_WRITE_FAILED = "Batch database write failed"
+_TIME = re.compile(r"T(\d\d:\d\d:\d\d)(\.\d{1,3})?")
+
+
+@dataclass(frozen=True)
+class _Logs:
+    """The container log records of a bundle, with what the rule classifies them as."""
+
+    records: pl.DataFrame
+    services: frozenset[str]
+
+
+def _clock(iso: str | None) -> str:
+    """`2026-01-22T22:19:15.451437619Z` -> `22:19:15.451Z` (at most milliseconds)."""
+    found = _TIME.search(iso or "")
+    return f"{found.group(1)}{found.group(2) or ''}Z" if found else "an unknown time"
+
+
+def _at(ts: datetime | None, precision: str | None) -> str:
+    """A record's time in UTC, never finer than milliseconds nor than what the source printed."""
+    if ts is None:
+        return "an unknown time"
+    if precision == "s":
+        return ts.strftime("%H:%M:%SZ")
+    return ts.strftime("%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _cite(rows: Iterable[dict[str, Any]]) -> tuple[Evidence, ...]:
+    return tuple(quote(r["file"], r["line"], r["raw"]) for r in rows)
+
+
+def _not_running(c: ContainerState) -> bool:
+    return c.running is False or (c.status is not None and c.status != "running")
+
+
+def _label(container: ContainerState) -> str:
+    return container.name or container.service or container.file
+
+
+def _finding(severity: Severity, summary: str, evidence: Sequence[Evidence]) -> Finding:
+    return Finding(RULE_ID, severity, summary, None, tuple(evidence[:MAX_EVIDENCE]))
+
+
+def _noise_expr() -> pl.Expr:
+    matched = pl.lit(False)
+    for entry in NOISE:
+        matched = matched | (
+            (pl.col("source_kind").cast(pl.String) == entry.source_kind)
+            & pl.col("message").str.contains(entry.text, literal=True).fill_null(False)
+        )
+    return matched
+
+
+def _container_logs(events: pl.DataFrame) -> _Logs:
+    records = (
+        events.filter(
+            (pl.col("record") == "log")
+            & pl.col("source_kind").cast(pl.String).is_in(CONTAINER_LOG_KINDS)
+            & (pl.col("service").fill_null("") != "test-run")
+        )
+        .with_columns(noise=_noise_expr(), level=pl.col("level").cast(pl.String))
+        .with_columns(
+            status=pl.col("attrs").str.json_path_match("$.status").cast(pl.Int64, strict=False),
+            bad=pl.col("level").is_in(BAD_LEVELS).fill_null(False),
+        )
+        .sort("file", "line")
+    )
+    services = frozenset(s for s in records["service"].unique().to_list() if s is not None)
+    return _Logs(records, services)
+
+
+def _state_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
+    """Exited, restarted and failing-health findings from the inspected states."""
+    health = analysis.events.filter(pl.col("record") == "health").with_columns(
+        container=pl.col("attrs").str.json_path_match("$.container")
+    )
+    for c in analysis.containers:
+        name = _label(c)
+        own = logs.records.filter(pl.col("service") == c.service) if c.service else logs.records.clear()
+        inspect_line = Evidence(c.file, c.line, "{")
+        inspect_row = analysis.events.filter((pl.col("file") == c.file) & (pl.col("line") == c.line))
+        if inspect_row.height:
+            inspect_line = _cite(inspect_row.head(1).to_dicts())[0]
+        if _not_running(c):
+            yield _exited(c, name, own, inspect_line)
+        if (c.restart_count or 0) > 0:
+            yield _finding(
+                Severity.MEDIUM,
+                f"{name} was restarted {c.restart_count} time(s) before it was inspected "
+                f"(RestartCount {c.restart_count}); its log may hold more than one start-up.",
+                [inspect_line],
+            )
+        if c.health == "unhealthy" or (c.failing_streak or 0) > 0:
+            probes = health.filter((pl.col("file") == c.file) & (pl.col("container") == c.name))
+            yield _health(c, name, probes.sort("ts", "line").tail(3).to_dicts() or [], inspect_line)
+
+
+def _exited(c: ContainerState, name: str, own: pl.DataFrame, inspect_line: Evidence) -> Finding:
+    how = [f"status {c.status or 'unknown'}", f"exit code {c.exit_code}"]
+    if c.oom_killed:
+        how.append("OOM-killed")
+    summary = (
+        f"{name} was not running when inspected ({', '.join(how)}); "
+        f"started {_clock(c.started_at)}, finished {_clock(c.finished_at)}."
+    )
+    evidence = [inspect_line]
+    if own.height:
+        last = own.tail(1).to_dicts()[0]
+        summary += f" Its last log record is at {_at(last['ts'], last['ts_precision'])}."
+        evidence.extend(_cite([last]))
+    else:
+        summary += " Its log holds no records, so it failed before logging anything."
+    return _finding(Severity.HIGH, summary, evidence)
+
+
+def _health(c: ContainerState, name: str, probes: list[dict[str, Any]], inspect_line: Evidence) -> Finding:
+    evidence = _cite(probes) or (inspect_line,)
+    streak = f"Health.Status {c.health}, FailingStreak {c.failing_streak}"
+    output = c.last_health_output or ""
+    if DS_PROBE_NOISE in output:
+        return _finding(
+            Severity.INFO,
+            f"{name}: {streak}, the last probe printed `{DS_PROBE_NOISE}`; known noise: the image's "
+            "HEALTHCHECK is malformed, so podman's health status says nothing about the service.",
+            evidence,
+        )
+    severity = Severity.MEDIUM if c.health == "unhealthy" else Severity.LOW
+    said = f"; the last probe printed `{output}`" if output else ""
+    return _finding(severity, f"{name}: {streak}{said}.", evidence)
+
+
+def _missing_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
+    """Containers the must-gather skipped, or whose log is not in the bundle."""
+    collector = (
+        analysis.events.filter(pl.col("record") == "collector")
+        .with_columns(
+            action=pl.col("attrs").str.json_path_match("$.action"),
+            container=pl.col("attrs").str.json_path_match("$.container"),
+        )
+        .filter(pl.col("action").is_in(["log", "skipped"]) & pl.col("container").is_not_null())
+        .sort("file", "line")
+    )
+    exited = {c.service for c in analysis.containers if _not_running(c)}
+    inspected: set[str | None] = {c.service for c in analysis.containers if c.service}
+    if collector.height and not logs.services and not analysis.containers:
+        # Only the test log was given: say so once rather than once per collected container.
+        yield _finding(
+            Severity.INFO,
+            "The bundle holds none of the container files the must-gather collected, so container "
+            "health was not checked; pass the must-gather directory as well.",
+            _cite(collector.head(1).to_dicts()),
+        )
+        return
+    named: set[str] = set()
+    for row in collector.to_dicts():
+        service = container_of(row["container"], "podman_inspect", b"")
+        named.add(service or row["container"])
+        if row["action"] == "skipped":
+            yield _finding(
+                Severity.MEDIUM,
+                f"The must-gather skipped {row['container']} (container not found), so the bundle has "
+                "neither its log nor its inspect output.",
+                _cite([row]),
+            )
+        elif service not in logs.services and service not in exited:
+            yield _finding(
+                Severity.MEDIUM,
+                f"The must-gather wrote the log of {row['container']}, but the bundle holds no records "
+                "from it: the file is missing, empty or unreadable.",
+                _cite([row]),
+            )
+    if named:
+        return
+    yield from _absent_without_collector(analysis, logs, inspected, exited)
+
+
+def _absent_without_collector(
+    analysis: Analysis, logs: _Logs, inspected: set[str | None], exited: set[str | None]
+) -> Iterator[Finding]:
+    """Without the collector lines, infer the expected containers from the must-gather layout."""
+    files = [c.file for c in analysis.containers] + logs.records["file"].unique().sort().to_list()
+    in_run_dir = any(RUN_DIR.match(part) for f in files for part in f.split("/")[:-1])
+    expected = sorted(set(EXPECTED) if in_run_dir else {s for s in inspected if s})
+    present = [c for c in analysis.containers if c.service]
+    for service in expected:
+        if service in logs.services or service in exited:
+            continue
+        own = [c for c in present if c.service == service]
+        if own:
+            summary = (
+                f"The bundle has the inspect output of {_label(own[0])} but no records from its log "
+                "(the file is missing, empty or unreadable)."
+            )
+            evidence = [Evidence(own[0].file, own[0].line, "{")]
+        else:
+            summary = (
+                f"The bundle holds neither a log nor an inspect output of {service}, which an "
+                "integration must-gather collects beside the others (inferred: the test log with the "
+                "collector lines is not in the bundle)."
+            )
+            evidence = [Evidence(c.file, c.line, "{") for c in present]
+        if evidence:
+            yield _finding(Severity.MEDIUM, summary, _requote(analysis.events, evidence))
+
+
+def _requote(events: pl.DataFrame, evidence: Sequence[Evidence]) -> list[Evidence]:
+    """Quote the cited inspect lines with their real text."""
+    out: list[Evidence] = []
+    for ev in evidence:
+        row = events.filter((pl.col("file") == ev.file) & (pl.col("line") == ev.line)).head(1)
+        out.extend(_cite(row.to_dicts()) if row.height else [ev])
+    return out
+
+
+def _log_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
+    """Panics, connection retries, server errors, other error records and known noise, per log."""
+    rec = logs.records
+    names = {c.service: _label(c) for c in analysis.containers if c.service}
+    panic = (pl.col("msg_key") == PANIC) | (pl.col("level") == "panic")
+    retry = pl.col("msg_key").is_in([RETRYING, GAVE_UP])
+    server = ((pl.col("msg_key") == "HTTP request") & (pl.col("status") >= 500)).fill_null(False) | (
+        pl.col("msg_key") == DB_WRITE_FAILED
+    )
+    other = pl.col("bad") & ~pl.col("noise") & ~panic & ~retry & ~server
+    noise = pl.col("noise") & pl.col("bad")
+    for (file,), group in sorted(rec.group_by("file"), key=lambda item: str(item[0][0])):
+        service = group["service"][0]
+        where = names.get(service, service or str(file))
+        panics = group.filter(panic.fill_null(False))
+        if panics.height:
+            yield _finding(
+                Severity.HIGH,
+                f"{where} logged {panics.height} panic record(s), the first at "
+                f"{_at(panics['ts'][0], panics['ts_precision'][0])}: `{panics['message'][0]}`.",
+                _cite(panics.head(MAX_EVIDENCE).to_dicts()),
+            )
+        retries = group.filter(retry.fill_null(False))
+        if retries.height:
+            yield _retries(where, retries)
+        failed = group.filter(server.fill_null(False))
+        if failed.height:
+            yield _server_errors(where, failed)
+        errors = group.filter(other.fill_null(False))
+        if errors.height:
+            yield _errors(where, errors)
+        known = group.filter(noise.fill_null(False))
+        if known.height:
+            yield _noise(where, known)
+
+
+def _retries(where: str, rows: pl.DataFrame) -> Finding:
+    gave_up = rows.filter(pl.col("msg_key") == GAVE_UP)
+    tries = rows.filter(pl.col("msg_key") == RETRYING)
+    first = rows.row(0, named=True)
+    if gave_up.height:
+        summary = (
+            f"{where} could not connect to PostgreSQL/Redis: {tries.height} retries from "
+            f"{_at(first['ts'], first['ts_precision'])}, then `{GAVE_UP}` and the process exited."
+        )
+        return _finding(
+            Severity.HIGH, summary, _cite([*tries.head(3).to_dicts(), *gave_up.head(1).to_dicts()])
+        )
+    summary = (
+        f"{where} retried its PostgreSQL/Redis connection {tries.height} time(s) from "
+        f"{_at(first['ts'], first['ts_precision'])} (`{RETRYING}`); its dependencies were not ready "
+        "when it started."
+    )
+    return _finding(Severity.LOW, summary, _cite(tries.head(4).to_dicts()))
+
+
+def _server_errors(where: str, rows: pl.DataFrame) -> Finding:
+    responses = rows.filter(pl.col("msg_key") == "HTTP request")
+    first, last = rows.row(0, named=True), rows.row(-1, named=True)
+    begin, end = _at(first["ts"], first["ts_precision"]), _at(last["ts"], last["ts_precision"])
+    span = f"between {begin} and {end}" if rows.height > 1 else f"at {begin}"
+    statuses = sorted({int(s) for s in responses["status"].drop_nulls().to_list()})
+    codes = "/".join(str(s) for s in statuses) or "5xx"
+    failed = rows.filter(pl.col("msg_key") == DB_WRITE_FAILED).height
+    detail = f", {failed} `{DB_WRITE_FAILED}` record(s)" if failed else ""
+    summary = (
+        f"{where} answered {responses.height} request(s) with {codes} {span}{detail}, and kept serving; "
+        "the audit store retries these, so lost events (if any) are reported by dropped-events."
+    )
+    return _finding(Severity.INFO, summary, _cite(rows.head(MAX_EVIDENCE).to_dicts()))
+
+
+def _errors(where: str, rows: pl.DataFrame) -> Finding:
+    levels = set(rows["level"].drop_nulls().to_list())
+    severity = Severity.MEDIUM if "fatal" in levels else Severity.LOW
+    first = rows.row(0, named=True)
+    by_level = ", ".join(
+        f"{rows.filter(pl.col('level') == lv).height} {lv.upper()}" for lv in BAD_LEVELS if lv in levels
+    )
+    summary = (
+        f"{where} logged {by_level} record(s) that are not known start-up noise; the first, at "
+        f"{_at(first['ts'], first['ts_precision'])}: `{first['message']}`."
+    )
+    return _finding(severity, summary, _cite(rows.head(MAX_EVIDENCE).to_dicts()))
+
+
+def _noise(where: str, rows: pl.DataFrame) -> Finding:
+    parts: list[str] = []
+    firsts: list[dict[str, Any]] = []
+    for entry in NOISE:
+        hits = rows.filter(pl.col("message").str.contains(entry.text, literal=True).fill_null(False))
+        if hits.height:
+            parts.append(f"{hits.height}x `{entry.text}` ({entry.why})")
+            firsts.append(hits.row(0, named=True))
+    firsts.sort(key=lambda r: r["line"])
+    summary = f"{where}: known start-up noise, not a failure: {'; '.join(parts)}."
+    return _finding(Severity.INFO, summary, _cite(firsts))
+
+
+def check(analysis: Analysis) -> Iterator[Finding]:
+    """Find exited, restarted, missing or failing containers and the failures their logs show.
+
+    Args:
+        analysis: the analysed bundle.
+
+    Returns:
+        Findings, one per container and kind of problem; known noise as info.
+    """
+    logs = _container_logs(analysis.events)
+    yield from _state_findings(analysis, logs)
+    yield from _missing_findings(analysis, logs)
+    yield from _log_findings(analysis, logs)
+
+
+RULE = Rule(
+    id="container-unhealthy",
+    title="A container is unhealthy or its log shows failures",
+    severity=Severity.HIGH,
+    requires=(),
+    check=check,
+    doc=__doc__ or "",
+)

@@ -1,0 +1,309 @@
+"""Audit events or batches the store threw away.
+
+## What it detects
+* `Dropping audit batch due to non-retryable error (invalid data)` (`is_4xx_error:true`): DataStorage
+  answered 4xx and the store dropped the batch without retrying. The DataStorage side
+  (`Request validation failed` and a 400 `HTTP request` for `/api/v1/audit/events/batch`) is linked
+  to the drop by time once the clock offset is removed; DataStorage logs no correlation ID, so the
+  link is inferred and said so.
+* `AUDIT DATA LOSS: Dropping batch after max retries (infrastructure unavailable)`: three attempts
+  failed (connection refused, EOF, 5xx) and the batch was dropped.
+* `Audit buffer full, event dropped`: the channel was full and StoreAudit gave the event up.
+* DataStorage 400s on the batch endpoint whose drop lines fell outside the captured timelines.
+* Process 1's `Audit store closed` counters with `dropped_count` or `failed_batch_count` above 0.
+
+Where the test log kept the lines, the events of each dropped batch are named from the buffered
+lines before it. DataStorage `Batch database write failed` (500) is retried by the store and only
+noted at info level.
+
+## Why it matters
+A dropped batch is gone: no retry, no dead-letter queue on the batch endpoint. Queries for those
+events wait until they time out, and audit completeness is broken.
+
+## How to fix
+For 400s, read the `Request validation failed` error: the events do not match DataStorage's
+OpenAPI schema (e.g. a severity outside the enum); fix the producer or the schema so both agree.
+For retries exhausted, find out why DataStorage was unreachable (`container-unhealthy`). For a full
+buffer, raise the store's BufferSize or find what stalls its writer (`timer-stall`, `slow-write`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from triage.analysis import Analysis
+from triage.pipeline import attr
+from triage.rules._store import (
+    as_dt,
+    BUFFER_FULL,
+    DROP_4XX,
+    DROP_4XX_LATER,
+    DROP_RETRIES,
+    Write,
+    clock,
+    closing_counters,
+    evidence,
+    reason,
+    replay,
+    store_activity,
+    spec_label,
+    store_label,
+)
+from triage.rules.base import Finding, Rule, Severity
+
+RULE_ID = "dropped-events"
+BATCH_PATH = "/api/v1/audit/events/batch"
+# The store prints its drop line within the second DataStorage answered (the line has whole seconds).
+LINK_BEFORE = timedelta(milliseconds=500)
+LINK_AFTER = timedelta(milliseconds=1050)
+_INDEX = re.compile(r'Error at \\?"/(\d+)/')
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A DataStorage 400 on the batch endpoint and the validation line before it, if any."""
+
+    http: Mapping[str, object]
+    validation: Mapping[str, object] | None
+    host_at: datetime
+    index: int | None
+
+
+def check(analysis: Analysis) -> Iterator[Finding]:
+    """Find dropped batches and events.
+
+    Args:
+        analysis: the analysed bundle.
+
+    Yields:
+        One finding per timeline and cause, one for DataStorage rejections no drop line explains,
+        one for process 1's counters, and an info note for retried 500s.
+    """
+    rejections = _rejections(analysis)
+    linked: set[tuple[str, int]] = set()
+    for spec_index in _timelines_with_drops(analysis):
+        yield from _timeline_drops(analysis, spec_index, rejections, linked)
+    yield from _buffer_full(analysis)
+    unlinked = [r for r in rejections if (str(r.http["file"]), int(str(r.http["line"]))) not in linked]
+    if unlinked:
+        yield _unlinked(unlinked)
+    yield from _counters(analysis)
+    yield from _db_failures(analysis)
+
+
+def _timelines_with_drops(analysis: Analysis) -> list[tuple[str, int]]:
+    drops = analysis.pipeline.store_errors.filter(
+        pl.col("msg_key").is_in([DROP_4XX, DROP_4XX_LATER, DROP_RETRIES]) & pl.col("spec_index").is_not_null()
+    )
+    return sorted({(str(f), int(i)) for f, i in drops.select("file", "spec_index").iter_rows()})
+
+
+def _timeline_drops(
+    analysis: Analysis,
+    timeline: tuple[str, int],
+    rejections: list[Rejection],
+    linked: set[tuple[str, int]],
+) -> Iterator[Finding]:
+    file, spec_index = timeline
+    activity = store_activity(analysis, file, spec_index)
+    end = replay(activity)
+    by_cause: dict[str, list[tuple[Write, Mapping[str, object]]]] = {}
+    for write, row in end.dropped:
+        by_cause.setdefault(_cause(row), []).append((write, row))
+    where = store_label(analysis, spec_index)
+    for cause, drops in sorted(by_cause.items()):
+        sizes = [int(str(row["batch_size"] or 0)) for _, row in drops]
+        rows: list[Mapping[str, object]] = []
+        links: list[str] = []
+        cids: set[str] = set()
+        for write, row in drops:
+            rows.append(row)
+            if write.failure is not None:
+                rows.append(write.failure)
+            cids.update(str(e["correlation_id"]) for e in write.events)
+            if cause.startswith("rejected"):
+                match = _link(analysis, row, rejections, linked)
+                if match is not None:
+                    rows.extend(r for r in (match.validation, match.http) if r is not None)
+                    links.append(clock(as_dt(match.http["ts"]), match.http["ts_precision"]))
+        first = drops[0][1]
+        named = _named(cids)
+        summary = (
+            f"{len(drops)} batch{'es' if len(drops) > 1 else ''} ({sum(sizes)} events{named}) dropped in {where}, "
+            f"{cause}, from {clock(as_dt(first['ts']), first['ts_precision'])} in spec {spec_label(first)}."
+        )
+        if links:
+            summary += (
+                f" DataStorage answered 400 (Request validation failed) at {', '.join(links[:3])}"
+                f"{' …' if len(links) > 3 else ''}; linked to the drops by time, inferred."
+            )
+        yield Finding(
+            rule=RULE_ID,
+            severity=Severity.HIGH,
+            summary=summary,
+            correlation_id=next(iter(cids)) if len(cids) == 1 else None,
+            evidence=evidence(rows),
+        )
+
+
+def _cause(row: Mapping[str, object]) -> str:
+    if row.get("msg_key") == DROP_RETRIES or "max retries" in str(row["raw"]):
+        return f"after {3} failed attempts ({reason(_error(row))})"
+    return "rejected with a non-retryable 4xx (invalid data)"
+
+
+def _error(row: Mapping[str, object]) -> str:
+    match = re.search(r'"error":"((?:[^"\\]|\\.)*)"', str(row["raw"]))
+    return match.group(1) if match else ""
+
+
+def _named(cids: set[str]) -> str:
+    if not cids:
+        return ""
+    names = sorted(cids)
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return f" of {shown}"
+
+
+def _rejections(analysis: Analysis) -> list[Rejection]:
+    rejects = analysis.pipeline.rejects
+    if rejects.is_empty():
+        return []
+    skew = timedelta(microseconds=(analysis.pipeline.skew_ns or 0) // 1000)
+    http = rejects.filter((pl.col("msg_key") == "HTTP request") & (pl.col("status") >= 400) & (pl.col("status") < 500))
+    http = http.filter(
+        pl.col("raw").str.contains(BATCH_PATH, literal=True)
+    ).sort("file", "line")
+    validation = rejects.filter(pl.col("msg_key") == "Request validation failed").sort("file", "line")
+    checks = list(validation.iter_rows(named=True))
+    out = []
+    for row in http.iter_rows(named=True):
+        before = [
+            v
+            for v in checks
+            if v["file"] == row["file"]
+            and int(v["line"]) < int(row["line"])
+            and v["ts"] is not None
+            and row["ts"] is not None
+            and abs((as_dt(row["ts"]) - as_dt(v["ts"])).total_seconds()) < 1
+        ]
+        check_row = before[-1] if before else None
+        index = None
+        if check_row is not None:
+            found = _INDEX.search(str(check_row["raw"]))
+            index = int(found.group(1)) if found else None
+        if row["ts"] is not None:
+            out.append(Rejection(row, check_row, as_dt(row["ts"]) - skew, index))
+    return sorted(out, key=lambda r: (r.host_at, str(r.http["file"]), int(str(r.http["line"]))))
+
+
+def _link(
+    analysis: Analysis, drop: Mapping[str, object], rejections: list[Rejection], linked: set[tuple[str, int]]
+) -> Rejection | None:
+    """The first unclaimed DataStorage 400 in the drop line's second whose failing index fits the batch."""
+    if drop["ts"] is None:
+        return None
+    at = as_dt(drop["ts"])
+    size = int(str(drop["batch_size"] or 0))
+    for rej in rejections:
+        key = (str(rej.http["file"]), int(str(rej.http["line"])))
+        if key in linked or not at - LINK_BEFORE <= rej.host_at <= at + LINK_AFTER:
+            continue
+        if rej.index is not None and size and rej.index >= size:
+            continue  # DataStorage named an event index this batch does not have
+        linked.add(key)
+        return rej
+    return None
+
+
+def _buffer_full(analysis: Analysis) -> Iterator[Finding]:
+    full = analysis.pipeline.store_errors.filter(pl.col("msg_key") == BUFFER_FULL).with_columns(
+        attr("correlation_id", pl.String()), attr("dropped_count", pl.Int64())
+    )
+    if full.is_empty():
+        return
+    for (cid,), group in sorted(full.group_by("correlation_id"), key=lambda g: str(g[0][0])):
+        rows = list(group.sort("file", "line").iter_rows(named=True))
+        first = rows[0]
+        yield Finding(
+            rule=RULE_ID,
+            severity=Severity.HIGH,
+            summary=(
+                f"{len(rows)} event{'s' if len(rows) > 1 else ''} of {cid or 'an unknown correlation ID'} dropped "
+                f"because the store's buffer was full (first at {clock(as_dt(first['ts']), first['ts_precision'])}, "
+                f"{store_label(analysis, first['spec_index'])})."
+            ),
+            correlation_id=None if cid is None else str(cid),
+            evidence=evidence(rows),
+        )
+
+
+def _unlinked(unlinked: list[Rejection]) -> Finding:
+    rows: list[Mapping[str, object]] = []
+    for rej in unlinked:
+        rows.extend(r for r in (rej.validation, rej.http) if r is not None)
+    first = unlinked[0].http
+    return Finding(
+        rule=RULE_ID,
+        severity=Severity.HIGH,
+        summary=(
+            f"DataStorage rejected {len(unlinked)} batch request{'s' if len(unlinked) > 1 else ''} with 400 "
+            f"(from {clock(as_dt(first['ts']), first['ts_precision'])}) that no captured drop line accounts for; "
+            "the store drops 4xx batches without retrying, so those events are lost (inferred)."
+        ),
+        correlation_id=None,
+        evidence=evidence(rows),
+    )
+
+
+def _counters(analysis: Analysis) -> Iterator[Finding]:
+    counters = closing_counters(analysis)
+    if counters is None or not (counters.dropped or counters.failed_batches):
+        return
+    parts = []
+    if counters.failed_batches:
+        parts.append(f"{counters.failed_batches} failed batch{'es' if counters.failed_batches > 1 else ''} (dropped)")
+    if counters.dropped:
+        parts.append(f"{counters.dropped} events dropped on a full buffer")
+    yield Finding(
+        rule=RULE_ID,
+        severity=Severity.HIGH,
+        summary=f"Process 1's store closed with {' and '.join(parts)}.",
+        correlation_id=None,
+        evidence=evidence([counters.row]),
+    )
+
+
+def _db_failures(analysis: Analysis) -> Iterator[Finding]:
+    failed = analysis.pipeline.rejects.filter(pl.col("msg_key") == "Batch database write failed").sort("file", "line")
+    if failed.is_empty():
+        return
+    rows = list(failed.iter_rows(named=True))
+    first = rows[0]
+    yield Finding(
+        rule=RULE_ID,
+        severity=Severity.INFO,
+        summary=(
+            f"DataStorage failed {len(rows)} batch database write{'s' if len(rows) > 1 else ''} with 500 from "
+            f"{clock(as_dt(first['ts']), first['ts_precision'])}; the store retries those, so they are lost only "
+            "if an AUDIT DATA LOSS line follows."
+        ),
+        correlation_id=None,
+        evidence=evidence(rows),
+    )
+
+
+
+RULE = Rule(
+    id=RULE_ID,
+    title="Audit events or batches dropped",
+    severity=Severity.HIGH,
+    requires=("ginkgo", "zap_console", "zap_json"),
+    check=check,
+    doc=__doc__ or "",
+)

@@ -1,0 +1,163 @@
+"""The store's flush timer fired far later than its interval.
+
+## What it detects
+* `TIMER BUG DETECTED: Tick interval significantly exceeded expected` lines in the captured spec
+  timelines: the writer goroutine received a tick more than 2x the flush interval after the last
+  one (5x in later code), usually because it was starved or blocked. One finding per timeline,
+  with the tick before the gap, the late tick and the TIMER BUG line.
+* At info level, `tick_time` jumps far above the interval between consecutive `Timer tick received`
+  lines with no TIMER BUG line: ticks that Go's ticker dropped while a write held the writer
+  (coalesced ticks), which delay flushes without tripping the detector.
+
+## Why it matters
+While the writer does not tick, nothing buffered is written: queries made in that window miss
+events that the test already produced, and a long stall can outlast an `Eventually` timeout.
+
+## How to fix
+Find what held the writer: a slow or retried write (`slow-write`, `dropped-events`), CPU starvation
+of the test process (too many Ginkgo processes for the machine), or a blocking call in the writer.
+Tests should `Flush()` the store before querying instead of relying on the timer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+
+import polars as pl
+
+from triage.analysis import Analysis
+from triage.pipeline import attr
+from triage.rules._store import (
+    as_dt,
+    TIMER_BUG,
+    clock,
+    evidence,
+    flush_interval,
+    seconds,
+    spec_label,
+    spec_states,
+    store_label,
+)
+from triage.rules.base import Finding, Rule, Severity
+
+RULE_ID = "timer-stall"
+FAILED = ("failed", "timedout", "panicked", "aborted", "interrupted")
+# A coalesced-tick gap worth a note: this many intervals, and at least this long.
+GAP_INTERVALS = 10
+GAP_MIN_S = 2.0
+LONG_STALL_MULTIPLIER = 10.0
+
+
+def check(analysis: Analysis) -> Iterator[Finding]:
+    """Find TIMER BUG lines and large tick gaps.
+
+    Args:
+        analysis: the analysed bundle.
+
+    Yields:
+        One finding per timeline with TIMER BUG lines, and info notes for coalesced ticks.
+    """
+    states = spec_states(analysis.events)
+    bugs = analysis.pipeline.store_errors.filter(pl.col("msg_key") == TIMER_BUG).with_columns(
+        attr("actual_interval", pl.Float64()),
+        attr("expected_interval", pl.Float64()),
+        attr("drift_multiplier", pl.Float64()),
+    )
+    reported: set[tuple[str, int]] = set()
+    for (file, spec_index), group in sorted(
+        bugs.group_by("file", "spec_index"), key=lambda g: (str(g[0][0]), int(str(g[0][1] or 0)))
+    ):
+        rows = list(group.sort("line").iter_rows(named=True))
+        key = (str(file), int(str(spec_index or 0)))
+        reported.add(key)
+        yield _bug_finding(analysis, rows, states.get(key))
+    yield from _coalesced(analysis, reported)
+
+
+def _bug_finding(analysis: Analysis, rows: list[Mapping[str, object]], state: str | None) -> Finding:
+    worst = max(rows, key=lambda r: float(str(r["actual_interval"] or 0)))
+    actual = float(str(worst["actual_interval"] or 0))
+    expected = float(str(worst["expected_interval"] or 0)) or None
+    multiplier = float(str(worst["drift_multiplier"] or 0)) or (actual / expected if expected else 0.0)
+    ticks = analysis.pipeline.ticks.filter(
+        (pl.col("file") == worst["file"]) & (pl.col("spec_index") == worst["spec_index"])
+    ).sort("line")
+    around: list[Mapping[str, object]] = []
+    for row in rows:
+        before = ticks.filter(pl.col("line") < row["line"]).tail(2)
+        around.extend(before.iter_rows(named=True))  # the last tick before the gap and the late tick
+    where = store_label(analysis, worst["spec_index"])
+    failed = state in FAILED
+    severity = Severity.HIGH if failed else (Severity.MEDIUM if multiplier >= LONG_STALL_MULTIPLIER else Severity.LOW)
+    count = f"{len(rows)} TIMER BUG DETECTED lines; the longest: " if len(rows) > 1 else "TIMER BUG DETECTED: "
+    expected_text = f" (expected {seconds(expected)}, x{multiplier:.0f})" if expected else ""
+    verdict = f" The spec {state}." if failed and state else ""
+    summary = (
+        f"{count}the writer of {where} received no tick for {seconds(actual)}{expected_text} until "
+        f"{clock(as_dt(worst['ts']), worst['ts_precision'])}, in spec {spec_label(worst)}.{verdict}"
+    )
+    return Finding(
+        rule=RULE_ID,
+        severity=severity,
+        summary=summary,
+        correlation_id=None,
+        evidence=evidence([*around, *rows]),
+    )
+
+
+def _coalesced(analysis: Analysis, reported: set[tuple[str, int]]) -> Iterator[Finding]:
+    """Ticks received long after they fired, in timelines without a TIMER BUG line.
+
+    Go's ticker keeps one tick while the writer is busy and drops the rest, so a blocked writer
+    shows as a tick printed long after its `tick_time`, then a jump to the next tick_time. The
+    detector does not fire when a write or an unprinted Flush() reset its reference just before.
+    """
+    interval = flush_interval(analysis)
+    ticks = analysis.pipeline.ticks.filter(
+        pl.col("tick_at").is_not_null() & pl.col("ts").is_not_null() & pl.col("spec_index").is_not_null()
+    )
+    if interval is None or ticks.is_empty():
+        return
+    limit_ns = int(max(GAP_INTERVALS * interval, GAP_MIN_S) * 1e9)
+    late = (
+        ticks.sort("file", "spec_index", "line")
+        .with_columns(
+            # The line's time has whole seconds, so this is a lower bound of the delay.
+            (pl.col("ts") - pl.col("tick_at")).dt.total_nanoseconds().alias("late_ns"),
+            pl.col("line").shift().over("file", "spec_index").alias("prev_line"),
+        )
+        .filter(pl.col("late_ns") > limit_ns)
+    )
+    for (file, spec_index), group in sorted(
+        late.group_by("file", "spec_index"), key=lambda g: (str(g[0][0]), int(str(g[0][1] or 0)))
+    ):
+        if (str(file), int(str(spec_index))) in reported:
+            continue
+        worst = group.sort("late_ns", "line", descending=[True, False]).row(0, named=True)
+        near = ticks.filter(
+            (pl.col("file") == file) & pl.col("line").is_in([worst["prev_line"], worst["line"]])
+        )
+        yield Finding(
+            rule=RULE_ID,
+            severity=Severity.INFO,
+            summary=(
+                f"A tick of {store_label(analysis, spec_index)} fired at {clock(as_dt(worst['tick_at']), 'ms')} "
+                f"was printed at {clock(as_dt(worst['ts']), worst['ts_precision'])}, at least "
+                f"{seconds(int(worst['late_ns']) / 1e9)} later (interval {seconds(interval)}): the writer was busy "
+                f"or blocked that long and the ticks in between were dropped, with no TIMER BUG line, in spec "
+                f"{spec_label(worst)}."
+            ),
+            correlation_id=None,
+            evidence=evidence(list(near.iter_rows(named=True))),
+        )
+
+
+RULE = Rule(
+    id=RULE_ID,
+    title="Flush timer stalled",
+    severity=Severity.MEDIUM,
+    requires=("ginkgo",),
+    check=check,
+    doc=__doc__ or "",
+)

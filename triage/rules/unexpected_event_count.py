@@ -1,0 +1,245 @@
+"""A spec saw a different number of events than it expected.
+
+## What it detects
+A spec that failed an exact-count assertion on audit events, e.g. Gomega's
+`Expected <int>: 5 to equal <int>: 4` under `MUST emit exactly 4 phase transitions` (timeouts of
+an `Eventually` are not counted: those are missing events, not a wrong count). The finding ties the
+numbers to the logs: the query print `✅ Found 5 event(s) for <type> (correlation_id=X)`, the
+`✅ Event buffered successfully` lines of that type the store logged for X, and, for phase
+transitions, the controller's `Processing <Phase> phase` lines that emitted each one, so the extra
+(or missing) event is named: a phase processed twice buffers a second transition.
+
+## Why it matters
+The store wrote what the controller emitted; the count is wrong at the source. A duplicated
+transition usually means a reconcile ran the same phase twice (a status update that did not stick,
+or a requeue that re-entered the phase), so an audit consumer sees a phase change that never happened.
+A missing one means a phase was skipped or its audit call failed.
+
+## How to fix
+Look at the named phase: make its status update and its audit call happen once per real
+transition (emit the audit event only after the status update succeeded, or guard it with the
+observed generation / previous phase). If the test's expectation is what changed, update the expected
+count together with the phase list in the assertion message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from triage.analysis import Analysis
+from triage.rules._queries import FAILED, query_prints
+from triage.rules.base import Evidence, Finding, Rule, Severity, quote
+
+COUNT_MISMATCH = re.compile(r"Expected\s*\n\s*<int>: (-?\d+)\s*\n\s*to equal\s*\n\s*<int>: (-?\d+)")
+PHASE_LINE = r"^Processing (\w+) phase$"
+TRANSITION = "signalprocessing.phase.transition"
+MAX_EVIDENCE = 8
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A failed exact-count assertion and the query print that produced the count.
+
+    Attributes:
+        failure: the failure record (file, line, spec_index, raw, text, n_lines).
+        found: the count the spec got.
+        expected: the count it wanted.
+        query: the query print whose count matches `found`, None when no print matched.
+    """
+
+    failure: dict[str, Any]
+    found: int
+    expected: int
+    query: dict[str, Any] | None
+
+
+def _mismatches(analysis: Analysis) -> list[Mismatch]:
+    events = analysis.events
+    failures = events.filter(
+        (pl.col("source_kind") == "ginkgo")
+        & (pl.col("record") == "failure")
+        & pl.col("spec_index").is_not_null()
+        & (pl.col("attrs").str.json_path_match("$.marker") == "false")
+        & pl.col("attrs").str.json_path_match("$.state").is_in(list(FAILED))
+        & pl.col("attrs").str.contains("to equal", literal=True)
+    ).sort("file", "line")
+    if failures.is_empty():
+        return []
+    queries = query_prints(analysis).filter(pl.col("count").is_not_null())
+    found: list[Mismatch] = []
+    for row in failures.iter_rows(named=True):
+        text = str(json.loads(row["attrs"]).get("text") or "")
+        match = COUNT_MISMATCH.search(text)
+        # A timed-out Eventually reports its last value; that is a missing event, not a wrong count.
+        if match is None or "Timed out" in text:
+            continue
+        got, want = int(match.group(1)), int(match.group(2))
+        prints = queries.filter(
+            (pl.col("file") == row["file"])
+            & (pl.col("spec_index") == row["spec_index"])
+            & (pl.col("line") < row["line"])
+            & (pl.col("count") == got)
+        )
+        query = prints.row(-1, named=True) if prints.height else None
+        found.append(Mismatch(row, got, want, query))
+    return found
+
+
+def _failure_lines(failure: dict[str, Any]) -> list[Evidence]:
+    """The failure record's lines that carry the message and the two numbers."""
+    text = str(json.loads(failure["attrs"]).get("text") or "")
+    parts = text.split("\n")
+    first = quote(failure["file"], failure["line"], failure["raw"])
+    if len(parts) != int(failure["n_lines"]):  # cannot map text lines to file lines safely
+        return [first]
+    wanted = [i for i, part in enumerate(parts) if i > 0 and part.strip().startswith("<int>:")]
+    return [first, *(quote(failure["file"], failure["line"] + i, parts[i]) for i in wanted)]
+
+
+def _buffered(analysis: Analysis, m: Mismatch, cid: str, event_type: str | None) -> pl.DataFrame:
+    f = m.failure
+    rows = analysis.pipeline.buffered.filter(
+        (pl.col("file") == f["file"])
+        & (pl.col("spec_index") == f["spec_index"])
+        & (pl.col("correlation_id") == cid)
+        & (pl.col("line") < f["line"])
+    )
+    if event_type is not None:
+        rows = rows.filter(pl.col("event_type") == event_type)
+    return rows.sort("line")
+
+
+def _phases(analysis: Analysis, m: Mismatch, transitions: pl.DataFrame) -> pl.DataFrame:
+    """Each buffered transition with the controller's `Processing <Phase> phase` line before it."""
+    f = m.failure
+    processing = analysis.events.filter(
+        (pl.col("file") == f["file"])
+        & (pl.col("spec_index") == f["spec_index"])
+        & (pl.col("record") == "log")
+        & pl.col("msg_key").str.contains(PHASE_LINE)
+    ).select(
+        pl.col("line").alias("p_line"),
+        pl.col("raw").alias("p_raw"),
+        pl.col("msg_key").str.extract(PHASE_LINE, 1).alias("phase"),
+    )
+    if processing.is_empty() or transitions.is_empty():
+        return pl.DataFrame()
+    return (
+        transitions.select("file", "line", "raw", "ts")
+        .sort("line")
+        .join_asof(
+            processing.sort("p_line"),
+            left_on="line",
+            right_on="p_line",
+            strategy="backward",
+            check_sortedness=False,  # both sides sorted by line above
+        )
+        .drop_nulls("phase")
+    )
+
+
+def _explain(analysis: Analysis, m: Mismatch, cid: str, event_type: str | None) -> tuple[str, list[dict[str, Any]]]:
+    """Name the extra or missing events, with the lines that show them."""
+    buffered = _buffered(analysis, m, cid, event_type)
+    what = event_type or "audit"
+    if m.found > m.expected and event_type == TRANSITION:
+        phases = _phases(analysis, m, buffered)
+        if not phases.is_empty():
+            counts = phases.group_by("phase").agg(pl.len().alias("n"), pl.col("line").min().alias("first"))
+            twice = counts.filter(pl.col("n") > 1).sort("first")["phase"].to_list()
+            if twice:
+                extra = phases.filter(pl.col("phase").is_in(twice)).sort("line")
+                repeats = extra.filter(pl.col("line") > pl.col("line").min().over("phase"))
+                names = ", ".join(twice)
+                rows = [
+                    *({"file": r["file"], "line": r["p_line"], "raw": r["p_raw"]} for r in extra.iter_rows(named=True)),
+                    *repeats.iter_rows(named=True),
+                ]
+                lines = ", ".join(str(r["line"]) for r in repeats.iter_rows(named=True))
+                text = (
+                    f"the controller logged `Processing {twice[0]} phase` more than once"
+                    if len(twice) == 1
+                    else f"the controller processed the {names} phases more than once"
+                ) + f" and each pass buffered a transition; the extra one is at line {lines}"
+                return text, rows
+    if m.found > m.expected and buffered.height > m.expected:
+        extra = buffered.tail(buffered.height - m.expected)
+        lines = ", ".join(str(v) for v in extra["line"].to_list())
+        return f"the {what} event(s) beyond the expected {m.expected} were buffered at line(s) {lines}", list(
+            extra.iter_rows(named=True)
+        )
+    if m.found < m.expected and buffered.height < m.expected:
+        return (
+            f"the store buffered only {buffered.height} {what} event(s) for it, so "
+            f"{m.expected - buffered.height} were never emitted",
+            list(buffered.tail(2).iter_rows(named=True)),
+        )
+    return f"the store buffered {buffered.height} {what} event(s) for it", list(buffered.tail(2).iter_rows(named=True))
+
+
+def _block_cid(analysis: Analysis, m: Mismatch) -> str | None:
+    f = m.failure
+    ids = (
+        analysis.pipeline.buffered.filter((pl.col("file") == f["file"]) & (pl.col("spec_index") == f["spec_index"]))[
+            "correlation_id"
+        ]
+        .drop_nulls()
+        .unique()
+        .sort()
+        .to_list()
+    )
+    return str(ids[0]) if len(ids) == 1 else None
+
+
+def _finding(analysis: Analysis, m: Mismatch) -> Finding | None:
+    q = m.query
+    cid = q["correlation_id"] if q is not None else _block_cid(analysis, m)
+    if cid is None:
+        return None
+    event_type = q["event_type"] if q is not None else None
+    buffered = _buffered(analysis, m, cid, event_type)
+    why, rows = _explain(analysis, m, cid, event_type)
+    what = event_type or "audit"
+    seen = f"its query found {m.found}" if q is not None else f"it counted {m.found}"
+    summary = (
+        f"The spec expected {m.expected} {what} event(s) for correlation_id={cid}, {seen}, and "
+        f"{buffered.height} were buffered before the failure: {why}. "
+        f"{'Extra' if m.found > m.expected else 'Missing'}: {abs(m.found - m.expected)}."
+    )
+    shown = sorted(rows + ([q] if q is not None else []), key=lambda r: int(r["line"]))
+    evidence = [quote(r["file"], r["line"], r["raw"]) for r in shown]
+    tail = _failure_lines(m.failure)
+    evidence = evidence[: MAX_EVIDENCE - len(tail)] + tail
+    unique = tuple(dict.fromkeys(evidence))
+    return Finding(rule=RULE.id, severity=Severity.HIGH, summary=summary, correlation_id=cid, evidence=unique)
+
+
+def check(analysis: Analysis) -> Iterator[Finding]:
+    """Report each spec that failed an exact event-count assertion, naming the extra or missing events.
+
+    Args:
+        analysis: the analysed bundle.
+
+    Returns:
+        One finding per failed count assertion whose correlation ID is known.
+    """
+    for m in _mismatches(analysis):
+        finding = _finding(analysis, m)
+        if finding is not None:
+            yield finding
+
+
+RULE = Rule(
+    id="unexpected-event-count",
+    title="A spec saw a different number of events than it expected",
+    severity=Severity.HIGH,
+    requires=("ginkgo",),
+    check=check,
+    doc=__doc__ or "",
+)

@@ -1,0 +1,220 @@
+"""Events buffered but never handed to DataStorage.
+
+## What it detects
+Audit events that were still inside a store (its channel, its batch, or a batch it was still
+retrying) when the evidence ends, so DataStorage never got them:
+
+* process 1's `Audit store closed` counters with `buffered_count` above `written_count +
+  dropped_count` and no failed batch to account for the difference;
+* a store whose last captured timeline ends with its writer retrying a failed batch write
+  (`Failed to write audit batch` with attempt 1 or 2 of 3, no drop line after it), with events
+  buffered into or behind that batch, when the run's last line comes before the remaining
+  retries (1 s and 4 s backoff, 5 s client timeout) could finish. "Certain" when even instant
+  retries could not have finished in time; "likely" when only slow ones could not.
+
+Events buffered near the end of a timeline with no flushing tick after them, but with no sign
+of a stuck writer, are listed at info level: a `Flush()` that prints nothing at Info may have
+taken them.
+
+## Why it matters
+An event that never reached DataStorage is missing from every query, whatever the test waits
+for. Processes other than 1 never call `Close()`, so whatever their store holds when the process
+exits is lost without a log line.
+
+## How to fix
+Look at why the writer was retrying (the quoted `Failed to write audit batch` error: connection
+refused or EOF means DataStorage was down or restarting; see `dropped-events` and
+`container-unhealthy`). Make every process drain its store before it exits (`Flush()` with the
+SP-AUDIT-001 channel drain, then `Close()`), and keep DataStorage up until all processes have
+closed their stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+
+from triage.analysis import Analysis
+from triage.rules._store import (
+    as_dt,
+    MAX_ATTEMPTS,
+    WriterEnd,
+    clock,
+    closing_counters,
+    evidence,
+    flush_interval,
+    full_retry_s,
+    reason,
+    replay,
+    retry_window,
+    run_end,
+    seconds,
+    store_activity,
+    store_label,
+    test_log_of,
+)
+from triage.rules.base import Finding, Rule, Severity
+
+RULE_ID = "unflushed-events"
+# The store ticks at this interval when no tick line says otherwise (the suite's FlushInterval).
+DEFAULT_INTERVAL_S = 0.1
+
+
+def check(analysis: Analysis) -> Iterator[Finding]:
+    """Find events still inside a store when the evidence ends.
+
+    Args:
+        analysis: the analysed bundle.
+
+    Yields:
+        One finding for process 1's counters, and one per correlation ID stuck behind a writer.
+    """
+    yield from _counters(analysis)
+    yield from _stuck_writers(analysis)
+
+
+def _counters(analysis: Analysis) -> Iterator[Finding]:
+    counters = closing_counters(analysis)
+    if counters is None or counters.gap <= 0 or counters.failed_batches:
+        return
+    yield Finding(
+        rule=RULE_ID,
+        severity=Severity.HIGH,
+        summary=(
+            f"Process 1's store closed with buffered_count {counters.buffered}, written_count "
+            f"{counters.written}, dropped_count {counters.dropped} and no failed batch: {counters.gap} "
+            "events were neither written nor dropped."
+        ),
+        correlation_id=None,
+        evidence=evidence([counters.row]),
+    )
+
+
+def _stuck_writers(analysis: Analysis) -> Iterator[Finding]:
+    end_row = run_end(analysis)
+    if end_row is None:
+        return
+    ended = _posix(end_row["ts"])
+    for store in sorted(analysis.stores, key=lambda s: s.name):
+        if store.closed or not store.spec_indices:
+            continue  # process 1's Close() drains its store; its counters speak for it
+        last = store.spec_indices[-1]
+        log = test_log_of(analysis, last)
+        if log is None:
+            continue
+        activity = store_activity(analysis, log, last)
+        end = replay(activity)
+        if end.stuck is None or end.stuck.failure is None:
+            yield from _idle_waiting(analysis, end)
+            continue
+        interval = flush_interval(analysis) or DEFAULT_INTERVAL_S
+        failure = end.stuck.failure
+        earliest, latest = retry_window(end.stuck.attempt, as_dt(failure["ts"]))
+        if end.waiting:
+            latest += interval + full_retry_s()
+        if ended >= latest:
+            continue  # the retries (and the batch after them) had time to end: written or dropped
+        certain = ended < earliest
+        yield from _stuck_findings(analysis, end, end_row, certain, earliest, latest)
+
+
+def _stuck_findings(
+    analysis: Analysis,
+    end: WriterEnd,
+    end_row: Mapping[str, object],
+    certain: bool,
+    earliest: float,
+    latest: float,
+) -> Iterator[Finding]:
+    assert end.stuck is not None and end.stuck.failure is not None
+    failure = end.stuck.failure
+    where = store_label(analysis, _int(failure["spec_index"]))
+    retrying = (
+        f"its writer was still retrying a failed batch write (attempt {failure['attempt']} of "
+        f"{MAX_ATTEMPTS} at {clock(as_dt(failure['ts']), failure['ts_precision'])}, "
+        f"{reason(failure['error'])}) when its last captured timeline ended"
+    )
+    last_line = f"the run's last line ({clock(as_dt(end_row['ts']), end_row['ts_precision'])})"
+    if certain:
+        timing = (
+            f"{last_line} came before even instant retries could end "
+            f"({clock(datetime.fromtimestamp(earliest, UTC), 's')} at the earliest)"
+        )
+    else:
+        timing = (
+            f"{last_line} came {seconds(max(0.0, latest - _posix(end_row['ts'])))} before the remaining "
+            "retries and the batch after them were sure to end (inferred)"
+        )
+    severity = Severity.MEDIUM if certain else Severity.LOW
+    batch_lines = {r["line"] for r in end.stuck.events}
+    rows = [*end.stuck.events, *end.waiting]
+    by_cid: dict[str, list[Mapping[str, object]]] = {}
+    for row in rows:
+        by_cid.setdefault(str(row["correlation_id"]), []).append(row)
+    if not by_cid:
+        size = failure["batch_size"]
+        yield Finding(
+            rule=RULE_ID,
+            severity=severity,
+            summary=f"A batch of {size} events in {where} never reached DataStorage: {retrying}, and {timing}.",
+            correlation_id=None,
+            evidence=evidence([failure, end_row]),
+        )
+        return
+    for cid, cid_rows in sorted(by_cid.items()):
+        first = cid_rows[0]
+        in_batch = sum(1 for r in cid_rows if r["line"] in batch_lines)
+        held = f"{in_batch} in the failing batch, {len(cid_rows) - in_batch} behind it"
+        yield Finding(
+            rule=RULE_ID,
+            severity=severity,
+            summary=(
+                f"{len(cid_rows)} events of {cid} buffered from "
+                f"{clock(as_dt(first['ts']), first['ts_precision'])} in {where} never reached "
+                f"DataStorage ({held}): {retrying}, and {timing}."
+            ),
+            correlation_id=cid,
+            evidence=evidence([*cid_rows[:4], *cid_rows[-1:], failure, end_row]),
+        )
+
+
+def _idle_waiting(analysis: Analysis, end: WriterEnd) -> Iterator[Finding]:
+    """Buffered lines with nothing after them in a store's last timeline: worth a note, no more."""
+    if not end.waiting:
+        return
+    by_cid: dict[str, list[Mapping[str, object]]] = {}
+    for row in end.waiting:
+        by_cid.setdefault(str(row["correlation_id"]), []).append(row)
+    for cid, rows in sorted(by_cid.items()):
+        first = rows[0]
+        where = store_label(analysis, _int(first["spec_index"]))
+        yield Finding(
+            rule=RULE_ID,
+            severity=Severity.INFO,
+            summary=(
+                f"{len(rows)} events of {cid} buffered from {clock(as_dt(first['ts']), first['ts_precision'])} "
+                f"in {where} show no flushing tick before its last captured timeline ends; an unprinted "
+                "Flush() may still have written them."
+            ),
+            correlation_id=cid,
+            evidence=evidence([*rows[:4], *rows[-1:]]),
+        )
+
+
+
+def _posix(value: object) -> float:
+    return as_dt(value).timestamp()
+
+
+def _int(value: object) -> int | None:
+    return None if value is None else int(str(value))
+
+
+RULE = Rule(
+    id=RULE_ID,
+    title="Events buffered but never handed to DataStorage",
+    severity=Severity.HIGH,
+    requires=("ginkgo",),
+    check=check,
+    doc=__doc__ or "",
+)

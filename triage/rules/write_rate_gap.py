@@ -1,0 +1,117 @@
+"""Fewer events written than buffered.
+
+## What it detects
+* Process 1's `Audit store closed` counters with `written_count` below `buffered_count -
+  dropped_count`. Only process 1 closes its store, so these counters cover process 1 alone; they
+  are never compared with another store's `total_buffered`. With `failed_batch_count` above 0 the
+  missing events are most likely those batches; with none, they were neither written nor dropped.
+* Periods where events sat in a store's buffer far longer than the flush interval (10 intervals
+  and at least 1 s) before a tick flushed them: a stalled timer, coalesced ticks behind a slow
+  write, or a writer busy retrying. These are reported at info level when process 1's counters
+  are available (they say whether anything was lost) and at low level when they are not.
+
+## Why it matters
+A write rate below 100 % means audit events that the code produced never reached DataStorage;
+tests that query for them fail or pass only by luck. Long buffer waits are where flush/query
+races come from.
+
+## How to fix
+For a counter gap, read `dropped-events` and `unflushed-events` for where the events went. For long
+waits, see `timer-stall` and `slow-write`; tests should call `Flush()` before they query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+import polars as pl
+
+from triage.analysis import Analysis
+from triage.rules._store import as_dt, clock, closing_counters, evidence, flush_interval, seconds, spec_label, store_label
+from triage.rules.base import Finding, Rule, Severity
+
+RULE_ID = "write-rate-gap"
+WAIT_INTERVALS = 10
+WAIT_MIN_S = 1.0
+_WIDTH_NS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+
+
+def check(analysis: Analysis) -> Iterator[Finding]:
+    """Find a closing-counter gap and long buffer waits.
+
+    Args:
+        analysis: the analysed bundle.
+
+    Yields:
+        One finding for process 1's counters, and one per timeline with long waits.
+    """
+    counters = closing_counters(analysis)
+    if counters is not None and counters.gap > 0:
+        rate = 100.0 * counters.written / counters.buffered if counters.buffered else 0.0
+        if counters.failed_batches:
+            why = (
+                f"failed_batch_count {counters.failed_batches} says batches were dropped, most likely those "
+                "events (see dropped-events)"
+            )
+        else:
+            why = "no batch failed, so they were never handed to DataStorage (see unflushed-events)"
+        yield Finding(
+            rule=RULE_ID,
+            severity=Severity.MEDIUM if counters.failed_batches else Severity.HIGH,
+            summary=(
+                f"Process 1's store wrote {counters.written} of {counters.buffered} buffered events "
+                f"({rate:.0f} %, dropped_count {counters.dropped}): {counters.gap} never written; {why}."
+            ),
+            correlation_id=None,
+            evidence=evidence([counters.row]),
+        )
+    yield from _long_waits(analysis, Severity.INFO if counters is not None else Severity.LOW)
+
+
+def _long_waits(analysis: Analysis, severity: Severity) -> Iterator[Finding]:
+    interval = flush_interval(analysis)
+    buffered = analysis.pipeline.buffered.filter(
+        pl.col("flush_at").is_not_null() & pl.col("ts").is_not_null() & pl.col("spec_index").is_not_null()
+    )
+    if interval is None or buffered.is_empty():
+        return
+    limit_ns = int(max(WAIT_INTERVALS * interval, WAIT_MIN_S) * 1e9)
+    width = pl.col("ts_precision").cast(pl.String).replace_strict(_WIDTH_NS, default=0, return_dtype=pl.Int64)
+    # The wait is at least the flush tick's fire time less the end of the buffered line's printed second.
+    waits = buffered.with_columns(
+        ((pl.col("flush_at") - pl.col("ts")).dt.total_nanoseconds() - width).alias("wait_ns")
+    ).filter(pl.col("wait_ns") > limit_ns)
+    for _, group in sorted(
+        waits.group_by("file", "spec_index", "flush_line"),
+        key=lambda g: (str(g[0][0]), int(str(g[0][1])), int(str(g[0][2]))),
+    ):
+        rows = list(group.sort("line").iter_rows(named=True))
+        first = rows[0]
+        flush = analysis.pipeline.ticks.filter(
+            (pl.col("file") == first["file"]) & (pl.col("line") == first["flush_line"])
+        )
+        waited = max(int(str(r["wait_ns"])) for r in rows) / 1e9
+        yield Finding(
+            rule=RULE_ID,
+            severity=severity,
+            summary=(
+                f"{len(rows)} event{'s' if len(rows) > 1 else ''} buffered from "
+                f"{clock(as_dt(first['ts']), first['ts_precision'])} in {store_label(analysis, first['spec_index'])} "
+                f"waited at least {seconds(waited)} (flush interval {seconds(interval)}) for the tick fired at "
+                f"{clock(as_dt(first['flush_at']), 'ms')} that flushed them, in spec {spec_label(first)}."
+            ),
+            correlation_id=None,
+            evidence=evidence([*rows[:3], *rows[-1:], *flush.iter_rows(named=True)]),
+        )
+
+
+
+RULE = Rule(
+    id=RULE_ID,
+    title="Fewer events written than buffered",
+    severity=Severity.HIGH,
+    requires=("ginkgo",),
+    check=check,
+    doc=__doc__ or "",
+)
