@@ -5,8 +5,9 @@
 Bundle i starts from one of a few small bundles (two committed fixtures and tiny simulated runs) and
 gets one to four mutations, all drawn from `--seed` and i alone, so any bundle can be rebuilt with
 `--only I --keep DIR`. Mutations: lines deleted, duplicated, swapped or truncated; bytes corrupted
-(random bytes, invalid UTF-8, NULs, CRLF, bare CR, BOM); files cut, renamed, moved, emptied, replaced
-by binary, deleted, spliced with another format; inspect JSON retyped or nested deeply; a 5 MB line.
+(random bytes, invalid UTF-8, NULs, CRLF, bare CR, BOM); files cut, renamed (also to names that are
+not UTF-8), moved, emptied, replaced by binary, deleted, spliced with another format; inspect JSON
+retyped or nested deeply; a 5 MB line.
 
 Checks, per bundle:
 
@@ -15,7 +16,8 @@ Checks, per bundle:
   records stay inside the file and never cover an unparsed line;
 * `analyze` raises nothing but BundleError, every account has parsed + not understood = lines and
   lines = the file's real line count, and no parser failure is noted;
-* analysing twice renders the same Markdown and JSON bytes.
+* analysing twice renders the same Markdown and JSON bytes, both encodable as UTF-8 (what the
+  command line writes), the Markdown within 1 MiB.
 
 A summary table lists mutations applied, problems by kind with the first traceback and a
 reproduction of each (parser problems shrunk to a few lines), nondeterministic outputs and time.
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import sys
@@ -52,8 +55,17 @@ ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ("02-healthy", "09-later-format")
 SIMULATED = (("jan14-1025", 3), ("datastorage-down", 5), ("later-format", 7), ("flush-bug", 11))
 HUGE_LINE_BYTES = 5 * 1024 * 1024
-INVALID_UTF8 = (b"\xff", b"\xc3(", b"\xe2\x82", b"\xed\xa0\x80", b"\xc0\xaf", b"\x80\x80", b"\xf4\x90\x80\x80")
+INVALID_UTF8 = (
+    b"\xff",
+    b"\xc3(",
+    b"\xe2\x82",
+    b"\xed\xa0\x80",
+    b"\xc0\xaf",
+    b"\x80\x80",
+    b"\xf4\x90\x80\x80",
+)
 MAX_SHRINK_STEPS = 300
+MAX_MARKDOWN_BYTES = 1 << 20  # GitHub's step summary limit
 
 Mutation = Callable[[random.Random, Path], str]
 
@@ -160,7 +172,8 @@ def _invalid_utf8(rng: random.Random, data: bytearray) -> str:
 
 
 def _nul_bytes(rng: random.Random, data: bytearray) -> str:
-    return f"NUL at byte {_insert(rng, data, b'\x00' * rng.choice((1, 3)))}"
+    at = _insert(rng, data, bytes(rng.choice((1, 3))))
+    return f"NUL at byte {at}"
 
 
 def _crlf(rng: random.Random, data: bytearray) -> str:
@@ -169,7 +182,8 @@ def _crlf(rng: random.Random, data: bytearray) -> str:
 
 
 def _bare_cr(rng: random.Random, data: bytearray) -> str:
-    return f"bare CR at byte {_insert(rng, data, b'\r')}"
+    at = _insert(rng, data, b"\r")
+    return f"bare CR at byte {at}"
 
 
 def _bom(rng: random.Random, data: bytearray) -> str:
@@ -191,8 +205,10 @@ def _binary(rng: random.Random, data: bytearray) -> str:
 def _huge_line(rng: random.Random, data: bytearray) -> str:
     shapes = {
         "text": b"x" * HUGE_LINE_BYTES,
-        "zap-json": b'{"level":"info","ts":"2026-01-14T15:24:53.447Z","msg":"' + b"y" * HUGE_LINE_BYTES + b'"}',
-        "zap-console": b"2026-01-14T15:24:53.447Z\tINFO\tdatastorage\tx.go:1\tm\t{\"k\": \""
+        "zap-json": b'{"level":"info","ts":"2026-01-14T15:24:53.447Z","msg":"'
+        + b"y" * HUGE_LINE_BYTES
+        + b'"}',
+        "zap-console": b'2026-01-14T15:24:53.447Z\tINFO\tdatastorage\tx.go:1\tm\t{"k": "'
         + b"z" * HUGE_LINE_BYTES
         + b'"}',
         "step": b"  STEP: " + b"s" * HUGE_LINE_BYTES + b" @ 01/14/26 10:25:09.674",
@@ -213,6 +229,16 @@ def _rename(rng: random.Random, bundle: Path) -> str:
         return f"{path.relative_to(bundle)}: rename target exists"
     path.rename(target)
     return f"{path.relative_to(bundle)} renamed {new!r}"
+
+
+def _undecodable_name(rng: random.Random, bundle: Path) -> str:
+    path = _pick(rng, bundle)
+    if path is None:
+        return "no file"
+    # Bytes that are not UTF-8 come back from the file system as surrogate escapes.
+    target = Path(os.fsdecode(os.fsencode(path.parent) + b"/" + path.stem.encode() + b"_\xff\xfe.log"))
+    path.rename(target)
+    return f"{path.relative_to(bundle)} renamed with non-UTF-8 bytes"
 
 
 def _shuffle(rng: random.Random, bundle: Path) -> str:
@@ -306,6 +332,7 @@ MUTATIONS: dict[str, tuple[Mutation, int]] = {
     "binary_file": (_on_bytes(_binary), 3),
     "huge_line": (_on_bytes(_huge_line), 1),
     "rename_file": (_rename, 4),
+    "undecodable_name": (_undecodable_name, 2),
     "swap_contents": (_shuffle, 3),
     "move_file": (_move, 3),
     "drop_file": (_drop_file, 3),
@@ -340,7 +367,9 @@ def plan(seed: int, index: int, n_bases: int) -> tuple[int, list[tuple[str, int]
     names = sorted(MUTATIONS)
     weights = [MUTATIONS[n][1] for n in names]
     count = rng.choice((1, 1, 2, 3, 4))
-    return rng.randrange(n_bases), [(rng.choices(names, weights)[0], rng.randrange(2**32)) for _ in range(count)]
+    return rng.randrange(n_bases), [
+        (rng.choices(names, weights)[0], rng.randrange(2**32)) for _ in range(count)
+    ]
 
 
 def build(base: Path, mutations: Sequence[tuple[str, int]], target: Path) -> list[str]:
@@ -374,13 +403,20 @@ class Summary:
     seconds: float = 0.0
     slowest: tuple[float, int] = (0.0, -1)
 
-    def add(self, index: int, mutations: list[str], kind: str, detail: str, trace: str = "", repro: str = "") -> bool:
+    def add(
+        self, index: int, mutations: list[str], kind: str, detail: str, trace: str = "", repro: str = ""
+    ) -> bool:
         key = (kind, detail)
         problem = self.problems.setdefault(key, Problem(kind, detail))
         problem.count += 1
         first = problem.first_bundle < 0
         if first:
-            problem.first_bundle, problem.mutations, problem.trace, problem.repro = index, mutations, trace, repro
+            problem.first_bundle, problem.mutations, problem.trace, problem.repro = (
+                index,
+                mutations,
+                trace,
+                repro,
+            )
         return first
 
 
@@ -405,7 +441,9 @@ def check_parse(data: bytes, source: Source) -> tuple[str, str, str] | None:
     return _accounting(lines.count, result.events, result.unparsed, source)
 
 
-def _accounting(count: int, events: pl.DataFrame, unparsed: pl.DataFrame, source: Source) -> tuple[str, str, str] | None:
+def _accounting(
+    count: int, events: pl.DataFrame, unparsed: pl.DataFrame, source: Source
+) -> tuple[str, str, str] | None:
     kind = f"accounting ({source.kind})"
     bad = unparsed["line"]
     if bad.n_unique() != bad.len():
@@ -449,7 +487,8 @@ def shrink(data: bytes, source: Source, target: tuple[str, str]) -> bytes:
 
 def _repro(data: bytes, source: Source) -> str:
     shown = "\n".join(f"    {ln[:300]!r}" for ln in data.splitlines(keepends=True)[:12])
-    return f"parser_for({source.kind!r})(split_lines(data).frame, Source(..., name={source.name!r})) with data:\n{shown}"
+    call = f"parser_for({source.kind!r})(split_lines(data).frame, Source(..., name={source.name!r}))"
+    return f"{call} with data:\n{shown}"
 
 
 def fuzz_one(index: int, base: Path, bundle: Path, mutations: list[str], summary: Summary) -> None:
@@ -481,11 +520,21 @@ def fuzz_one(index: int, base: Path, bundle: Path, mutations: list[str], summary
     for account in report.accounts:
         real = real_line_count(account.source.path.read_bytes())
         if account.parsed_lines + account.unparsed_lines != account.lines or account.lines != real:
-            detail = f"{account.source.kind}: lines {account.lines}, parsed {account.parsed_lines}, "
-            summary.add(index, mutations, "report accounting", detail + f"not understood {account.unparsed_lines}, real {real}")
+            detail = (
+                f"{account.source.kind}: lines {account.lines}, parsed {account.parsed_lines}, "
+                f"not understood {account.unparsed_lines}, real {real}"
+            )
+            summary.add(index, mutations, "report accounting", detail)
         for note in account.notes:
             if note.startswith("parser failed"):
                 summary.add(index, mutations, "parser failure noted", f"{account.source.kind}: {note[:120]}")
+    for fmt, text in zip(("markdown", "json"), outputs[0], strict=True):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            summary.add(index, mutations, "output not writable as UTF-8", f"{fmt}: {exc.reason}")
+    if len(outputs[0][0].encode("utf-8", "replace")) > MAX_MARKDOWN_BYTES:
+        summary.add(index, mutations, "oversized report", "markdown over 1 MiB")
     if outputs[0] != outputs[1]:
         summary.nondeterministic += 1
         which = "markdown" if outputs[0][0] != outputs[1][0] else "json"
@@ -546,7 +595,9 @@ def report(summary: Summary, seed: int) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--bundles", type=int, default=1000, help="how many mutated bundles (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the mutation plan (default 0)")
     parser.add_argument("--only", type=int, help="rebuild and check only bundle I")

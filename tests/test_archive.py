@@ -357,3 +357,14 @@ def test_nothing_is_written_through_preexisting_links(tmp_path: Path, work: Path
     result = unpack(archive, work, Limits())
     assert not any(p.is_symlink() for p in work.rglob("*"))
     assert os.path.commonpath([result.path, work]) == str(work)
+
+
+def test_member_name_too_long_for_the_file_system_is_skipped(tmp_path: Path, work: Path) -> None:
+    """A member the file system cannot hold is skipped with a note; the archive is not called damaged."""
+    archive = tmp_path / "long.tar"
+    with tarfile.open(archive, "w", format=tarfile.PAX_FORMAT) as tar:
+        _add(tar, "a" * 300 + ".log", DS_LINE)
+        _add(tar, "ds.log", DS_LINE)
+    result = unpack(archive, work, Limits())
+    assert _tree(result.path) == {"ds.log": DS_LINE}
+    assert any("cannot be written (File name too long)" in n for n in result.notes)

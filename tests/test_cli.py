@@ -87,3 +87,34 @@ def test_help_lists_the_commands() -> None:
     assert result.exit_code == 0
     assert "analyze" in result.output
     assert "simulate" in result.output
+
+
+def test_max_bytes_refuses_a_bundle_over_the_limit_with_one_line(tmp_path: Path) -> None:
+    """--max-bytes below the bundle's size is a clear error with exit 2."""
+    result = CliRunner().invoke(main, ["analyze", str(_mini_bundle(tmp_path)), "--max-bytes", "10"])
+    assert result.exit_code == 2
+    assert "over the limit of 10 bytes; raise it with --max-bytes" in result.output
+
+
+def test_a_tar_gz_of_a_bundle_is_analysed_like_the_directory(tmp_path: Path) -> None:
+    """A CI artifact (.tar.gz of the must-gather) gives the same findings as the unpacked directory."""
+    import tarfile
+
+    bundle = Path(__file__).resolve().parent.parent / "fixtures" / "bundles" / "02-healthy"
+    archive = tmp_path / "must-gather-signalprocessing.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(bundle, arcname="kubernaut-must-gather")
+    from_dir = json.loads(CliRunner().invoke(main, ["analyze", str(bundle), "--format", "json"]).output)
+    from_tar = json.loads(CliRunner().invoke(main, ["analyze", str(archive), "--format", "json"]).output)
+    assert from_tar["tests"] == from_dir["tests"]
+    assert from_tar["findings"] == from_dir["findings"]
+    assert [s["lines"] for s in from_tar["sources"]] == [s["lines"] for s in from_dir["sources"]]
+
+
+def test_fail_on_exits_1_when_a_finding_is_that_severe() -> None:
+    """--fail-on high gives exit 1 on the 2026-01-14 run, whose races are high."""
+    bundle = Path(__file__).resolve().parent.parent / "fixtures" / "bundles" / "01-jan14-1025"
+    result = CliRunner().invoke(main, ["analyze", str(bundle), "--fail-on", "high", "-o", "/dev/null"])
+    assert result.exit_code == 1
+    result = CliRunner().invoke(main, ["analyze", str(bundle), "--fail-on", "critical", "-o", "/dev/null"])
+    assert result.exit_code == 0

@@ -189,7 +189,6 @@ def test_secret_names_and_random_tokens_are_told_apart() -> None:
     assert not looks_random("signalprocessing-audit-rr-05-1768404312-Ab")
 
 
-@pytest.mark.xfail(reason="redaction not wired into render yet", strict=False)
 def test_no_output_format_leaks_a_planted_secret(tmp_path: Path) -> None:
     """Markdown and JSON reports of a bundle with planted secrets contain none of them."""
     from triage.api import analyze

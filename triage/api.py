@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
 
 from triage.analysis import Analysis, build_analysis
+from triage.archive import Limits, format_size, unpack
 from triage.containers import ContainerState, LogHealth, log_health, summarize_containers
 from triage.discovery import discover
-from triage.errors import ConfigError
+from triage.errors import BundleError, ConfigError
 from triage.lines import read_lines
 from triage.normalize import default_steps, normalize
 from triage.parsers import ParseResult, parser_for
 from triage.rules import RuleOutcome, run_rules, select_rules
-from triage.rules.base import Finding
+from triage.rules.base import Finding, Rule
 from triage.schema import conform, empty_events
 from triage.sources import Bundle, Source
 from triage.testrun import TestRun, summarize_tests
 
+DEFAULT_LIMITS = Limits()
 MAX_SAMPLES = 5
 MAX_SAMPLE_CHARS = 300
 
@@ -198,14 +201,20 @@ def analyze(
     *,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Report:
     """Analyse a bundle.
 
+    Archives (.tar.gz, .tgz, .tar, .zip) and gzip-compressed logs are unpacked into a private
+    temporary directory first, within `limits`; nothing is written anywhere else.
+
     Args:
-        path: a must-gather directory (or a directory holding one and the test log), or one log file.
+        path: a must-gather directory (or a directory holding one and the test log), an archive of
+            one, or one log file.
         test_logs: Ginkgo test-run logs kept outside path.
         select: run only these rule ids (all when empty).
         ignore: do not run these rule ids.
+        limits: how much an archive may unpack to.
 
     Returns:
         The report.
@@ -218,8 +227,35 @@ def analyze(
         rules = select_rules(select, ignore)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    bundle = discover(path, test_logs)
-    parsed = [parse_source(source) for source in bundle.sources]
+    with tempfile.TemporaryDirectory(prefix="triage-") as tmp:
+        work = Path(tmp)
+        unpacked = unpack(path, work, limits)
+        logs = [unpack(log, work, limits) for log in test_logs]
+        found = discover(unpacked.path, [u.path for u in logs])
+        _check_size(found, limits)
+        bundle = replace(
+            found,
+            display_path=str(path),
+            notes=(*unpacked.notes, *(n for u in logs for n in u.notes), *found.notes),
+        )
+        parsed = [parse_source(source) for source in bundle.sources]
+    return _report(bundle, parsed, rules)
+
+
+def _check_size(bundle: Bundle, limits: Limits) -> None:
+    """Refuse input larger than the limit before reading it."""
+    total = sum(s.path.stat().st_size for s in bundle.sources if s.path.is_file())
+    if total > limits.max_total_bytes:
+        raise BundleError(
+            f"{bundle.display_path}: {format_size(total)} of input is over the limit of "
+            f"{format_size(limits.max_total_bytes)}; raise it with --max-bytes"
+        )
+
+
+def _report(
+    bundle: Bundle, parsed: list[tuple[SourceAccount, ParseResult | None]], rules: Sequence[Rule]
+) -> Report:
+    """Normalize, summarize, reconstruct and check what the parsers produced."""
     frames = [conform(result.events) for _, result in parsed if result is not None]
     offsets, assumptions = _offsets_and_assumptions(parsed)
     events = normalize(pl.concat(frames) if frames else empty_events(), default_steps(offsets))

@@ -341,21 +341,27 @@ def safe_parts(name: str) -> tuple[str, ...]:
 def _target(root: Path, parts: tuple[str, ...]) -> Path:
     """Where a member goes: parent directories created, nothing on the way a link or a file."""
     current = root
-    for part in parts[:-1]:
-        current = current / part
-        if current.is_symlink() or (current.exists() and not current.is_dir()):
-            raise _MemberRefused(f"{'/'.join(parts)} clashes with another member")
-        current.mkdir(exist_ok=True)
-    path = current / parts[-1]
-    if path.is_symlink() or path.is_dir():
-        raise _MemberRefused("clashes with another member")
+    try:
+        for part in parts[:-1]:
+            current = current / part
+            if current.is_symlink() or (current.exists() and not current.is_dir()):
+                raise _MemberRefused(f"{'/'.join(parts)} clashes with another member")
+            current.mkdir(exist_ok=True)
+        path = current / parts[-1]
+        if path.is_symlink() or path.is_dir():
+            raise _MemberRefused("clashes with another member")
+    except OSError as exc:  # a name too long for the file system, say; the rest may still be fine
+        raise _MemberRefused(f"cannot be written ({exc.strerror})") from None
     return path
 
 
 def _write(src: _Reader, dest: Path, budget: _Budget, ratio_of: _Counting | None = None) -> int:
     """Copy a stream into a new file within the limits; a refused copy leaves no file behind."""
     written = 0
-    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    try:
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:  # a name too long for the file system, say; the rest may still be fine
+        raise _MemberRefused(f"cannot be written ({exc.strerror})") from None
     try:
         with os.fdopen(fd, "wb") as out:
             while chunk := src.read(CHUNK):

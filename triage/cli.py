@@ -13,6 +13,12 @@ from triage.errors import TriageError
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
 
+class InputError(click.ClickException):
+    """Unusable input or options: one line on stderr, exit code 2 (1 is kept for --fail-on)."""
+
+    exit_code = 2
+
+
 class _LazyGroup(click.Group):
     """A group whose subcommands are imported only when they run, so `triage --help` stays fast."""
 
@@ -57,6 +63,12 @@ def main() -> None:
 @click.option("--select", multiple=True, metavar="RULE", help="Run only these rules (repeatable).")
 @click.option("--ignore", multiple=True, metavar="RULE", help="Do not run these rules (repeatable).")
 @click.option(
+    "--max-bytes",
+    metavar="SIZE",
+    default=None,
+    help="Refuse archives that unpack to more than SIZE (e.g. 2GiB, 500MB).",
+)
+@click.option(
     "--fail-on",
     type=click.Choice(SEVERITIES),
     default=None,
@@ -69,25 +81,33 @@ def analyze(
     output: Path | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
+    max_bytes: str | None,
     fail_on: str | None,
 ) -> None:
-    """Analyse the must-gather directory PATH and print a triage report."""
+    """Analyse PATH (a must-gather directory or archive) and print a triage report."""
     from triage.api import analyze as run_analysis
+    from triage.archive import Limits, parse_size
     from triage.render import render
     from triage.rules.base import Severity
 
+    limits = Limits()
+    if max_bytes is not None:
+        try:
+            limits = limits.with_max_bytes(parse_size(max_bytes))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--max-bytes") from None
     try:
-        report = run_analysis(path, test_logs=test_logs, select=select, ignore=ignore)
+        report = run_analysis(path, test_logs=test_logs, select=select, ignore=ignore, limits=limits)
         text = render(report, fmt)
     except TriageError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise InputError(str(exc)) from None
     if output is None:
         click.echo(text, nl=False)
     else:
         try:
-            output.write_text(text, encoding="utf-8")
+            output.write_text(text, encoding="utf-8", errors="replace")
         except OSError as exc:
-            raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+            raise InputError(f"cannot write {output}: {exc.strerror}") from None
     if fail_on and any(f.severity >= Severity.parse(fail_on) for f in report.findings):
         raise SystemExit(1)
 
@@ -110,21 +130,14 @@ def explain(rule_id: str) -> None:
 
     rule = get_rule(rule_id)
     if rule is None:
-        raise click.ClickException(f"no rule {rule_id!r}; `triage rules` lists them")
+        raise InputError(f"no rule {rule_id!r}; `triage rules` lists them")
     click.echo(f"# {rule.id}: {rule.title}\n\nDefault severity: {rule.severity.label}\n")
     click.echo(rule.doc.split("\n", 1)[1].strip() if "\n" in rule.doc else rule.doc)
 
 
 def run() -> None:
-    """Entry point for `python -m triage`: click's exit code 1 for errors becomes 2 (bad input)."""
+    """Entry point of `triage` and `python -m triage`."""
     try:
-        main.main(standalone_mode=False)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2)
-    except click.exceptions.Abort:
-        sys.exit(130)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except BrokenPipeError:
+        main.main(prog_name="triage")
+    except BrokenPipeError:  # `triage analyze ... | head` closed the pipe: not an error
         sys.exit(0)

@@ -134,13 +134,18 @@ def _head(path: Path) -> bytes:
         return handle.read(SNIFF_BYTES)
 
 
+def printable_name(name: str) -> str:
+    """A file name as valid UTF-8: undecodable bytes (kept by Python as surrogates) become U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _source(path: Path, name: str) -> Source:
     try:
         head = _head(path)
     except OSError as exc:
-        return Source(path, name, "unknown", None, f"unreadable: {exc.strerror}")
+        return Source(path, printable_name(name), "unknown", None, f"unreadable: {exc.strerror}")
     kind, why = classify(head)
-    return Source(path, name, kind, container_of(path.name, kind, head), why)
+    return Source(path, printable_name(name), kind, container_of(path.name, kind, head), why)
 
 
 def _run_metadata(root: Path, files: Sequence[Path]) -> tuple[str | None, str | None, str | None, list[str]]:

@@ -202,7 +202,9 @@ class Redactor:
         out, last = [], 0
         for start, end in spans:
             # Include the escape before the secret's first character, if any, in what is replaced.
-            begin = where[start] - (1 if where[start] > 0 and s[where[start] - 1] == "\\" else 0)
+            begin = where[start]
+            if begin > 0 and s[begin - 1] == "\\" and (start == 0 or where[start - 1] != begin - 1):
+                begin -= 1
             begin = max(begin, last)
             out.append(s[last:begin])
             out.append(self.placeholder(text[start:end]))

@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 
 from triage.api import Report
+from triage.redact import Redactor
 from triage.report import build_context, md_code, md_escape, tool_version
 
 SCHEMA_VERSION = 1
@@ -150,7 +151,11 @@ def _sum_or_none(values: Any) -> int | None:
 
 
 def render(report: Report, fmt: str) -> str:
-    """Render in the named format ("markdown" or "json")."""
+    """Render in the named format ("markdown" or "json"), with every secret redacted.
+
+    The same secret gets the same placeholder throughout one output.
+    """
+    redactor = Redactor()
     if fmt == "json":
-        return json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n"
-    return render_markdown(report)
+        return json.dumps(redactor.json(to_json(report)), indent=2, ensure_ascii=False) + "\n"
+    return redactor.markdown(render_markdown(report))

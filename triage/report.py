@@ -27,6 +27,7 @@ MAX_TIMELINE_ROWS = 40
 MAX_DIAGRAM_MESSAGES = 30
 MAX_SOURCES = 200
 MAX_SAMPLES = 40
+MAX_QUOTE = 240
 CHART_BUCKETS = 24
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#"})
 
@@ -72,14 +73,29 @@ def fmt_time(value: datetime | None, precision: str | None) -> str:
 
 
 def fix_of(rule_id: str) -> str:
-    """The first paragraph of a rule's `How to fix`."""
+    """A rule's `How to fix` section, as the Markdown its docs hold."""
     rule = get_rule(rule_id)
     if rule is None:
         return ""
     try:
-        return parse_doc(rule.doc).fix.split("\n\n")[0].replace("\n", " ")
+        return parse_doc(rule.doc).fix
     except ValueError:
         return ""
+
+
+def first_step(fix: str) -> str:
+    """The first item or sentence of a `How to fix` section, on one line."""
+    first = fix.strip().split("\n\n")[0]
+    items = re.split(r"\n\s*[*-] ", "\n" + first)
+    text = " ".join((items[1] if len(items) > 1 else first).split())
+    # A sentence ends at a full stop followed by a capital, so "e.g. the" does not end one.
+    sentence = re.match(r"(.+?[.!?])(?=\s+[A-Z`*]|$)", text)
+    return sentence.group(1) if sentence else text
+
+
+def spec_title(name: str) -> str:
+    """A spec's own text, without its containers: the part after `[It] `."""
+    return name.rsplit(" [It] ", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -101,7 +117,8 @@ class FindingView:
     summary: str
     evidence: tuple[EvidenceRow, ...]
     more_evidence: int
-    fix: str
+    fix_md: str
+    fix_see: int
 
 
 @dataclass(frozen=True)
@@ -202,6 +219,7 @@ class ReportContext:
     tests: tuple[TestsView, ...]
     findings: tuple[FindingView, ...]
     more_findings: int
+    info: tuple[FindingView, ...]
     specs: tuple[SpecSection, ...]
     more_specs: int
     stores: tuple[StoreRow, ...]
@@ -228,18 +246,29 @@ def _collected(local: str | None, offset: int | None) -> str:
     return f"{shown} test host time ({format_offset(offset)}) = {utc:%Y-%m-%d %H:%M:%S} UTC"
 
 
-def _finding_view(f: Finding) -> FindingView:
+def clip(text: str, limit: int = MAX_QUOTE) -> str:
+    """Text cut to `limit` characters, marked with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 2].rstrip() + " …"
+
+
+def _finding_view(f: Finding, fix_shown_at: dict[str, int] | None = None, number: int = 0) -> FindingView:
+    """A finding for the template; its rule's fix is shown once, later findings refer back to it."""
     rule = get_rule(f.rule)
     shown = f.evidence[:MAX_EVIDENCE]
+    see = 0
+    if fix_shown_at is not None:
+        see = fix_shown_at.setdefault(f.rule, number)
+        see = 0 if see == number else see
     return FindingView(
         severity=f.severity.label.upper(),
         rule=f.rule,
         title=rule.title if rule else f.rule,
         correlation_id=f.correlation_id or "",
         summary=f.summary,
-        evidence=tuple(EvidenceRow(e.where, e.text) for e in shown),
+        evidence=tuple(EvidenceRow(e.where, clip(e.text)) for e in shown),
         more_evidence=len(f.evidence) - len(shown),
-        fix=fix_of(f.rule),
+        fix_md="" if see else fix_of(f.rule),
+        fix_see=see,
     )
 
 
@@ -445,7 +474,7 @@ def _stores(report: Report) -> tuple[tuple[StoreRow, ...], str]:
     return tuple(rows), caveat
 
 
-def _verdict(report: Report, sections: list[SpecSection]) -> tuple[str, ...]:
+def _verdict(report: Report, failed_specs: list[SpecResult], numbered: dict[Finding, int]) -> tuple[str, ...]:
     out = []
     failed = sum(run.failed or 0 for run in report.tests)
     interrupted = sum(run.interrupted or 0 for run in report.tests)
@@ -459,20 +488,83 @@ def _verdict(report: Report, sections: list[SpecSection]) -> tuple[str, ...]:
         out.append(f"**{' and '.join(parts)}** ({ran} ran).")
     else:
         out.append(f"**All {ran} specs that ran passed.**")
-    for section in sections:
-        out.append(f"- {md_escape(section.heading)}: {section.cause_md}")
+    for spec in failed_specs:
+        ids = _own_ids(report, spec)
+        causes = [f for f in report.findings if f.correlation_id in ids and f.severity >= Severity.MEDIUM]
+        head = f"- **{md_escape(spec_title(spec.name))}** ({_ids_md(ids)}): "
+        if causes:
+            out.append(head + "; ".join(_cause_ref(f, numbered) for f in causes[:2]) + ".")
+        else:
+            message = md_escape(spec.failure_message or "no failure message printed")
+            out.append(head + f"no rule explains it from the logs; Ginkgo reported: {message}")
     serious = [f for f in report.findings if f.severity >= Severity.MEDIUM]
     if serious:
         top = serious[0]
         where = f" for {md_code(top.correlation_id)}" if top.correlation_id else ""
         sure = "inferred" if "inferred" in top.summary.lower() else "observed in the logs"
-        out.append(f"- **Most likely root cause:** `{top.rule}`{where} ({top.severity.label}, {sure}).")
-        fix = fix_of(top.rule)
+        label = "Most likely root cause" if failed_specs else "Main finding"
+        out.append(f"- **{label}:** {_cause_ref(top, numbered)}{where}; {sure}.")
+        fix = first_step(fix_of(top.rule))
         if fix:
-            out.append(f"- **Do first:** {md_escape(fix)}")
-    elif report.tests and not (failed or interrupted):
-        out.append("- No finding above low severity.")
+            out.append(f"- **Do first:** {fix}")
+    low = [f for f in report.findings if f.severity == Severity.LOW]
+    if low:
+        by_rule: dict[str, int] = {}
+        for f in low:
+            by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
+        listed = ", ".join(f"{n} x `{rule}`" for rule, n in sorted(by_rule.items()))
+        out.append(f"- **Low severity:** {listed}: worth fixing before they turn into failures.")
+    elif not serious and report.tests and not (failed or interrupted):
+        out.append("- No finding above info.")
+    out.extend(_not_the_cause(report))
+    caveat = _counters_caveat(report, failed_specs)
+    if caveat:
+        out.append(caveat)
     return tuple(out)
+
+
+def _cause_ref(f: Finding, numbered: dict[Finding, int]) -> str:
+    rule = get_rule(f.rule)
+    title = rule.title.lower() if rule else f.rule
+    number = f", finding {numbered[f]}" if f in numbered else ""
+    return f"{title} (`{f.rule}`, {f.severity.label}{number})"
+
+
+def _not_the_cause(report: Report) -> list[str]:
+    """What the evidence clears, said only when it does."""
+    pipe = report.analysis.pipeline
+    cleared = []
+    troubled = {f.rule for f in report.findings if f.severity > Severity.INFO}
+    lost = troubled & {"dropped-events", "container-unhealthy", "slow-write"}
+    if pipe.writes.height and not pipe.rejects.height and not lost:
+        latency = _quantiles(pipe.writes["duration_seconds"] * 1000)
+        cleared.append(f"DataStorage accepted every batch it logged ({pipe.writes.height} writes; {latency})")
+    unhealthy = [f for f in report.findings if f.rule == "container-unhealthy" and f.severity > Severity.INFO]
+    if report.containers and not unhealthy:
+        cleared.append("the containers are running, apart from known start-up noise")
+    return [f"- **Checked and fine:** {'; '.join(cleared)}."] if cleared else []
+
+
+def _counters_caveat(report: Report, failed_specs: list[SpecResult]) -> str:
+    pipe = report.analysis.pipeline
+    if not failed_specs or not pipe.closed.height or len(report.analysis.stores) < 2:
+        return ""
+    closed = pipe.closed.row(-1, named=True)
+    elsewhere = sorted(
+        {
+            store.name
+            for spec in failed_specs
+            if (index := _spec_index(report, spec)) is not None
+            and (store := report.analysis.store_of_spec.get(index)) is not None
+            and not store.closed
+        }
+    )
+    where = f"; the failing specs ran on {', '.join(elsewhere)}" if elsewhere else ""
+    return (
+        f"- **Careful:** `Audit store closed` (buffered {closed['buffered_count']}, written "
+        f"{closed['written_count']}) describes process 1's store only{where}. Do not compare it with "
+        "other processes' `total_buffered`."
+    )
 
 
 def _containers(report: Report) -> tuple[ContainerRow, ...]:
@@ -515,7 +607,11 @@ def build_context(report: Report) -> ReportContext:
     bundle = report.bundle
     timelines = build_timelines(report.analysis)
     sections, more_specs = _spec_sections(report, timelines)
-    findings = report.findings
+    findings = [f for f in report.findings if f.severity > Severity.INFO]
+    info = [f for f in report.findings if f.severity == Severity.INFO]
+    numbered = {f: i for i, f in enumerate(findings[:MAX_FINDINGS], 1)}
+    fix_shown_at: dict[str, int] = {}
+    failed_specs = [s for run in report.tests for s in run.specs if s.state in FAILED_STATES]
     writes, chart, spark = _writes(report)
     stores, caveat = _stores(report)
     sources = [
@@ -546,10 +642,11 @@ def build_context(report: Report) -> ReportContext:
         bundle_path=bundle.display_path,
         service=bundle.service or "unknown",
         collected_at=_collected(bundle.collected_at, report.host_offset),
-        verdict_md=_verdict(report, sections),
+        verdict_md=_verdict(report, failed_specs, numbered),
         tests=_tests_views(report),
-        findings=tuple(_finding_view(f) for f in findings[:MAX_FINDINGS]),
+        findings=tuple(_finding_view(f, fix_shown_at, n) for f, n in numbered.items()),
         more_findings=max(0, len(findings) - MAX_FINDINGS),
+        info=tuple(_finding_view(f) for f in info[:MAX_FINDINGS]),
         specs=tuple(sections),
         more_specs=more_specs,
         stores=stores,

@@ -188,7 +188,7 @@ SAMPLE_LINES = STARTUP.splitlines() + LOGO.splitlines() + SAVE.splitlines()
     st.lists(
         st.one_of(
             st.sampled_from(SAMPLE_LINES),
-            st.text(st.characters(blacklist_characters="\n\r"), max_size=40),
+            st.text(st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)), max_size=40),
         ),
         max_size=25,
     )

@@ -6,6 +6,9 @@ specs print `DEBUG queryAuditEvents: eventType=<type>, namespace=<ns>, total_ret
 names a namespace instead of a correlation ID. A print carries no time; it was written right after
 the query returned, so its file position inside the spec's timeline orders it against the store's
 lines, and the timed lines around it bound when it happened.
+
+The store's side: for every buffered event, what its timeline shows of its fate (the flushing tick
+or Flush() that carried it, whether that batch was dropped, whether a later tick still held it).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ DROP_KEYS = (
     "AUDIT DATA LOSS: Dropping batch after max retries (infrastructure unavailable)",
 )
 FAILED = ("failed", "timedout", "panicked", "aborted")
-POLL_STEP = r"(?i)\bpoll"
+BLOCK = ["file", "spec_index"]
 QUERY_COLUMNS = [
     "file",
     "line",
@@ -83,10 +86,14 @@ def spec_blocks(events: pl.DataFrame) -> dict[tuple[str, int], SpecBlock]:
         .unique(["file", "spec_index"], keep="first", maintain_order=True)
     )
     markers = (
-        test.filter((pl.col("record") == "failure") & (pl.col("attrs").str.json_path_match("$.marker") == "true"))
+        test.filter(
+            (pl.col("record") == "failure") & (pl.col("attrs").str.json_path_match("$.marker") == "true")
+        )
         .sort("file", "line")
         .unique(["file", "spec_index"], keep="first", maintain_order=True)
-        .select("file", "spec_index", pl.col("line").alias("fail_line"), pl.col("raw").alias("fail_raw"), "ts")
+        .select(
+            "file", "spec_index", pl.col("line").alias("fail_line"), pl.col("raw").alias("fail_raw"), "ts"
+        )
     )
     table = headers.join(markers, on=["file", "spec_index"], how="left")
     return {
@@ -136,7 +143,14 @@ def _namespace_owner(events: pl.DataFrame, buffered: pl.DataFrame) -> pl.DataFra
         .drop_nulls(["namespace", "correlation_id"])
         .group_by("file", "spec_index", "namespace", "correlation_id")
         .len()
-        .sort("file", "spec_index", "namespace", "len", "correlation_id", descending=[False, False, False, True, False])
+        .sort(
+            "file",
+            "spec_index",
+            "namespace",
+            "len",
+            "correlation_id",
+            descending=[False, False, False, True, False],
+        )
         .unique(["file", "spec_index", "namespace"], keep="first", maintain_order=True)
         .select("file", "spec_index", "namespace", "correlation_id")
     )
@@ -175,7 +189,7 @@ def query_prints(analysis: Analysis) -> pl.DataFrame:
     )
     owners = _namespace_owner(events, analysis.pipeline.buffered)
     named = prints.join(owners, on=["file", "spec_index", "namespace"], how="inner").select(QUERY_COLUMNS)
-    both = pl.concat([helpers, named.cast(helpers.schema)]).sort("file", "line")  # type: ignore[arg-type]
+    both = pl.concat([helpers, named.cast(helpers.schema)]).sort("file", "line")
     # The severity specs print `total_returned=0` after a failed request too: that is the error's echo.
     echo = (pl.col("helper") == "debug_query") & (
         pl.col("helper").shift(1).over("file", "spec_index") == "query_error"
@@ -202,79 +216,19 @@ def _after_ticks(prints: pl.DataFrame, analysis: Analysis) -> pl.DataFrame:
         strategy="backward",
         check_sortedness=False,  # both sides sorted by line above
     )
-    return bounded.with_columns(
-        pl.max_horizontal("ts_lo", "tick_at").alias("ts_lo")
-    ).select(prints.columns).sort("file", "line")
-
-
-def silent_polls(analysis: Analysis, prints: pl.DataFrame) -> pl.DataFrame:
-    """Polls that printed nothing: a `STEP: … Poll …` whose step holds no query print.
-
-    The suite's error spec polls for *any* event of its correlation ID without printing, then asserts
-    a specific one; the poll ran somewhere between its STEP marker and the next STEP (or failure)
-    marker. Its correlation ID is the one the next query print in the block names.
-
-    Args:
-        analysis: the analysed bundle.
-        prints: query_prints() output.
-
-    Returns:
-        QUERY_COLUMNS rows (helper "silent_poll", event_type and count null; `line`/`raw` the step
-        that ended the poll) plus `poll_line`/`poll_raw`, the poll's STEP marker.
-    """
-    test = analysis.events.filter((pl.col("source_kind") == "ginkgo") & pl.col("spec_index").is_not_null())
-    marks = test.filter(
-        (pl.col("record") == "step")
-        | ((pl.col("record") == "failure") & (pl.col("attrs").str.json_path_match("$.marker") == "true"))
-    ).select("file", "spec_index", "line", "raw", "ts", "record", "message")
-    windows = (
-        marks.sort("file", "line")
-        .with_columns(
-            pl.col("line").shift(-1).over("file", "spec_index").alias("end_line"),
-            pl.col("raw").shift(-1).over("file", "spec_index").alias("end_raw"),
-            pl.col("ts").shift(-1).over("file", "spec_index").alias("end_ts"),
-        )
-        .filter((pl.col("record") == "step") & pl.col("message").str.contains(POLL_STEP))
-        .drop_nulls("end_line")
+    return (
+        bounded.with_columns(pl.max_horizontal("ts_lo", "tick_at").alias("ts_lo"))
+        .select(prints.columns)
+        .sort("file", "line")
     )
-    if windows.is_empty():
-        return pl.DataFrame()
-    inside = windows.join(prints.select("file", "spec_index", pl.col("line").alias("p_line")), on=["file", "spec_index"])
-    busy = inside.filter((pl.col("p_line") > pl.col("line")) & (pl.col("p_line") < pl.col("end_line")))
-    quiet = windows.join(busy.select("file", "line").unique(), on=["file", "line"], how="anti")
-    after = prints.select("file", "spec_index", pl.col("line").alias("p_line"), "correlation_id").sort("p_line")
-    named = (
-        quiet.sort("end_line")
-        .join_asof(
-            after,
-            left_on="end_line",
-            right_on="p_line",
-            by=["file", "spec_index"],
-            strategy="forward",
-            check_sortedness=False,  # both sides sorted by line above
-        )
-        .drop_nulls("correlation_id")
-    )
-    return named.select(
-        "file",
-        pl.col("end_line").alias("line"),
-        pl.col("end_raw").alias("raw"),
-        "spec_index",
-        pl.col("ts").alias("ts_lo"),
-        pl.col("end_ts").alias("ts_hi"),
-        "correlation_id",
-        pl.lit(None, pl.String).alias("event_type"),
-        pl.lit("silent_poll").alias("helper"),
-        pl.lit(None, pl.Int64).alias("count"),
-        pl.col("line").alias("poll_line"),
-        pl.col("raw").alias("poll_raw"),
-    ).sort("file", "line")
 
 
 def flush_prints(events: pl.DataFrame) -> pl.DataFrame:
     """The tests' `✅ Audit store flushed successfully` prints (file, spec_index, line, raw)."""
     return (
-        events.filter((pl.col("record") == "helper") & (pl.col("attrs").str.json_path_match("$.helper") == "flushed"))
+        events.filter(
+            (pl.col("record") == "helper") & (pl.col("attrs").str.json_path_match("$.helper") == "flushed")
+        )
         .select("file", "spec_index", "line", "raw")
         .sort("file", "line")
     )
@@ -297,7 +251,9 @@ def flush_outcomes(analysis: Analysis) -> pl.DataFrame:
     drops = p.store_errors.filter(pl.col("msg_key").is_in(DROP_KEYS)).select(
         "file", "spec_index", "line", "raw", pl.lit(False).alias("flushing")
     )
-    both = pl.concat([ticks.with_columns(pl.lit(True).alias("tick")), drops.with_columns(pl.lit(False).alias("tick"))])
+    both = pl.concat(
+        [ticks.with_columns(pl.lit(True).alias("tick")), drops.with_columns(pl.lit(False).alias("tick"))]
+    )
     group = ["file", "spec_index"]
     nxt = both.sort("file", "line").with_columns(
         pl.col("tick").shift(-1).over(group).alias("next_tick"),
@@ -312,6 +268,95 @@ def flush_outcomes(analysis: Analysis) -> pl.DataFrame:
         "drop_line",
         "drop_raw",
     )
+
+
+def _next_line(left: pl.DataFrame, right: pl.DataFrame, name: str) -> pl.DataFrame:
+    """Attach the line of the first `right` row after each `left` row in the same timeline as `name`."""
+    return left.sort("line").join_asof(
+        right.select(*BLOCK, pl.col("line").alias(name)).sort(name),
+        left_on="line",
+        right_on=name,
+        by=BLOCK,
+        strategy="forward",
+        check_sortedness=False,  # both sides sorted by line
+    )
+
+
+def buffered_fates(analysis: Analysis) -> pl.DataFrame:
+    """Buffered events with the next Flush() print after them and whether their batch was dropped.
+
+    The batch that carries an event is written either after the first flushing tick that follows it,
+    or by an explicit Flush(), which writes before its `Audit store flushed successfully` print; a
+    store drop line right after that tick, or before that print, means the batch was discarded.
+    """
+    outcomes = flush_outcomes(analysis).select(*BLOCK, "flush_line", pl.col("dropped").alias("tick_dropped"))
+    drops = analysis.pipeline.store_errors.filter(pl.col("msg_key").is_in(DROP_KEYS))
+    joined = held_events(analysis).join(outcomes, on=[*BLOCK, "flush_line"], how="left")
+    joined = _next_line(_next_line(joined, flush_prints(analysis.events), "next_print"), drops, "next_drop")
+    by_flush = (
+        pl.col("next_print").is_not_null()
+        & (pl.col("flush_line").is_null() | (pl.col("next_print") < pl.col("flush_line")))
+        & ~pl.col("held")
+        & (pl.col("next_drop") < pl.col("next_print")).fill_null(False)
+    )
+    return joined.with_columns((pl.col("tick_dropped").fill_null(False) | by_flush).alias("dropped")).sort(
+        "file", "line"
+    )
+
+
+def held_events(analysis: Analysis) -> pl.DataFrame:
+    """Buffered events with `held`: the flushing tick after them still counted them as unwritten.
+
+    At a tick the store holds `batch_size_before_flush + buffer_utilization` unwritten events, the
+    latest ones buffered (events leave in order). If an event is among them, it was not written by
+    anything logged between it and that tick, a Flush() included.
+    """
+    p = analysis.pipeline
+    buffered = p.buffered.sort("file", "line").with_columns(
+        pl.int_range(1, pl.len() + 1).over(BLOCK).alias("_n")
+    )
+    ticks = (
+        p.ticks.select(
+            *BLOCK,
+            pl.col("line").alias("flush_line"),
+            (pl.col("batch") + pl.col("buffer_utilization").fill_null(0)).alias("_holding"),
+        )
+        .sort("flush_line")
+        .join_asof(
+            buffered.select(*BLOCK, pl.col("line").alias("_b_line"), pl.col("_n").alias("_n_before")).sort(
+                "_b_line"
+            ),
+            left_on="flush_line",
+            right_on="_b_line",
+            by=BLOCK,
+            strategy="backward",
+            check_sortedness=False,  # both sides sorted by line above
+        )
+        .select(*BLOCK, "flush_line", "_holding", "_n_before")
+    )
+    later = pl.col("_n_before") - pl.col("_n") + 1  # this event and those buffered after it, up to the tick
+    return (
+        buffered.join(ticks, on=[*BLOCK, "flush_line"], how="left")
+        .with_columns((later <= pl.col("_holding")).fill_null(False).alias("held"))
+        .drop("_n", "_holding", "_n_before")
+    )
+
+
+def unflushed_at(line: pl.Expr) -> pl.Expr:
+    """Provably unwritten at `line`: no flushing tick between the buffered line and it, and no Flush()
+    print either, unless the flushing tick after that print still held the event."""
+    tick_after = pl.col("flush_line").is_null() | (pl.col("flush_line") > line)
+    print_after = pl.col("next_print").is_null() | (pl.col("next_print") > line) | pl.col("held")
+    return tick_after & print_after
+
+
+def late_at(line: pl.Expr, until: pl.Expr, skew_ns: int) -> pl.Expr:
+    """Flushed before `line`, but DataStorage logged the linked write after `until` (inferred)."""
+    host_time = pl.col("written_at") - pl.duration(nanoseconds=skew_ns, time_unit="ns")
+    # Only when that tick provably carried the event: a Flush() may have written it earlier.
+    return (
+        (pl.col("flush_line") < line) & pl.col("held") & (pl.col("link") == 1) & (host_time > until)
+    ).fill_null(False)
 
 
 def clock(moment: datetime | None, precise: bool = True) -> str:
@@ -332,7 +377,7 @@ def clock(moment: datetime | None, precise: bool = True) -> str:
 
 
 def span(lo: datetime | None, hi: datetime | None) -> str:
-    """The interval a print happened in, as `15:25:09.481–.493` or `between 14:33:51 and 14:33:53`.
+    """The interval a print happened in: `15:25:09.481` to `.493` joined by an en dash, or `between A and B`.
 
     Args:
         lo: earliest possible time.

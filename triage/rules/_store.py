@@ -10,7 +10,7 @@ buffered line adds an event; a tick hands everything but `buffer_utilization` ev
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -50,6 +50,12 @@ def clock(value: datetime | None, precision: object) -> str:
     return f"{value:%H:%M:%S}.{value.microsecond // 1000:03d} UTC"
 
 
+def when(row: Mapping[str, object], key: str = "ts", precision: object = None) -> str:
+    """A row's time as `clock` prints it, at the row's own precision unless one is given."""
+    value = row.get(key)
+    return clock(value if isinstance(value, datetime) else None, precision or row.get("ts_precision"))
+
+
 def as_dt(value: object) -> datetime:
     """A frame value that must be a datetime (rules only call this on non-null times)."""
     if not isinstance(value, datetime):
@@ -76,7 +82,7 @@ def cite(row: Mapping[str, object]) -> Evidence:
     return quote(row["file"], row["line"], row["raw"])
 
 
-def evidence(rows: list[Mapping[str, object]], limit: int = MAX_EVIDENCE) -> tuple[Evidence, ...]:
+def evidence(rows: Sequence[Mapping[str, object]], limit: int = MAX_EVIDENCE) -> tuple[Evidence, ...]:
     """Quote rows in time order, without duplicates, keeping the first and last few.
 
     Rows without a time sort last; equal times keep file and line order, which is the order a
@@ -112,14 +118,14 @@ def flush_interval(analysis: Analysis) -> float | None:
     Returns:
         Seconds, or None when no store line says.
     """
-    ticks = analysis.pipeline.ticks["expected_interval"].drop_nulls()
-    if ticks.len():
-        return float(ticks.median() or 0) or None
-    started = analysis.events.filter(
-        (pl.col("service") == "test-run") & (pl.col("msg_key") == "Audit background writer started")
-    ).select(attr("flush_interval", pl.Float64()))
-    values = started["flush_interval"].drop_nulls()
-    return float(values.median() or 0) or None if values.len() else None
+    values = analysis.pipeline.ticks["expected_interval"].drop_nulls()
+    if not values.len():
+        started = analysis.events.filter(
+            (pl.col("service") == "test-run") & (pl.col("msg_key") == "Audit background writer started")
+        ).select(attr("flush_interval", pl.Float64()))
+        values = started["flush_interval"].drop_nulls()
+    middle = values.cast(pl.Float64).median() if values.len() else None
+    return float(middle) if isinstance(middle, float) and middle > 0 else None
 
 
 @dataclass(frozen=True)
@@ -195,7 +201,7 @@ def spec_label(row: Mapping[str, object]) -> str:
 
 @dataclass(frozen=True)
 class Write:
-    """A batch write under way at the end of a replay."""
+    """A batch write the replay followed: the events it carried, its last attempt and failure line."""
 
     events: tuple[Mapping[str, object], ...]
     attempt: int
@@ -306,6 +312,9 @@ def replay(activity: pl.DataFrame) -> WriterEnd:
 
 
 CLIENT_TIMEOUT_S = 5.0  # the store's DataStorage client gives up on a request after 5 s
+# A refused connection or a reset (EOF) fails at once; this bounds such an attempt generously.
+FAST_FAILURE_S = 1.5
+FAST_FAILURES = ("connection refused", "EOF")
 
 
 def backoff_after(attempt: int) -> float:
@@ -313,27 +322,79 @@ def backoff_after(attempt: int) -> float:
     return float(attempt * attempt) if attempt < MAX_ATTEMPTS else 0.0
 
 
-def retry_window(attempt: int, logged_at: datetime) -> tuple[float, float]:
-    """When a write still retrying after `attempt` can end at the earliest and at the latest.
+def attempt_bound(error: object) -> float:
+    """The longest one write attempt can take, judged by how the last one failed.
 
-    The earliest end takes every remaining attempt as instant; the latest lets each run into the
-    client's timeout and puts the attempt at the end of the second its line printed.
+    Args:
+        error: the `error` field of a `Failed to write audit batch` line.
+
+    Returns:
+        Seconds: short for refused or reset connections, the client timeout otherwise.
+    """
+    return FAST_FAILURE_S if reason(error) in FAST_FAILURES else CLIENT_TIMEOUT_S
+
+
+def retry_window(
+    attempt: int, logged_at: datetime, per_attempt: float, into_second: float
+) -> tuple[float, float]:
+    """When a write still retrying after `attempt` ends: at the earliest, and with attempts of `per_attempt`.
 
     Args:
         attempt: the last failed attempt (1-based).
         logged_at: the time its `Failed to write audit batch` line printed (seconds precision).
+        per_attempt: how long each remaining attempt takes.
+        into_second: where in its printed second the failure is placed (0 to 1).
 
     Returns:
-        (earliest, latest) as POSIX seconds.
+        (earliest, end) as POSIX seconds; the earliest takes every remaining attempt as instant.
     """
     sleeps = sum(backoff_after(k) for k in range(attempt, MAX_ATTEMPTS))
     start = logged_at.timestamp()
-    return start + sleeps, start + 1 + sleeps + (MAX_ATTEMPTS - attempt) * CLIENT_TIMEOUT_S
+    return start + sleeps, start + into_second + sleeps + (MAX_ATTEMPTS - attempt) * per_attempt
 
 
-def full_retry_s() -> float:
-    """The longest a fresh batch can take to be written or dropped."""
-    return sum(backoff_after(k) for k in range(1, MAX_ATTEMPTS)) + MAX_ATTEMPTS * CLIENT_TIMEOUT_S
+def full_retry_s(per_attempt: float) -> float:
+    """How long a fresh batch takes to be dropped when every attempt takes `per_attempt`."""
+    return sum(backoff_after(k) for k in range(1, MAX_ATTEMPTS)) + MAX_ATTEMPTS * per_attempt
+
+
+def typical_attempt_s(analysis: Analysis) -> float | None:
+    """How long a failing write attempt took in this run, from consecutive attempts of one batch.
+
+    Attempt k+1 prints k² seconds of backoff plus its own duration after attempt k; the lines have
+    whole seconds, so the mean over all pairs is the estimate.
+
+    Args:
+        analysis: the analysed bundle.
+
+    Returns:
+        Seconds (within 0 and the client timeout), None when no batch failed twice.
+    """
+    failed = analysis.pipeline.store_errors.filter(pl.col("msg_key") == FAILED_WRITE).select(
+        "file", "spec_index", "line", "ts", attr("attempt", pl.Int64()), attr("batch_size", pl.Int64())
+    )
+    group = ["file", "spec_index"]
+    pairs = (
+        failed.sort("file", "spec_index", "line")
+        .with_columns(
+            pl.col("attempt").shift().over(group).alias("prev_attempt"),
+            pl.col("batch_size").shift().over(group).alias("prev_size"),
+            pl.col("ts").shift().over(group).alias("prev_ts"),
+        )
+        .filter(
+            (pl.col("attempt") == pl.col("prev_attempt") + 1) & (pl.col("batch_size") == pl.col("prev_size"))
+        )
+        .select(
+            (
+                (pl.col("ts") - pl.col("prev_ts")).dt.total_milliseconds() / 1000
+                - pl.col("prev_attempt").pow(2)
+            ).alias("took")
+        )
+    )
+    if pairs.is_empty():
+        return None
+    mean = pairs["took"].mean()
+    return min(max(float(mean), 0.0), CLIENT_TIMEOUT_S) if isinstance(mean, float) else None
 
 
 def reason(error: object) -> str:
@@ -360,7 +421,11 @@ def run_end(analysis: Analysis) -> Mapping[str, object] | None:
     timed = analysis.events.filter((pl.col("service") == "test-run") & pl.col("ts").is_not_null())
     if timed.is_empty():
         return None
-    return timed.sort("ts", "file", "line").select("file", "line", "raw", "ts", "ts_precision").row(-1, named=True)
+    return (
+        timed.sort("ts", "file", "line")
+        .select("file", "line", "raw", "ts", "ts_precision")
+        .row(-1, named=True)
+    )
 
 
 def test_log_of(analysis: Analysis, spec_index: int) -> str | None:

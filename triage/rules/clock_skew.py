@@ -100,9 +100,7 @@ def check(analysis: Analysis) -> Iterator[Finding]:
         yield Finding(RULE_ID, Severity.INFO, summary, None, _evidence(offset.examples.head(1)))
         return
     severity = Severity.MEDIUM if size >= LARGE_NS else Severity.LOW
-    yield Finding(
-        RULE_ID, severity, _summary(offset), None, _evidence(offset.examples)
-    )
+    yield Finding(RULE_ID, severity, _summary(offset), None, _evidence(offset.examples))
 
 
 RULE = Rule(

@@ -30,6 +30,7 @@ buffer, raise the store's BufferSize or find what stalls its writer (`timer-stal
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,20 +40,22 @@ import polars as pl
 from triage.analysis import Analysis
 from triage.pipeline import attr
 from triage.rules._store import (
-    as_dt,
     BUFFER_FULL,
     DROP_4XX,
     DROP_4XX_LATER,
     DROP_RETRIES,
     Write,
-    clock,
+    as_dt,
     closing_counters,
     evidence,
+    plural,
     reason,
     replay,
-    store_activity,
+    seconds,
     spec_label,
+    store_activity,
     store_label,
+    when,
 )
 from triage.rules.base import Finding, Rule, Severity
 
@@ -61,6 +64,7 @@ BATCH_PATH = "/api/v1/audit/events/batch"
 # The store prints its drop line within the second DataStorage answered (the line has whole seconds).
 LINK_BEFORE = timedelta(milliseconds=500)
 LINK_AFTER = timedelta(milliseconds=1050)
+SKEW_NOTE_NS = 50_000_000  # below this the two clocks agree within a log line's precision
 _INDEX = re.compile(r'Error at \\?"/(\d+)/')
 
 
@@ -74,6 +78,14 @@ class Rejection:
     index: int | None
 
 
+@dataclass(frozen=True)
+class Rejections:
+    """DataStorage rejections in host-time order, with their times apart for bisecting."""
+
+    items: tuple[Rejection, ...]
+    times: tuple[datetime, ...]
+
+
 def check(analysis: Analysis) -> Iterator[Finding]:
     """Find dropped batches and events.
 
@@ -84,12 +96,13 @@ def check(analysis: Analysis) -> Iterator[Finding]:
         One finding per timeline and cause, one for DataStorage rejections no drop line explains,
         one for process 1's counters, and an info note for retried 500s.
     """
-    rejections = _rejections(analysis)
+    found = _rejections(analysis)
+    rejections = Rejections(tuple(found), tuple(r.host_at for r in found))
     linked: set[tuple[str, int]] = set()
     for spec_index in _timelines_with_drops(analysis):
         yield from _timeline_drops(analysis, spec_index, rejections, linked)
     yield from _buffer_full(analysis)
-    unlinked = [r for r in rejections if (str(r.http["file"]), int(str(r.http["line"]))) not in linked]
+    unlinked = [r for r in rejections.items if (str(r.http["file"]), int(str(r.http["line"]))) not in linked]
     if unlinked:
         yield _unlinked(unlinked)
     yield from _counters(analysis)
@@ -106,7 +119,7 @@ def _timelines_with_drops(analysis: Analysis) -> list[tuple[str, int]]:
 def _timeline_drops(
     analysis: Analysis,
     timeline: tuple[str, int],
-    rejections: list[Rejection],
+    rejections: Rejections,
     linked: set[tuple[str, int]],
 ) -> Iterator[Finding]:
     file, spec_index = timeline
@@ -127,20 +140,21 @@ def _timeline_drops(
                 rows.append(write.failure)
             cids.update(str(e["correlation_id"]) for e in write.events)
             if cause.startswith("rejected"):
-                match = _link(analysis, row, rejections, linked)
+                match = _link(row, rejections, linked)
                 if match is not None:
                     rows.extend(r for r in (match.validation, match.http) if r is not None)
-                    links.append(clock(as_dt(match.http["ts"]), match.http["ts_precision"]))
+                    links.append(when(match.http))
         first = drops[0][1]
         named = _named(cids)
         summary = (
-            f"{len(drops)} batch{'es' if len(drops) > 1 else ''} ({sum(sizes)} events{named}) dropped in {where}, "
-            f"{cause}, from {clock(as_dt(first['ts']), first['ts_precision'])} in spec {spec_label(first)}."
+            f"{plural(len(drops), 'batch', 'batches')} ({sum(sizes)} events{named}) dropped in {where}, "
+            f"{cause}, from {when(first)} in spec {spec_label(first)}."
         )
         if links:
             summary += (
                 f" DataStorage answered 400 (Request validation failed) at {', '.join(links[:3])}"
-                f"{' …' if len(links) > 3 else ''}; linked to the drops by time, inferred."
+                f"{' …' if len(links) > 3 else ''}{_clock_note(analysis)}; linked to the drops by time, "
+                "inferred."
             )
         yield Finding(
             rule=RULE_ID,
@@ -149,6 +163,15 @@ def _timeline_drops(
             correlation_id=next(iter(cids)) if len(cids) == 1 else None,
             evidence=evidence(rows),
         )
+
+
+def _clock_note(analysis: Analysis) -> str:
+    """Say whose clock DataStorage's times are on when it is visibly off the test host's."""
+    skew = analysis.pipeline.skew_ns
+    if skew is None or abs(skew) < SKEW_NOTE_NS:
+        return ""
+    side = "ahead of" if skew > 0 else "behind"
+    return f" by its own clock, about {seconds(abs(skew) / 1e9)} {side} the test host's"
 
 
 def _cause(row: Mapping[str, object]) -> str:
@@ -171,48 +194,60 @@ def _named(cids: set[str]) -> str:
 
 
 def _rejections(analysis: Analysis) -> list[Rejection]:
+    """DataStorage's 4xx batch responses in host time, each with the validation line logged before it."""
     rejects = analysis.pipeline.rejects
     if rejects.is_empty():
         return []
     skew = timedelta(microseconds=(analysis.pipeline.skew_ns or 0) // 1000)
-    http = rejects.filter((pl.col("msg_key") == "HTTP request") & (pl.col("status") >= 400) & (pl.col("status") < 500))
-    http = http.filter(
-        pl.col("raw").str.contains(BATCH_PATH, literal=True)
-    ).sort("file", "line")
-    validation = rejects.filter(pl.col("msg_key") == "Request validation failed").sort("file", "line")
-    checks = list(validation.iter_rows(named=True))
+    http = rejects.filter(
+        (pl.col("msg_key") == "HTTP request")
+        & (pl.col("status") >= 400)
+        & (pl.col("status") < 500)
+        & pl.col("ts").is_not_null()
+        & pl.col("raw").str.contains(BATCH_PATH, literal=True)
+    ).sort("line")
+    checks = (
+        rejects.filter(pl.col("msg_key") == "Request validation failed")
+        .select(
+            "file",
+            pl.col("line").alias("v_line"),
+            pl.col("raw").alias("v_raw"),
+            pl.col("ts").alias("v_ts"),
+            pl.col("ts_precision").alias("v_precision"),
+        )
+        .sort("v_line")
+    )
+    paired = http.join_asof(
+        checks, left_on="line", right_on="v_line", by="file", strategy="backward", check_sortedness=False
+    )
     out = []
-    for row in http.iter_rows(named=True):
-        before = [
-            v
-            for v in checks
-            if v["file"] == row["file"]
-            and int(v["line"]) < int(row["line"])
-            and v["ts"] is not None
-            and row["ts"] is not None
-            and abs((as_dt(row["ts"]) - as_dt(v["ts"])).total_seconds()) < 1
-        ]
-        check_row = before[-1] if before else None
+    for row in paired.iter_rows(named=True):
+        check_row: Mapping[str, object] | None = None
         index = None
-        if check_row is not None:
-            found = _INDEX.search(str(check_row["raw"]))
+        if row["v_ts"] is not None and abs((as_dt(row["ts"]) - as_dt(row["v_ts"])).total_seconds()) < 1:
+            raw = str(row["v_raw"])
+            check_row = {"file": row["file"], "line": row["v_line"], "raw": raw, "ts": row["v_ts"]}
+            check_row = {**check_row, "ts_precision": row["v_precision"]}
+            found = _INDEX.search(raw)
             index = int(found.group(1)) if found else None
-        if row["ts"] is not None:
-            out.append(Rejection(row, check_row, as_dt(row["ts"]) - skew, index))
+        out.append(Rejection(row, check_row, as_dt(row["ts"]) - skew, index))
     return sorted(out, key=lambda r: (r.host_at, str(r.http["file"]), int(str(r.http["line"]))))
 
 
 def _link(
-    analysis: Analysis, drop: Mapping[str, object], rejections: list[Rejection], linked: set[tuple[str, int]]
+    drop: Mapping[str, object], rejections: Rejections, linked: set[tuple[str, int]]
 ) -> Rejection | None:
     """The first unclaimed DataStorage 400 in the drop line's second whose failing index fits the batch."""
     if drop["ts"] is None:
         return None
     at = as_dt(drop["ts"])
     size = int(str(drop["batch_size"] or 0))
-    for rej in rejections:
+    start = bisect_left(rejections.times, at - LINK_BEFORE)
+    for rej in rejections.items[start:]:
+        if rej.host_at > at + LINK_AFTER:
+            break
         key = (str(rej.http["file"]), int(str(rej.http["line"])))
-        if key in linked or not at - LINK_BEFORE <= rej.host_at <= at + LINK_AFTER:
+        if key in linked:
             continue
         if rej.index is not None and size and rej.index >= size:
             continue  # DataStorage named an event index this batch does not have
@@ -234,8 +269,8 @@ def _buffer_full(analysis: Analysis) -> Iterator[Finding]:
             rule=RULE_ID,
             severity=Severity.HIGH,
             summary=(
-                f"{len(rows)} event{'s' if len(rows) > 1 else ''} of {cid or 'an unknown correlation ID'} dropped "
-                f"because the store's buffer was full (first at {clock(as_dt(first['ts']), first['ts_precision'])}, "
+                f"{plural(len(rows), 'event')} of {cid or 'an unknown correlation ID'} dropped "
+                f"because the store's buffer was full (first at {when(first)}, "
                 f"{store_label(analysis, first['spec_index'])})."
             ),
             correlation_id=None if cid is None else str(cid),
@@ -252,8 +287,8 @@ def _unlinked(unlinked: list[Rejection]) -> Finding:
         rule=RULE_ID,
         severity=Severity.HIGH,
         summary=(
-            f"DataStorage rejected {len(unlinked)} batch request{'s' if len(unlinked) > 1 else ''} with 400 "
-            f"(from {clock(as_dt(first['ts']), first['ts_precision'])}) that no captured drop line accounts for; "
+            f"DataStorage rejected {plural(len(unlinked), 'batch request')} with 400 "
+            f"(from {when(first)}) that no captured drop line accounts for; "
             "the store drops 4xx batches without retrying, so those events are lost (inferred)."
         ),
         correlation_id=None,
@@ -267,7 +302,9 @@ def _counters(analysis: Analysis) -> Iterator[Finding]:
         return
     parts = []
     if counters.failed_batches:
-        parts.append(f"{counters.failed_batches} failed batch{'es' if counters.failed_batches > 1 else ''} (dropped)")
+        parts.append(
+            f"{counters.failed_batches} failed batch{'es' if counters.failed_batches > 1 else ''} (dropped)"
+        )
     if counters.dropped:
         parts.append(f"{counters.dropped} events dropped on a full buffer")
     yield Finding(
@@ -280,7 +317,9 @@ def _counters(analysis: Analysis) -> Iterator[Finding]:
 
 
 def _db_failures(analysis: Analysis) -> Iterator[Finding]:
-    failed = analysis.pipeline.rejects.filter(pl.col("msg_key") == "Batch database write failed").sort("file", "line")
+    failed = analysis.pipeline.rejects.filter(pl.col("msg_key") == "Batch database write failed").sort(
+        "file", "line"
+    )
     if failed.is_empty():
         return
     rows = list(failed.iter_rows(named=True))
@@ -289,14 +328,13 @@ def _db_failures(analysis: Analysis) -> Iterator[Finding]:
         rule=RULE_ID,
         severity=Severity.INFO,
         summary=(
-            f"DataStorage failed {len(rows)} batch database write{'s' if len(rows) > 1 else ''} with 500 from "
-            f"{clock(as_dt(first['ts']), first['ts_precision'])}; the store retries those, so they are lost only "
+            f"DataStorage failed {plural(len(rows), 'batch database write')} with 500 from "
+            f"{when(first)}; the store retries those, so they are lost only "
             "if an AUDIT DATA LOSS line follows."
         ),
         correlation_id=None,
         evidence=evidence(rows),
     )
-
 
 
 RULE = Rule(

@@ -3,17 +3,23 @@
 ## What it detects
 A test query for a correlation ID that returned fewer events than its audit store had already
 buffered for it (`✅ Event buffered successfully` lines before the query's print in the same spec
-timeline), where the missing event was not dropped: it was still waiting for the store's timer
-flush, or its batch was on its way to DataStorage. The strongest evidence is file order: the
-buffered line, no `⏰ Timer tick received` with `batch_size_before_flush > 0` after it, then the
-query's `⏳ No events yet…` print. When a tick did flush the event before the query, the
-DataStorage write linked to that flush (by batch size and time, an inference) shows when it became
-queryable. The finding says how long the event waited in the buffer and how long the test waited:
-from the first query that missed it to the first that found it, or to the spec's failure.
+timeline), where the missing event was not dropped by the store: it was still waiting for the
+timer flush, or its batch was still on its way to DataStorage. The strongest evidence is file
+order: the buffered line, no `⏰ Timer tick received` with `batch_size_before_flush > 0` after it,
+then the query's `⏳ No events yet…` print. A `✅ Audit store flushed successfully` print in between
+does not clear the event when the next flushing tick still counts it (`batch_size_before_flush +
+buffer_utilization`): Flush() did not write it. When a tick did flush it before the query, the
+DataStorage write linked to that flush (by batch size and time: an inference) shows when it became
+queryable.
 
-Severity is high when the spec then failed without a query ever finding the event (e.g. it polled
-for *any* event of the correlation ID, then asserted a specific one once, without retrying), and
-low when a later query found it (the spec passed after retries, or failed for another reason).
+It also catches a poll that printed nothing (a `STEP: … Poll …` with no query print inside, as in
+"poll for any event, then assert a specific one"): when events of the ID were still unflushed at
+the next step, that poll could not have seen them.
+
+The finding says how long the event waited in the buffer and how long the test waited: from the
+first query that missed it to the first that found it, or to the spec's failure. Severity is high
+when the spec then failed without any query finding the event (a one-shot assertion, or an
+`Eventually` that timed out), low when a later query found it.
 
 ## Why it matters
 DataStorage only returns committed events. The store writes every 100 ms in the SP suite (1 s by
@@ -38,22 +44,23 @@ import polars as pl
 
 from triage.analysis import Analysis
 from triage.rules._queries import (
-    DROP_KEYS,
+    BLOCK,
     SpecBlock,
+    buffered_fates,
     clock,
-    flush_outcomes,
     flush_prints,
+    late_at,
     ns_between,
     query_prints,
     seconds,
-    silent_polls,
     span,
     spec_blocks,
+    unflushed_at,
 )
-from triage.rules.base import Evidence, Finding, Rule, Severity, quote
+from triage.rules.base import Finding, Rule, Severity, quote
 
 MAX_EVIDENCE = 8
-BLOCK = ["file", "spec_index"]
+POLL_STEP = r"(?i)\bpoll"
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ class Race:
         block: the spec block.
         poll: for a printed query, the silent poll for any event that came before it in the spec.
         first_try: True when no earlier print queried the same type for this ID in the spec.
+        retries: later prints of the same query that did not find the events either.
     """
 
     query: dict[str, Any]
@@ -78,62 +86,92 @@ class Race:
     block: SpecBlock | None
     poll: dict[str, Any] | None = None
     first_try: bool = False
+    retries: int = 0
 
 
-def _next(left: pl.DataFrame, right: pl.DataFrame, name: str) -> pl.DataFrame:
-    """Attach the line of the first `right` row after each `left` row in the same timeline as `name`."""
-    return left.sort("line").join_asof(
-        right.select(*BLOCK, pl.col("line").alias(name)).sort(name),
-        left_on="line",
-        right_on=name,
-        by=BLOCK,
-        strategy="forward",
-        check_sortedness=False,  # both sides sorted by line
-    )
+def _silent_polls(analysis: Analysis, prints: pl.DataFrame) -> pl.DataFrame:
+    """Polls that printed nothing: a `STEP: … Poll …` whose step holds no query print.
 
+    The suite's error spec polls for *any* event of its correlation ID without printing, then asserts
+    a specific one; the poll ran somewhere between its STEP marker and the next STEP (or failure)
+    marker. Its correlation ID is the one the next query print in the block names.
 
-def _buffered(analysis: Analysis) -> pl.DataFrame:
-    """Buffered events with the next Flush() print after them and whether their batch was dropped.
+    Args:
+        analysis: the analysed bundle.
+        prints: query_prints() output.
 
-    The batch that carries an event is written either after the first flushing tick that follows it,
-    or by an explicit Flush(), which writes before its `Audit store flushed successfully` print; a
-    store drop line right after that tick, or before that print, means the batch was discarded.
+    Returns:
+        QUERY_COLUMNS rows (helper "silent_poll", event_type and count null; `line`/`raw` the step
+        that ended the poll) plus `poll_line`/`poll_raw`, the poll's STEP marker.
     """
-    outcomes = flush_outcomes(analysis).select(*BLOCK, "flush_line", pl.col("dropped").alias("tick_dropped"))
-    drops = analysis.pipeline.store_errors.filter(pl.col("msg_key").is_in(DROP_KEYS))
-    joined = analysis.pipeline.buffered.join(outcomes, on=[*BLOCK, "flush_line"], how="left")
-    joined = _next(_next(joined, flush_prints(analysis.events), "next_print"), drops, "next_drop")
-    by_flush = (
-        pl.col("next_print").is_not_null()
-        & (pl.col("flush_line").is_null() | (pl.col("next_print") < pl.col("flush_line")))
-        & (pl.col("next_drop") < pl.col("next_print")).fill_null(False)
+    test = analysis.events.filter((pl.col("source_kind") == "ginkgo") & pl.col("spec_index").is_not_null())
+    marks = test.filter(
+        (pl.col("record") == "step")
+        | ((pl.col("record") == "failure") & (pl.col("attrs").str.json_path_match("$.marker") == "true"))
+    ).select("file", "spec_index", "line", "raw", "ts", "record", "message")
+    windows = (
+        marks.sort("file", "line")
+        .with_columns(
+            pl.col("line").shift(-1).over("file", "spec_index").alias("end_line"),
+            pl.col("raw").shift(-1).over("file", "spec_index").alias("end_raw"),
+            pl.col("ts").shift(-1).over("file", "spec_index").alias("end_ts"),
+        )
+        .filter((pl.col("record") == "step") & pl.col("message").str.contains(POLL_STEP))
+        .drop_nulls("end_line")
     )
-    return joined.with_columns((pl.col("tick_dropped").fill_null(False) | by_flush).alias("dropped")).sort(
-        "file", "line"
+    if windows.is_empty():
+        return pl.DataFrame()
+    inside = windows.join(
+        prints.select("file", "spec_index", pl.col("line").alias("p_line")), on=["file", "spec_index"]
     )
-
-
-def _unflushed_at(line: pl.Expr) -> pl.Expr:
-    """No flushing tick and no Flush() print between the buffered line and `line`."""
-    tick_after = pl.col("flush_line").is_null() | (pl.col("flush_line") > line)
-    print_after = pl.col("next_print").is_null() | (pl.col("next_print") > line)
-    return tick_after & print_after
+    busy = inside.filter((pl.col("p_line") > pl.col("line")) & (pl.col("p_line") < pl.col("end_line")))
+    quiet = windows.join(busy.select("file", "line").unique(), on=["file", "line"], how="anti")
+    after = prints.select("file", "spec_index", pl.col("line").alias("p_line"), "correlation_id").sort(
+        "p_line"
+    )
+    named = (
+        quiet.sort("end_line")
+        .join_asof(
+            after,
+            left_on="end_line",
+            right_on="p_line",
+            by=["file", "spec_index"],
+            strategy="forward",
+            check_sortedness=False,  # both sides sorted by line above
+        )
+        .drop_nulls("correlation_id")
+    )
+    return named.select(
+        "file",
+        pl.col("end_line").alias("line"),
+        pl.col("end_raw").alias("raw"),
+        "spec_index",
+        pl.col("ts").alias("ts_lo"),
+        pl.col("end_ts").alias("ts_hi"),
+        "correlation_id",
+        pl.lit(None, pl.String).alias("event_type"),
+        pl.lit("silent_poll").alias("helper"),
+        pl.lit(None, pl.Int64).alias("count"),
+        pl.col("line").alias("poll_line"),
+        pl.col("raw").alias("poll_raw"),
+    ).sort("file", "line")
 
 
 def _queries(analysis: Analysis) -> pl.DataFrame:
     prints = query_prints(analysis).filter(pl.col("correlation_id").is_not_null())
-    polls = silent_polls(analysis, prints)
+    polls = _silent_polls(analysis, prints)
     prints = prints.with_columns(
         pl.lit(None, pl.UInt32).alias("poll_line"), pl.lit(None, pl.String).alias("poll_raw")
     )
     if polls.is_empty():
         return prints
-    return pl.concat([prints, polls.cast(prints.schema)]).sort("file", "line")  # type: ignore[arg-type]
+    return pl.concat([prints, polls.cast(prints.schema)]).sort("file", "line")
 
 
-def _judge(queries: pl.DataFrame, buffered: pl.DataFrame) -> pl.DataFrame:
+def _judge(queries: pl.DataFrame, buffered: pl.DataFrame, skew_ns: int) -> pl.DataFrame:
     """Per query: matching events buffered before it and not dropped (`eligible`), how many of them
-    were provably unflushed when it ran, and whether it was raced."""
+    were provably unflushed when it ran or written after it (`unflushed`, `late`), and whether it
+    was raced."""
     left = queries.with_row_index("q")
     right = buffered.select(
         *BLOCK,
@@ -142,6 +180,9 @@ def _judge(queries: pl.DataFrame, buffered: pl.DataFrame) -> pl.DataFrame:
         pl.col("line").alias("b_line"),
         "flush_line",
         "next_print",
+        "held",
+        "written_at",
+        "link",
         "dropped",
     )
     pairs = left.join(right, on=[*BLOCK, "correlation_id"], how="inner").filter(
@@ -151,20 +192,29 @@ def _judge(queries: pl.DataFrame, buffered: pl.DataFrame) -> pl.DataFrame:
     )
     counts = pairs.group_by("q").agg(
         pl.len().cast(pl.Int64).alias("eligible"),
-        _unflushed_at(pl.col("line")).sum().cast(pl.Int64).alias("unflushed"),
+        unflushed_at(pl.col("line")).sum().cast(pl.Int64).alias("unflushed"),
+        late_at(pl.col("line"), pl.col("ts_hi"), skew_ns).sum().cast(pl.Int64).alias("late"),
     )
     fewer = pl.col("count").is_not_null() & (pl.col("count") < pl.col("eligible"))
-    blind = (pl.col("helper") == "silent_poll") & (pl.col("unflushed") > 0)
+    blind = (pl.col("helper") == "silent_poll") & ((pl.col("unflushed") + pl.col("late")) > 0)
     return (
         left.join(counts, on="q", how="left")
-        .with_columns(pl.col("eligible").fill_null(0), pl.col("unflushed").fill_null(0))
+        .with_columns(
+            pl.col("eligible").fill_null(0), pl.col("unflushed").fill_null(0), pl.col("late").fill_null(0)
+        )
         .with_columns((fewer | blind).alias("raced"))
         .drop("q")
         .sort("file", "line")
     )
 
 
-def _race(q: dict[str, Any], judged: pl.DataFrame, buffered: pl.DataFrame, blocks: dict[tuple[str, int], SpecBlock]) -> Race:
+def _race(
+    q: dict[str, Any],
+    judged: pl.DataFrame,
+    buffered: pl.DataFrame,
+    blocks: dict[tuple[str, int], SpecBlock],
+    skew_ns: int,
+) -> Race:
     same = (pl.col("file") == q["file"]) & (pl.col("spec_index") == q["spec_index"])
     matching = pl.lit(True) if q["event_type"] is None else pl.col("event_type") == q["event_type"]
     mine = buffered.filter(
@@ -178,14 +228,27 @@ def _race(q: dict[str, Any], judged: pl.DataFrame, buffered: pl.DataFrame, block
         same & (pl.col("correlation_id") == q["correlation_id"]) & (pl.col("line") > q["line"])
     )
     if q["helper"] == "silent_poll":
-        missed = mine.filter(_unflushed_at(pl.lit(q["line"]))).row(0, named=True)
+        unseen = unflushed_at(pl.lit(q["line"])) | late_at(pl.lit(q["line"]), pl.lit(q["ts_hi"]), skew_ns)
+        missed = mine.filter(unseen).row(0, named=True)
         after = later_prints.filter(pl.col("helper") != "silent_poll").head(1)
-        return Race(q, missed, None, after.row(0, named=True) if after.height else None, blocks.get((q["file"], q["spec_index"])))
+        return Race(
+            q,
+            missed,
+            None,
+            after.row(0, named=True) if after.height else None,
+            blocks.get((q["file"], q["spec_index"])),
+        )
     # Batches leave a store in buffering order, so the events a query misses are the latest ones.
     missed = mine.row(q["count"], named=True)
     kind = pl.col("event_type").eq_missing(pl.lit(q["event_type"], pl.String))
     found = later_prints.filter(~pl.col("raced") & (pl.col("count") > 0) & kind).head(1)
-    earlier = judged.filter(same & (pl.col("correlation_id") == q["correlation_id"]) & (pl.col("line") < q["line"]))
+    until = found["line"][0] if found.height else None
+    misses = later_prints.filter(
+        kind & (pl.col("helper") != "silent_poll") & (pl.lit(until is None) | (pl.col("line") < (until or 0)))
+    )
+    earlier = judged.filter(
+        same & (pl.col("correlation_id") == q["correlation_id"]) & (pl.col("line") < q["line"])
+    )
     polls = earlier.filter(pl.col("helper") == "silent_poll").tail(1)
     return Race(
         q,
@@ -195,6 +258,7 @@ def _race(q: dict[str, Any], judged: pl.DataFrame, buffered: pl.DataFrame, block
         blocks.get((q["file"], q["spec_index"])),
         poll=polls.row(0, named=True) if polls.height else None,
         first_try=earlier.filter((pl.col("helper") != "silent_poll") & kind).is_empty(),
+        retries=misses.height,
     )
 
 
@@ -202,8 +266,9 @@ def _races(analysis: Analysis) -> list[Race]:
     queries = _queries(analysis)
     if queries.is_empty():
         return []
-    buffered = _buffered(analysis)
-    judged = _judge(queries, buffered)
+    buffered = buffered_fates(analysis)
+    skew_ns = analysis.pipeline.skew_ns or 0
+    judged = _judge(queries, buffered, skew_ns)
     raced = judged.filter(pl.col("raced"))
     blocks = spec_blocks(analysis.events) if raced.height else {}
     # One finding per correlation ID. A printed query is direct evidence, so the first raced one tells
@@ -215,7 +280,7 @@ def _races(analysis: Analysis) -> list[Race]:
         .drop("_silent")
         .sort("file", "line")
     )
-    return [_race(q, judged, buffered, blocks) for q in first.iter_rows(named=True)]
+    return [_race(q, judged, buffered, blocks, skew_ns) for q in first.iter_rows(named=True)]
 
 
 def _wait(lo_ns: int | None, hi_ns: int | None) -> str:
@@ -239,7 +304,9 @@ def _row_at(frame: pl.DataFrame, file: str, line: int | None) -> dict[str, Any] 
 
 def _tick_before(analysis: Analysis, e: dict[str, Any]) -> dict[str, Any] | None:
     ticks = analysis.pipeline.ticks.filter(
-        (pl.col("file") == e["file"]) & (pl.col("spec_index") == e["spec_index"]) & (pl.col("line") < e["line"])
+        (pl.col("file") == e["file"])
+        & (pl.col("spec_index") == e["spec_index"])
+        & (pl.col("line") < e["line"])
     )
     return ticks.sort("line").row(-1, named=True) if ticks.height else None
 
@@ -257,48 +324,60 @@ class Story:
     text: str
     buffer_wait: str
     rows: tuple[dict[str, Any], ...]
+    context: tuple[dict[str, Any], ...] = ()
 
 
 def _story(analysis: Analysis, race: Race) -> Story:
     q, e = race.query, race.missed
+    noun = "poll" if q["helper"] == "silent_poll" else "query"
     before = _tick_before(analysis, e)
-    what = e["event_type"] or "an event"
-    when = f"buffered at {clock(e['ts'], precise=False)}"
+    parts = [f"{e['event_type'] or 'an event'} was buffered at {clock(e['ts'], precise=False)}"]
     if before is not None and before["tick_at"] is not None:
-        when += f", after the tick at {clock(before['tick_at'])}"
-    rows: list[dict[str, Any]] = [r for r in (before, e) if r is not None]
-    tick_first = e["flush_line"] is not None and e["flush_line"] < q["line"]
-    print_first = e["next_print"] is not None and e["next_print"] < q["line"]
+        parts[0] += f", after the tick at {clock(before['tick_at'])}"
+    rows: list[dict[str, Any]] = [e]
     flush = _row_at(analysis.pipeline.ticks, e["file"], e["flush_line"])
+    tick_first = flush is not None and flush["line"] < q["line"]
+    print_first = e["next_print"] is not None and e["next_print"] < q["line"]
     wait = "No tick flushed it later in the spec's timeline."
     if flush is not None and before is not None and before["tick_at"] is not None:
         held = ns_between(before["tick_at"], flush["tick_at"])
-        wait = f"It waited up to {seconds(held or 0)} in the buffer (until the tick at {clock(flush['tick_at'])})."
-    if print_first and (not tick_first or e["next_print"] < e["flush_line"]):
-        shown = _row_at(flush_prints(analysis.events), e["file"], e["next_print"])
-        rows.extend(r for r in (shown,) if r is not None)
-        text = (
-            f"{what} was {when}; `Audit store flushed successfully` was printed after it, yet the query "
-            "did not see it (Flush() returned without writing it)"
+        until = clock(flush["tick_at"])
+        wait = f"It waited up to {seconds(held or 0)} in the buffer (until the tick at {until})."
+    if print_first and (flush is None or e["next_print"] < flush["line"]):
+        rows.extend(
+            r for r in (_row_at(flush_prints(analysis.events), e["file"], e["next_print"]),) if r is not None
         )
-        return Story(text, wait, tuple(rows))
-    if not tick_first:
-        text = f"{what} was {when}, and no flushing tick was logged between it and the query (file order)"
-        return Story(text, wait, tuple(rows))
-    assert flush is not None  # tick_first implies a flushing tick row
-    rows.append(flush)
-    text = f"{what} was {when}, and left the buffer with the tick at {clock(flush['tick_at'])} (batch of {flush['batch']})"
-    write = _write(analysis, e)
-    if write is None:
-        return Story(text + "; no DataStorage write could be linked to that flush", wait, tuple(rows))
-    skew = analysis.pipeline.skew_ns or 0
-    gap = ns_between(q["ts_hi"], write["ts"])
-    late = " after the query's interval," if gap is not None and gap - skew > 0 else ""
-    text += (
-        f"; DataStorage logged the linked write at {clock(write['ts'])} (its clock),{late} "
-        "inferred from batch size and time"
-    )
-    return Story(text, wait, (*rows, write))
+        if e["held"] and flush is not None:
+            parts.append(
+                "`Audit store flushed successfully` was printed after it, yet the tick at "
+                f"{clock(flush['tick_at'])} still held it (its batch_size_before_flush + buffer_utilization "
+                "count it), so Flush() had not written it"
+            )
+        else:
+            parts.append(
+                f"`Audit store flushed successfully` was printed after it, yet the {noun} did not see it"
+            )
+    elif not tick_first:
+        parts.append(f"no flushing tick was logged between it and the {noun} (file order)")
+        rows.extend(r for r in (flush,) if r is not None)  # the tick that flushed it later
+    if flush is not None and tick_first:
+        rows.append(flush)
+        parts.append(
+            f"it left the buffer with the tick at {clock(flush['tick_at'])} (batch of {flush['batch']})"
+        )
+        write = _write(analysis, e)
+        if write is None:
+            parts.append("no DataStorage write could be linked to that flush")
+        else:
+            rows.append(write)
+            gap = ns_between(q["ts_hi"], write["ts"])
+            after = gap is not None and gap - (analysis.pipeline.skew_ns or 0) > 0
+            parts.append(
+                f"DataStorage logged the linked write at {clock(write['ts'])} (its clock"
+                + (f", after the {noun}" if after else "")
+                + "; link inferred from batch size and time)"
+            )
+    return Story("; ".join(parts), wait, tuple(rows), (before,) if before is not None else ())
 
 
 def _outcome(race: Race) -> tuple[str, Severity, tuple[dict[str, Any], ...]]:
@@ -308,7 +387,8 @@ def _outcome(race: Race) -> tuple[str, Severity, tuple[dict[str, Any], ...]]:
         later = race.later
         lo, hi = ns_between(q["ts_hi"], later["ts_lo"]), ns_between(q["ts_lo"], later["ts_hi"])
         where = span(later["ts_lo"], later["ts_hi"])
-        return f"The test waited {_wait(lo, hi)} until a query {where} found it.", Severity.LOW, (later,)
+        waited = f"waited {_wait(lo, hi)}" if hi is not None or (lo or 0) > 0 else "kept polling"
+        return f"The test {waited} until a query {where} found it.", Severity.LOW, (later,)
     rows: tuple[dict[str, Any], ...] = (race.assertion,) if race.assertion is not None else ()
     if block is not None and block.failed and block.fail_line is not None and block.fail_at is not None:
         lo, hi = ns_between(q["ts_hi"], block.fail_at), ns_between(q["ts_lo"], block.fail_at)
@@ -317,14 +397,17 @@ def _outcome(race: Race) -> tuple[str, Severity, tuple[dict[str, Any], ...]]:
         if race.assertion is not None:
             a = race.assertion
             got = a["count"] if a["count"] is not None else "an error"
-            lead = f"The spec then queried {a['event_type'] or 'its events'} once, without retrying, got {got}, and"
+            what = a["event_type"] or "its events"
+            lead = f"The spec then queried {what} once, without retrying, got {got}, and"
+        elif race.retries:
+            lead = f"{race.retries} later queries did not find it either; the spec"
         elif race.poll is not None and race.first_try:
             poll = race.poll
             lead = (
-                f"It came right after a poll that accepted any event of the ID (STEP at {clock(poll['ts_lo'])}, "
-                "nothing printed) and was not retried: the spec"
+                "It came right after a poll that accepted any event of the ID "
+                f"(STEP at {clock(poll['ts_lo'])}, nothing printed) and was not retried: the spec"
             )
-        elif race.first_try:
+        else:
             lead = "The spec did not query again: it"
         return (
             f"{lead} {block.state} at {clock(block.fail_at)}, {_wait(lo, hi)} after the miss.",
@@ -340,12 +423,18 @@ def _finding(analysis: Analysis, race: Race) -> Finding:
     story = _story(analysis, race)
     outcome, severity, tail = _outcome(race)
     if q["helper"] == "silent_poll":
+        unseen = (
+            f"{q['unflushed']} had not been flushed"
+            if q["unflushed"]
+            else (f"{q['late']} were written only after it (inferred)")
+        )
         head = (
             f"The spec polled for any event of correlation_id={q['correlation_id']} without printing "
-            f"({span(q['ts_lo'], q['ts_hi'])} UTC, until the next step) while {q['unflushed']} of its "
-            f"{q['eligible']} buffered event(s) had not been flushed: {story.text}."
+            f"({span(q['ts_lo'], q['ts_hi'])} UTC, until the next step); of the {q['eligible']} event(s) "
+            f"buffered for it by then, {unseen}: {story.text}."
         )
-        shown = [{"file": q["file"], "line": q["poll_line"], "raw": q["poll_raw"]}, *story.rows, q]
+        shown = [*story.rows, q]
+        optional = [{"file": q["file"], "line": q["poll_line"], "raw": q["poll_raw"]}, *story.context]
     else:
         head = (
             f"A query for {q['event_type']} (correlation_id={q['correlation_id']}) "
@@ -353,15 +442,19 @@ def _finding(analysis: Analysis, race: Race) -> Finding:
             f"event(s) had been buffered before it: {story.text}."
         )
         shown = [*story.rows, q]
+        optional = list(story.context)
         if race.poll is not None and race.first_try:
-            shown.append({"file": race.poll["file"], "line": race.poll["poll_line"], "raw": race.poll["poll_raw"]})
+            optional.insert(
+                0, {"file": race.poll["file"], "line": race.poll["poll_line"], "raw": race.poll["poll_raw"]}
+            )
+    # Context lines (the tick before the event, the poll's step) go first when space runs out.
+    room = max(0, MAX_EVIDENCE - len(shown) - len(tail))
+    shown += optional[:room]
     # The write line lives in another file; keep the test-log lines in file order, then the write.
     lines = sorted((r for r in shown if r["file"] == q["file"]), key=lambda r: int(r["line"]))
     others = [r for r in shown if r["file"] != q["file"]]
-    rows = [*lines, *others, *tail]
+    rows = [*lines, *others, *tail][:MAX_EVIDENCE]
     evidence = tuple(quote(r["file"], r["line"], r["raw"]) for r in rows)
-    if len(evidence) > MAX_EVIDENCE:  # keep the opening lines and the outcome
-        evidence = evidence[: MAX_EVIDENCE - len(tail)] + evidence[len(evidence) - len(tail) :]
     return Finding(
         rule=RULE.id,
         severity=severity,

@@ -25,12 +25,11 @@ every buffered event at Info.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 
 import polars as pl
 
 from triage.analysis import Analysis
-from triage.rules._store import as_dt, clock, evidence, spec_label, store_label
+from triage.rules._store import evidence, plural, spec_label, store_label, when
 from triage.rules.base import Finding, Rule, Severity
 
 RULE_ID = "log-sampling-gap"
@@ -73,7 +72,9 @@ def _finding(analysis: Analysis, rows: pl.DataFrame) -> Finding:
     cited: list[dict[str, object]] = []
     spans = []
     for row in biggest.iter_rows(named=True):
-        cited.append({"file": row["file"], "line": row["prev_line"], "raw": row["prev_raw"], "ts": row["prev_ts"]})
+        cited.append(
+            {"file": row["file"], "line": row["prev_line"], "raw": row["prev_raw"], "ts": row["prev_ts"]}
+        )
         cited.append(row)
         spans.append(f"{row['prev_total']} to {row['total_buffered']}")
     first = rows.row(0, named=True)
@@ -83,15 +84,14 @@ def _finding(analysis: Analysis, rows: pl.DataFrame) -> Finding:
         rule=RULE_ID,
         severity=Severity.LOW,
         summary=(
-            f"{missing} 'Event buffered successfully' line{'s' if missing > 1 else ''} missing from "
-            f"{store_label(analysis, first['spec_index'])} from {clock(as_dt(first['ts']), first['ts_precision'])}: "
-            f"total_buffered makes {jumps} ({shown}) inside spec {spec_label(first)}, the logger's "
-            "sampler keeping every 100th line after 100 in a second."
+            f"{plural(missing, 'Event buffered successfully line')} of "
+            f"{store_label(analysis, first['spec_index'])} missing from {when(first)} on: total_buffered "
+            f"makes {jumps} ({shown}) inside spec {spec_label(first)}; the logger's sampler keeps only "
+            "every 100th identical line after 100 in one second."
         ),
         correlation_id=None,
         evidence=evidence(cited),
     )
-
 
 
 RULE = Rule(

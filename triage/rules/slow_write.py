@@ -22,23 +22,22 @@ batch (`Batch audit events created with hash chains`). In tests, flush before qu
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from datetime import datetime
+from collections.abc import Iterator, Mapping, Sequence
 
 import polars as pl
 
 from triage.analysis import Analysis
 from triage.pipeline import attr
 from triage.rules._store import (
-    as_dt,
     SLOW_WRITE,
-    clock,
     evidence,
     flush_interval,
+    plural,
     seconds,
     spec_label,
     spec_states,
     store_label,
+    when,
 )
 from triage.rules.base import Finding, Rule, Severity
 
@@ -78,19 +77,25 @@ def _duration(key: str) -> pl.Expr:
     value = text.str.extract(r"^([0-9.]+)", 1).cast(pl.Float64, strict=False)
     unit = text.str.extract(r"([a-zµ]+)$", 1)
     scaled = (
-        pl.when(unit == "ms").then(value / 1e3).when(unit.is_in(["us", "µs"])).then(value / 1e6).otherwise(value)
+        pl.when(unit == "ms")
+        .then(value / 1e3)
+        .when(unit.is_in(["us", "µs"]))
+        .then(value / 1e6)
+        .otherwise(value)
     )
     return pl.coalesce(number, scaled).alias(key)
 
 
-def _store_finding(analysis: Analysis, rows: list[Mapping[str, object]], state: str | None) -> Finding:
+def _store_finding(analysis: Analysis, rows: Sequence[Mapping[str, object]], state: str | None) -> Finding:
     worst = max(rows, key=lambda r: float(str(r["write_duration"] or 0)))
     took = float(str(worst["write_duration"] or 0))
     failed = state in FAILED
     count = f"{len(rows)} slow batch writes" if len(rows) > 1 else "A slow batch write"
+    longest = "longest " if len(rows) > 1 else ""
+    size = plural(int(str(worst["batch_size"] or 0)), "event")
     summary = (
-        f"{count} in {store_label(analysis, worst['spec_index'])} (longest {seconds(took)} for "
-        f"{worst['batch_size']} events, logged {clock(as_dt(worst['ts']), worst['ts_precision'])}), "
+        f"{count} in {store_label(analysis, worst['spec_index'])} ({longest}{seconds(took)} for "
+        f"{size}, logged {when(worst)}), "
         f"in spec {spec_label(worst)}."
     )
     if failed:
@@ -116,9 +121,9 @@ def _datastorage(analysis: Analysis, captured: bool) -> Iterator[Finding]:
             rule=RULE_ID,
             severity=Severity.LOW,
             summary=(
-                f"DataStorage took over {seconds(SLOW_S)} for {len(rows)} batch write{'s' if len(rows) > 1 else ''} "
+                f"DataStorage took over {seconds(SLOW_S)} for {plural(len(rows), 'batch write')} "
                 f"(longest {seconds(float(str(worst['duration_seconds'])))} for {worst['count']} events at "
-                f"{clock(as_dt(worst['ts']), worst['ts_precision'])}); the store logs a slow-write line for "
+                f"{when(worst)}); the store logs a slow-write line for "
                 "each, outside the captured timelines (inferred)."
             ),
             correlation_id=None,
@@ -137,14 +142,13 @@ def _datastorage(analysis: Analysis, captured: bool) -> Iterator[Finding]:
         rule=RULE_ID,
         severity=Severity.INFO,
         summary=(
-            f"{len(rows)} DataStorage batch write{'s' if len(rows) > 1 else ''} took over {seconds(floor)} "
-            f"(the flush interval is {seconds(interval)}; longest {seconds(float(str(worst['duration_seconds'])))} "
-            f"at {clock(as_dt(worst['ts']), worst['ts_precision'])}): each held its store's writer that long."
+            f"{plural(len(rows), 'DataStorage batch write')} took over {seconds(floor)} (the flush "
+            f"interval is {seconds(interval)}; longest {seconds(float(str(worst['duration_seconds'])))} at "
+            f"{when(worst)}): each held its store's writer that long."
         ),
         correlation_id=None,
         evidence=evidence(rows),
     )
-
 
 
 RULE = Rule(

@@ -2,12 +2,15 @@
 
 ## What it detects
 * `TIMER BUG DETECTED: Tick interval significantly exceeded expected` lines in the captured spec
-  timelines: the writer goroutine received a tick more than 2x the flush interval after the last
-  one (5x in later code), usually because it was starved or blocked. One finding per timeline,
-  with the tick before the gap, the late tick and the TIMER BUG line.
-* At info level, `tick_time` jumps far above the interval between consecutive `Timer tick received`
-  lines with no TIMER BUG line: ticks that Go's ticker dropped while a write held the writer
-  (coalesced ticks), which delay flushes without tripping the detector.
+  timelines: the writer goroutine got a tick more than 2x the flush interval after its last flush
+  or tick (5x in later code), usually because it was starved or blocked. One finding per
+  timeline, with the tick before the gap, the late tick and the TIMER BUG line: high when that
+  spec failed, medium for a stall of 10 intervals or more, low otherwise.
+* At info level, a `Timer tick received` line printed long after its `tick_time` (10 intervals
+  and at least 2 s) in a timeline with no TIMER BUG line: Go's ticker held that tick and dropped
+  the later ones while the writer was busy (a slow or retried write) or blocked. The detector
+  measures from the last flush, so it stays silent when a write or an unprinted `Flush()` ran
+  just before.
 
 ## Why it matters
 While the writer does not tick, nothing buffered is written: queries made in that window miss
@@ -21,23 +24,21 @@ Tests should `Flush()` the store before querying instead of relying on the timer
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from datetime import datetime
+from collections.abc import Iterator, Mapping, Sequence
 
 import polars as pl
 
 from triage.analysis import Analysis
 from triage.pipeline import attr
 from triage.rules._store import (
-    as_dt,
     TIMER_BUG,
-    clock,
     evidence,
     flush_interval,
     seconds,
     spec_label,
     spec_states,
     store_label,
+    when,
 )
 from triage.rules.base import Finding, Rule, Severity
 
@@ -75,7 +76,7 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     yield from _coalesced(analysis, reported)
 
 
-def _bug_finding(analysis: Analysis, rows: list[Mapping[str, object]], state: str | None) -> Finding:
+def _bug_finding(analysis: Analysis, rows: Sequence[Mapping[str, object]], state: str | None) -> Finding:
     worst = max(rows, key=lambda r: float(str(r["actual_interval"] or 0)))
     actual = float(str(worst["actual_interval"] or 0))
     expected = float(str(worst["expected_interval"] or 0)) or None
@@ -89,13 +90,19 @@ def _bug_finding(analysis: Analysis, rows: list[Mapping[str, object]], state: st
         around.extend(before.iter_rows(named=True))  # the last tick before the gap and the late tick
     where = store_label(analysis, worst["spec_index"])
     failed = state in FAILED
-    severity = Severity.HIGH if failed else (Severity.MEDIUM if multiplier >= LONG_STALL_MULTIPLIER else Severity.LOW)
-    count = f"{len(rows)} TIMER BUG DETECTED lines; the longest: " if len(rows) > 1 else "TIMER BUG DETECTED: "
+    severity = (
+        Severity.HIGH
+        if failed
+        else (Severity.MEDIUM if multiplier >= LONG_STALL_MULTIPLIER else Severity.LOW)
+    )
+    count = (
+        f"{len(rows)} TIMER BUG DETECTED lines; the longest: " if len(rows) > 1 else "TIMER BUG DETECTED: "
+    )
     expected_text = f" (expected {seconds(expected)}, x{multiplier:.0f})" if expected else ""
     verdict = f" The spec {state}." if failed and state else ""
     summary = (
         f"{count}the writer of {where} received no tick for {seconds(actual)}{expected_text} until "
-        f"{clock(as_dt(worst['ts']), worst['ts_precision'])}, in spec {spec_label(worst)}.{verdict}"
+        f"{when(worst)}, in spec {spec_label(worst)}.{verdict}"
     )
     return Finding(
         rule=RULE_ID,
@@ -142,11 +149,10 @@ def _coalesced(analysis: Analysis, reported: set[tuple[str, int]]) -> Iterator[F
             rule=RULE_ID,
             severity=Severity.INFO,
             summary=(
-                f"A tick of {store_label(analysis, spec_index)} fired at {clock(as_dt(worst['tick_at']), 'ms')} "
-                f"was printed at {clock(as_dt(worst['ts']), worst['ts_precision'])}, at least "
-                f"{seconds(int(worst['late_ns']) / 1e9)} later (interval {seconds(interval)}): the writer was busy "
-                f"or blocked that long and the ticks in between were dropped, with no TIMER BUG line, in spec "
-                f"{spec_label(worst)}."
+                f"A tick of {store_label(analysis, spec_index)} fired at {when(worst, 'tick_at', 'ms')} "
+                f"was printed at {when(worst)}, at least {seconds(int(worst['late_ns']) / 1e9)} later "
+                f"(interval {seconds(interval)}): the writer was busy or blocked that long and the ticks "
+                f"in between were dropped, with no TIMER BUG line, in spec {spec_label(worst)}."
             ),
             correlation_id=None,
             evidence=evidence(list(near.iter_rows(named=True))),

@@ -144,7 +144,9 @@ def _phases(analysis: Analysis, m: Mismatch, transitions: pl.DataFrame) -> pl.Da
     )
 
 
-def _explain(analysis: Analysis, m: Mismatch, cid: str, event_type: str | None) -> tuple[str, list[dict[str, Any]]]:
+def _explain(
+    analysis: Analysis, m: Mismatch, cid: str, event_type: str | None
+) -> tuple[str, list[dict[str, Any]]]:
     """Name the extra or missing events, with the lines that show them."""
     buffered = _buffered(analysis, m, cid, event_type)
     what = event_type or "audit"
@@ -152,21 +154,28 @@ def _explain(analysis: Analysis, m: Mismatch, cid: str, event_type: str | None) 
         phases = _phases(analysis, m, buffered)
         if not phases.is_empty():
             counts = phases.group_by("phase").agg(pl.len().alias("n"), pl.col("line").min().alias("first"))
-            twice = counts.filter(pl.col("n") > 1).sort("first")["phase"].to_list()
-            if twice:
-                extra = phases.filter(pl.col("phase").is_in(twice)).sort("line")
+            twice = counts.filter(pl.col("n") > 1).sort("first")
+            if twice.height:
+                extra = phases.filter(pl.col("phase").is_in(twice["phase"].implode())).sort("line")
                 repeats = extra.filter(pl.col("line") > pl.col("line").min().over("phase"))
-                names = ", ".join(twice)
+                passes = "; ".join(
+                    f"`Processing {phase} phase` {n} times (lines "
+                    + ", ".join(str(v) for v in extra.filter(pl.col("phase") == phase)["p_line"].to_list())
+                    + ")"
+                    for phase, n in zip(twice["phase"], twice["n"], strict=True)
+                )
                 rows = [
-                    *({"file": r["file"], "line": r["p_line"], "raw": r["p_raw"]} for r in extra.iter_rows(named=True)),
+                    *(
+                        {"file": r["file"], "line": r["p_line"], "raw": r["p_raw"]}
+                        for r in extra.iter_rows(named=True)
+                    ),
                     *repeats.iter_rows(named=True),
                 ]
-                lines = ", ".join(str(r["line"]) for r in repeats.iter_rows(named=True))
+                lines = ", ".join(str(v) for v in repeats["line"].to_list())
                 text = (
-                    f"the controller logged `Processing {twice[0]} phase` more than once"
-                    if len(twice) == 1
-                    else f"the controller processed the {names} phases more than once"
-                ) + f" and each pass buffered a transition; the extra one is at line {lines}"
+                    f"the controller logged {passes} and each pass buffered a transition; "
+                    f"the extra transition is the one buffered at line {lines}"
+                )
                 return text, rows
     if m.found > m.expected and buffered.height > m.expected:
         extra = buffered.tail(buffered.height - m.expected)
@@ -180,15 +189,17 @@ def _explain(analysis: Analysis, m: Mismatch, cid: str, event_type: str | None) 
             f"{m.expected - buffered.height} were never emitted",
             list(buffered.tail(2).iter_rows(named=True)),
         )
-    return f"the store buffered {buffered.height} {what} event(s) for it", list(buffered.tail(2).iter_rows(named=True))
+    return f"the store buffered {buffered.height} {what} event(s) for it", list(
+        buffered.tail(2).iter_rows(named=True)
+    )
 
 
 def _block_cid(analysis: Analysis, m: Mismatch) -> str | None:
     f = m.failure
     ids = (
-        analysis.pipeline.buffered.filter((pl.col("file") == f["file"]) & (pl.col("spec_index") == f["spec_index"]))[
-            "correlation_id"
-        ]
+        analysis.pipeline.buffered.filter(
+            (pl.col("file") == f["file"]) & (pl.col("spec_index") == f["spec_index"])
+        )["correlation_id"]
         .drop_nulls()
         .unique()
         .sort()
@@ -207,10 +218,11 @@ def _finding(analysis: Analysis, m: Mismatch) -> Finding | None:
     why, rows = _explain(analysis, m, cid, event_type)
     what = event_type or "audit"
     seen = f"its query found {m.found}" if q is not None else f"it counted {m.found}"
+    diff = abs(m.found - m.expected)
     summary = (
-        f"The spec expected {m.expected} {what} event(s) for correlation_id={cid}, {seen}, and "
-        f"{buffered.height} were buffered before the failure: {why}. "
-        f"{'Extra' if m.found > m.expected else 'Missing'}: {abs(m.found - m.expected)}."
+        f"The spec expected {m.expected} {what} event(s) for correlation_id={cid}; {seen} "
+        f"({diff} {'extra' if m.found > m.expected else 'missing'}) and {buffered.height} were buffered "
+        f"before the failure: {why}."
     )
     shown = sorted(rows + ([q] if q is not None else []), key=lambda r: int(r["line"]))
     evidence = [quote(r["file"], r["line"], r["raw"]) for r in shown]

@@ -8,9 +8,11 @@ retrying) when the evidence ends, so DataStorage never got them:
   dropped_count` and no failed batch to account for the difference;
 * a store whose last captured timeline ends with its writer retrying a failed batch write
   (`Failed to write audit batch` with attempt 1 or 2 of 3, no drop line after it), with events
-  buffered into or behind that batch, when the run's last line comes before the remaining
-  retries (1 s and 4 s backoff, 5 s client timeout) could finish. "Certain" when even instant
-  retries could not have finished in time; "likely" when only slow ones could not.
+  buffered into or behind that batch, when the run's last line comes before the remaining retries
+  (1 s and 4 s backoff) could end. Medium when even instant attempts could not have ended in
+  time; low when attempts as long as this run's failing ones (read from consecutive attempt
+  lines) could not, with the waiting events leaving in one batch; info when only a split into two
+  batches behind the stuck one (the held tick can split them) would outlast the run.
 
 Events buffered near the end of a timeline with no flushing tick after them, but with no sign
 of a stuck writer, are listed at info level: a `Flush()` that prints nothing at Info may have
@@ -32,13 +34,15 @@ closed their stores.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from triage.analysis import Analysis
 from triage.rules._store import (
-    as_dt,
     MAX_ATTEMPTS,
     WriterEnd,
+    as_dt,
+    attempt_bound,
     clock,
     closing_counters,
     evidence,
@@ -52,6 +56,8 @@ from triage.rules._store import (
     store_activity,
     store_label,
     test_log_of,
+    typical_attempt_s,
+    when,
 )
 from triage.rules.base import Finding, Rule, Severity
 
@@ -109,43 +115,64 @@ def _stuck_writers(analysis: Analysis) -> Iterator[Finding]:
             continue
         interval = flush_interval(analysis) or DEFAULT_INTERVAL_S
         failure = end.stuck.failure
-        earliest, latest = retry_window(end.stuck.attempt, as_dt(failure["ts"]))
-        if end.waiting:
-            latest += interval + full_retry_s()
-        if ended >= latest:
-            continue  # the retries (and the batch after them) had time to end: written or dropped
-        certain = ended < earliest
-        yield from _stuck_findings(analysis, end, end_row, certain, earliest, latest)
+        # The run is judged against retries as long as this run's failing attempts took; without
+        # a batch that failed twice, against the longest a refused or timed-out attempt can take.
+        observed = typical_attempt_s(analysis)
+        per_attempt = observed if observed is not None else attempt_bound(failure["error"])
+        earliest, expected = retry_window(
+            end.stuck.attempt, as_dt(failure["ts"]), per_attempt, 0.5 if observed is not None else 1.0
+        )
+        behind = interval + full_retry_s(per_attempt) if end.waiting else 0.0
+        # Waiting events leave in one batch, or in two when the held tick fires while the writer is
+        # still moving them out of the channel (Go's select picks at random).
+        if ended < earliest:
+            verdict = Verdict(Severity.MEDIUM, "never reached", earliest, certain=True)
+        elif ended < expected + behind:
+            verdict = Verdict(Severity.LOW, "most likely never reached", expected + behind)
+        elif end.waiting and ended < expected + 2 * behind:
+            verdict = Verdict(Severity.INFO, "may not have reached", expected + 2 * behind)
+        else:
+            continue  # the retries (and the batches behind them) had time to end: written or dropped
+        yield from _stuck_findings(analysis, end, end_row, verdict)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How sure the timing makes a stuck-writer finding, and the deadline it was judged against."""
+
+    severity: Severity
+    verb: str
+    deadline: float
+    certain: bool = False
 
 
 def _stuck_findings(
     analysis: Analysis,
     end: WriterEnd,
     end_row: Mapping[str, object],
-    certain: bool,
-    earliest: float,
-    latest: float,
+    verdict: Verdict,
 ) -> Iterator[Finding]:
     assert end.stuck is not None and end.stuck.failure is not None
     failure = end.stuck.failure
     where = store_label(analysis, _int(failure["spec_index"]))
     retrying = (
         f"its writer was still retrying a failed batch write (attempt {failure['attempt']} of "
-        f"{MAX_ATTEMPTS} at {clock(as_dt(failure['ts']), failure['ts_precision'])}, "
+        f"{MAX_ATTEMPTS} at {when(failure)}, "
         f"{reason(failure['error'])}) when its last captured timeline ended"
     )
-    last_line = f"the run's last line ({clock(as_dt(end_row['ts']), end_row['ts_precision'])})"
-    if certain:
+    last_line = f"the run's last line ({when(end_row)})"
+    if verdict.certain:
         timing = (
             f"{last_line} came before even instant retries could end "
-            f"({clock(datetime.fromtimestamp(earliest, UTC), 's')} at the earliest)"
+            f"({clock(datetime.fromtimestamp(verdict.deadline, UTC), 's')} at the earliest)"
         )
     else:
+        batches = "the batches" if verdict.severity == Severity.INFO else "any batch"
         timing = (
-            f"{last_line} came {seconds(max(0.0, latest - _posix(end_row['ts'])))} before the remaining "
-            "retries and the batch after them were sure to end (inferred)"
+            f"{last_line} came {seconds(max(0.0, verdict.deadline - _posix(end_row['ts'])))} before the "
+            f"remaining retries and {batches} behind them would end at this run's attempt times (inferred)"
         )
-    severity = Severity.MEDIUM if certain else Severity.LOW
+    severity = verdict.severity
     batch_lines = {r["line"] for r in end.stuck.events}
     rows = [*end.stuck.events, *end.waiting]
     by_cid: dict[str, list[Mapping[str, object]]] = {}
@@ -156,7 +183,9 @@ def _stuck_findings(
         yield Finding(
             rule=RULE_ID,
             severity=severity,
-            summary=f"A batch of {size} events in {where} never reached DataStorage: {retrying}, and {timing}.",
+            summary=(
+                f"A batch of {size} events in {where} {verdict.verb} DataStorage: {retrying}, and {timing}."
+            ),
             correlation_id=None,
             evidence=evidence([failure, end_row]),
         )
@@ -170,7 +199,7 @@ def _stuck_findings(
             severity=severity,
             summary=(
                 f"{len(cid_rows)} events of {cid} buffered from "
-                f"{clock(as_dt(first['ts']), first['ts_precision'])} in {where} never reached "
+                f"{when(first)} in {where} {verdict.verb} "
                 f"DataStorage ({held}): {retrying}, and {timing}."
             ),
             correlation_id=cid,
@@ -192,14 +221,13 @@ def _idle_waiting(analysis: Analysis, end: WriterEnd) -> Iterator[Finding]:
             rule=RULE_ID,
             severity=Severity.INFO,
             summary=(
-                f"{len(rows)} events of {cid} buffered from {clock(as_dt(first['ts']), first['ts_precision'])} "
+                f"{len(rows)} events of {cid} buffered from {when(first)} "
                 f"in {where} show no flushing tick before its last captured timeline ends; an unprinted "
                 "Flush() may still have written them."
             ),
             correlation_id=cid,
             evidence=evidence([*rows[:4], *rows[-1:]]),
         )
-
 
 
 def _posix(value: object) -> float:

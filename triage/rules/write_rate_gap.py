@@ -23,12 +23,20 @@ waits, see `timer-stall` and `slow-write`; tests should call `Flush()` before th
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 
 import polars as pl
 
 from triage.analysis import Analysis
-from triage.rules._store import as_dt, clock, closing_counters, evidence, flush_interval, seconds, spec_label, store_label
+from triage.rules._store import (
+    closing_counters,
+    evidence,
+    flush_interval,
+    plural,
+    seconds,
+    spec_label,
+    store_label,
+    when,
+)
 from triage.rules.base import Finding, Rule, Severity
 
 RULE_ID = "write-rate-gap"
@@ -78,10 +86,19 @@ def _long_waits(analysis: Analysis, severity: Severity) -> Iterator[Finding]:
         return
     limit_ns = int(max(WAIT_INTERVALS * interval, WAIT_MIN_S) * 1e9)
     width = pl.col("ts_precision").cast(pl.String).replace_strict(_WIDTH_NS, default=0, return_dtype=pl.Int64)
-    # The wait is at least the flush tick's fire time less the end of the buffered line's printed second.
-    waits = buffered.with_columns(
-        ((pl.col("flush_at") - pl.col("ts")).dt.total_nanoseconds() - width).alias("wait_ns")
-    ).filter(pl.col("wait_ns") > limit_ns)
+    # The flush began when the writer received the tick: no earlier than the tick fired
+    # (`tick_time`) nor than the second its line printed. The wait is at least that, less the end
+    # of the buffered line's printed second.
+    received = analysis.pipeline.ticks.select(
+        "file", pl.col("line").alias("flush_line"), pl.col("ts").alias("tick_printed")
+    )
+    began = pl.max_horizontal("flush_at", pl.col("tick_printed").fill_null(pl.col("flush_at")))
+    waits = (
+        buffered.join(received, on=["file", "flush_line"], how="left")
+        .with_columns(began.alias("began"))
+        .with_columns(((pl.col("began") - pl.col("ts")).dt.total_nanoseconds() - width).alias("wait_ns"))
+        .filter(pl.col("wait_ns") > limit_ns)
+    )
     for _, group in sorted(
         waits.group_by("file", "spec_index", "flush_line"),
         key=lambda g: (str(g[0][0]), int(str(g[0][1])), int(str(g[0][2]))),
@@ -96,15 +113,14 @@ def _long_waits(analysis: Analysis, severity: Severity) -> Iterator[Finding]:
             rule=RULE_ID,
             severity=severity,
             summary=(
-                f"{len(rows)} event{'s' if len(rows) > 1 else ''} buffered from "
-                f"{clock(as_dt(first['ts']), first['ts_precision'])} in {store_label(analysis, first['spec_index'])} "
-                f"waited at least {seconds(waited)} (flush interval {seconds(interval)}) for the tick fired at "
-                f"{clock(as_dt(first['flush_at']), 'ms')} that flushed them, in spec {spec_label(first)}."
+                f"{plural(len(rows), 'event')} buffered from {when(first)} in "
+                f"{store_label(analysis, first['spec_index'])} waited at least {seconds(waited)} (flush "
+                f"interval {seconds(interval)}) for the tick fired at {when(first, 'flush_at', 'ms')} that "
+                f"flushed them (printed {when(first, 'began', 's')}), in spec {spec_label(first)}."
             ),
             correlation_id=None,
             evidence=evidence([*rows[:3], *rows[-1:], *flush.iter_rows(named=True)]),
         )
-
 
 
 RULE = Rule(

@@ -369,8 +369,17 @@ def _write_truth(
     }
     sampled = sum(p.store.sampled_captured for p in runner.procs)
     gap = closer.written < closer.buffered - closer.dropped if closer.closed else None
+    observable = k.era == "january" and k.test_log != "none"
     found = findings(
-        runner.reports, queries, spill.outcomes, gap, unhealthy, captured, sampled, k.clock_skew_ms
+        runner.reports,
+        queries,
+        spill.outcomes,
+        gap,
+        unhealthy,
+        captured,
+        sampled,
+        k.clock_skew_ms,
+        observable,
     )
     head = {
         "scenario": name,

@@ -126,7 +126,7 @@ class Knobs:
                 and not isinstance(self.clock_skew_ms, bool)
                 and math.isfinite(self.clock_skew_ms)
                 and abs(self.clock_skew_ms) <= MAX_CLOCK_SKEW_MS,
-                f"clock skew must be a number of ms within ±{MAX_CLOCK_SKEW_MS:.0f}, got {self.clock_skew_ms!r}",
+                f"clock skew must be within ±{MAX_CLOCK_SKEW_MS:.0f} ms, got {self.clock_skew_ms!r}",
             ),
             (self.naming in NAMINGS, f"naming must be one of {', '.join(NAMINGS)}, got {self.naming!r}"),
             (

@@ -1,0 +1,115 @@
+"""flush-query-race on the committed example bundles: what it reports, how severe, which lines it cites."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+from triage.api import Report, analyze
+from triage.lines import split_lines
+from triage.rules._queries import clock, seconds, span
+from triage.rules.base import Finding, Severity
+from triage.rules.flush_query_race import RULE
+
+BUNDLES = Path(__file__).resolve().parents[2] / "fixtures" / "bundles"
+LOG = "integration-signalprocessing.log"
+
+
+@cache
+def _report(name: str) -> Report:
+    return analyze(BUNDLES / name, select=(RULE.id,))
+
+
+def _findings(name: str) -> dict[str | None, Finding]:
+    return {f.correlation_id: f for f in _report(name).findings}
+
+
+def _line(name: str, file: str, line: int) -> str:
+    return str(split_lines((BUNDLES / name / file).read_bytes()).frame["raw"][line - 1])
+
+
+def test_one_shot_assert_after_buffered_error_event_is_high() -> None:
+    """The Jan 14 error spec missed its buffered error.occurred event and failed unretried: high."""
+    found = _findings("01-jan14-1025")
+    assert list(found) == ["audit-test-rr-05"]
+    finding = found["audit-test-rr-05"]
+    assert finding.severity == Severity.HIGH
+    assert "returned 0 while 1 matching event(s) had been buffered" in finding.summary
+    assert "no flushing tick was logged between it and the query (file order)" in finding.summary
+    assert "15:25:09.481–.493 UTC" in finding.summary
+    assert "failed at 15:25:09.492" in finding.summary
+    assert "poll that accepted any event" in finding.summary
+
+
+def test_evidence_shows_buffered_line_then_query_then_failure_in_file_order() -> None:
+    """Evidence runs from the buffered event to the query print to the failure marker, quoted."""
+    finding = _findings("01-jan14-1025")["audit-test-rr-05"]
+    lines = [e.line for e in finding.evidence]
+    assert lines == sorted(lines)
+    assert {3666, 3668, 3669} <= set(lines)
+    for ev in finding.evidence:
+        assert ev.text in _line("01-jan14-1025", ev.file, ev.line)
+    texts = {e.line: e.text for e in finding.evidence}
+    assert "Event buffered successfully" in texts[3666]
+    assert texts[3668].startswith("⏳ No events yet for signalprocessing.error.occurred")
+    assert len(finding.evidence) <= 8
+
+
+def test_races_that_pass_after_retries_are_low_and_say_how_long_the_test_waited() -> None:
+    """Severity-spec queries that missed an in-flight event but later found it are low and state the wait."""
+    found = _findings("03-races-pass-after-retries")
+    assert set(found) == {"sev-audit-rr-002", "sev-audit-rr-003"}
+    for finding in found.values():
+        assert finding.severity == Severity.LOW
+        assert "The test waited" in finding.summary and "found it" in finding.summary
+        assert "left the buffer with the tick at" in finding.summary
+
+
+def test_linked_datastorage_write_is_cited_and_called_inferred() -> None:
+    """A DataStorage write linked to the carrying flush is cited, and the link is called inferred."""
+    finding = _findings("03-races-pass-after-retries")["sev-audit-rr-003"]
+    assert "DataStorage logged the linked write at 19:33:52.491 (its clock" in finding.summary
+    assert "inferred" in finding.summary
+    ds = [e for e in finding.evidence if e.file != LOG]
+    assert len(ds) == 1 and "Batch audit events created successfully" in ds[0].text
+
+
+def test_retried_queries_that_never_find_the_event_before_a_timeout_are_high() -> None:
+    """A severity spec whose polls never saw the buffered event before its Eventually timed out is high."""
+    finding = _findings("04-race-timeout")["sev-audit-rr-010"]
+    assert finding.severity == Severity.HIGH
+    assert "later queries did not find it either" in finding.summary
+
+
+def test_flush_that_did_not_drain_is_named() -> None:
+    """Under the SP-AUDIT-001 flush bug, a tick after the Flush() print still holding the event is named."""
+    found = _findings("05-flush-bug")
+    assert "audit-test-rr-03" in found
+    assert "so Flush() had not written it" in found["audit-test-rr-03"].summary
+
+
+def test_healthy_and_dropped_runs_have_no_race() -> None:
+    """No finding on healthy runs, nor where queries missed events the store dropped or could not deliver."""
+    for name in ("02-healthy", "06-rejections-400", "07-datastorage-down", "09-later-format"):
+        assert _report(name).findings == (), name
+
+
+def test_findings_are_deterministic() -> None:
+    """Two runs over the same bundle give identical findings."""
+    first = analyze(BUNDLES / "05-flush-bug", select=(RULE.id,)).findings
+    assert first == _report("05-flush-bug").findings
+
+
+def test_time_formatting_keeps_the_source_precision() -> None:
+    """Times print milliseconds only when the source had them; intervals and durations read naturally."""
+    at = datetime(2026, 1, 14, 15, 25, 9, 481_000, tzinfo=UTC)
+    whole = datetime(2026, 1, 14, 15, 25, 9, tzinfo=UTC)
+    assert clock(at) == "15:25:09.481"
+    assert clock(at, precise=False) == "15:25:09"
+    assert clock(whole) == "15:25:09"
+    assert span(at, datetime(2026, 1, 14, 15, 25, 9, 493_000, tzinfo=UTC)) == "15:25:09.481–.493"
+    assert span(whole, datetime(2026, 1, 14, 15, 25, 11, tzinfo=UTC)) == "between 15:25:09 and 15:25:11"
+    assert seconds(11_400_000) == "11 ms"
+    assert seconds(2_140_000_000) == "2.1 s"
+    assert seconds(31_000_000_000) == "31 s"

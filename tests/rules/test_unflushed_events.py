@@ -1,0 +1,85 @@
+"""unflushed-events on the committed bundles and on hand-edited copies of them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from triage.api import Report, analyze
+from triage.rules.base import Finding, Severity
+from triage.simulate import simulate
+
+BUNDLES = Path(__file__).resolve().parents[2] / "fixtures" / "bundles"
+RULE = "unflushed-events"
+TEST_LOG = "integration-signalprocessing.log"
+
+
+def _findings(report: Report, minimum: Severity = Severity.LOW) -> list[Finding]:
+    return [f for f in report.findings if f.rule == RULE and f.severity >= minimum]
+
+
+@pytest.fixture(scope="module")
+def datastorage_down() -> Report:
+    return analyze(BUNDLES / "07-datastorage-down", select=(RULE,))
+
+
+def test_writer_retrying_when_the_run_ended_strands_the_events_of_its_last_spec(
+    datastorage_down: Report,
+) -> None:
+    """Store A retrying attempt 2 at 22:19:47 when the run ended at 22:19:49.389 strands rr-03's 8 events."""
+    (finding,) = _findings(datastorage_down)
+    assert finding.correlation_id == "audit-test-rr-03"
+    assert finding.severity == Severity.MEDIUM
+    assert "8 events of audit-test-rr-03" in finding.summary
+    assert "attempt 2 of 3 at 22:19:47 UTC, connection refused" in finding.summary
+    assert "22:19:49.389 UTC" in finding.summary
+    assert "22:19:51 UTC at the earliest" in finding.summary
+
+
+def test_evidence_shows_the_buffered_lines_the_stuck_attempt_and_the_run_end(
+    datastorage_down: Report,
+) -> None:
+    """The evidence runs from rr-03's first buffered line through the attempt-2 failure to the last STEP."""
+    (finding,) = _findings(datastorage_down)
+    lines = [e.line for e in finding.evidence]
+    assert lines[0] == 1144 and 1177 in lines and lines[-1] == 1262
+    assert "Event buffered successfully" in finding.evidence[0].text
+    assert '"attempt":2' in next(e.text for e in finding.evidence if e.line == 1177)
+    assert finding.evidence[-1].text.startswith("STEP: Cleaning up infrastructure images")
+    assert all(e.file == TEST_LOG for e in finding.evidence)
+
+
+@pytest.mark.parametrize("bundle", ["02-healthy", "05-flush-bug", "06-rejections-400", "08-timer-stall"])
+def test_runs_where_every_event_was_written_or_dropped_get_no_finding(bundle: str) -> None:
+    """Healthy, flush-bug, rejected and stalled runs leave nothing above info level."""
+    assert _findings(analyze(BUNDLES / bundle, select=(RULE,))) == []
+
+
+def test_closing_counters_with_a_gap_and_no_failed_batch_are_high(tmp_path: Path) -> None:
+    """Process 1's counters showing 24 buffered, 22 written, nothing dropped or failed give a high finding."""
+    bundle = tmp_path / "bundle"
+    shutil.copytree(BUNDLES / "02-healthy", bundle)
+    log = bundle / TEST_LOG
+    text = log.read_text(encoding="utf-8")
+    closed = '"buffered_count":24,"written_count":24,'
+    assert text.count(closed) == 1
+    log.write_text(text.replace(closed, '"buffered_count":24,"written_count":22,'), encoding="utf-8")
+    (finding,) = _findings(analyze(bundle, select=(RULE,)))
+    assert finding.severity == Severity.HIGH and finding.correlation_id is None
+    assert "2 events were neither written nor dropped" in finding.summary
+    assert '"written_count":22' in finding.evidence[0].text
+
+
+def test_events_behind_a_stuck_batch_that_a_second_batch_could_outlast_are_only_a_note(
+    tmp_path: Path,
+) -> None:
+    """Seven events behind attempt 1 at 22:19:48 with the run ending at 22:20:01.219 stay an info note."""
+    simulate("datastorage-down", tmp_path / "bundle", seed=8)
+    report = analyze(tmp_path / "bundle", select=(RULE,))
+    assert _findings(report) == []
+    (note,) = [f for f in report.findings if f.rule == RULE]
+    assert note.severity == Severity.INFO and note.correlation_id == "audit-test-rr-02"
+    assert "may not have reached DataStorage (1 in the failing batch, 7 behind it)" in note.summary
+    assert "attempt 1 of 3 at 22:19:48 UTC" in note.summary and "(22:20:01.219 UTC)" in note.summary
