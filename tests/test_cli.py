@@ -118,3 +118,12 @@ def test_fail_on_exits_1_when_a_finding_is_that_severe() -> None:
     assert result.exit_code == 1
     result = CliRunner().invoke(main, ["analyze", str(bundle), "--fail-on", "critical", "-o", "/dev/null"])
     assert result.exit_code == 0
+
+
+def test_a_bundle_with_nothing_usable_exits_2_with_one_line(tmp_path: Path) -> None:
+    """Only empty and unknown files: nothing to analyse, exit 2 and a one-line reason."""
+    (tmp_path / "notes.txt").write_text("hello\n", encoding="utf-8")
+    (tmp_path / "empty.log").write_bytes(b"")
+    result = CliRunner().invoke(main, ["analyze", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "nothing usable found (files are: empty, unknown)" in result.output

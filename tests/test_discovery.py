@@ -167,3 +167,12 @@ def test_discover_rejects_an_empty_directory(tmp_path: Path) -> None:
     """A directory with no files has nothing to analyse."""
     with pytest.raises(BundleError, match="no files"):
         discover(tmp_path)
+
+
+def test_identical_files_are_parsed_once_and_the_copy_is_marked(tmp_path: Path) -> None:
+    """A log copied into the bundle twice is marked duplicate, so its findings are not doubled."""
+    root = _bundle(tmp_path, {"a/redis.log": REDIS * 3, "b/redis-copy.log": REDIS * 3, "c/other.log": REDIS})
+    kinds = {s.name: (s.kind, s.why) for s in discover(root).sources}
+    assert kinds["a/redis.log"][0] == "redis"
+    assert kinds["b/redis-copy.log"] == ("duplicate", "identical to a/redis.log; not parsed again")
+    assert kinds["c/other.log"][0] == "redis"

@@ -118,8 +118,8 @@ def parse_source(source: Source) -> tuple[SourceAccount, ParseResult | None]:
         return account, None
     notes = list(lines.notes)
     parser = parser_for(source.kind)
-    if parser is None or source.kind == "binary":
-        samples = () if source.kind == "binary" else _samples(lines.frame)
+    if parser is None or source.kind in ("binary", "duplicate"):
+        samples = () if source.kind in ("binary", "duplicate") else _samples(lines.frame)
         account = SourceAccount(source, lines.count, 0, lines.count, 0, samples, tuple(notes))
         return account, None
     try:
@@ -239,6 +239,9 @@ def analyze(
             notes=(*unpacked.notes, *(n for u in logs for n in u.notes), *found.notes),
         )
         parsed = [parse_source(source) for source in bundle.sources]
+    if not any(result is not None and result.events.height for _, result in parsed):
+        kinds = ", ".join(sorted({a.source.kind for a, _ in parsed}))
+        raise BundleError(f"{path}: nothing usable found (files are: {kinds})")
     return _report(bundle, parsed, rules)
 
 

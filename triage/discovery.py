@@ -7,8 +7,10 @@ test-run log beside or inside it. File names are hints; the content decides the 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from triage.errors import BundleError
@@ -164,6 +166,43 @@ def _run_metadata(root: Path, files: Sequence[Path]) -> tuple[str | None, str | 
     return match["service"], match.string, collected, notes
 
 
+def _fingerprint(path: Path) -> tuple[int, str]:
+    digest = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return path.stat().st_size, digest.hexdigest()
+
+
+def mark_duplicates(sources: Sequence[Source]) -> list[Source]:
+    """Mark files whose bytes equal an earlier file's: parsing them again would double every finding.
+
+    Args:
+        sources: in name order.
+
+    Returns:
+        The sources, later copies with kind "duplicate".
+    """
+    by_size: dict[int, list[int]] = {}
+    for i, source in enumerate(sources):
+        if source.kind not in ("empty", "binary", "unknown") and source.path.is_file():
+            by_size.setdefault(source.path.stat().st_size, []).append(i)
+    out = list(sources)
+    for indices in by_size.values():
+        if len(indices) < 2:
+            continue
+        first: dict[tuple[int, str], Source] = {}
+        for i in indices:
+            key = _fingerprint(sources[i].path)
+            if key in first:
+                out[i] = replace(
+                    sources[i], kind="duplicate", why=f"identical to {first[key].name}; not parsed again"
+                )
+            else:
+                first[key] = sources[i]
+    return out
+
+
 def discover(path: Path, test_logs: Sequence[Path] = ()) -> Bundle:
     """Find and recognise every source of a bundle.
 
@@ -202,6 +241,7 @@ def discover(path: Path, test_logs: Sequence[Path] = ()) -> Bundle:
         sources.append(_source(log, resolved.relative_to(root.resolve()).as_posix() if inside else log.name))
     if not sources:
         raise BundleError(f"{path}: no files to analyse")
+    sources = mark_duplicates(sources)
     service, run_dir, collected, run_notes = _run_metadata(root, files)
     return Bundle(
         root=root,

@@ -39,6 +39,7 @@ SOURCE_KINDS = (
     "podman_inspect",
     "empty",
     "binary",
+    "duplicate",
     "unknown",
 )
 LEVELS = ("trace", "debug", "info", "notice", "warn", "error", "fatal", "panic")

@@ -380,6 +380,7 @@ def _write_truth(
         sampled,
         k.clock_skew_ms,
         observable,
+        spill.unflushed_seen,
     )
     head = {
         "scenario": name,

@@ -61,6 +61,8 @@ class QueryRecord:
         spec: The spec's full text.
         raced: Filled in at the end of the run (see truth.py).
         buffered_before: Matching events buffered before the query (filled in at the end).
+        observable: Whether a raced event's `Event buffered successfully` line is in the test log
+            (filled in at the end); a race nothing shows cannot be asked of an analysis.
     """
 
     correlation_id: str
@@ -70,3 +72,4 @@ class QueryRecord:
     spec: str
     raced: bool = False
     buffered_before: int = 0
+    observable: bool = False

@@ -92,6 +92,8 @@ class Proc:
         report.timeline = self.timeline
         self.timeline = []
         self.current = None
+        # What the process writes until the next node starts is truncated away by Ginkgo.
+        self.capturing = False
         self.r.publish(report)
 
 

@@ -43,6 +43,7 @@ class AuditEvent:
     written_at: int | None = None
     outcome: str = ""
     logged: bool = True
+    seen: bool = False
     total_buffered: int = 0
 
 
@@ -246,6 +247,7 @@ class AuditStore:
             )
             if not event.logged and self.captured():
                 self.sampled_captured += 1
+            event.seen = event.logged and self.captured()
         self._notify()
 
     def flush(self) -> Generator[Any, Any, None]:

@@ -11,12 +11,17 @@ A rule id with `correlation_id: null` is about the run as a whole. Entries:
 * `flush-query-race(X)`: must when some test query for X was *raced*: it ran while an event of X
   matching its filter had been buffered (StoreAudit done) but not yet committed by DataStorage, and
   that event was later written or was still unflushed at the end, so the query found fewer events than
-  had been buffered. must_not for every other queried correlation ID.
+  had been buffered, and the `Event buffered successfully` line of such an event is in the test log
+  (January era, kept by the sampler, inside a spec's captured timeline): a race no line shows cannot
+  be asked of an analysis, so such an ID is in neither list. must_not for every queried correlation ID
+  whose queries never raced.
 * `unexpected-event-count(X)`: must when a spec for X failed its count assertion with a count other
   than expected (e.g. 5 phase transitions where 4 were expected). must_not for every other queried ID
   whose spec did not fail that way.
 * `unflushed-events` (null): must when some event was never handed to DataStorage (still in a store's
-  channel or batch when the run ended, or ignored by the SP-AUDIT-001 Flush); else must_not.
+  channel or batch when the run ended, or ignored by the SP-AUDIT-001 Flush) and the logs can show
+  it: the buffered line of such an event is in the test log, or process 1's closing counters show a
+  gap; in neither list when no line shows it; must_not when every event was handed over.
 * `dropped-events` (null): must when some event was dropped (4xx, retries exhausted, buffer full);
   else must_not.
 * `write-rate-gap` (null): must when the store that logged `Audit store closed` reports
@@ -67,6 +72,7 @@ class EventSpill:
     handles: dict[int, IO[str]] = field(default_factory=dict)
     outcomes: dict[str, int] = field(default_factory=dict)
     sampled: int = 0
+    unflushed_seen: int = 0
 
     def add(self, e: AuditEvent) -> None:
         handle = self.handles.get(e.process)
@@ -74,6 +80,8 @@ class EventSpill:
             handle = (self.directory / f"events-{e.process:03d}.jsonl").open("w", encoding="utf-8")
             self.handles[e.process] = handle
         self.outcomes[e.outcome] = self.outcomes.get(e.outcome, 0) + 1
+        if e.outcome == "unflushed" and e.seen:
+            self.unflushed_seen += 1
         if not e.logged:
             self.sampled += 1
         row = {
@@ -118,10 +126,13 @@ def mark_races(queries: Iterable[QueryRecord], watched: dict[str, list[AuditEven
         events = [e for e in watched.get(q.correlation_id, []) if q.event_type in (None, e.event_type)]
         before = [e for e in events if e.buffered_at <= q.at and e.outcome != "dropped_buffer_full"]
         q.buffered_before = len(before)
-        q.raced = (q.found or 0) < len(before) and any(
-            (e.written_at is None or e.written_at > q.at) and e.outcome in ("written", "unflushed")
+        pending = [
+            e
             for e in before
-        )
+            if (e.written_at is None or e.written_at > q.at) and e.outcome in ("written", "unflushed")
+        ]
+        q.raced = (q.found or 0) < len(before) and bool(pending)
+        q.observable = any(e.seen for e in pending)
 
 
 def findings(
@@ -134,6 +145,7 @@ def findings(
     sampled: int,
     clock_skew_ms: float = 0.0,
     skew_observable: bool = True,
+    unflushed_seen: int = 0,
 ) -> dict[str, list[dict[str, Any]]]:
     """Derive must/must_not findings (see the module docstring for their meaning).
 
@@ -147,6 +159,7 @@ def findings(
         sampled: Events whose buffered line the sampler hid.
         clock_skew_ms: The containers' clock minus the test host's, in ms.
         skew_observable: Whether the test log holds the store's tick lines that show the offset.
+        unflushed_seen: Unflushed events whose buffered line is in the test log.
 
     Returns:
         {"must": [...], "must_not": [...]} sorted.
@@ -155,8 +168,12 @@ def findings(
     must_not: set[tuple[str, str | None]] = set()
     queried = {q.correlation_id for q in queries}
     raced = {q.correlation_id for q in queries if q.raced}
+    shown = {q.correlation_id for q in queries if q.raced and q.observable}
     for cid in queried:
-        (must if cid in raced else must_not).add(("flush-query-race", cid))
+        if cid in shown:
+            must.add(("flush-query-race", cid))
+        elif cid not in raced:
+            must_not.add(("flush-query-race", cid))
     miscounted = {
         cid
         for r in reports
@@ -168,7 +185,10 @@ def findings(
     }
     for cid in queried:
         (must if cid in miscounted else must_not).add(("unexpected-event-count", cid))
-    (must if outcomes.get("unflushed") else must_not).add(("unflushed-events", None))
+    if not outcomes.get("unflushed"):
+        must_not.add(("unflushed-events", None))
+    elif unflushed_seen or closed_gap:
+        must.add(("unflushed-events", None))
     dropped = sum(outcomes.get(k, 0) for k in ("dropped_4xx", "dropped_retries", "dropped_buffer_full"))
     (must if dropped else must_not).add(("dropped-events", None))
     if closed_gap is not None:
