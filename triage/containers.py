@@ -235,7 +235,8 @@ def summarize_containers(events: pl.DataFrame) -> tuple[ContainerState, ...]:
     )
 
 
-def _is_noise() -> pl.Expr:
+def is_noise() -> pl.Expr:
+    """True for records that match an entry of NOISE (known, benign start-up messages)."""
     matched = pl.lit(False)
     for entry in NOISE:
         matched = matched | (
@@ -259,7 +260,7 @@ def log_health(events: pl.DataFrame) -> tuple[LogHealth, ...]:
         (pl.col("record") == "log")
         & pl.col("source_kind").cast(pl.String).is_in(CONTAINER_LOG_KINDS)
         & (pl.col("service").fill_null("") != "test-run")
-    ).with_columns(noise=_is_noise(), level=pl.col("level").cast(pl.String))
+    ).with_columns(noise=is_noise(), level=pl.col("level").cast(pl.String))
     is_error = pl.col("level").is_in(ERROR_LEVELS) & ~pl.col("noise")
     totals = (
         logs.group_by("file")

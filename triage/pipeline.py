@@ -38,6 +38,31 @@ def attr(key: str, dtype: pl.DataType) -> pl.Expr:
     return pl.col("attrs").str.json_path_match(f"$.{key}").cast(dtype, strict=False).alias(key)
 
 
+def next_in_timeline(left: pl.DataFrame, on: str, right: pl.DataFrame, right_on: str) -> pl.DataFrame:
+    """Join each left row to the first right row at or after its line in the same timeline.
+
+    A process writes its timeline in order, so "the next X after this line in the same spec block" is
+    an as-of join on the line number by (file, spec_index).
+
+    Args:
+        left: rows with `file`, `spec_index` and the line column `on`.
+        on: left's line column.
+        right: rows with `file`, `spec_index` and the line column `right_on` (plus what to carry).
+        right_on: right's line column.
+
+    Returns:
+        left's rows (sorted by `on`) with right's columns, null where nothing follows.
+    """
+    return left.sort(on).join_asof(
+        right.sort(right_on),
+        left_on=on,
+        right_on=right_on,
+        by=["file", "spec_index"],
+        strategy="forward",
+        check_sortedness=False,  # both sides are sorted by line just above; `by` keeps groups apart
+    )
+
+
 def with_time_bounds(events: pl.DataFrame) -> pl.DataFrame:
     """Add `ts_lo`/`ts_hi`: the interval each record happened in.
 
@@ -242,7 +267,9 @@ class Offset:
     examples: pl.DataFrame
 
 
-def estimate_offset(flushes: pl.DataFrame, writes: pl.DataFrame) -> Offset | None:
+def estimate_offset(
+    flushes: pl.DataFrame, writes: pl.DataFrame, refused: pl.DataFrame | None = None
+) -> Offset | None:
     """Container clock minus test-host clock, from flushes and the same-size writes that arrived.
 
     Each flushing tick sends one batch, and on one machine it reaches DataStorage well within a
@@ -254,6 +281,9 @@ def estimate_offset(flushes: pl.DataFrame, writes: pl.DataFrame) -> Offset | Non
     Args:
         flushes: flushing ticks (tick_at, batch, file, line, raw).
         writes: DataStorage batch writes (ts, ts_precision, count, duration_seconds, file, line, raw).
+        refused: DataStorage's `HTTP request` lines of batch requests it refused (4xx/5xx: ts,
+            ts_precision, duration_ms, file, line, raw); they carry no batch size, so they pair with a
+            flush of any size. With no writes at all they are the only arrivals there are.
 
     Returns:
         The offset, or None when fewer than MIN_PAIRS agree or no offset stands out.
@@ -271,18 +301,32 @@ def estimate_offset(flushes: pl.DataFrame, writes: pl.DataFrame) -> Offset | Non
         pl.col("line").alias("w_line"),
         pl.col("raw").alias("w_raw"),
     ).drop_nulls(["arrived_at", "w_batch"])
+    if refused is not None and refused.height:
+        took_ms = pl.duration(
+            microseconds=(pl.col("duration_ms").fill_null(0.0) * 1e3).round(0).cast(pl.Int64), time_unit="ns"
+        )
+        unsized = refused.select(
+            (pl.col("ts") - took_ms).alias("arrived_at"),
+            pl.col("ts").alias("written_at"),
+            pl.col("ts_precision").alias("w_precision"),
+            pl.lit(None, pl.Int64).alias("w_batch"),
+            pl.col("file").alias("w_file"),
+            pl.col("line").alias("w_line"),
+            pl.col("raw").alias("w_raw"),
+        ).drop_nulls("arrived_at")
+        arrivals = pl.concat([arrivals, unsized])
     if flushes.height < MIN_PAIRS or arrivals.is_empty():
         return None
     flushes = flushes.sort("tick_at", "file", "line").gather_every(flushes.height // MAX_FLUSHES + 1)
     window = pl.duration(nanoseconds=SEARCH_NS, time_unit="ns")
     left = flushes.select("file", "line", "raw", "tick_at", "batch").with_row_index("flush")
     left = left.with_columns(lo=pl.col("tick_at") - window, hi=pl.col("tick_at") + window)
-    pairs = left.join_where(
-        arrivals,
-        pl.col("batch") == pl.col("w_batch"),
-        pl.col("arrived_at") >= pl.col("lo"),
-        pl.col("arrived_at") <= pl.col("hi"),
-    ).with_columns(diff=(pl.col("arrived_at") - pl.col("tick_at")).dt.total_nanoseconds())
+    in_window = (pl.col("arrived_at") >= pl.col("lo"), pl.col("arrived_at") <= pl.col("hi"))
+    sized = left.join_where(arrivals.drop_nulls("w_batch"), pl.col("batch") == pl.col("w_batch"), *in_window)
+    unsized = left.join_where(arrivals.filter(pl.col("w_batch").is_null()), *in_window)
+    pairs = pl.concat([sized, unsized.select(sized.columns)]).with_columns(
+        diff=(pl.col("arrived_at") - pl.col("tick_at")).dt.total_nanoseconds()
+    )
     if pairs.is_empty():
         return None
     pairs = pairs.with_columns(bin=pl.col("diff").floordiv(BIN_NS))
@@ -353,20 +397,9 @@ def _carry(buffered: pl.DataFrame, flushes: pl.DataFrame) -> pl.DataFrame:
         "write_line",
         "write_file",
         "link",
-    ).sort("flush_line")
-    left = buffered.sort("line")
-    return (
-        left.join_asof(
-            right,
-            left_on="line",
-            right_on="flush_line",
-            by=["file", "spec_index"],
-            strategy="forward",
-            check_sortedness=False,  # both sides are sorted by line above
-        )
-        .with_columns(pl.col("link").fill_null(0))
-        .sort("file", "line")
     )
+    carried = next_in_timeline(buffered, "line", right, "flush_line")
+    return carried.with_columns(pl.col("link").fill_null(0)).sort("file", "line")
 
 
 def _explicit_flushes(events: pl.DataFrame) -> pl.DataFrame:
@@ -383,21 +416,8 @@ def _explicit_flushes(events: pl.DataFrame) -> pl.DataFrame:
 
 def _mark_explicit(buffered: pl.DataFrame, explicit: pl.DataFrame) -> pl.DataFrame:
     """Add `explicit_flush_line`: the first explicit Flush() print after each buffered line, same timeline."""
-    right = explicit.select("file", "spec_index", pl.col("line").alias("explicit_flush_line")).sort(
-        "explicit_flush_line"
-    )
-    return (
-        buffered.sort("line")
-        .join_asof(
-            right,
-            left_on="line",
-            right_on="explicit_flush_line",
-            by=["file", "spec_index"],
-            strategy="forward",
-            check_sortedness=False,  # both sides are sorted by line
-        )
-        .sort("file", "line")
-    )
+    right = explicit.select("file", "spec_index", pl.col("line").alias("explicit_flush_line"))
+    return next_in_timeline(buffered, "line", right, "explicit_flush_line").sort("file", "line")
 
 
 def reconstruct(events: pl.DataFrame) -> Pipeline:
@@ -413,7 +433,9 @@ def reconstruct(events: pl.DataFrame) -> Pipeline:
     ticks = _ticks(store)
     writes = _writes(events)
     flushing = ticks.filter(pl.col("batch") > 0)
-    offset = estimate_offset(flushing, writes)
+    requests = _requests(events)
+    refused = requests.filter((pl.col("path") == "/api/v1/audit/events/batch") & (pl.col("status") >= 400))
+    offset = estimate_offset(flushing, writes, refused)
     flushes = _link_flushes(flushing, writes, offset.skew_ns if offset else 0)
     explicit = _explicit_flushes(events)
     buffered = _mark_explicit(_carry(_buffered(store), flushes), explicit)
@@ -439,6 +461,6 @@ def reconstruct(events: pl.DataFrame) -> Pipeline:
         queries=_queries(events),
         ds_queries=ds_queries,
         explicit_flushes=explicit,
-        requests=_requests(events),
+        requests=requests,
         offset=offset,
     )

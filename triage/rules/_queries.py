@@ -19,7 +19,7 @@ from datetime import datetime
 import polars as pl
 
 from triage.analysis import Analysis
-from triage.pipeline import attr, with_time_bounds
+from triage.pipeline import attr, next_in_timeline, with_time_bounds
 
 DEBUG_QUERY = r"^DEBUG queryAuditEvents: eventType=([^,\s]+), namespace=([^,\s]+), total_returned=(\d+)$"
 DROP_KEYS = (
@@ -131,15 +131,7 @@ def _namespace_owner(events: pl.DataFrame, buffered: pl.DataFrame) -> pl.DataFra
     stored = buffered.select("file", "spec_index", "line", "correlation_id").sort("line")
     # The first buffered line after each controller line names the object being processed.
     owners = (
-        controller.sort("ctl_line")
-        .join_asof(
-            stored,
-            left_on="ctl_line",
-            right_on="line",
-            by=["file", "spec_index"],
-            strategy="forward",
-            check_sortedness=False,  # both sides sorted by line above
-        )
+        next_in_timeline(controller, "ctl_line", stored, "line")
         .drop_nulls(["namespace", "correlation_id"])
         .group_by("file", "spec_index", "namespace", "correlation_id")
         .len()

@@ -2,12 +2,12 @@
 
 ## What it detects
 A clock offset between the test host (the audit store's `tick_time` in the test log) and DataStorage
-(its `Batch audit events created successfully` records). Each flushing timer tick sends one batch, and
-on one machine the request reaches DataStorage well within a millisecond, so the arrival times (commit
-time minus the handler's `duration_seconds`) of same-size batches cluster at one offset from the
-ticks that sent them. The rule takes the offset most flush/write pairs agree on (within 2 ms). A
-large negative offset shows as writes committed *before* the tick that sent them, which cannot happen
-with agreeing clocks.
+(its `Batch audit events created successfully` records, and the `HTTP request` lines of batches it
+refused). Each flushing timer tick sends one batch, and on one machine the request reaches DataStorage
+well within a millisecond, so the arrival times (commit time minus the handler's duration) of the
+batches cluster at one offset from the ticks that sent them. The rule takes the offset most
+flush/request pairs agree on (within 2 ms). A large negative offset shows as writes committed
+*before* the tick that sent them, which cannot happen with agreeing clocks.
 
 It fires above 50 ms: half the suite's 100 ms flush interval, and far above the estimate's own error
 (DataStorage prints milliseconds; the HTTP hop takes well under 1 ms). Offsets of a second or more
@@ -65,7 +65,8 @@ def _summary(offset: Offset) -> str:
     direction = "ahead of" if offset.skew_ns > 0 else "behind"
     text = (
         f"DataStorage's clock is {_ms(offset.skew_ns)} {direction} the test host's: {offset.pairs} of "
-        f"{offset.sampled} flushes have a same-size write at that offset (within 2 ms)."
+        f"{offset.sampled} flushes reached DataStorage at that offset (within 2 ms), judged by same-size "
+        "writes and refused batch requests."
     )
     early = offset.examples.filter(pl.col("written_at") < pl.col("tick_at"))
     if early.height:
@@ -95,7 +96,7 @@ def check(analysis: Analysis) -> Iterator[Finding]:
         summary = (
             f"DataStorage's clock and the test host's differ by {_ms(offset.skew_ns)}, below the "
             f"{THRESHOLD_NS // 1_000_000} ms that would matter ({offset.pairs} of {offset.sampled} flushes "
-            "matched to a same-size write at that offset)."
+            "matched to a batch DataStorage logged at that offset)."
         )
         yield Finding(RULE_ID, Severity.INFO, summary, None, _evidence(offset.examples.head(1)))
         return

@@ -46,7 +46,7 @@ from typing import Any
 import polars as pl
 
 from triage.analysis import Analysis
-from triage.containers import CONTAINER_LOG_KINDS, NOISE, ContainerState
+from triage.containers import CONTAINER_LOG_KINDS, NOISE, ContainerState, is_noise
 from triage.discovery import RUN_DIR, container_of
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 
@@ -103,16 +103,6 @@ def _finding(severity: Severity, summary: str, evidence: Sequence[Evidence]) -> 
     return Finding(RULE_ID, severity, summary, None, tuple(evidence[:MAX_EVIDENCE]))
 
 
-def _noise_expr() -> pl.Expr:
-    matched = pl.lit(False)
-    for entry in NOISE:
-        matched = matched | (
-            (pl.col("source_kind").cast(pl.String) == entry.source_kind)
-            & pl.col("message").str.contains(entry.text, literal=True).fill_null(False)
-        )
-    return matched
-
-
 def _container_logs(events: pl.DataFrame) -> _Logs:
     records = (
         events.filter(
@@ -120,7 +110,7 @@ def _container_logs(events: pl.DataFrame) -> _Logs:
             & pl.col("source_kind").cast(pl.String).is_in(CONTAINER_LOG_KINDS)
             & (pl.col("service").fill_null("") != "test-run")
         )
-        .with_columns(noise=_noise_expr(), level=pl.col("level").cast(pl.String))
+        .with_columns(noise=is_noise(), level=pl.col("level").cast(pl.String))
         .with_columns(
             status=pl.col("attrs").str.json_path_match("$.status").cast(pl.Int64, strict=False),
             bad=pl.col("level").is_in(BAD_LEVELS).fill_null(False),

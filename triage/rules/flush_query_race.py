@@ -43,6 +43,7 @@ from typing import Any
 import polars as pl
 
 from triage.analysis import Analysis
+from triage.pipeline import next_in_timeline
 from triage.rules._queries import (
     BLOCK,
     SpecBlock,
@@ -129,18 +130,7 @@ def _silent_polls(analysis: Analysis, prints: pl.DataFrame) -> pl.DataFrame:
     after = prints.select("file", "spec_index", pl.col("line").alias("p_line"), "correlation_id").sort(
         "p_line"
     )
-    named = (
-        quiet.sort("end_line")
-        .join_asof(
-            after,
-            left_on="end_line",
-            right_on="p_line",
-            by=["file", "spec_index"],
-            strategy="forward",
-            check_sortedness=False,  # both sides sorted by line above
-        )
-        .drop_nulls("correlation_id")
-    )
+    named = next_in_timeline(quiet, "end_line", after, "p_line").drop_nulls("correlation_id")
     return named.select(
         "file",
         pl.col("end_line").alias("line"),

@@ -369,7 +369,9 @@ def _write_truth(
     }
     sampled = sum(p.store.sampled_captured for p in runner.procs)
     gap = closer.written < closer.buffered - closer.dropped if closer.closed else None
-    observable = k.era == "january" and k.test_log != "none"
+    # The offset shows only where the store's ticks meet batch requests DataStorage answered.
+    answered = ds.stats.batch_writes + ds.stats.rejected_400 + ds.stats.failed_500
+    observable = k.era == "january" and k.test_log != "none" and answered >= 3
     found = findings(
         runner.reports,
         queries,
