@@ -41,8 +41,8 @@ A rule id with `correlation_id: null` is about the run as a whole. Entries:
 * `clock-skew` (null): must when the containers' clock is off the test host's by more than 50 ms
   (|clock_skew_ms| > 50: half the suite's 100 ms flush interval, where a write can land on the wrong
   side of a query) and the test log holds the store's tick lines (January era, test log collected)
-  and DataStorage answered at least three batch requests: ticks and requests are what the offset is
-  measured between; must_not when it is off by at most 10 ms. Neither
+  and DataStorage's log was collected with at least three batch requests answered: ticks and requests
+  are what the offset is measured between; must_not when it is off by at most 10 ms. Neither
   list names it in between, where an estimate from millisecond log times may land on either side of
   the 50 ms line, nor when the offset cannot be seen.
 """
