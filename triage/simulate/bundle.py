@@ -384,6 +384,7 @@ def _write_truth(
         k.clock_skew_ms,
         observable,
         spill.unflushed_seen,
+        k.test_log != "none",
     )
     head = {
         "scenario": name,

@@ -22,8 +22,9 @@ A rule id with `correlation_id: null` is about the run as a whole. Entries:
   channel or batch when the run ended, or ignored by the SP-AUDIT-001 Flush) and the logs can show
   it: the buffered line of such an event is in the test log, or process 1's closing counters show a
   gap; in neither list when no line shows it; must_not when every event was handed over.
-* `dropped-events` (null): must when some event was dropped (4xx, retries exhausted, buffer full);
-  else must_not.
+* `dropped-events` (null): must when some event was dropped (4xx, retries exhausted, buffer full)
+  and a log shows it: the store's drop lines are in the collected test log, or DataStorage logged the
+  400 that made the store drop the batch; in neither list when no log shows it; else must_not.
 * `write-rate-gap` (null): must when the store that logged `Audit store closed` reports
   written_count < buffered_count - dropped_count; must_not when it logged it without a gap. A process
   that never closed (all but process 1) never counts: comparing its total_buffered with process 1's
@@ -147,6 +148,7 @@ def findings(
     clock_skew_ms: float = 0.0,
     skew_observable: bool = True,
     unflushed_seen: int = 0,
+    test_log_collected: bool = True,
 ) -> dict[str, list[dict[str, Any]]]:
     """Derive must/must_not findings (see the module docstring for their meaning).
 
@@ -161,6 +163,7 @@ def findings(
         clock_skew_ms: The containers' clock minus the test host's, in ms.
         skew_observable: Whether the test log holds the store's tick lines that show the offset.
         unflushed_seen: Unflushed events whose buffered line is in the test log.
+        test_log_collected: Whether the bundle holds the test log (the store's drop lines are there).
 
     Returns:
         {"must": [...], "must_not": [...]} sorted.
@@ -191,7 +194,10 @@ def findings(
     elif unflushed_seen or closed_gap:
         must.add(("unflushed-events", None))
     dropped = sum(outcomes.get(k, 0) for k in ("dropped_4xx", "dropped_retries", "dropped_buffer_full"))
-    (must if dropped else must_not).add(("dropped-events", None))
+    if not dropped:
+        must_not.add(("dropped-events", None))
+    elif test_log_collected or outcomes.get("dropped_4xx"):
+        must.add(("dropped-events", None))
     if closed_gap is not None:
         (must if closed_gap else must_not).add(("write-rate-gap", None))
     (must if unhealthy else must_not).add(("container-unhealthy", None))
