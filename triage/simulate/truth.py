@@ -34,11 +34,11 @@ A rule id with `correlation_id: null` is about the run as a whole. Entries:
   malformed HEALTHCHECK (Health.Status "unhealthy" with `[/usr/bin/curl,: No such file or directory`)
   is known noise and does not count.
 * `timer-stall` (null): must when a `TIMER BUG DETECTED` line was logged inside a captured window of
-  the test log; must_not when none was logged at all.
+  the test log and the test log is in the bundle; must_not when none was logged at all.
 * `slow-write` (null): must when a `Slow audit batch write detected` line was logged inside a captured
-  window; must_not when none was logged at all.
+  window and the test log is in the bundle; must_not when none was logged at all.
 * `log-sampling-gap` (null): must when the sampler hid some `Event buffered successfully` line whose
-  neighbours were captured; must_not when no line was sampled away.
+  neighbours were captured and the test log is in the bundle; must_not when no line was sampled away.
 * `clock-skew` (null): must when the containers' clock is off the test host's by more than 50 ms
   (|clock_skew_ms| > 50: half the suite's 100 ms flush interval, where a write can land on the wrong
   side of a query) and the test log holds the store's tick lines (January era, test log collected)
@@ -201,12 +201,17 @@ def findings(
     if closed_gap is not None:
         (must if closed_gap else must_not).add(("write-rate-gap", None))
     (must if unhealthy else must_not).add(("container-unhealthy", None))
+    # These lines live only in the test log: without it they can be neither required nor ruled out
+    # beyond "nothing of the kind happened".
     for rule, (logged, kept) in sorted(captured.items()):
-        if kept:
+        if kept and test_log_collected:
             must.add((rule, None))
         elif not logged:
             must_not.add((rule, None))
-    (must if sampled else must_not).add(("log-sampling-gap", None))
+    if not sampled:
+        must_not.add(("log-sampling-gap", None))
+    elif test_log_collected:
+        must.add(("log-sampling-gap", None))
     if abs(clock_skew_ms) > CLOCK_SKEW_MUST_MS:
         if skew_observable:
             must.add(("clock-skew", None))
