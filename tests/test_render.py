@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import pytest
+
 from triage.render import TEMPLATE_DIRS
 from triage.report import ReportContext, md_code, md_escape
 
@@ -36,3 +38,22 @@ def test_every_context_field_appears_in_the_template() -> None:
     text = template.read_text(encoding="utf-8")
     used = set(re.findall(r"ctx\.(\w+)", text))
     assert used == {f.name for f in dataclasses.fields(ReportContext)}
+
+
+def test_long_lists_are_cut_with_a_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Findings, timeline rows and evidence beyond the caps are left out and counted, never silently."""
+    from pathlib import Path
+
+    import triage.report as report_module
+    from triage.api import analyze
+    from triage.render import render
+
+    monkeypatch.setattr(report_module, "MAX_FINDINGS", 1)
+    monkeypatch.setattr(report_module, "MAX_TIMELINE_ROWS", 3)
+    monkeypatch.setattr(report_module, "MAX_EVIDENCE", 2)
+    bundle = Path(__file__).resolve().parent.parent / "fixtures" / "bundles" / "01-jan14-1025"
+    text = render(analyze(bundle), "markdown")
+    assert "1 more finding(s) are in the JSON output" in text
+    assert "more row(s)" in text
+    assert "more line(s)" in text
+    assert text.count("### 1. ") == 1 and "### 2. " not in text
