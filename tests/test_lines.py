@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from triage.lines import split_lines
+from triage.lines import ANSI_PATTERN, read_lines, split_lines
 
 
 def test_lines_are_numbered_from_one_and_keep_blank_lines() -> None:
@@ -53,3 +56,93 @@ def test_any_bytes_give_as_many_lines_as_newlines_plus_a_tail(data: bytes) -> No
     body = data.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark is not content
     expected = body.count(b"\n") + (0 if body.endswith(b"\n") or not body else 1)
     assert split_lines(data).count == expected
+
+
+def _reference(data: bytes) -> tuple[list[str], tuple[str, ...]]:
+    # The plain definition of the line split: decode, drop a BOM and the final newline, split on "\n",
+    # drop one "\r" per line, remove ANSI colour codes.
+    notes: list[str] = []
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+        notes.append(f"{text.count(chr(0xFFFD))} invalid UTF-8 byte sequence(s) replaced with U+FFFD")
+    text = text.removeprefix("\ufeff")
+    if not text:
+        return [], tuple(notes)
+    if text.endswith("\n"):
+        text = text[:-1]
+    else:
+        notes.append("last line has no line ending (file truncated?)")
+    if "\r" in text:
+        notes.append("CRLF line endings")
+    parts = [part.removesuffix("\r") for part in text.split("\n")]
+    return [re.sub(ANSI_PATTERN, "", part) for part in parts], tuple(notes)
+
+
+_TRICKY = st.lists(
+    st.sampled_from(
+        [
+            b"\n",
+            b"\r",
+            b"\r\n",
+            b"a",
+            b" ",
+            b'"',
+            b",",
+            b"#",
+            b"\x1f",
+            b"\x1e",
+            b"\x1d",
+            b"\x1c",
+            b"\x01",
+            b"\x00",
+            b"\xef\xbb\xbf",
+            b"\xff",
+            b"\xe2\x9c",
+            b"\x1b[34m",
+            b"\x1b[0m",
+            "✅ é".encode(),
+            b"\t{}",
+        ]
+    ),
+    max_size=60,
+).map(b"".join)
+
+
+@given(_TRICKY)
+def test_lines_and_notes_match_the_plain_split(data: bytes) -> None:
+    """Whichever reader is used, lines and notes are those of the plain decode-and-split definition."""
+    lines = split_lines(data)
+    expected, notes = _reference(data)
+    assert lines.frame["raw"].to_list() == expected
+    assert lines.frame["line"].to_list() == list(range(1, len(expected) + 1))
+    assert lines.notes == notes
+
+
+def test_quotes_separators_and_lone_carriage_returns_stay_in_the_line() -> None:
+    """CSV quoting, separator bytes and a carriage return inside a line are content, not structure."""
+    lines = split_lines(b'"open quote, comma\n\x1fa\x1eb\x1dc\x1cd\x01e\na\rb\r\n\xef\xbb\xbfmid\n')
+    assert lines.frame["raw"].to_list() == [
+        '"open quote, comma',
+        "\x1fa\x1eb\x1dc\x1cd\x01e",
+        "a\rb",
+        "\ufeffmid",
+    ]
+
+
+def test_a_large_clean_file_reads_every_line(tmp_path: Path) -> None:
+    """A multi-megabyte log with colour codes on some lines keeps its line count and loses the codes."""
+    body = b"".join(
+        b'{"level":"info","msg":"line %d"}\n' % i
+        if i % 7
+        else b"2026-01-14T15:24:53.447Z\t\x1b[34mINFO\x1b[0m\tx\n"
+        for i in range(100_000)
+    )
+    path = tmp_path / "big.log"
+    path.write_bytes(body)
+    lines = read_lines(path)
+    assert lines.count == 100_000
+    assert lines.frame["raw"][0] == "2026-01-14T15:24:53.447Z\tINFO\tx"
+    assert lines.frame["raw"][99_999] == '{"level":"info","msg":"line 99999"}'
+    assert lines.notes == ()

@@ -351,6 +351,42 @@ def estimate_offset(
     return Offset(skew, support, flushes.height, examples)
 
 
+def _count_in_window(probes: pl.DataFrame, arrivals: pl.DataFrame, window_ns: int) -> pl.DataFrame:
+    """Per probe (`_i`, `_probe`, `batch`): how many same-size arrivals lie within window_ns of it.
+
+    Two as-of joins find the first and the last same-size arrival inside the window by their rank
+    among that size's arrivals, so the cost is linear (a join on size alone pairs every flush with
+    every same-size write: quadratic).
+    """
+    window = pl.duration(nanoseconds=window_ns, time_unit="ns")
+    ranked = (
+        arrivals.select("batch", "arrived_at")
+        .drop_nulls()
+        .sort("arrived_at")
+        .with_columns(pl.int_range(pl.len()).over("batch").alias("_k"))
+    )
+    probes = probes.drop_nulls(["_probe", "batch"])
+    lo = probes.select("_i", "batch", (pl.col("_probe") - window).alias("_at")).sort("_at")
+    hi = probes.select("_i", "batch", (pl.col("_probe") + window).alias("_at")).sort("_at")
+    first = lo.join_asof(
+        ranked, left_on="_at", right_on="arrived_at", by="batch", strategy="forward", check_sortedness=False
+    )
+    last = hi.join_asof(
+        ranked, left_on="_at", right_on="arrived_at", by="batch", strategy="backward", check_sortedness=False
+    )
+    counts = first.select("_i", pl.col("_k").alias("_first")).join(
+        last.select("_i", pl.col("_k").alias("_last")), on="_i"
+    )
+    return counts.select(
+        "_i",
+        (pl.col("_last") - pl.col("_first") + 1)
+        .clip(lower_bound=0)
+        .fill_null(0)
+        .cast(pl.UInt32)
+        .alias("link"),
+    ).filter(pl.col("link") > 0)
+
+
 def _link_flushes(flushes: pl.DataFrame, writes: pl.DataFrame, skew_ns: int) -> pl.DataFrame:
     """Link each flush to the DataStorage write of the same size that arrived when it was sent.
 
@@ -368,14 +404,7 @@ def _link_flushes(flushes: pl.DataFrame, writes: pl.DataFrame, skew_ns: int) -> 
     arrivals = _arrivals(writes)
     indexed = flushes.with_row_index("_i")
     linked = _nearest(indexed, arrivals, skew_ns, LINK_WINDOW_NS)
-    window = pl.duration(nanoseconds=LINK_WINDOW_NS, time_unit="ns")
-    candidates = (
-        linked.select("_i", "_probe", "batch")
-        .join(arrivals.select("batch", "arrived_at"), on="batch", how="inner")
-        .filter((pl.col("arrived_at") - pl.col("_probe")).abs() <= window)
-        .group_by("_i")
-        .agg(pl.len().cast(pl.UInt32).alias("link"))
-    )
+    candidates = _count_in_window(linked.select("_i", "_probe", "batch"), arrivals, LINK_WINDOW_NS)
     return (
         indexed.join(linked.select("_i", "written_at", "write_line", "write_file"), on="_i", how="left")
         .join(candidates, on="_i", how="left")

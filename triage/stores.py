@@ -67,20 +67,34 @@ class Store:
 
 @dataclass
 class _Chain:
+    # The fingerprints are kept up to date as windows are added: recomputing them over the whole chain
+    # for every candidate window made attribution quadratic in the number of timelines.
     windows: list[Window] = field(default_factory=list)
+    _phase: int | None = None
+    _epoch: int | None = None
+    _tb: int | None = None
+
+    def add(self, w: Window) -> None:
+        self.windows.append(w)
+        if w.phase_ns is not None:
+            self._phase = w.phase_ns
+        if w.epoch_ns is not None:
+            self._epoch = w.epoch_ns if self._epoch is None else max(self._epoch, w.epoch_ns)
+        if w.tb_max is not None:
+            self._tb = w.tb_max if self._tb is None else max(self._tb, w.tb_max)
 
     @property
     def last(self) -> Window:
         return self.windows[-1]
 
     def phase(self) -> int | None:
-        return next((w.phase_ns for w in reversed(self.windows) if w.phase_ns is not None), None)
+        return self._phase
 
     def epoch(self) -> int | None:
-        return max((w.epoch_ns for w in self.windows if w.epoch_ns is not None), default=None)
+        return self._epoch
 
     def tb_max(self) -> int | None:
-        return max((w.tb_max for w in self.windows if w.tb_max is not None), default=None)
+        return self._tb
 
 
 def windows(pipeline: Pipeline, events: pl.DataFrame) -> list[Window]:
@@ -165,9 +179,10 @@ def attribute(pipeline: Pipeline, events: pl.DataFrame) -> tuple[Store, ...]:
     for w in windows(pipeline, events):
         fits = [(score, i) for i, c in enumerate(chains) for ok, score in [_fits(c, w)] if ok]
         if fits and (w.phase_ns is not None or w.tb_min is not None):
-            chains[min(fits)[1]].windows.append(w)
+            chains[min(fits)[1]].add(w)
         else:
-            chains.append(_Chain([w]))
+            chains.append(chain := _Chain())
+            chain.add(w)
     closing = set(pipeline.closed["spec_index"].drop_nulls().to_list())
     stores = []
     letters = iter("ABCDEFGHIJKLMNOPQRSTUVWXYZ")

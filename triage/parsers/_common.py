@@ -5,6 +5,8 @@ Everything here works on whole columns; nothing loops over lines in Python.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import polars as pl
 
 from triage.schema import TsDtype
@@ -52,6 +54,24 @@ def message_key(message: pl.Expr) -> pl.Expr:
     """
     key = message.str.replace_all(_DECORATION, "").str.replace_all(r"\s+", " ").str.strip_chars()
     return key.replace(MESSAGE_ALIASES)
+
+
+def with_per_value(frame: pl.DataFrame, key: str, columns: Iterable[pl.Expr]) -> pl.DataFrame:
+    """Add columns that depend on one column only, computing them once per distinct value.
+
+    A log repeats its messages and timestamps many times over; regexes and date parsing run over the
+    few distinct values and a hash join spreads the results back.
+
+    Args:
+        frame: any frame.
+        key: the column the expressions read (nulls included: they form one value).
+        columns: named expressions of `pl.col(key)` alone.
+
+    Returns:
+        `frame` with the columns added, rows in their order.
+    """
+    table = frame.select(pl.col(key).unique()).with_columns(columns)
+    return frame.join(table, on=key, how="left", nulls_equal=True, maintain_order="left")
 
 
 def zap_level(token: pl.Expr) -> pl.Expr:

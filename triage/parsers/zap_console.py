@@ -22,6 +22,7 @@ from triage.parsers._common import (
     offset_counts,
     stack_frame_line,
     utc_offset_seconds,
+    with_per_value,
     with_stacktrace,
     zap_level,
 )
@@ -30,21 +31,78 @@ from triage.sources import Source
 
 FIELDS_DTYPE = pl.Struct({"correlation_id": pl.String, "event_type": pl.String})
 
-# time, separator (a tab, or spaces in copies), level token, then the rest.
-_HEAD = r"^(" + ISO_TS_PATTERN + r")(\t| +)([A-Za-z]+(?:\(-?\d+\))?)(?:(?:\t| +)(.*))?$"
+# time, separator (a tab, or spaces in copies), level token, and the separator before the rest. The
+# rest is sliced off by the head's length rather than captured: a capture group spanning a long line
+# is the slow part of a regex, a short one is cheap.
+_HEAD = r"^((" + ISO_TS_PATTERN + r")(\t| +)([A-Za-z]+(?:\(-?\d+\))?)(?:\t| +|$))"
+# The last `⇥{` of a line: a tab and a brace with no other `⇥{` after them.
+_LAST_TAB_BRACE = r"\t\{(?:[^\t]|\t+[^\t{])*\t*$"
 _CALLER = r"^\S+\.go:\d+$"
 # A logger name is one lowercase word; used only for copies whose tabs became single spaces.
 _SPACED_LOGGER = r"^([a-z][a-z0-9_.-]*) ([A-Z].*)$"
 _SPACED_CALLER = r"^(?:(\S+) )?(\S+\.go:\d+) (.*)$"
 
 
-def _split_fields(rest: pl.Expr, tabbed: pl.Expr) -> list[pl.Expr]:
-    tab = rest.str.extract_groups(r"^(.*)\t(\{.*\})$")
-    # Non-greedy: the fields object starts at the first ` {"` (nested objects have spaces too).
-    spaced = rest.str.extract_groups(r'^(.*?)\s+(\{".*\}|\{\})$')
+def split_head(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
+    """Split console-record heads off lines: time, first separator, level token and the rest.
+
+    Same as matching `^(time)(⇥| +)(level)(?:(?:⇥| +)(.*))?$` against each line.
+
+    Args:
+        rows: any frame.
+        text_col: the String column holding the line text.
+
+    Returns:
+        `rows` with `_ts`, `_sep`, `_level` and `_rest` (null where the line has no such head; `_rest`
+        is "" when nothing follows the level).
+    """
+    text = pl.col(text_col)
+    # `.` does not match a newline, so a line holding one is no record; null text skips the regex.
+    head = pl.when(~text.str.contains("\n", literal=True)).then(text).str.extract_groups(_HEAD)
+    rest = text.str.slice(pl.col("_head").struct.field("1").str.len_chars())
+    return (
+        rows.with_columns(head.alias("_head"))
+        .with_columns(
+            pl.col("_head").struct.field("2").alias("_ts"),
+            pl.col("_head").struct.field("3").alias("_sep"),
+            pl.col("_head").struct.field("4").alias("_level"),
+            rest.alias("_rest"),
+        )
+        .drop("_head")
+    )
+
+
+def split_fields(rest: pl.Expr, tabbed: pl.Expr) -> list[pl.Expr]:
+    """Split the fields object off the end of a record's rest.
+
+    Same as `^(.*)⇥(\\{.*\\})$` on tab-separated records (the last `⇥{` when the line ends with `}`)
+    and `^(.*?)\\s+(\\{".*\\}|\\{\\})$` on space-separated copies.
+
+    Args:
+        rest: the text after the level.
+        tabbed: whether the record is tab-separated.
+
+    Returns:
+        `_body` and `_fields` expressions, both null when there is no fields object.
+    """
+    at = rest.str.find(_LAST_TAB_BRACE)
+    found = tabbed & at.is_not_null() & rest.str.ends_with("}") & ~rest.str.contains("\n", literal=True)
+    # The tab is one byte, so slicing the bytes around it keeps both sides valid UTF-8.
+    data = rest.cast(pl.Binary)
+    # Non-greedy: the fields object starts at the first ` {"` (nested objects have spaces too). Tabbed
+    # rows are masked to null so that the regex runs on the copies only.
+    spaced = pl.when(~tabbed).then(rest).str.extract_groups(r'^(.*?)\s+(\{".*\}|\{\})$')
     return [
-        pl.when(tabbed).then(tab.struct.field("1")).otherwise(spaced.struct.field("1")).alias("_body"),
-        pl.when(tabbed).then(tab.struct.field("2")).otherwise(spaced.struct.field("2")).alias("_fields"),
+        pl.when(found)
+        .then(data.bin.slice(0, at).cast(pl.String))
+        .when(~tabbed)
+        .then(spaced.struct.field("1"))
+        .alias("_body"),
+        pl.when(found)
+        .then(data.bin.slice(at + 1).cast(pl.String))
+        .when(~tabbed)
+        .then(spaced.struct.field("2"))
+        .alias("_fields"),
     ]
 
 
@@ -94,6 +152,22 @@ def _name_parts(body: pl.Expr, tabbed: pl.Expr) -> list[pl.Expr]:
     return [logger.alias("logger"), caller.alias("caller"), message.alias("message")]
 
 
+def console_ts_columns(ts_text: pl.Expr) -> list[pl.Expr]:
+    """`ts`, `ts_precision` and `utc_offset` of a console record's printed time.
+
+    Args:
+        ts_text: the printed time.
+
+    Returns:
+        Named expressions of the time text alone.
+    """
+    return [
+        iso_ts(ts_text).alias("ts"),
+        fraction_precision(ts_text).alias("ts_precision"),
+        utc_offset_seconds(ts_text).alias("utc_offset"),
+    ]
+
+
 def decode_rows(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
     """Decode the zap console records among rows.
 
@@ -106,14 +180,14 @@ def decode_rows(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
         console record).
     """
     indexed = rows.with_row_index("_row")
-    head = pl.col(text_col).str.extract_groups(_HEAD)
+    # A record starts with its time: only lines that start with a digit can be one.
+    starts = indexed.filter(pl.col(text_col).str.contains(r"^\d").fill_null(False)).select("_row", text_col)
     cands = (
-        indexed.select("_row", head.alias("_h"))
-        .unnest("_h")
-        .rename({"1": "_ts", "2": "_sep", "3": "_level", "4": "_rest"})
-        .filter(zap_level(pl.col("_level")).is_not_null())
-        .with_columns(pl.col("_rest").fill_null(""), (pl.col("_sep") == "\t").alias("_tabbed"))
-        .with_columns(_split_fields(pl.col("_rest"), pl.col("_tabbed")))
+        split_head(starts, text_col)
+        .with_columns(zap_level(pl.col("_level")).alias("level"))
+        .filter(pl.col("level").is_not_null())
+        .with_columns((pl.col("_sep") == "\t").alias("_tabbed"))
+        .with_columns(split_fields(pl.col("_rest"), pl.col("_tabbed")))
     )
     fields = decode_json(cands["_fields"], FIELDS_DTYPE).alias("_known")
     cands = cands.with_columns(fields).with_columns(
@@ -121,21 +195,24 @@ def decode_rows(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
         pl.when(pl.col("_known").is_null()).then(pl.col("_rest")).otherwise(pl.col("_body")).alias("_body"),
         pl.when(pl.col("_known").is_null()).then(None).otherwise(pl.col("_fields")).alias("_fields"),
     )
-    ts_text = pl.col("_ts")
-    decoded = cands.with_columns(_name_parts(pl.col("_body"), pl.col("_tabbed"))).select(
+    cands = cands.with_columns(_name_parts(pl.col("_body"), pl.col("_tabbed")))
+    # Times and messages repeat: their derived columns are computed once per distinct value.
+    cands = with_per_value(cands, "_ts", console_ts_columns(pl.col("_ts")))
+    cands = with_per_value(cands, "message", [message_key(pl.col("message")).alias("msg_key")])
+    decoded = cands.select(
         "_row",
-        zap_level(pl.col("_level")).alias("level"),
-        iso_ts(ts_text).alias("ts"),
-        fraction_precision(ts_text).alias("ts_precision"),
+        "level",
+        "ts",
+        "ts_precision",
         pl.lit(False).alias("ts_assumed"),
         "logger",
         "caller",
         "message",
-        message_key(pl.col("message")).alias("msg_key"),
+        "msg_key",
         pl.col("_known").struct.field("correlation_id").alias("correlation_id"),
         pl.col("_known").struct.field("event_type").alias("event_type"),
         pl.col("_fields").fill_null("{}").alias("attrs"),
-        utc_offset_seconds(ts_text).alias("utc_offset"),
+        "utc_offset",
         pl.lit(True).alias("decoded"),
     )
     out = indexed.join(decoded, on="_row", how="left", maintain_order="left")
@@ -153,13 +230,20 @@ def decode_any(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
         `rows` with zap_json.DECODED_COLUMNS added.
     """
     as_json = zj.decode_rows(rows, text_col)
-    as_console = decode_rows(rows, text_col).select(zj.DECODED_COLUMNS)
-    picks = [
-        pl.when(pl.col("decoded")).then(pl.col(name)).otherwise(as_console[name]).alias(name)
-        for name in zj.DECODED_COLUMNS
-        if name != "decoded"
-    ]
-    return as_json.with_columns(*picks, (pl.col("decoded") | as_console["decoded"]).alias("decoded"))
+    rest = as_json.select(text_col, "decoded").with_row_index("_at").filter(~pl.col("decoded"))
+    # Only lines that are not JSON records can be console records: decode those and put them back.
+    as_console = decode_rows(rest.select("_at", text_col), text_col).filter(pl.col("decoded"))
+    if as_console.is_empty():
+        return as_json
+    names = [name for name in zj.DECODED_COLUMNS if name != "decoded"]
+    console_cols = as_console.select("_at", *(pl.col(n).alias(f"_c{n}") for n in names))
+    joined = as_json.with_row_index("_at").join(console_cols, on="_at", how="left", maintain_order="left")
+    # A row is at most one of the two, so whichever side has a value is the row's value.
+    picks = [pl.coalesce(pl.col(n), pl.col(f"_c{n}")).alias(n) for n in names]
+    console = pl.col("_cts_assumed").is_not_null()  # set on every console record, null elsewhere
+    return joined.with_columns(*picks, (pl.col("decoded") | console).alias("decoded")).drop(
+        "_at", *(f"_c{n}" for n in names)
+    )
 
 
 def fold_stack_traces(frame: pl.DataFrame, text_col: str, head_col: str) -> pl.DataFrame:
@@ -175,19 +259,45 @@ def fold_stack_traces(frame: pl.DataFrame, text_col: str, head_col: str) -> pl.D
         record the row belongs to; its own line otherwise), `_n_lines` and `_stacktrace` (on heads:
         how many lines the record spans and its trace text, null when none).
     """
-    frame_line = stack_frame_line(pl.col(text_col)) & ~pl.col(head_col)
-    group = (~frame_line).cum_sum()
-    stack = frame_line & pl.col(head_col).first().over(group)
-    with_group = frame.with_columns(stack.alias("_stack")).with_columns(
-        (~pl.col("_stack")).cum_sum().alias("_grp")
+    head = pl.col(head_col).fill_null(False)
+    frame_line = stack_frame_line(pl.col(text_col)) & ~head
+    # A run of frame lines continues the record that precedes it: the head flag of the last line that
+    # is no frame line, carried forward (lines before any such line follow nothing).
+    follows_head = pl.when(~frame_line).then(head).forward_fill().fill_null(False)
+    marked = frame.with_columns((frame_line & follows_head).alias("_stack"))
+    marked = marked.with_columns(
+        pl.when(~pl.col("_stack")).then(pl.col("line")).forward_fill().alias("_owner")
     )
-    return with_group.with_columns(
-        pl.col("line").first().over("_grp").alias("_owner"),
-        pl.len().over("_grp").cast(pl.UInt32).alias("_n_lines"),
-        pl.when(pl.len().over("_grp") > 1)
-        .then(pl.col(text_col).filter(pl.col("_stack")).str.join("\n").over("_grp"))
-        .alias("_stacktrace"),
-    ).drop("_grp")
+    # Traces are rare: their text and length come from the trace rows alone.
+    traces = (
+        marked.filter(pl.col("_stack"))
+        .group_by("_owner", maintain_order=True)
+        .agg(pl.col(text_col).str.join("\n").alias("_stacktrace"), pl.len().alias("_frames"))
+    )
+    joined = marked.join(traces, on="_owner", how="left", maintain_order="left")
+    return joined.with_columns((pl.col("_frames").fill_null(0) + 1).cast(pl.UInt32).alias("_n_lines")).drop(
+        "_frames"
+    )
+
+
+def with_traces(records: pl.DataFrame) -> pl.DataFrame:
+    """Fold each record's stack trace (`_stacktrace`) into its `attrs`.
+
+    Args:
+        records: rows with `attrs` and `_stacktrace`, in file order.
+
+    Returns:
+        The rows, in the same order, with `attrs` holding the trace where there is one.
+    """
+    traced = pl.col("_stacktrace").is_not_null()
+    if not records.select(traced.any()).item():
+        return records
+    # Few records carry a trace: the JSON editing runs on those rows only.
+    indexed = records.with_row_index("_at")
+    with_trace = indexed.filter(traced).with_columns(
+        with_stacktrace(pl.col("attrs"), pl.col("_stacktrace")).alias("attrs")
+    )
+    return pl.concat([indexed.filter(~traced), with_trace]).sort("_at").drop("_at")
 
 
 def parse_zap_lines(lines: pl.DataFrame, source: Source) -> ParseResult:
@@ -202,8 +312,7 @@ def parse_zap_lines(lines: pl.DataFrame, source: Source) -> ParseResult:
     """
     frame = decode_any(lines.select("line", "raw"), "raw")
     frame = fold_stack_traces(frame, "raw", "decoded")
-    records = frame.filter(pl.col("decoded")).with_columns(
-        with_stacktrace(pl.col("attrs"), pl.col("_stacktrace")).alias("attrs"),
+    records = with_traces(frame.filter(pl.col("decoded"))).with_columns(
         pl.col("_n_lines").alias("n_lines"),
         pl.lit(source.name).alias("file"),
         pl.lit(source.kind).alias("source_kind"),

@@ -17,6 +17,7 @@ from triage.parsers._common import (
     iso_ts,
     message_key,
     utc_offset_seconds,
+    with_per_value,
     zap_level,
 )
 from triage.sources import Source
@@ -76,28 +77,23 @@ def _epoch_precision(token: pl.Expr) -> pl.Expr:
     return pl.when(digits == 0).then(pl.lit("s")).when(digits <= 3).then(pl.lit("ms")).otherwise(pl.lit("us"))
 
 
-def _decoded_columns(text: pl.Expr, known: pl.Expr) -> list[pl.Expr]:
-    token = text.str.extract(_TS_TOKEN, 1)
+def ts_columns(token: pl.Expr) -> list[pl.Expr]:
+    """`ts`, `ts_precision` and `utc_offset` of a printed `ts` token (a quoted text or a bare number).
+
+    Args:
+        token: the token as printed, quotes included; null when the record has no `ts`.
+
+    Returns:
+        Named expressions of the token alone.
+    """
     quoted = token.str.starts_with('"')
     ts_text = token.str.strip_prefix('"').str.strip_suffix('"')
     ts = pl.when(quoted).then(iso_ts(ts_text)).otherwise(epoch_ts(token.cast(pl.Float64, strict=False)))
     precision = pl.when(ts.is_null()).then(None).when(quoted).then(fraction_precision(ts_text))
-    message = known.struct.field("msg")
-    attrs = text.str.replace(_LEADING_KEYS, "{").str.replace(r",\s*\}$", "}")
     return [
-        zap_level(known.struct.field("level")).alias("level"),
         ts.alias("ts"),
         precision.otherwise(_epoch_precision(token)).alias("ts_precision"),
-        pl.lit(False).alias("ts_assumed"),
-        known.struct.field("logger").alias("logger"),
-        known.struct.field("caller").alias("caller"),
-        message.alias("message"),
-        message_key(message).alias("msg_key"),
-        known.struct.field("correlation_id").alias("correlation_id"),
-        known.struct.field("event_type").alias("event_type"),
-        attrs.alias("attrs"),
         pl.when(quoted).then(utc_offset_seconds(ts_text)).alias("utc_offset"),
-        pl.lit(True).alias("decoded"),
     ]
 
 
@@ -119,10 +115,34 @@ def decode_rows(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
     decoded = (
         candidates.with_columns(known)
         .filter(pl.col("_known").is_not_null())
-        .select("_row", *_decoded_columns(pl.col("_text"), pl.col("_known")))
+        .select("_row", "_text", pl.col("_known").struct.unnest(), _ts_token(pl.col("_text")))
+    )
+    # Timestamps and messages repeat: their derived columns are computed once per distinct value.
+    decoded = with_per_value(decoded, "_token", ts_columns(pl.col("_token")))
+    decoded = with_per_value(decoded, "msg", [message_key(pl.col("msg")).alias("msg_key")])
+    attrs = pl.col("_text").str.replace(_LEADING_KEYS, "{").str.replace(r",\s*\}$", "}")
+    decoded = decoded.select(
+        "_row",
+        zap_level(pl.col("level")).alias("level"),
+        "ts",
+        "ts_precision",
+        pl.lit(False).alias("ts_assumed"),
+        "logger",
+        "caller",
+        pl.col("msg").alias("message"),
+        "msg_key",
+        "correlation_id",
+        "event_type",
+        attrs.alias("attrs"),
+        "utc_offset",
+        pl.lit(True).alias("decoded"),
     )
     out = indexed.join(decoded, on="_row", how="left", maintain_order="left")
     return out.with_columns(pl.col("decoded").fill_null(False)).drop("_row")
+
+
+def _ts_token(text: pl.Expr) -> pl.Expr:
+    return text.str.extract(_TS_TOKEN, 1).alias("_token")
 
 
 def parse(lines: pl.DataFrame, source: Source) -> ParseResult:

@@ -1,0 +1,331 @@
+"""Measure end-to-end speed and memory of `triage analyze` on simulated bundles of growing size.
+
+    python bench/perf.py [--base-mb 64] [--work /tmp/triage-bench] [--repeats 3] [--no-lnav]
+                         [--small DIR] [--tree DIR]
+
+Bundles of 1x, 2x and 4x `--base-mb` are simulated once (`triage simulate healthy DIR --size-mb N`)
+and cached under `--work`. Every measurement runs in a child process, so the figures include
+interpreter start-up, imports and writing the report, like a user's run. Peak RSS is the child's own
+(`wait4` resource usage). The machine is shared and noisy, so each round runs every measurement once,
+interleaved, and the table shows the median of `--repeats` rounds.
+
+Reference points measured in the same rounds:
+
+* polars reading the bundle's files as lines (one String column per file), in a child that also
+  starts Python and imports polars: the floor for any polars-based analysis;
+* `python -c "import polars"` against the analysis of a small bundle (`--small`);
+* lnav 0.11 counting one message in the DataStorage log, against `triage analyze` of a bundle that
+  holds only that log. lnav is installed with apt-get when missing and the user is root.
+
+`--tree DIR` runs triage from another source tree (PYTHONPATH), to compare two versions of the code
+with the same command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SMALL = ROOT / "fixtures" / "bundles" / "01-jan14-1025"
+SCALES = (1, 2, 4)
+LNAV_QUERY = ";SELECT count(*) FROM all_logs WHERE log_body LIKE '%Batch audit events created successfully%'"
+MB = 1_000_000
+
+# Read every file as one String column, the fastest way polars has to turn a file into lines; the
+# separator is a control byte that log lines do not use, and ragged rows are cut rather than failing.
+READ_LINES_SCRIPT = """
+import sys
+import polars as pl
+n = 0
+for path in sys.argv[1:]:
+    frame = pl.read_csv(
+        path, has_header=False, separator="\\x1f", quote_char=None, new_columns=["raw"],
+        schema_overrides={"raw": pl.String}, encoding="utf8-lossy", truncate_ragged_lines=True,
+    )
+    n += frame.height
+print(n)
+"""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One run of a child process."""
+
+    seconds: float
+    rss_kb: int
+
+
+@dataclass(frozen=True)
+class Job:
+    """A command measured once per round."""
+
+    key: str
+    argv: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A simulated bundle and the files the reference measurements read."""
+
+    scale: int
+    path: Path
+    size_bytes: int
+    files: tuple[Path, ...]
+    ds_log: Path | None
+    ds_only: Path | None
+
+
+def _env(tree: Path | None) -> dict[str, str]:
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(tree), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def run_child(argv: Sequence[str], env: dict[str, str], cwd: Path) -> Sample:
+    """Run a command to completion and measure it.
+
+    Args:
+        argv: the command.
+        env: its environment.
+        cwd: its working directory (not a source tree: `python -m` puts it first on sys.path).
+
+    Returns:
+        Its wall time and peak resident set size.
+
+    Raises:
+        RuntimeError: the command failed.
+    """
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # wait4 reports the resource usage of this child alone, unlike getrusage(RUSAGE_CHILDREN).
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+    if proc.stderr:
+        proc.stderr.close()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {err.strip()[-500:]}")
+    return Sample(seconds, int(usage.ru_maxrss))
+
+
+def _files(path: Path) -> tuple[Path, ...]:
+    return tuple(sorted(p for p in path.rglob("*") if p.is_file()))
+
+
+def _ds_only(path: Path, ds_log: Path) -> Path:
+    # A bundle holding only the DataStorage log, in its run directory, so that discovery accepts it.
+    target = path.with_name(path.name + "-ds") / ds_log.parent.name / ds_log.name
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(ds_log, target)
+        except OSError:
+            shutil.copyfile(ds_log, target)
+    return target.parent.parent
+
+
+def build_bundle(work: Path, size_mb: float, scale: int, env: dict[str, str]) -> Bundle:
+    """Simulate a healthy bundle of about `size_mb` MB, or reuse the one cached in `work`.
+
+    Args:
+        work: cache directory.
+        size_mb: the simulator's size knob.
+        scale: the multiple of the base size, for the table.
+        env: environment of the simulator.
+
+    Returns:
+        The bundle.
+    """
+    path = work / f"healthy-{size_mb:g}mb"
+    if not path.is_dir():
+        partial = work / f"partial-healthy-{size_mb:g}mb"
+        shutil.rmtree(partial, ignore_errors=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "triage",
+            "simulate",
+            "healthy",
+            str(partial),
+            "--size-mb",
+            f"{size_mb:g}",
+        ]
+        subprocess.run(cmd, env=env, cwd=work, check=True, stdout=subprocess.DEVNULL)
+        # Renamed only when complete, so an interrupted run never leaves a half bundle in the cache.
+        truth = partial.with_name(partial.name + ".expected.json")
+        if truth.exists():
+            truth.rename(path.with_name(path.name + ".expected.json"))
+        partial.rename(path)
+    files = _files(path)
+    logs = [p for p in files if "datastorage" in p.name and p.suffix == ".log"]
+    ds_log = max(logs, key=lambda p: p.stat().st_size) if logs else None
+    ds_only = _ds_only(path, ds_log) if ds_log is not None else None
+    return Bundle(scale, path, sum(p.stat().st_size for p in files), files, ds_log, ds_only)
+
+
+def lnav_path(install: bool) -> str | None:
+    """Find lnav, installing the Debian package when allowed and missing.
+
+    Args:
+        install: whether to try `apt-get install -y lnav` (as root only).
+
+    Returns:
+        The lnav executable, or None when it is unavailable.
+    """
+    found = shutil.which("lnav")
+    if found or not install or os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return found
+    subprocess.run(["apt-get", "install", "-y", "lnav"], check=False, capture_output=True)
+    return shutil.which("lnav")
+
+
+def _jobs(bundles: Sequence[Bundle], small: Path, lnav: str | None) -> list[Job]:
+    py = sys.executable
+    jobs = [
+        Job("import", (py, "-c", "import polars")),
+        Job("small", (py, "-m", "triage", "analyze", str(small), "-o", os.devnull)),
+    ]
+    for b in bundles:
+        jobs.append(Job(f"analyze{b.scale}", (py, "-m", "triage", "analyze", str(b.path), "-o", os.devnull)))
+        jobs.append(Job(f"lines{b.scale}", (py, "-c", READ_LINES_SCRIPT, *map(str, b.files))))
+        if lnav is not None and b.ds_log is not None and b.ds_only is not None:
+            jobs.append(Job(f"lnav{b.scale}", (lnav, "-n", "-c", LNAV_QUERY, str(b.ds_log))))
+            jobs.append(
+                Job(f"ds{b.scale}", (py, "-m", "triage", "analyze", str(b.ds_only), "-o", os.devnull))
+            )
+    return jobs
+
+
+def measure(jobs: Sequence[Job], repeats: int, env: dict[str, str], cwd: Path) -> dict[str, Sample]:
+    """Run every job once per round, interleaved, and keep the median of each.
+
+    Args:
+        jobs: the commands.
+        repeats: rounds.
+        env: environment of the children.
+        cwd: their working directory.
+
+    Returns:
+        {job key: median time and median peak RSS}.
+    """
+    samples: dict[str, list[Sample]] = {job.key: [] for job in jobs}
+    for _ in range(repeats):
+        for job in jobs:
+            samples[job.key].append(run_child(job.argv, env, cwd))
+    return {
+        key: Sample(statistics.median(s.seconds for s in got), int(statistics.median(s.rss_kb for s in got)))
+        for key, got in samples.items()
+    }
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.1f}x" if b > 0 else "-"
+
+
+def format_tables(bundles: Sequence[Bundle], got: dict[str, Sample], lnav: str | None, no_lnav: bool) -> str:
+    """Render the measurements as plain-text tables.
+
+    Args:
+        bundles: the bundles, smallest first.
+        got: median samples by job key.
+        lnav: the lnav executable, None when unavailable.
+        no_lnav: whether lnav was left out on purpose.
+
+    Returns:
+        The text to print.
+    """
+    out = [
+        "end to end: triage analyze BUNDLE -o /dev/null (median); lines = python + import polars + "
+        "read every file as lines",
+        f"{'size':>5} {'MB':>8} {'analyze s':>10} {'MB/s':>7} {'s/MB vs 1x':>10} {'peak MB':>8} "
+        f"{'RSS/input':>9} {'lines s':>8} {'vs lines':>8}",
+    ]
+    base_per_mb = None
+    for b in bundles:
+        run, lines = got[f"analyze{b.scale}"], got[f"lines{b.scale}"]
+        mb = b.size_bytes / MB
+        per_mb = run.seconds / mb
+        base_per_mb = base_per_mb or per_mb
+        rss_ratio = run.rss_kb * 1024 / b.size_bytes
+        out.append(
+            f"{b.scale:>4}x {mb:>8.1f} {run.seconds:>10.2f} {mb / run.seconds:>7.1f} "
+            f"{per_mb / base_per_mb:>10.2f} {run.rss_kb / 1024:>8.0f} {rss_ratio:>9.1f} "
+            f"{lines.seconds:>8.2f} {_ratio(run.seconds, lines.seconds):>8}"
+        )
+    imp, small = got["import"], got["small"]
+    out += [
+        "",
+        f'python -c "import polars": {imp.seconds:.3f} s, {imp.rss_kb / 1024:.0f} MB; small bundle '
+        f"analyze: {small.seconds:.3f} s, {small.rss_kb / 1024:.0f} MB; "
+        f"ratio {small.seconds / imp.seconds:.2f}x",
+    ]
+    if no_lnav:
+        out.append("lnav: left out (--no-lnav)")
+    elif lnav is None:
+        out.append("lnav: unavailable (not installed and could not be installed)")
+    else:
+        out += [
+            "",
+            "lnav -n -c 'SELECT count(*) ... LIKE %Batch audit events created successfully%' DS_LOG against "
+            "triage analyze of a bundle holding only DS_LOG",
+            f"{'size':>5} {'log MB':>7} {'lnav s':>7} {'lnav MB':>8} {'ours s':>7} {'ours MB':>8} "
+            f"{'time':>6} {'RSS':>6}",
+        ]
+        for b in bundles:
+            if f"lnav{b.scale}" not in got or b.ds_log is None:
+                continue
+            ln, ours = got[f"lnav{b.scale}"], got[f"ds{b.scale}"]
+            out.append(
+                f"{b.scale:>4}x {b.ds_log.stat().st_size / MB:>7.1f} {ln.seconds:>7.2f} "
+                f"{ln.rss_kb / 1024:>8.0f} {ours.seconds:>7.2f} {ours.rss_kb / 1024:>8.0f} "
+                f"{_ratio(ours.seconds, ln.seconds):>6} {_ratio(ours.rss_kb, ln.rss_kb):>6}"
+            )
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print its tables.
+
+    Args:
+        argv: command-line arguments (default: sys.argv[1:]).
+
+    Returns:
+        The exit status.
+    """
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base-mb", type=float, default=64.0, help="size of the smallest bundle")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/triage-bench"), help="bundle cache")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds; the median is shown")
+    parser.add_argument("--no-lnav", action="store_true", help="leave the lnav comparison out")
+    parser.add_argument("--small", type=Path, default=DEFAULT_SMALL, help="the small bundle")
+    parser.add_argument("--tree", type=Path, default=None, help="run triage from this source tree")
+    args = parser.parse_args(argv)
+    env = _env(args.tree.resolve() if args.tree else None)
+    args.work = args.work.resolve()
+    args.work.mkdir(parents=True, exist_ok=True)
+    lnav = None if args.no_lnav else lnav_path(install=True)
+    bundles = [build_bundle(args.work, args.base_mb * s, s, env) for s in SCALES]
+    load_before = os.getloadavg()
+    got = measure(_jobs(bundles, args.small.resolve(), lnav), args.repeats, env, args.work)
+    load_after = os.getloadavg()
+    print(f"{os.cpu_count()} cores; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after")
+    print(f"{args.repeats} rounds; triage from {args.tree or 'the installed package'}")
+    print(format_tables(bundles, got, lnav, args.no_lnav))
+    print(json.dumps({k: [round(v.seconds, 3), v.rss_kb] for k, v in sorted(got.items())}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""bench/perf.py: the performance benchmark runs end to end on tiny bundles and prints its table."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "perf.py"
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_perf", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
+    spec.loader.exec_module(module)
+    return module
+
+
+perf = _load()
+
+
+def test_tiny_run_prints_a_row_per_size_and_the_reference_ratios(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With a 1 MB base the table has rows 1x, 2x and 4x of growing size, plus the import-polars ratio."""
+    assert perf.main(["--base-mb", "1", "--repeats", "1", "--no-lnav", "--work", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    rows = [line.split() for line in printed.splitlines() if line.strip().split(" ")[0] in ("1x", "2x", "4x")]
+    assert [row[0] for row in rows] == ["1x", "2x", "4x"]
+    sizes = [float(row[1]) for row in rows]
+    assert sizes == sorted(sizes) and sizes[0] > 0.5
+    assert all(float(row[2]) > 0 and row[-1].endswith("x") for row in rows)
+    assert 'python -c "import polars"' in printed and "small bundle analyze" in printed
+    assert "lnav: left out (--no-lnav)" in printed
+    # The bundles are cached: complete ones under their final names, their truth files beside them.
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir() and not p.name.endswith("-ds")) == [
+        "healthy-1mb",
+        "healthy-2mb",
+        "healthy-4mb",
+    ]
+    assert (tmp_path / "healthy-1mb.expected.json").is_file()

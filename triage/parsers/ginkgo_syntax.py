@@ -1,0 +1,104 @@
+"""The line shapes of Ginkgo v2 (2.27) console output, and the expression helpers that read them.
+
+Shapes follow reporters/default_reporter.go: spec state headers, `Timeline >>` sections, STEP and node
+enter/exit markers, failure locations, the `Summarizing N Failures:` list and the closing lines; plus
+the test helpers' and the must-gather collector's own prints.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from triage.schema import TsDtype
+
+GINKGO_TIME_FORMAT = "%m/%d/%y %H:%M:%S%.f"
+_T = r"(\d\d/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)?)"
+_STATE = r"(FAILED|PANICKED|INTERRUPTED|TIMEDOUT|ABORTED|SKIPPED|PENDING)"
+
+HEADER = (
+    r"^(?:(•|↺|P|S)|\[([A-Za-z ()]+)\])(?: \[" + _STATE + r"\]| (PASSED)"
+    r"| \[FLAKEY TEST - TOOK \d+ ATTEMPTS TO PASS\])?(?: DURING REPETITION #\d+)?"
+    r"(?: \[(\d+(?:\.\d+)?) seconds\])?$"
+)
+# A header ends with a bracketed state or runtime, or PASSED; a bare "[SynchronizedAfterSuite]" is the
+# name line of a suite node.
+HEADER_END = r" (?:\[[^\]]*\]|PASSED)$"
+DENOTERS = r"^[•↺PS]+$"
+# The first characters of the lines that start or end a block: headers and the closing lines.
+BLOCK_LEAD = r"^[•↺PS\[\-RFG]"
+LOCATION = r"^(?:\[([^\]]+)\] )?(\S.*:\d+)$"
+SUITE = r"^Running Suite: (.*) - (.*)$"
+SEED = r"^Random Seed: (\d+)( - will randomize all specs)?$"
+WILL_RUN = r"^Will run (\d+) of (\d+) specs$"
+PARALLEL = r"^Running in parallel across (\d+) processes$"
+SUMMARY_HEAD = r"^Summarizing (\d+) Failures?:$"
+ENTRY = r"^\s*\[(FAIL|INTERRUPTED|PANICKED!|TIMEDOUT|ABORTED)\] (.*)$"
+ENTRY_NAME = r"^(.*?) ?\[([A-Za-z ()]+)\] ?(.*)$"
+ENTRY_LOC = r"^\s*\S+:\d+$"
+RAN = r"^Ran (\d+) of (\d+) Specs in (\d+(?:\.\d+)?) seconds$"
+STATUS = r"^(SUCCESS!|FAIL!)(?: - (.+?))?(?: -- (.*))?$"
+COUNTS = (
+    r"^(\d+) Passed \| (\d+) Failed \|(?: (\d+) Flaked \|)?(?: (\d+) Repeated \|)?"
+    r" (\d+) Pending \| (\d+) Skipped$"
+)
+GINKGO_RAN = r"^Ginkgo ran (\d+) suites? in (.+)$"
+TEST_SUITE = r"^Test Suite (Passed|Failed)$"
+STEP = r"^(STEP:|END STEP:|> Enter \[([^\]]+)\]|< Exit \[([^\]]+)\]) (.*?) @ " + _T + r"(?: \(([^)]*)\))?$"
+FAIL_MARK = r"^\[" + _STATE + r"\] in \[([^\]]+)\] - (.+) @ " + _T + "$"
+FAIL_START = r"^\[" + _STATE + r"\] (.*)$"
+IN_LINE = r"^In \[([^\]]+)\] at: (.+) @ " + _T + "$"
+PROCESS = r"Progress Report for Ginkgo Process #(\d+)"
+SEPARATOR = r"^-{30,}$"
+RULE = r"^={3,}$"
+INDENTED_SEPARATOR = r"^\s*-{30,}$"
+SECTION_OPEN = ["Timeline >>", "Captured StdOut/StdErr Output >>", "Report Entries >>"]
+SECTION_CLOSE = ["<< Timeline", "<< Captured StdOut/StdErr Output", "<< Report Entries"]
+
+# Test-helper prints (audit_integration_test.go): the only per-correlation evidence of queries.
+HELPERS = {
+    "no_events": r"^[^A-Za-z0-9]*No events yet for (.+?) \(correlation_id=([^)]*)\)$",
+    "found": r"^[^A-Za-z0-9]*Found (\d+) event\(s\) for (.+?) \(correlation_id=([^)]*)\)$",
+    "query_error": r"^[^A-Za-z0-9]*Query error for (.+?) \(correlation_id=([^)]*)\): (.*)$",
+    "flushed": r"^[^A-Za-z0-9]*Audit store flushed successfully$",
+    "flush_warning": r"^[^A-Za-z0-9]*Flush warning \(non-fatal, Eventually will retry\): (.*)$",
+}
+# MustGatherContainerLogs progress (shared_integration_utils.go).
+COLLECTORS = {
+    "collecting": r"^\s*📦 Collecting container logs(?: to (.+?)/?\.\.\.| .*)?$",
+    "inspect": r"^\s*✅ (\S+) inspect → (.+)$",
+    "log": r"^\s*✅ (\S+) → (.+)$",
+    "skipped": r"^\s*⏭️?\s+Skipping (\S+) \(container not found\)$",
+    "error": r"^\s*⚠️?\s+Failed to (?:get logs for|write log file for|inspect|write inspect file for|create "
+    r"must-gather directory)(?: (\S+?))?: (.*)$",
+    "complete": r"^\s*✅ Must-gather collection complete: (.+?)/?$",
+}
+
+
+def ginkgo_ts(text: pl.Expr) -> pl.Expr:
+    """Parse a Ginkgo `@` time (`01/14/26 10:25:09.674`, no zone) as if it were UTC."""
+    naive = text.str.to_datetime(GINKGO_TIME_FORMAT, strict=False, time_unit="ns")
+    return naive.dt.replace_time_zone("UTC").cast(TsDtype)
+
+
+def group(pattern: str, index: int, col: str = "text") -> pl.Expr:
+    """Capture group `index` of `pattern` in column `col` (null when it does not match)."""
+    return pl.col(col).str.extract(pattern, index)
+
+
+def integer(pattern: str, index: int, col: str = "text") -> pl.Expr:
+    """Capture group `index` of `pattern` in column `col`, as an Int64 (null when absent)."""
+    return group(pattern, index, col).cast(pl.Int64, strict=False)
+
+
+def has(pattern: str, col: str = "text") -> pl.Expr:
+    """Whether column `col` matches `pattern` (null text gives False)."""
+    return matches(pl.col(col), pattern)
+
+
+def matches(text: pl.Expr, pattern: str) -> pl.Expr:
+    """Whether `text` matches `pattern` (null text gives False).
+
+    A regex pass costs per row even where it fails at once, so callers mask the rows that cannot
+    match to null first (`pl.when(cheap test).then(text)`): null rows are skipped.
+    """
+    return text.str.contains(pattern).fill_null(False)
