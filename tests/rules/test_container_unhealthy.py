@@ -68,7 +68,7 @@ def _add_log_rows(report: Report, service: str, rows: list[tuple[str, str, str]]
 
 
 def test_oom_killed_datastorage_is_high_with_inspect_and_last_log_line() -> None:
-    """An OOM-killed DataStorage gives one high finding citing its inspect record and its last log line."""
+    """An OOM-killed DataStorage gives one high finding citing its State lines and its last log line."""
     problems = _problems(_findings(BUNDLES / "07-datastorage-down"))
     assert len(problems) == 1
     finding = problems[0]
@@ -77,11 +77,17 @@ def test_oom_killed_datastorage_is_high_with_inspect_and_last_log_line() -> None
     assert "exit code 137, OOM-killed" in finding.summary
     assert "finished 22:19:15.451Z" in finding.summary
     assert "last log record is at 22:19:15.387Z" in finding.summary
-    assert [e.line for e in finding.evidence] == [2, 64]
-    assert finding.evidence[0].file.endswith(
-        "signalprocessing_signalprocessing_datastorage_test_inspect.json"
+    assert [(e.line, e.text) for e in finding.evidence[:3]] == [
+        (9, '"Status": "exited",'),
+        (13, '"OOMKilled": true,'),
+        (17, '"ExitCode": 137,'),
+    ]
+    assert all(
+        e.file.endswith("signalprocessing_signalprocessing_datastorage_test_inspect.json")
+        for e in finding.evidence[:3]
     )
-    assert finding.evidence[1].file.endswith("signalprocessing_signalprocessing_datastorage_test.log")
+    assert finding.evidence[3].line == 64
+    assert finding.evidence[3].file.endswith("signalprocessing_signalprocessing_datastorage_test.log")
 
 
 def test_healthy_run_reports_only_known_noise_as_info(healthy: Report) -> None:

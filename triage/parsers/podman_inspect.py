@@ -144,6 +144,32 @@ def _value_span(text: str, start: int, end: int, key: str, expected: object) -> 
     return None
 
 
+def _line_text(text: str, offset: int) -> str:
+    """The text of the line holding `offset`, without indentation or line ending."""
+    begin = text.rfind("\n", 0, offset) + 1
+    stop = text.find("\n", offset)
+    return text[begin : stop if stop >= 0 else len(text)].strip()
+
+
+STATE_KEYS = ("Status", "ExitCode", "OOMKilled")
+
+
+def _state_lines(
+    text: str, span: tuple[int, int], state: dict[str, object], raw_state: object, line_of: _LineOf
+) -> list[dict[str, object]]:
+    """Where `State.Status`, `ExitCode` and `OOMKilled` are ({key, line, text}), for evidence."""
+    located = _value_span(text, span[0], span[1], "State", raw_state)
+    if not located:
+        return []
+    cited: list[dict[str, object]] = []
+    for key in STATE_KEYS:
+        if key in state:
+            at = _value_span(text, located[1], located[2], key, state[key])
+            if at:
+                cited.append({"key": key, "line": line_of(at[0]), "text": _line_text(text, at[0])})
+    return cited
+
+
 def _array_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Spans of the items of the JSON array text[start:end]."""
     items: list[tuple[int, int]] = []
@@ -273,6 +299,7 @@ def _container_rows(
         "failing_streak": coerce.integer(health.get("FailingStreak"), "State.Health.FailingStreak"),
         "ports": _ports(obj, coerce),
         "env": [redact_env(e) for e in coerce.strings(_get(obj, "Config", "Env"), "Config.Env")],
+        "state_lines": _state_lines(text, span, state, raw_state, line_of),
     }
     probes = health.get("Log")
     if probes is None:
@@ -320,6 +347,7 @@ _CONTAINER_SCHEMA: dict[str, pl.DataType] = {
     **dict.fromkeys(("running", "oom_killed"), pl.Boolean()),
     **dict.fromkeys(("exit_code", "restart_count", "failing_streak"), pl.Int64()),
     **dict.fromkeys(("ports", "env"), pl.List(pl.String())),
+    "state_lines": pl.List(pl.Struct({"key": pl.String(), "line": pl.UInt32(), "text": pl.String()})),
 }
 _HEALTH_SCHEMA: dict[str, pl.DataType] = {
     **dict.fromkeys(("line", "n_lines"), pl.UInt32()),
@@ -369,6 +397,7 @@ def _container_events(rows: list[dict[str, object]]) -> pl.DataFrame:
             "failing_streak",
             "ports",
             "env",
+            "state_lines",
         ).struct.json_encode(),
     )
 

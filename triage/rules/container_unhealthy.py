@@ -37,6 +37,7 @@ should start from the infrastructure before blaming the code under test.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -131,10 +132,12 @@ def _state_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
         own = logs.records.filter(pl.col("service") == c.service) if c.service else logs.records.clear()
         inspect_line = Evidence(c.file, c.line, "{")
         inspect_row = analysis.events.filter((pl.col("file") == c.file) & (pl.col("line") == c.line))
+        state_lines: list[Evidence] = []
         if inspect_row.height:
             inspect_line = _cite(inspect_row.head(1).to_dicts())[0]
+            state_lines = _state_evidence(c, inspect_row["attrs"][0])
         if _not_running(c):
-            yield _exited(c, name, own, inspect_line)
+            yield _exited(c, name, own, state_lines or [inspect_line])
         if (c.restart_count or 0) > 0:
             yield _finding(
                 Severity.MEDIUM,
@@ -147,7 +150,21 @@ def _state_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
             yield _health(c, name, probes.sort("ts", "line").tail(3).to_dicts() or [], inspect_line)
 
 
-def _exited(c: ContainerState, name: str, own: pl.DataFrame, inspect_line: Evidence) -> Finding:
+def _state_evidence(c: ContainerState, attrs: str | None) -> list[Evidence]:
+    """The inspect lines that show why a container is not running: its Status, and ExitCode and
+    OOMKilled when they say something."""
+    cited = json.loads(attrs or "{}").get("state_lines") or []
+    telling = (
+        {"Status"} | ({"ExitCode"} if c.exit_code else set()) | ({"OOMKilled"} if c.oom_killed else set())
+    )
+    return [
+        Evidence(c.file, int(item["line"]), str(item["text"]))
+        for item in sorted(cited, key=lambda item: int(item["line"]))
+        if item.get("key") in telling
+    ]
+
+
+def _exited(c: ContainerState, name: str, own: pl.DataFrame, state_lines: list[Evidence]) -> Finding:
     how = [f"status {c.status or 'unknown'}", f"exit code {c.exit_code}"]
     if c.oom_killed:
         how.append("OOM-killed")
@@ -155,7 +172,7 @@ def _exited(c: ContainerState, name: str, own: pl.DataFrame, inspect_line: Evide
         f"{name} was not running when inspected ({', '.join(how)}); "
         f"started {_clock(c.started_at)}, finished {_clock(c.finished_at)}."
     )
-    evidence = [inspect_line]
+    evidence = list(state_lines)
     if own.height:
         last = own.tail(1).to_dicts()[0]
         summary += f" Its last log record is at {_at(last['ts'], last['ts_precision'])}."
