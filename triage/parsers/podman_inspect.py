@@ -210,7 +210,7 @@ class _Coerce:
         return None if isinstance(value, dict | list) else str(value)
 
     def integer(self, value: object, where: str) -> int | None:
-        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        if value is None or (isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63):
             return value
         self.note(where, value)
         if isinstance(value, str) and re.fullmatch(r"-?\d{1,18}", value.strip()):

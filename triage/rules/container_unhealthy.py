@@ -146,7 +146,7 @@ def _state_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
                 [inspect_line],
             )
         if c.health == "unhealthy" or (c.failing_streak or 0) > 0:
-            probes = health.filter((pl.col("file") == c.file) & (pl.col("container") == c.name))
+            probes = health.filter(pl.col("file").eq_missing(c.file) & pl.col("container").eq_missing(c.name))
             yield _health(c, name, probes.sort("ts", "line").tail(3).to_dicts() or [], inspect_line)
 
 
