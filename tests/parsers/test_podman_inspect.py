@@ -965,6 +965,23 @@ def test_wrong_types_are_coerced_or_nulled_and_noted() -> None:
     assert result.unparsed.height == 0
 
 
+def test_integers_beyond_64_bits_are_nulled_and_noted() -> None:
+    """An exit code or restart count too large for the table is dropped with a note, not a failure."""
+    text = (
+        '[{"Name": "x", "RestartCount": -100000000000000000000, "State": {"Status": "exited", '
+        '"Running": false, "ExitCode": 1000000000000000000000000000000, "Health": {"Status": "unhealthy", '
+        '"Log": [{"Start": "2026-01-14T10:25:01Z", "ExitCode": 99999999999999999999}]}}}]\n'
+    )
+    result = _parse(text)
+    (row,) = _rows(result, "container")
+    assert row["attrs"]["exit_code"] is None
+    assert row["attrs"]["restart_count"] is None
+    problems = result.facts["problems"]
+    assert any("State.ExitCode is int" in p for p in problems)
+    assert any("RestartCount is int" in p for p in problems)
+    assert any("Health.Log.ExitCode is int" in p for p in problems)
+
+
 def test_non_container_values_are_unparsed() -> None:
     """A top-level scalar, or an array element that is not a container, is unparsed with a problem fact."""
     scalar = _parse('"hello"\n')
