@@ -16,7 +16,7 @@ from triage.discovery import discover
 from triage.errors import BundleError, ConfigError
 from triage.lines import read_lines
 from triage.normalize import default_steps, normalize
-from triage.parsers import ParseResult, parser_for
+from triage.parsers import ParseResult, parse_lines, parser_for
 from triage.rules import RuleOutcome, run_rules, select_rules
 from triage.rules.base import Finding, Rule
 from triage.schema import conform, empty_events
@@ -123,7 +123,7 @@ def parse_source(source: Source) -> tuple[SourceAccount, ParseResult | None]:
         account = SourceAccount(source, lines.count, 0, lines.count, 0, samples, tuple(notes))
         return account, None
     try:
-        result = parser(lines.frame, source)
+        result = parse_lines(source.kind, lines.frame, source)
     except Exception as exc:  # one file's parser bug must not end the whole analysis
         notes.append(f"parser failed ({type(exc).__name__}: {exc}); every line counted as not understood")
         account = SourceAccount(source, lines.count, 0, lines.count, 0, _samples(lines.frame), tuple(notes))

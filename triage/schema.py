@@ -81,7 +81,7 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "msg_key": pl.String(),
     "correlation_id": pl.String(),
     "event_type": pl.String(),
-    "spec": pl.String(),
+    "spec": pl.Categorical(),
     "spec_index": pl.UInt32(),
     "attrs": pl.String(),
     "raw": pl.String(),
