@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -238,7 +239,8 @@ def analyze(
             display_path=str(path),
             notes=(*unpacked.notes, *(n for u in logs for n in u.notes), *found.notes),
         )
-        parsed = [parse_source(source) for source in bundle.sources]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            parsed = list(pool.map(parse_source, bundle.sources))
     if not any(result is not None and result.events.height for _, result in parsed):
         kinds = ", ".join(sorted({a.source.kind for a, _ in parsed}))
         raise BundleError(f"{path}: nothing usable found (files are: {kinds})")

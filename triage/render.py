@@ -6,13 +6,16 @@ formatted; templates hold layout and nothing else. Undefined variables are error
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 
 from triage.api import Report
 from triage.redact import Redactor
@@ -22,6 +25,29 @@ SCHEMA_VERSION = 1
 _PACKAGE_DIR = Path(__file__).parent
 # Installed wheels carry the templates inside the package; a source checkout keeps them at the top.
 TEMPLATE_DIRS = (_PACKAGE_DIR / "templates", _PACKAGE_DIR.parent / "templates")
+
+
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between runs (keyed by the template's checksum); a cache that cannot be
+    read or written is passed over."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
+            super().load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _template_cache() -> _TemplateCache | None:
+    """The cache under $XDG_CACHE_HOME (or ~/.cache)/triage, or None when there is no such place."""
+    try:
+        directory = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "triage" / "templates"
+        directory.mkdir(parents=True, exist_ok=True)
+    except (OSError, RuntimeError):
+        return None
+    return _TemplateCache(str(directory))
 
 
 @cache
@@ -34,6 +60,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=_template_cache(),
     )
     env.filters["md"] = md_escape
     env.filters["code"] = md_code
