@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 
 import pytest
 
-from triage.render import TEMPLATE_DIRS
+from triage.api import analyze
+from triage.render import TEMPLATE_DIRS, _environment, render
 from triage.report import ReportContext, md_code, md_escape
+
+BUNDLE = Path(__file__).resolve().parents[1] / "fixtures" / "bundles" / "02-healthy"
 
 
 def test_md_escape_neutralises_markup_and_table_pipes() -> None:
@@ -57,3 +61,25 @@ def test_long_lists_are_cut_with_a_count(monkeypatch: pytest.MonkeyPatch) -> Non
     assert "more row(s)" in text
     assert "more line(s)" in text
     assert text.count("### 1. ") == 1 and "### 2. " not in text
+
+
+@pytest.mark.parametrize("cache_home", ["unwritable", "corrupt"])
+def test_template_cache_that_cannot_be_used_changes_nothing(
+    cache_home: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cache place that is a file, or a cache file that holds junk, gives the same report."""
+    report = analyze(BUNDLE)
+    expected = render(report, "markdown")
+    if cache_home == "unwritable":
+        (tmp_path / "cache").write_text("a file, not a directory")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    _environment.cache_clear()
+    try:
+        assert render(report, "markdown") == expected
+        if cache_home == "corrupt":
+            (cached,) = (tmp_path / "cache" / "triage" / "templates").iterdir()
+            cached.write_bytes(b"\x00junk")
+            _environment.cache_clear()
+            assert render(report, "markdown") == expected
+    finally:
+        _environment.cache_clear()
