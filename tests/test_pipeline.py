@@ -12,6 +12,7 @@ import pytest
 
 from triage.api import Report, analyze
 from triage.lines import split_lines
+from triage.pipeline import _WIDTH, with_time_bounds
 
 BUNDLES = Path(__file__).resolve().parent.parent / "fixtures" / "bundles"
 
@@ -87,3 +88,32 @@ def test_every_pipeline_row_quotes_its_source_line() -> None:
                     split_lines((BUNDLES / "01-jan14-1025" / file).read_bytes()).frame["raw"].to_list()
                 )
             assert texts[file][line - 1] == raw
+
+
+@pytest.mark.parametrize("name", ["01-jan14-1025", "05-flush-bug", "09-later-format"])
+def test_time_bounds_of_a_few_rows_equal_those_of_their_whole_timeline(name: str) -> None:
+    """Bounds looked up for chosen rows equal the definition: fill times forward and precision-widened
+    times backward through each spec block, in line order."""
+    test_log = _report(name).events.filter(pl.col("service") == "test-run")
+    width = pl.col("ts_precision").cast(pl.String).replace_strict(_WIDTH, default=0, return_dtype=pl.Int64)
+    block = ["file", "spec_index"]
+    expected = test_log.sort("file", "line").with_columns(
+        pl.col("ts").forward_fill().over(block, order_by="line").alias("ts_lo"),
+        (pl.col("ts") + pl.duration(nanoseconds=width, time_unit="ns"))
+        .backward_fill()
+        .over(block, order_by="line")
+        .alias("ts_hi"),
+    )
+    untimed = expected.filter(pl.col("ts").is_null())
+    assert untimed.height > 50 and untimed["ts_lo"].null_count() < untimed.height
+    for rows in (expected.drop("ts_lo", "ts_hi"), untimed.drop("ts_lo", "ts_hi").reverse()):
+        got = with_time_bounds(rows, test_log)
+        want = expected.join(
+            rows.select("file", "line"), on=["file", "line"], how="semi", maintain_order="left"
+        )
+        want = rows.join(
+            want.select("file", "line", "ts_lo", "ts_hi"), on=["file", "line"], maintain_order="left"
+        )
+        assert got.select("file", "line", "ts_lo", "ts_hi").equals(
+            want.select("file", "line", "ts_lo", "ts_hi")
+        )

@@ -63,7 +63,7 @@ def next_in_timeline(left: pl.DataFrame, on: str, right: pl.DataFrame, right_on:
     )
 
 
-def with_time_bounds(events: pl.DataFrame) -> pl.DataFrame:
+def with_time_bounds(rows: pl.DataFrame, timeline: pl.DataFrame | None = None) -> pl.DataFrame:
     """Add `ts_lo`/`ts_hi`: the interval each record happened in.
 
     A timed record's interval is its printed precision (a seconds-only `10:25:09` is [09, 10)). A
@@ -71,18 +71,36 @@ def with_time_bounds(events: pl.DataFrame) -> pl.DataFrame:
     spec block, since a process writes its timeline in order.
 
     Args:
-        events: event rows of one or more files, in file/line order.
+        rows: event rows (any order).
+        timeline: event rows whose times bound them (rows of other files are passed over); `rows`
+            itself when None. Passing the few rows wanted and the event table saves a pass over it.
 
     Returns:
-        The rows with `ts_lo` and `ts_hi`.
+        `rows` in their order, with `ts_lo` and `ts_hi`.
     """
     width = pl.col("ts_precision").cast(pl.String).replace_strict(_WIDTH, default=0, return_dtype=pl.Int64)
-    hi = pl.col("ts") + pl.duration(nanoseconds=width, time_unit="ns")
-    group = ["file", "spec_index"]
-    return events.with_columns(
-        pl.col("ts").forward_fill().over(group, order_by="line").alias("ts_lo"),
-        hi.backward_fill().over(group, order_by="line").alias("ts_hi"),
+    block = pl.col("spec_index").fill_null(0).alias("_block")  # rows outside blocks form a block too
+    timed = (
+        (rows if timeline is None else timeline)
+        .lazy()
+        .filter(pl.col("ts").is_not_null() & pl.col("file").is_in(rows.get_column("file").unique().implode()))
+        .select(
+            "file",
+            block,
+            "line",
+            pl.col("ts").alias("ts_lo"),
+            (pl.col("ts") + pl.duration(nanoseconds=width, time_unit="ns")).alias("ts_hi"),
+        )
+        .sort("line")
+        .collect()
     )
+    left = rows.with_row_index("_at").with_columns(block).sort("line")
+    bounded = left.join_asof(
+        timed.drop("ts_hi"), on="line", by=["file", "_block"], strategy="backward", check_sortedness=False
+    ).join_asof(
+        timed.drop("ts_lo"), on="line", by=["file", "_block"], strategy="forward", check_sortedness=False
+    )
+    return bounded.sort("_at").drop("_at", "_block")
 
 
 @dataclass(frozen=True)
@@ -206,10 +224,11 @@ def _requests(events: pl.DataFrame) -> pl.DataFrame:
 
 def _queries(events: pl.DataFrame) -> pl.DataFrame:
     helpers = pl.col("attrs").str.json_path_match("$.helper")
-    test_log = with_time_bounds(events.filter(pl.col("service") == "test-run"))
-    return test_log.filter(
+    test_log = events.filter(pl.col("service") == "test-run")
+    wanted = test_log.filter(
         (pl.col("record") == "helper") & helpers.is_in(["no_events", "found", "query_error"])
-    ).select(
+    )
+    return with_time_bounds(wanted, test_log).select(
         *_KEEP,
         "ts_lo",
         "ts_hi",
@@ -437,10 +456,9 @@ def _explicit_flushes(events: pl.DataFrame) -> pl.DataFrame:
     With the SP-AUDIT-001 fix, Flush() drains the channel and writes everything buffered before it;
     before the fix it wrote only the batch, so events still in the channel stayed behind.
     """
-    helper = pl.col("attrs").str.json_path_match("$.helper")
-    test_log = with_time_bounds(events.filter(pl.col("service") == "test-run"))
-    flushed = (pl.col("record") == "helper") & (helper == "flushed")
-    return test_log.filter(flushed).select(*_KEEP, "ts_lo", "ts_hi")
+    helper = (pl.col("service") == "test-run") & (pl.col("record") == "helper")
+    flushed = events.filter(helper).filter(pl.col("attrs").str.json_path_match("$.helper") == "flushed")
+    return with_time_bounds(flushed, events).select(*_KEEP, "ts_lo", "ts_hi")
 
 
 def _mark_explicit(buffered: pl.DataFrame, explicit: pl.DataFrame) -> pl.DataFrame:

@@ -166,8 +166,7 @@ def query_prints(analysis: Analysis) -> pl.DataFrame:
     if debug.is_empty():
         return _after_ticks(helpers.sort("file", "line"), analysis)
     msg = pl.col("message")
-    bounded = with_time_bounds(test.sort("file", "line"))
-    prints = bounded.filter((pl.col("record") == "output") & msg.str.contains(DEBUG_QUERY)).select(
+    prints = with_time_bounds(debug, test).select(
         "file",
         "line",
         "raw",
