@@ -239,7 +239,7 @@ def analyze(
             display_path=str(path),
             notes=(*unpacked.notes, *(n for u in logs for n in u.notes), *found.notes),
         )
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        with ThreadPoolExecutor(max_workers=2) as pool:  # polars releases the GIL while it works
             parsed = list(pool.map(parse_source, bundle.sources))
     if not any(result is not None and result.events.height for _, result in parsed):
         kinds = ", ".join(sorted({a.source.kind for a, _ in parsed}))

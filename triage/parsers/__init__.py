@@ -11,6 +11,7 @@ result the same as one call over the whole file.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
@@ -92,17 +93,11 @@ def _merge(results: list[ParseResult]) -> ParseResult:
         events.append(result.events.with_columns(pl.col("spec_index") + seen))
         seen += int(result.events.get_column("spec_index").max() or 0)  # type: ignore[arg-type]
     facts: dict[str, object] = {}
-    for result in results:
-        for key, value in result.facts.items():
-            if isinstance(value, dict):
-                known: dict[int, int] = facts.setdefault(key, {})  # type: ignore[assignment]
-                for k, n in value.items():
-                    known[k] = known.get(k, 0) + n
-            else:
-                facts.setdefault(key, value)
-    for key, value in facts.items():
-        if isinstance(value, dict):
-            facts[key] = dict(sorted(value.items()))
+    for key in results[0].facts:  # the sliced formats' facts are counts, {value: records}
+        total: Counter[int] = Counter()
+        for result in results:
+            total.update(result.facts[key])  # type: ignore[call-overload]
+        facts[key] = dict(sorted(total.items()))
     return ParseResult(pl.concat(events), pl.concat([r.unparsed for r in results]), facts)
 
 
