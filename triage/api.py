@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -15,49 +14,16 @@ from triage.archive import Limits, format_size, unpack
 from triage.containers import ContainerState, LogHealth, log_health, summarize_containers
 from triage.discovery import discover
 from triage.errors import BundleError, ConfigError
-from triage.lines import read_lines
+from triage.ingest import SourceAccount, ingest
 from triage.normalize import default_steps, normalize
-from triage.parsers import ParseResult, parse_lines, parser_for
+from triage.parsers import ParseResult
 from triage.rules import RuleOutcome, run_rules, select_rules
 from triage.rules.base import Finding, Rule
 from triage.schema import conform, empty_events
-from triage.sources import Bundle, Source
+from triage.sources import Bundle
 from triage.testrun import TestRun, summarize_tests
 
 DEFAULT_LIMITS = Limits()
-MAX_SAMPLES = 5
-MAX_SAMPLE_CHARS = 300
-
-
-@dataclass(frozen=True)
-class Sample:
-    """A line that was not understood, quoted for the reader."""
-
-    line: int
-    text: str
-
-
-@dataclass(frozen=True)
-class SourceAccount:
-    """Line accounting of one source: lines = parsed_lines + unparsed_lines, always.
-
-    Attributes:
-        source: the source.
-        lines: lines in the file.
-        parsed_lines: lines understood (part of a record, or blank/structural).
-        unparsed_lines: lines not understood.
-        records: records the parser produced.
-        samples: the first few lines not understood.
-        notes: what was odd about the file (encoding, truncation, parser trouble).
-    """
-
-    source: Source
-    lines: int
-    parsed_lines: int
-    unparsed_lines: int
-    records: int
-    samples: tuple[Sample, ...]
-    notes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -93,58 +59,6 @@ class Report:
     def findings(self) -> tuple[Finding, ...]:
         """All findings, most severe first, in a deterministic order."""
         return tuple(sorted((f for o in self.outcomes for f in o.findings), key=Finding.sort_key))
-
-
-def _samples(unparsed: pl.DataFrame) -> tuple[Sample, ...]:
-    head = unparsed.head(MAX_SAMPLES)
-    return tuple(
-        Sample(line, text if len(text) <= MAX_SAMPLE_CHARS else text[:MAX_SAMPLE_CHARS] + "…")
-        for line, text in zip(head["line"], head["raw"], strict=True)
-    )
-
-
-def parse_source(source: Source) -> tuple[SourceAccount, ParseResult | None]:
-    """Read and parse one source; a broken file never stops the run.
-
-    Args:
-        source: a discovered source.
-
-    Returns:
-        Its line accounting, and the parse result (None when nothing could be parsed).
-    """
-    try:
-        lines = read_lines(source.path)
-    except OSError as exc:
-        account = SourceAccount(source, 0, 0, 0, 0, (), (f"cannot read: {exc.strerror}",))
-        return account, None
-    notes = list(lines.notes)
-    parser = parser_for(source.kind)
-    if parser is None or source.kind in ("binary", "duplicate"):
-        samples = () if source.kind in ("binary", "duplicate") else _samples(lines.frame)
-        account = SourceAccount(source, lines.count, 0, lines.count, 0, samples, tuple(notes))
-        return account, None
-    try:
-        result = parse_lines(source.kind, lines.frame, source)
-    except Exception as exc:  # one file's parser bug must not end the whole analysis
-        notes.append(f"parser failed ({type(exc).__name__}: {exc}); every line counted as not understood")
-        account = SourceAccount(source, lines.count, 0, lines.count, 0, _samples(lines.frame), tuple(notes))
-        return account, None
-    notes.extend(str(n) for n in _as_list(result.facts.get("notes")))
-    not_understood = result.unparsed.height
-    account = SourceAccount(
-        source,
-        lines.count,
-        lines.count - not_understood,
-        not_understood,
-        result.events.height,
-        _samples(result.unparsed),
-        tuple(notes),
-    )
-    return account, result
-
-
-def _as_list(value: object) -> list[object]:
-    return list(value) if isinstance(value, list | tuple) else []
 
 
 def host_offset(facts: Mapping[str, object]) -> tuple[int, int, int] | None:
@@ -239,8 +153,7 @@ def analyze(
             display_path=str(path),
             notes=(*unpacked.notes, *(n for u in logs for n in u.notes), *found.notes),
         )
-        with ThreadPoolExecutor(max_workers=2) as pool:  # polars releases the GIL while it works
-            parsed = list(pool.map(parse_source, bundle.sources))
+        parsed = ingest(bundle.sources)
     if not any(result is not None and result.events.height for _, result in parsed):
         kinds = ", ".join(sorted({a.source.kind for a, _ in parsed}))
         raise BundleError(f"{path}: nothing usable found (files are: {kinds})")

@@ -3,11 +3,15 @@
 Two ways give the same lines: polars' CSV reader with a separator byte the file does not contain
 (one String column, in Rust, several times faster), and a plain Python split that handles every
 input, used when the bytes are not valid UTF-8 or the reader cannot be used.
+
+A large file is read in blocks of whole lines (`read_blocks`), so that no more than a block of it is
+held as text at once; the blocks' lines and notes are those of reading the file whole.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -16,6 +20,8 @@ ANSI_PATTERN = r"\x1b\[[0-9;?]*[A-Za-z]"
 # Control bytes log lines practically never hold; the first one absent from a file separates nothing.
 _SEPARATORS = (b"\x1f", b"\x1e", b"\x1d", b"\x1c", b"\x01")
 _BOM = b"\xef\xbb\xbf"
+_REPLACEMENT = "\ufffd"
+BLOCK_BYTES = 4 * 2**20
 _EMPTY_SCHEMA = {"line": pl.UInt32, "raw": pl.String}
 
 
@@ -38,22 +44,16 @@ class Lines:
         return self.frame.height
 
 
-def _numbered(raw: pl.Series, has_escape: bool) -> pl.DataFrame:
-    frame = pl.DataFrame({"line": pl.int_range(1, raw.len() + 1, eager=True, dtype=pl.UInt32), "raw": raw})
-    if not has_escape:  # most files have no colour codes; a regex pass over them would find nothing
-        return frame
-    return frame.with_columns(pl.col("raw").str.replace_all(ANSI_PATTERN, ""))
-
-
-def _read_with_polars(data: bytes) -> pl.Series | None:
+def _read_with_polars(data: bytes, at_start: bool) -> pl.Series | None:
     """The lines as the CSV reader gives them, or None when it cannot be used for these bytes.
 
     Without quoting and with a separator absent from the data every line is one field; the reader
-    drops one `\r` before each `\n` and a leading byte-order mark, reads an empty line as null and
-    refuses invalid UTF-8, which the Python path handles instead.
+    drops one `\r` before each `\n` and a leading byte-order mark (so it reads a block that starts
+    with one only at the start of the file), reads an empty line as null and refuses invalid UTF-8,
+    which the Python path handles instead.
     """
     separator = next((s for s in _SEPARATORS if s not in data), None)
-    if separator is None or data in (b"", _BOM):
+    if separator is None or data in (b"", _BOM) or (not at_start and data.startswith(_BOM)):
         return None
     try:
         frame = pl.read_csv(
@@ -70,20 +70,57 @@ def _read_with_polars(data: bytes) -> pl.Series | None:
     return frame.get_column("raw").fill_null("")
 
 
-def _split_with_python(data: bytes, notes: list[str]) -> pl.Series:
+def _split_with_python(data: bytes, at_start: bool) -> tuple[pl.Series, int]:
+    """The lines, and how many invalid UTF-8 sequences were replaced."""
     try:
-        text = data.decode("utf-8")
+        text, replaced = data.decode("utf-8"), 0
     except UnicodeDecodeError:
         text = data.decode("utf-8", errors="replace")
-        bad = text.count("\ufffd")
-        notes.append(f"{bad} invalid UTF-8 byte sequence(s) replaced with U+FFFD")
-    text = text.removeprefix("\ufeff")
+        # A U+FFFD already in the file is the valid sequence EF BF BD; only the others are replacements.
+        replaced = text.count(_REPLACEMENT) - data.count(_REPLACEMENT.encode())
+    if at_start:
+        text = text.removeprefix("\ufeff")
     if not text:
-        return pl.Series("raw", [], dtype=pl.String)
+        return pl.Series("raw", [], dtype=pl.String), replaced
     if text.endswith("\n"):
         text = text[:-1]
     raw = pl.Series("raw", text.split("\n"), dtype=pl.String)
-    return raw.str.strip_suffix("\r") if "\r" in text else raw
+    return (raw.str.strip_suffix("\r") if "\r" in text else raw), replaced
+
+
+@dataclass
+class _Notes:
+    """What was odd about a file's bytes, gathered over its blocks."""
+
+    replaced: int = 0
+    crlf: bool = False
+    unterminated: bool = False
+
+    def texts(self) -> tuple[str, ...]:
+        notes = []
+        if self.replaced:
+            notes.append(f"{self.replaced} invalid UTF-8 byte sequence(s) replaced with U+FFFD")
+        if self.unterminated:
+            notes.append("last line has no line ending (file truncated?)")
+        if self.crlf:
+            notes.append("CRLF line endings")
+        return tuple(notes)
+
+
+def _split(data: bytes, first_line: int, at_start: bool, notes: _Notes) -> pl.DataFrame:
+    """Number the lines of `data` (whole lines of a file, from its line `first_line`)."""
+    raw = _read_with_polars(data, at_start)
+    if raw is None:
+        raw, replaced = _split_with_python(data, at_start)
+        notes.replaced += replaced
+    notes.crlf = notes.crlf or b"\r" in data
+    if raw.len() == 0:
+        return pl.DataFrame(schema=_EMPTY_SCHEMA)
+    line = pl.int_range(first_line, first_line + raw.len(), eager=True, dtype=pl.UInt32)
+    frame = pl.DataFrame({"line": line, "raw": raw.alias("raw")})
+    if b"\x1b" not in data:  # most files have no colour codes; a regex pass over them would find nothing
+        return frame
+    return frame.with_columns(pl.col("raw").str.replace_all(ANSI_PATTERN, ""))
 
 
 def split_lines(data: bytes) -> Lines:
@@ -97,17 +134,10 @@ def split_lines(data: bytes) -> Lines:
     Returns:
         The lines, with notes on encoding and line endings.
     """
-    notes: list[str] = []
-    raw = _read_with_polars(data)
-    if raw is None:
-        raw = _split_with_python(data, notes)
-    if raw.len() == 0:
-        return Lines(pl.DataFrame(schema=_EMPTY_SCHEMA), tuple(notes))
-    if not data.endswith(b"\n"):
-        notes.append("last line has no line ending (file truncated?)")
-    if b"\r" in data:
-        notes.append("CRLF line endings")
-    return Lines(_numbered(raw.alias("raw"), b"\x1b" in data), tuple(notes))
+    notes = _Notes()
+    frame = _split(data, 1, True, notes)
+    notes.unterminated = frame.height > 0 and not data.endswith(b"\n")
+    return Lines(frame, notes.texts())
 
 
 def read_lines(path: Path) -> Lines:
@@ -123,3 +153,51 @@ def read_lines(path: Path) -> Lines:
         OSError: the file cannot be read.
     """
     return split_lines(path.read_bytes())
+
+
+@dataclass
+class BlockReader:
+    """A file read as numbered lines in blocks of whole lines, about `block_bytes` each.
+
+    Iterating yields frames like `Lines.frame`, numbered on through the file; a line longer than a block
+    is read whole. After the iteration, `count` and `notes` are those of the whole file.
+
+    Attributes:
+        path: the file.
+        block_bytes: how much to read at a time.
+        count: lines read so far.
+    """
+
+    path: Path
+    block_bytes: int = BLOCK_BYTES
+    count: int = 0
+    _notes: _Notes = field(default_factory=_Notes)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What was odd about the bytes read so far."""
+        return self._notes.texts()
+
+    def __iter__(self) -> Iterator[pl.DataFrame]:
+        """Yield the file's lines, block by block.
+
+        Raises:
+            OSError: the file cannot be read.
+        """
+        with self.path.open("rb") as f:
+            pending, at_start = b"", True
+            while chunk := f.read(self.block_bytes):
+                data = pending + chunk
+                end = data.rfind(b"\n") + 1
+                pending = data[end:]
+                if end:
+                    yield self._frame(data[:end], at_start)
+                    at_start = False
+            if pending and (frame := self._frame(pending, at_start)).height:
+                self._notes.unterminated = True
+                yield frame
+
+    def _frame(self, data: bytes, at_start: bool) -> pl.DataFrame:
+        frame = _split(data, self.count + 1, at_start, self._notes)
+        self.count += frame.height
+        return frame

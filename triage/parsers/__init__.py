@@ -3,18 +3,17 @@
 A parser is `parse(lines, source) -> ParseResult`. `lines` has columns `line` (UInt32) and `raw`
 (String, ANSI codes removed). It opens nothing and knows one format.
 
-A parser's working columns take many times the size of its input, so `parse_lines` hands a large file
-of a line format to its parser in slices of about CHUNK_ROWS lines. A slice starts only at a line no
-record continues across (a Ginkgo separator, a zap line that is no stack-trace frame), which makes the
-result the same as one call over the whole file.
+A parser's working columns take many times the size of its input, so a large file of a line format
+goes to its parser in pieces of at least CHUNK_ROWS lines (`pieces`), which can be parsed at the same
+time. A piece starts only at a line no record continues across (a Ginkgo separator, a zap line that is
+no stack-trace frame), which makes the merged result the same as one call over the whole file.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import pairwise
 
 import polars as pl
 
@@ -40,7 +39,8 @@ class ParseResult:
 
 Parser = Callable[[pl.DataFrame, Source], ParseResult]
 
-CHUNK_ROWS = 50_000
+CHUNK_ROWS = 12_500
+LINES_SCHEMA = {"line": pl.UInt32, "raw": pl.String}
 
 
 def _registry() -> dict[str, Parser]:
@@ -75,19 +75,42 @@ def _chunk_starts(kind: str) -> pl.Expr | None:
     return None
 
 
-def _slices(lines: pl.DataFrame, starts: pl.Expr, rows: int) -> list[tuple[int, int]]:
-    """(offset, length) of consecutive slices: each after the first starts at the first row allowed
-    at or after a multiple of `rows`."""
-    allowed = lines.select(pl.arg_where(starts)).to_series()
-    targets = pl.Series(range(rows, lines.height, rows), dtype=allowed.dtype)
-    at = allowed.search_sorted(targets)
-    cuts = sorted({int(allowed[i]) for i in at.filter(at < allowed.len()).to_list()} - {0})
-    bounds = [0, *cuts, lines.height]
-    return [(a, b - a) for a, b in pairwise(bounds)]
+def pieces(kind: str, frames: Iterable[pl.DataFrame], rows: int = CHUNK_ROWS) -> Iterator[pl.DataFrame]:
+    """Regroup a file's consecutive frames of lines into pieces its parser can take one at a time.
+
+    Args:
+        kind: the file's source kind.
+        frames: its lines (columns `line`, `raw`), in order, in frames of any size.
+        rows: the least number of lines in a piece but the last.
+
+    Yields:
+        Pieces of consecutive lines, each starting where a record starts; one (maybe empty) piece for
+        formats that are parsed whole.
+    """
+    starts = _chunk_starts(kind)
+    held: list[pl.DataFrame] = []
+    size = 0
+    for frame in frames:
+        held.append(frame)
+        size += frame.height
+        if starts is None or size < 2 * rows:
+            continue
+        lines = pl.concat(held, rechunk=False)
+        allowed = lines.select(pl.arg_where(starts)).to_series()
+        # Whether a line is a stack frame depends on the line after it: the last line cannot be judged.
+        later = allowed.filter(allowed.is_between(rows, lines.height - 2))
+        if later.is_empty():
+            continue
+        cut = int(later[-1])
+        yield lines.slice(0, cut)
+        held, size = [lines.slice(cut)], lines.height - cut
+    yield pl.concat(held, rechunk=False) if held else pl.DataFrame(schema=LINES_SCHEMA)
 
 
-def _merge(results: list[ParseResult]) -> ParseResult:
-    """One result from the results of consecutive slices: spec indexes run on, counts add up."""
+def merge(results: list[ParseResult]) -> ParseResult:
+    """One result from the results of consecutive pieces: spec indexes run on, counts add up."""
+    if len(results) == 1:
+        return results[0]
     events, seen = [], 0
     for result in results:
         events.append(result.events.with_columns(pl.col("spec_index") + seen))
@@ -102,21 +125,17 @@ def _merge(results: list[ParseResult]) -> ParseResult:
 
 
 def parse_lines(kind: str, lines: pl.DataFrame, source: Source, rows: int = CHUNK_ROWS) -> ParseResult:
-    """Parse a file's lines with the parser of its kind, in slices when the file is large.
+    """Parse a file's lines with the parser of its kind, in pieces when the file is large.
 
     Args:
         kind: a source kind that has a parser.
         lines: columns `line` and `raw`.
         source: the file.
-        rows: the least number of lines in a slice.
+        rows: the least number of lines in a piece.
 
     Returns:
         What one call of the parser over all lines returns.
     """
     parser = _registry()[kind]
-    starts = _chunk_starts(kind)
-    if starts is None or lines.height < 2 * rows:
-        return parser(lines, source)
-    return _merge(
-        [parser(lines.slice(offset, length), source) for offset, length in _slices(lines, starts, rows)]
-    )
+    frames = (lines.slice(offset, rows) for offset in range(0, lines.height, rows))
+    return merge([parser(piece, source) for piece in pieces(kind, frames, rows)])

@@ -1,0 +1,86 @@
+"""Reading and parsing sources in blocks and pieces on threads: same result, every line accounted for."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+import triage.parsers
+from triage.discovery import discover
+from triage.ingest import SourceAccount, ingest
+from triage.parsers import ParseResult
+from triage.sources import Source
+
+BUNDLES = Path(__file__).resolve().parents[1] / "fixtures" / "bundles"
+
+
+def _assert_same(
+    one: list[tuple[SourceAccount, ParseResult | None]], other: list[tuple[SourceAccount, ParseResult | None]]
+) -> None:
+    assert [a for a, _ in one] == [a for a, _ in other]
+    for (_, left), (_, right) in zip(one, other, strict=True):
+        assert (left is None) == (right is None)
+        if left is not None and right is not None:
+            assert_frame_equal(left.events, right.events)
+            assert_frame_equal(left.unparsed, right.unparsed)
+            assert left.facts == right.facts
+
+
+@pytest.mark.parametrize("bundle", ["01-jan14-1025", "09-later-format"])
+def test_small_blocks_and_pieces_give_what_one_read_of_each_file_gives(bundle: str) -> None:
+    """Blocks of 4 KiB parsed in pieces of 200 lines on two threads change no account and no event."""
+    sources = discover(BUNDLES / bundle).sources
+    whole = ingest(sources, workers=1, block_bytes=1 << 30, rows=1 << 30)
+    pieces = ingest(sources, workers=2, block_bytes=4096, rows=200)
+    assert sum(a.lines for a, _ in whole) > 5 * 200
+    _assert_same(whole, pieces)
+
+
+def test_every_line_is_parsed_or_counted(tmp_path: Path) -> None:
+    """A file's lines are the lines parsed plus the lines not understood, read in any block size."""
+    sources = discover(BUNDLES / "01-jan14-1025").sources
+    for account, _ in ingest(sources, block_bytes=1024, rows=100):
+        text = account.source.path.read_bytes()
+        assert account.lines == text.count(b"\n") + (0 if text.endswith(b"\n") or not text else 1)
+        assert account.lines == account.parsed_lines + account.unparsed_lines
+
+
+def test_an_unreadable_source_is_noted_and_the_others_go_on(tmp_path: Path) -> None:
+    """A source whose path cannot be opened becomes a note; the next source is still parsed."""
+    sources = discover(BUNDLES / "01-jan14-1025").sources
+    broken = replace(sources[0], path=tmp_path)  # a directory cannot be read as a file
+    (gone, none), *rest = ingest([broken, *sources[1:]])
+    assert none is None and gone.lines == 0
+    assert gone.notes == ("cannot read: Is a directory",)
+    assert all(result is not None for _, result in rest)
+
+
+def test_a_parser_that_fails_leaves_its_lines_counted_as_not_understood(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A crash in one piece of a file counts all its lines as not understood and quotes its first lines."""
+    sources = [s for s in discover(BUNDLES / "01-jan14-1025").sources if s.kind == "ginkgo"]
+    real = triage.parsers.parser_for("ginkgo")
+    assert real is not None
+    calls = 0
+
+    def flaky(lines: pl.DataFrame, source: Source) -> ParseResult:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise ValueError("boom")
+        return real(lines, source)
+
+    monkeypatch.setattr("triage.ingest.parser_for", lambda kind: flaky)
+    ((account, result),) = ingest(sources, block_bytes=8192, rows=200)
+    assert calls > 2 and result is None
+    assert account.parsed_lines == 0 and account.unparsed_lines == account.lines > 0
+    assert account.notes[-1] == "parser failed (ValueError: boom); every line counted as not understood"
+    first = sources[0].path.read_text().splitlines()[:5]
+    assert [s.text for s in account.samples] == [
+        line[:300] + ("…" if len(line) > 300 else "") for line in first
+    ]

@@ -1,0 +1,160 @@
+"""Read and parse a bundle's sources, accounting for every line.
+
+Files are read in blocks of whole lines and handed to their parsers in pieces (`parsers.pieces`) on a
+small pool of threads: polars releases the GIL while it works, so one file's pieces, or several files,
+are parsed at the same time while the next block is read. Only a few pieces wait for a thread at
+once, so a large file is never held whole as text. A file that cannot be read or parsed becomes a
+note in its account; the other files go on.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from triage.lines import BLOCK_BYTES, BlockReader
+from triage.parsers import CHUNK_ROWS, LINES_SCHEMA, ParseResult, merge, parser_for, pieces
+from triage.sources import Source
+
+WORKERS = 2
+MAX_SAMPLES = 5
+MAX_SAMPLE_CHARS = 300
+_UNPARSED_KINDS = ("binary", "duplicate")  # their lines are counted, never quoted
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A line that was not understood, quoted for the reader."""
+
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SourceAccount:
+    """Line accounting of one source: lines = parsed_lines + unparsed_lines, always.
+
+    Attributes:
+        source: the source.
+        lines: lines in the file.
+        parsed_lines: lines understood (part of a record, or blank/structural).
+        unparsed_lines: lines not understood.
+        records: records the parser produced.
+        samples: the first few lines not understood.
+        notes: what was odd about the file (encoding, truncation, parser trouble).
+    """
+
+    source: Source
+    lines: int
+    parsed_lines: int
+    unparsed_lines: int
+    records: int
+    samples: tuple[Sample, ...]
+    notes: tuple[str, ...]
+
+
+def _samples(unparsed: pl.DataFrame) -> tuple[Sample, ...]:
+    head = unparsed.head(MAX_SAMPLES)
+    return tuple(
+        Sample(line, text if len(text) <= MAX_SAMPLE_CHARS else text[:MAX_SAMPLE_CHARS] + "…")
+        for line, text in zip(head["line"], head["raw"], strict=True)
+    )
+
+
+@dataclass
+class _File:
+    """One source on its way through reading and parsing."""
+
+    source: Source
+    reader: BlockReader
+    head: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=LINES_SCHEMA))
+    parts: list[Future[ParseResult]] = field(default_factory=list)
+    unreadable: str | None = None
+
+    def frames(self) -> Iterator[pl.DataFrame]:
+        """The file's lines, keeping its first few for samples."""
+        for frame in self.reader:
+            if self.head.height == 0:
+                self.head = frame.head(MAX_SAMPLES)
+            yield frame
+
+    def account(self) -> tuple[SourceAccount, ParseResult | None]:
+        """The line accounting and merged parse result, once every piece is parsed."""
+        source, count = self.source, self.reader.count
+        if self.unreadable is not None:
+            return SourceAccount(source, 0, 0, 0, 0, (), (f"cannot read: {self.unreadable}",)), None
+        notes = list(self.reader.notes)
+        failed = next((exc for part in self.parts if (exc := part.exception()) is not None), None)
+        if not self.parts or failed is not None:
+            if failed is not None:
+                notes.append(
+                    f"parser failed ({type(failed).__name__}: {failed}); every line counted as not understood"
+                )
+            samples = () if source.kind in _UNPARSED_KINDS else _samples(self.head)
+            return SourceAccount(source, count, 0, count, 0, samples, tuple(notes)), None
+        result = merge([part.result() for part in self.parts])
+        notes.extend(str(n) for n in _as_list(result.facts.get("notes")))
+        not_understood = result.unparsed.height
+        account = SourceAccount(
+            source,
+            count,
+            count - not_understood,
+            not_understood,
+            result.events.height,
+            _samples(result.unparsed),
+            tuple(notes),
+        )
+        return account, result
+
+
+def _as_list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def ingest(
+    sources: Sequence[Source],
+    *,
+    workers: int = WORKERS,
+    block_bytes: int = BLOCK_BYTES,
+    rows: int = CHUNK_ROWS,
+) -> list[tuple[SourceAccount, ParseResult | None]]:
+    """Read and parse sources; a broken file never stops the run.
+
+    Args:
+        sources: discovered sources.
+        workers: threads that parse.
+        block_bytes: how much of a file is read at a time.
+        rows: the least number of lines in a piece of a large file.
+
+    Returns:
+        Per source, in order: its line accounting, and its parse result (None when nothing could be
+        parsed).
+    """
+    files = [_File(source, BlockReader(source.path, block_bytes)) for source in sources]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        waiting: deque[Future[ParseResult]] = deque()
+        for file in files:
+            parser = None if file.source.kind in _UNPARSED_KINDS else parser_for(file.source.kind)
+            try:
+                if parser is None:
+                    _drain(file.frames())
+                    continue
+                for piece in pieces(file.source.kind, file.frames(), rows):
+                    part = pool.submit(parser, piece, file.source)
+                    file.parts.append(part)
+                    waiting.append(part)
+                    if len(waiting) > workers:  # a piece waits for a thread, the next one is read
+                        wait([waiting.popleft()])
+            except OSError as exc:
+                file.unreadable = exc.strerror or type(exc).__name__
+        wait(waiting)
+    return [file.account() for file in files]
+
+
+def _drain(frames: Iterable[pl.DataFrame]) -> None:
+    for _ in frames:
+        pass
