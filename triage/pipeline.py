@@ -201,12 +201,14 @@ def _writes(events: pl.DataFrame) -> pl.DataFrame:
 
 
 def _rejects(events: pl.DataFrame) -> pl.DataFrame:
-    ds = events.filter(pl.col("service") == "datastorage")
+    failed_records = pl.col("msg_key").is_in(["Batch database write failed", "Request validation failed"])
+    ds = events.filter(
+        (pl.col("service") == "datastorage") & ((pl.col("msg_key") == "HTTP request") | failed_records)
+    )
     http = pl.col("msg_key") == "HTTP request"
     batch_path = pl.col("attrs").str.json_path_match("$.path") == "/api/v1/audit/events/batch"
     status = pl.col("attrs").str.json_path_match("$.status").cast(pl.Int64, strict=False)
     failed_http = http & batch_path & (status >= 400)
-    failed_records = pl.col("msg_key").is_in(["Batch database write failed", "Request validation failed"])
     return ds.filter(failed_http | failed_records).select(*_KEEP, "msg_key", status.alias("status"))
 
 
@@ -225,8 +227,8 @@ def _requests(events: pl.DataFrame) -> pl.DataFrame:
 def _queries(events: pl.DataFrame) -> pl.DataFrame:
     helpers = pl.col("attrs").str.json_path_match("$.helper")
     test_log = events.filter(pl.col("service") == "test-run")
-    wanted = test_log.filter(
-        (pl.col("record") == "helper") & helpers.is_in(["no_events", "found", "query_error"])
+    wanted = test_log.filter(pl.col("record") == "helper").filter(
+        helpers.is_in(["no_events", "found", "query_error"])
     )
     return with_time_bounds(wanted, test_log).select(
         *_KEEP,

@@ -121,7 +121,7 @@ def merge(results: list[ParseResult]) -> ParseResult:
         for result in results:
             total.update(result.facts[key])  # type: ignore[call-overload]
         facts[key] = dict(sorted(total.items()))
-    return ParseResult(pl.concat(events), pl.concat([r.unparsed for r in results]), facts)
+    return ParseResult(pl.concat(events, rechunk=False), pl.concat([r.unparsed for r in results]), facts)
 
 
 def parse_lines(kind: str, lines: pl.DataFrame, source: Source, rows: int = CHUNK_ROWS) -> ParseResult:

@@ -217,9 +217,8 @@ def _after_ticks(prints: pl.DataFrame, analysis: Analysis) -> pl.DataFrame:
 def flush_prints(events: pl.DataFrame) -> pl.DataFrame:
     """The tests' `✅ Audit store flushed successfully` prints (file, spec_index, line, raw)."""
     return (
-        events.filter(
-            (pl.col("record") == "helper") & (pl.col("attrs").str.json_path_match("$.helper") == "flushed")
-        )
+        events.filter(pl.col("record") == "helper")
+        .filter(pl.col("attrs").str.json_path_match("$.helper") == "flushed")
         .select("file", "spec_index", "line", "raw")
         .sort("file", "line")
     )

@@ -106,10 +106,11 @@ def _silent_polls(analysis: Analysis, prints: pl.DataFrame) -> pl.DataFrame:
         that ended the poll) plus `poll_line`/`poll_raw`, the poll's STEP marker.
     """
     test = analysis.events.filter((pl.col("source_kind") == "ginkgo") & pl.col("spec_index").is_not_null())
-    marks = test.filter(
-        (pl.col("record") == "step")
-        | ((pl.col("record") == "failure") & (pl.col("attrs").str.json_path_match("$.marker") == "true"))
-    ).select("file", "spec_index", "line", "raw", "ts", "record", "message")
+    marks = (
+        test.filter(pl.col("record").is_in(["step", "failure"]))
+        .filter((pl.col("record") == "step") | (pl.col("attrs").str.json_path_match("$.marker") == "true"))
+        .select("file", "spec_index", "line", "raw", "ts", "record", "message")
+    )
     windows = (
         marks.sort("file", "line")
         .with_columns(

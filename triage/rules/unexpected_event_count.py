@@ -61,14 +61,20 @@ class Mismatch:
 
 def _mismatches(analysis: Analysis) -> list[Mismatch]:
     events = analysis.events
-    failures = events.filter(
-        (pl.col("source_kind") == "ginkgo")
-        & (pl.col("record") == "failure")
-        & pl.col("spec_index").is_not_null()
-        & (pl.col("attrs").str.json_path_match("$.marker") == "false")
-        & pl.col("attrs").str.json_path_match("$.state").is_in(list(FAILED))
-        & pl.col("attrs").str.contains("to equal", literal=True)
-    ).sort("file", "line")
+    # Cheap columns first: a predicate is computed for every row it is given, and few are failures.
+    failures = (
+        events.filter(
+            (pl.col("source_kind") == "ginkgo")
+            & (pl.col("record") == "failure")
+            & pl.col("spec_index").is_not_null()
+        )
+        .filter(
+            (pl.col("attrs").str.json_path_match("$.marker") == "false")
+            & pl.col("attrs").str.json_path_match("$.state").is_in(list(FAILED))
+            & pl.col("attrs").str.contains("to equal", literal=True)
+        )
+        .sort("file", "line")
+    )
     if failures.is_empty():
         return []
     queries = query_prints(analysis).filter(pl.col("count").is_not_null())
