@@ -162,11 +162,12 @@ _KEEP = ["file", "line", "spec_index", "spec", "ts", "ts_precision", "raw"]
 
 
 def _store_rows(events: pl.DataFrame) -> pl.DataFrame:
+    # Most of a big test log is store lines: only the columns read below are copied.
     return events.filter(
         (pl.col("service") == "test-run")
         & (pl.col("record") == "log")
         & pl.col("logger").str.contains(STORE_LOGGER)
-    )
+    ).select(*_KEEP, "msg_key", "correlation_id", "event_type", "attrs")
 
 
 def _buffered(store: pl.DataFrame) -> pl.DataFrame:
@@ -342,9 +343,15 @@ def estimate_offset(
     window = pl.duration(nanoseconds=SEARCH_NS, time_unit="ns")
     left = flushes.select("file", "line", "raw", "tick_at", "batch").with_row_index("flush")
     left = left.with_columns(lo=pl.col("tick_at") - window, hi=pl.col("tick_at") + window)
+    arrivals = arrivals.with_row_index("_w")
+    # Candidate pairs are many on a long run: they are found on narrow columns, the text joins later.
+    probes = left.select("flush", "tick_at", "batch", "lo", "hi")
+    candidates = arrivals.select("_w", "arrived_at", "w_batch")
     in_window = (pl.col("arrived_at") >= pl.col("lo"), pl.col("arrived_at") <= pl.col("hi"))
-    sized = left.join_where(arrivals.drop_nulls("w_batch"), pl.col("batch") == pl.col("w_batch"), *in_window)
-    unsized = left.join_where(arrivals.filter(pl.col("w_batch").is_null()), *in_window)
+    sized = probes.join_where(
+        candidates.drop_nulls("w_batch"), pl.col("batch") == pl.col("w_batch"), *in_window
+    )
+    unsized = probes.join_where(candidates.filter(pl.col("w_batch").is_null()), *in_window)
     pairs = pl.concat([sized, unsized.select(sized.columns)]).with_columns(
         diff=(pl.col("arrived_at") - pl.col("tick_at")).dt.total_nanoseconds()
     )
@@ -359,7 +366,12 @@ def estimate_offset(
         .sort(["score", "bin"], descending=[True, False])
     )
     best = int(scored["bin"][0])
-    agreeing = pairs.filter(pl.col("bin").is_between(best, best + 1))
+    agreeing = (
+        pairs.filter(pl.col("bin").is_between(best, best + 1))
+        .join(left.select("flush", "file", "line", "raw"), on="flush", how="left", maintain_order="left")
+        .join(arrivals.drop("arrived_at", "w_batch"), on="_w", how="left", maintain_order="left")
+        .select(*left.columns, *arrivals.drop("_w").columns, "diff", "bin")
+    )
     # Distinct writes too: one write near several same-size flushes of different processes is no offset.
     writes_agreeing = agreeing.select(pl.struct("w_file", "w_line").n_unique()).item()
     support = min(agreeing["flush"].n_unique(), int(writes_agreeing))
