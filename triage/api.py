@@ -174,11 +174,11 @@ def _report(
     bundle: Bundle, parsed: list[tuple[SourceAccount, ParseResult | None]], rules: Sequence[Rule]
 ) -> Report:
     """Normalize, summarize, reconstruct and check what the parsers produced."""
-    # In file order and not copied into one buffer: normalization then finds the rows in order.
-    named = sorted((a.source.name, result.events) for a, result in parsed if result is not None)
+    # In file order: normalization then finds the rows in order and need not sort them.
+    named = sorted(((a.source.name, r.events) for a, r in parsed if r is not None), key=lambda pair: pair[0])
     frames = [conform(events) for _, events in named]
     offsets, assumptions = _offsets_and_assumptions(parsed)
-    events = normalize(pl.concat(frames, rechunk=False) if frames else empty_events(), default_steps(offsets))
+    events = normalize(pl.concat(frames) if frames else empty_events(), default_steps(offsets))
     tests = tuple(
         run
         for name in sorted({a.source.name for a, r in parsed if r is not None and a.source.kind == "ginkgo"})
