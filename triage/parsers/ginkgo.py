@@ -50,7 +50,6 @@ from triage.parsers.ginkgo_syntax import (
     TEST_SUITE,
     WILL_RUN,
     has,
-    matches,
 )
 from triage.parsers.zap_console import decode_any, fold_stack_traces, with_traces
 from triage.schema import conform
@@ -78,28 +77,45 @@ _RECORD_COLUMNS = (
 )
 
 
-def _classify(lines: pl.DataFrame) -> pl.DataFrame:
+def _block_edges(lines: pl.DataFrame) -> list[pl.Series]:
+    """Per line: is it a spec header, a separator, a summary head, or a line that ends a block?
+
+    Those lines start with one of a few characters, so the patterns run on those lines only (a few
+    in a hundred) and the flags are spread back over all lines.
+    """
     raw = pl.col("raw")
-    # Headers and block ends start with one of a few characters; their patterns see those lines only.
-    lead = pl.when(raw.str.contains(BLOCK_LEAD)).then(raw)
-    blank = raw.str.strip_chars() == ""
-    header = matches(lead, HEADER) & matches(lead, HEADER_END)
-    separator = matches(lead, SEPARATOR)
-    summary_head = matches(lead, SUMMARY_HEAD)
+    at = lines.select(pl.arg_where(raw.str.contains(BLOCK_LEAD))).to_series()
+    separator, summary_head = raw.str.contains(SEPARATOR), raw.str.contains(SUMMARY_HEAD)
     stop = (
         separator
         | summary_head
-        | matches(lead, RAN)
-        | matches(lead, STATUS)
-        | matches(lead, GINKGO_RAN)
-        | matches(lead, SUITE)
+        | pl.any_horizontal(raw.str.contains(p) for p in (RAN, STATUS, GINKGO_RAN, SUITE))
     )
-    df = lines.with_columns(
-        blank.alias("blank"),
+    flags = lines.select(raw.gather(at)).select(
         separator.alias("is_sep"),
-        header.alias("is_header"),
+        (raw.str.contains(HEADER) & raw.str.contains(HEADER_END)).alias("is_header"),
         stop.alias("stop"),
         summary_head.alias("_summary_head"),
+    )
+    none = pl.repeat(False, lines.height, dtype=pl.Boolean, eager=True)
+    return [none.clone().scatter(at, flags.get_column(name)).alias(name) for name in flags.columns]
+
+
+def _tested(frame: pl.DataFrame, where: pl.Expr, test: pl.Expr) -> pl.Series:
+    """`test`, an expression over `text`, on the rows where `where` holds; False on the others.
+
+    A regex costs per row even on rows masked to null, so only the rows to test are handed to it.
+    """
+    at = frame.select(pl.arg_where(where)).to_series()
+    hits = frame.select(pl.col("text").gather(at)).select(test).to_series()
+    return pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True).scatter(at, hits)
+
+
+def _classify(lines: pl.DataFrame) -> pl.DataFrame:
+    raw = pl.col("raw")
+    df = lines.with_columns(
+        (raw.str.strip_chars() == "").alias("blank"),
+        *_block_edges(lines),
         pl.int_range(pl.len(), dtype=pl.Int64).alias("i"),
     ).with_columns((pl.col("is_header") | pl.col("stop")).cum_sum().alias("region"))
     df = df.with_columns(
@@ -113,7 +129,7 @@ def _classify(lines: pl.DataFrame) -> pl.DataFrame:
     )
     text, in_block, rel = pl.col("text"), pl.col("in_block"), pl.col("rel")
     # Location lines are the second and third lines of a block.
-    is_loc = matches(pl.when(in_block & rel.is_between(2, 3)).then(text), LOCATION)
+    is_loc = _tested(df, in_block & rel.is_between(2, 3), text.str.contains(LOCATION))
     name_ok = in_block & (rel == 1) & ~pl.col("blank") & ~pl.col("stop")
     df = df.with_columns(name_ok.alias("name_ok"), is_loc.alias("_loc")).with_columns(
         (in_block & (rel == 2) & pl.col("_loc") & pl.col("name_ok").shift(1, fill_value=False)).alias("loc2"),
@@ -138,17 +154,20 @@ def _classify(lines: pl.DataFrame) -> pl.DataFrame:
         (pl.col("opened") | pl.col("closed")).alias("marker"),
         ((depth > 0) & ~pl.col("opened")).alias("in_section"),
     ).drop("opened", "closed")
-    bracketed = pl.when(text.str.starts_with("[")).then(text)
+    df = df.with_columns(
+        _tested(
+            df, text.str.starts_with("["), text.str.contains(FAIL_START) & ~text.str.contains(FAIL_MARK)
+        ).alias("_fail_shape"),
+        _tested(df, text.str.starts_with("In ["), text.str.contains(IN_LINE)).alias("in_line"),
+    )
     fail_start = (
-        matches(bracketed, FAIL_START)
-        & ~matches(bracketed, FAIL_MARK)
+        pl.col("_fail_shape")
         & ~pl.col("in_section")
         & ~pl.col("in_summary")
         & ~pl.col("spec_part")
         & ~pl.col("is_header")
     )
-    in_line = matches(pl.when(text.str.starts_with("In [")).then(text), IN_LINE)
-    df = df.with_columns(fail_start.cum_sum().over("region").alias("fail_id"), in_line.alias("in_line"))
+    df = df.with_columns(fail_start.cum_sum().over("region").alias("fail_id")).drop("_fail_shape")
     before_in = (pl.col("in_line").cum_sum() - pl.col("in_line")).over("region", "fail_id") == 0
     return df.with_columns(((pl.col("fail_id") > 0) & before_in).alias("in_fail"))
 

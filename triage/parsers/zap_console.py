@@ -230,19 +230,16 @@ def decode_any(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
         `rows` with zap_json.DECODED_COLUMNS added.
     """
     as_json = zj.decode_rows(rows, text_col)
-    rest = as_json.select(text_col, "decoded").with_row_index("_at").filter(~pl.col("decoded"))
     # Only lines that are not JSON records can be console records: decode those and put them back.
-    as_console = decode_rows(rest.select("_at", text_col), text_col).filter(pl.col("decoded"))
+    at = as_json.select(pl.arg_where(~pl.col("decoded"))).to_series()
+    rest = as_json.select(pl.col(text_col).gather(at), at.alias("_at"))
+    as_console = decode_rows(rest, text_col).filter(pl.col("decoded"))
     if as_console.is_empty():
         return as_json
-    names = [name for name in zj.DECODED_COLUMNS if name != "decoded"]
-    console_cols = as_console.select("_at", *(pl.col(n).alias(f"_c{n}") for n in names))
-    joined = as_json.with_row_index("_at").join(console_cols, on="_at", how="left", maintain_order="left")
-    # A row is at most one of the two, so whichever side has a value is the row's value.
-    picks = [pl.coalesce(pl.col(n), pl.col(f"_c{n}")).alias(n) for n in names]
-    console = pl.col("_cts_assumed").is_not_null()  # set on every console record, null elsewhere
-    return joined.with_columns(*picks, (pl.col("decoded") | console).alias("decoded")).drop(
-        "_at", *(f"_c{n}" for n in names)
+    at = as_console.get_column("_at")
+    return as_json.with_columns(
+        as_json.get_column(name).scatter(at, as_console.get_column(name).cast(as_json.schema[name]))
+        for name in zj.DECODED_COLUMNS
     )
 
 
