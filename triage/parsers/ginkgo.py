@@ -77,38 +77,35 @@ _RECORD_COLUMNS = (
 )
 
 
-def _block_edges(lines: pl.DataFrame) -> list[pl.Series]:
-    """Per line: is it a spec header, a separator, a summary head, or a line that ends a block?
+def _tested(frame: pl.DataFrame, column: str, where: pl.Expr, **tests: pl.Expr) -> list[pl.Series]:
+    """Boolean `tests` (expressions over `column`) on the rows where `where` holds; False on the others.
 
-    Those lines start with one of a few characters, so the patterns run on those lines only (a few
-    in a hundred) and the flags are spread back over all lines.
-    """
-    raw = pl.col("raw")
-    at = lines.select(pl.arg_where(raw.str.contains(BLOCK_LEAD))).to_series()
-    separator, summary_head = raw.str.contains(SEPARATOR), raw.str.contains(SUMMARY_HEAD)
-    stop = (
-        separator
-        | summary_head
-        | pl.any_horizontal(raw.str.contains(p) for p in (RAN, STATUS, GINKGO_RAN, SUITE))
-    )
-    flags = lines.select(raw.gather(at)).select(
-        separator.alias("is_sep"),
-        (raw.str.contains(HEADER) & raw.str.contains(HEADER_END)).alias("is_header"),
-        stop.alias("stop"),
-        summary_head.alias("_summary_head"),
-    )
-    none = pl.repeat(False, lines.height, dtype=pl.Boolean, eager=True)
-    return [none.clone().scatter(at, flags.get_column(name)).alias(name) for name in flags.columns]
-
-
-def _tested(frame: pl.DataFrame, where: pl.Expr, test: pl.Expr) -> pl.Series:
-    """`test`, an expression over `text`, on the rows where `where` holds; False on the others.
-
-    A regex costs per row even on rows masked to null, so only the rows to test are handed to it.
+    A regex passes over every row, even rows masked to null, so a shape only a few rows can have is
+    tested on those rows gathered first, and the flags are spread back over all rows.
     """
     at = frame.select(pl.arg_where(where)).to_series()
-    hits = frame.select(pl.col("text").gather(at)).select(test).to_series()
-    return pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True).scatter(at, hits)
+    hits = frame.select(pl.col(column).gather(at)).select(**tests)
+    none = pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True)
+    return [none.clone().scatter(at, hits.get_column(name)).alias(name) for name in tests]
+
+
+def _block_edges(lines: pl.DataFrame) -> list[pl.Series]:
+    """Per line: is it a separator, a spec header, a line that ends a block, a summary head?
+
+    Those lines start with one of a few characters (a few lines in a hundred).
+    """
+    raw = pl.col("raw")
+    separator, summary_head = raw.str.contains(SEPARATOR), raw.str.contains(SUMMARY_HEAD)
+    ends = pl.any_horizontal(raw.str.contains(p) for p in (RAN, STATUS, GINKGO_RAN, SUITE))
+    return _tested(
+        lines,
+        "raw",
+        raw.str.contains(BLOCK_LEAD),
+        is_sep=separator,
+        is_header=raw.str.contains(HEADER) & raw.str.contains(HEADER_END),
+        stop=separator | summary_head | ends,
+        _summary_head=summary_head,
+    )
 
 
 def _classify(lines: pl.DataFrame) -> pl.DataFrame:
@@ -129,9 +126,9 @@ def _classify(lines: pl.DataFrame) -> pl.DataFrame:
     )
     text, in_block, rel = pl.col("text"), pl.col("in_block"), pl.col("rel")
     # Location lines are the second and third lines of a block.
-    is_loc = _tested(df, in_block & rel.is_between(2, 3), text.str.contains(LOCATION))
+    is_loc = _tested(df, "text", in_block & rel.is_between(2, 3), _loc=text.str.contains(LOCATION))
     name_ok = in_block & (rel == 1) & ~pl.col("blank") & ~pl.col("stop")
-    df = df.with_columns(name_ok.alias("name_ok"), is_loc.alias("_loc")).with_columns(
+    df = df.with_columns(name_ok.alias("name_ok"), *is_loc).with_columns(
         (in_block & (rel == 2) & pl.col("_loc") & pl.col("name_ok").shift(1, fill_value=False)).alias("loc2"),
     )
     df = (
@@ -155,10 +152,13 @@ def _classify(lines: pl.DataFrame) -> pl.DataFrame:
         ((depth > 0) & ~pl.col("opened")).alias("in_section"),
     ).drop("opened", "closed")
     df = df.with_columns(
-        _tested(
-            df, text.str.starts_with("["), text.str.contains(FAIL_START) & ~text.str.contains(FAIL_MARK)
-        ).alias("_fail_shape"),
-        _tested(df, text.str.starts_with("In ["), text.str.contains(IN_LINE)).alias("in_line"),
+        *_tested(
+            df,
+            "text",
+            text.str.starts_with("["),
+            _fail_shape=text.str.contains(FAIL_START) & ~text.str.contains(FAIL_MARK),
+        ),
+        *_tested(df, "text", text.str.starts_with("In ["), in_line=text.str.contains(IN_LINE)),
     )
     fail_start = (
         pl.col("_fail_shape")
