@@ -20,6 +20,7 @@ from datetime import timedelta
 import polars as pl
 
 from triage.parsers._common import duration_ms, iso_ts
+from triage.schema import EVENT_SCHEMA
 
 STORE_LOGGER = r"(?:^|\.)audit-store$"
 NS_PER_S = 1_000_000_000
@@ -429,7 +430,7 @@ def _link_flushes(flushes: pl.DataFrame, writes: pl.DataFrame, skew_ns: int) -> 
     none = flushes.with_columns(
         pl.lit(None, pl.Datetime("ns", "UTC")).alias("written_at"),
         pl.lit(None, pl.UInt32).alias("write_line"),
-        pl.lit(None, pl.String).alias("write_file"),
+        pl.lit(None, EVENT_SCHEMA["file"]).alias("write_file"),
         pl.lit(0, pl.UInt32).alias("link"),
     )
     if flushes.is_empty() or writes.is_empty():

@@ -65,11 +65,11 @@ RecordDtype = pl.Enum(RECORD_KINDS)
 TsDtype = pl.Datetime("ns", "UTC")
 
 EVENT_SCHEMA: dict[str, pl.DataType] = {
-    "file": pl.String(),
+    "file": pl.Categorical(),
     "line": pl.UInt32(),
     "n_lines": pl.UInt32(),
     "source_kind": KindDtype,
-    "service": pl.String(),
+    "service": pl.Categorical(),
     "record": RecordDtype,
     "ts": TsDtype,
     "ts_precision": PrecisionDtype,
