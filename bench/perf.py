@@ -4,8 +4,12 @@
                          [--small DIR] [--tree DIR]
 
 Bundles of 1x, 2x and 4x `--base-mb` are simulated once (`triage simulate healthy DIR --size-mb N`)
-and cached under `--work`. Every measurement runs in a child process, so the figures include
-interpreter start-up, imports and writing the report, like a user's run. Peak RSS is the child's own
+and cached under `--work`. So are two more bundles of the base size whose controller prints extra
+debug lines per reconcile (`--debug-lines`): the same bytes hold about a half and a quarter of the
+specs and correlation IDs, so time can be read against the number of IDs at a fixed size.
+
+Every measurement runs in a child process, so the figures include interpreter start-up, imports and
+writing the report, like a user's run. Peak RSS is the child's own
 (`wait4` resource usage). The machine is shared and noisy, so each round runs every measurement once,
 interleaved, and the table shows the median of `--repeats` rounds. One untimed run comes first, so
 compiled modules and the report template are cached as they are after a user's first run.
@@ -39,6 +43,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SMALL = ROOT / "fixtures" / "bundles" / "01-jan14-1025"
 SCALES = (1, 2, 4)
+# Controller debug lines per reconcile that give about 1/4 and 1/2 of the base bundle's specs and IDs.
+DEBUG_LINES = (17, 6)
 LNAV_QUERY = ";SELECT count(*) FROM all_logs WHERE log_body LIKE '%Batch audit events created successfully%'"
 MB = 1_000_000
 
@@ -84,6 +90,9 @@ class Bundle:
     files: tuple[Path, ...]
     ds_log: Path | None
     ds_only: Path | None
+    debug_lines: int = 0
+    specs: int = 0
+    ids: int = 0
 
 
 def _env(tree: Path | None) -> dict[str, str]:
@@ -139,7 +148,16 @@ def _ds_only(path: Path, ds_log: Path) -> Path:
     return target.parent.parent
 
 
-def build_bundle(work: Path, size_mb: float, scale: int, env: dict[str, str]) -> Bundle:
+def _counts(truth: Path) -> tuple[int, int]:
+    """Specs run and distinct correlation IDs, from a bundle's ground truth."""
+    try:
+        data = json.loads(truth.read_text(encoding="utf-8"))
+        return int(data["tests"]["ran"]), len({e["correlation_id"] for e in data["events"]})
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0, 0
+
+
+def build_bundle(work: Path, size_mb: float, scale: int, env: dict[str, str], debug_lines: int = 0) -> Bundle:
     """Simulate a healthy bundle of about `size_mb` MB, or reuse the one cached in `work`.
 
     Args:
@@ -147,11 +165,13 @@ def build_bundle(work: Path, size_mb: float, scale: int, env: dict[str, str]) ->
         size_mb: the simulator's size knob.
         scale: the multiple of the base size, for the table.
         env: environment of the simulator.
+        debug_lines: the simulator's knob of extra controller lines per reconcile.
 
     Returns:
         The bundle.
     """
-    path = work / f"healthy-{size_mb:g}mb"
+    suffix = f"-debug{debug_lines}" if debug_lines else ""
+    path = work / f"healthy-{size_mb:g}mb{suffix}"
     if not path.is_dir():
         partial = work / f"partial-healthy-{size_mb:g}mb"
         shutil.rmtree(partial, ignore_errors=True)
@@ -164,6 +184,7 @@ def build_bundle(work: Path, size_mb: float, scale: int, env: dict[str, str]) ->
             str(partial),
             "--size-mb",
             f"{size_mb:g}",
+            *(["--debug-lines", str(debug_lines)] if debug_lines else []),
         ]
         subprocess.run(cmd, env=env, cwd=work, check=True, stdout=subprocess.DEVNULL)
         # Renamed only when complete, so an interrupted run never leaves a half bundle in the cache.
@@ -175,7 +196,9 @@ def build_bundle(work: Path, size_mb: float, scale: int, env: dict[str, str]) ->
     logs = [p for p in files if "datastorage" in p.name and p.suffix == ".log"]
     ds_log = max(logs, key=lambda p: p.stat().st_size) if logs else None
     ds_only = _ds_only(path, ds_log) if ds_log is not None else None
-    return Bundle(scale, path, sum(p.stat().st_size for p in files), files, ds_log, ds_only)
+    specs, ids = _counts(path.with_name(path.name + ".expected.json"))
+    size = sum(p.stat().st_size for p in files)
+    return Bundle(scale, path, size, files, ds_log, ds_only, debug_lines, specs, ids)
 
 
 def lnav_path(install: bool) -> str | None:
@@ -194,7 +217,7 @@ def lnav_path(install: bool) -> str | None:
     return shutil.which("lnav")
 
 
-def _jobs(bundles: Sequence[Bundle], small: Path, lnav: str | None) -> list[Job]:
+def _jobs(bundles: Sequence[Bundle], chatty: Sequence[Bundle], small: Path, lnav: str | None) -> list[Job]:
     py = sys.executable
     jobs = [
         Job("import", (py, "-c", "import polars")),
@@ -208,6 +231,8 @@ def _jobs(bundles: Sequence[Bundle], small: Path, lnav: str | None) -> list[Job]
             jobs.append(
                 Job(f"ds{b.scale}", (py, "-m", "triage", "analyze", str(b.ds_only), "-o", os.devnull))
             )
+    for b in chatty:
+        jobs.append(Job(_key(b), (py, "-m", "triage", "analyze", str(b.path), "-o", os.devnull)))
     return jobs
 
 
@@ -240,11 +265,18 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.1f}x" if b > 0 else "-"
 
 
-def format_tables(bundles: Sequence[Bundle], got: dict[str, Sample], lnav: str | None, no_lnav: bool) -> str:
+def format_tables(
+    bundles: Sequence[Bundle],
+    chatty: Sequence[Bundle],
+    got: dict[str, Sample],
+    lnav: str | None,
+    no_lnav: bool,
+) -> str:
     """Render the measurements as plain-text tables.
 
     Args:
         bundles: the bundles, smallest first.
+        chatty: bundles of the base size with fewer specs and IDs, fewest first.
         got: median samples by job key.
         lnav: the lnav executable, None when unavailable.
         no_lnav: whether lnav was left out on purpose.
@@ -270,6 +302,7 @@ def format_tables(bundles: Sequence[Bundle], got: dict[str, Sample], lnav: str |
             f"{per_mb / base_per_mb:>10.2f} {run.rss_kb / 1024:>8.0f} {rss_ratio:>9.1f} "
             f"{lines.seconds:>8.2f} {_ratio(run.seconds, lines.seconds):>8}"
         )
+    out += _ids_table([*chatty, bundles[0]], [got[_key(b)] for b in (*chatty, bundles[0])])
     imp, small = got["import"], got["small"]
     out += [
         "",
@@ -301,6 +334,30 @@ def format_tables(bundles: Sequence[Bundle], got: dict[str, Sample], lnav: str |
     return "\n".join(out)
 
 
+def _key(bundle: Bundle) -> str:
+    return f"debug{bundle.debug_lines}" if bundle.debug_lines else f"analyze{bundle.scale}"
+
+
+def _ids_table(bundles: Sequence[Bundle], runs: Sequence[Sample]) -> list[str]:
+    """Time against the number of correlation IDs and specs at about one size, fewest IDs first."""
+    out = [
+        "",
+        "fixed size, more correlation IDs: the same analyze, on bundles of about the base size whose "
+        "controller prints N extra debug lines per reconcile",
+        f"{'debug N':>7} {'MB':>7} {'specs':>6} {'IDs':>6} {'IDs vs first':>12} {'analyze s':>10} "
+        f"{'s/MB vs first':>13} {'s/1k IDs':>9}",
+    ]
+    first_ids, first_per_mb = bundles[0].ids or 1, runs[0].seconds / (bundles[0].size_bytes / MB)
+    for b, run in zip(bundles, runs, strict=True):
+        mb = b.size_bytes / MB
+        per_k = run.seconds / b.ids * 1000 if b.ids else float("nan")
+        out.append(
+            f"{b.debug_lines:>7} {mb:>7.1f} {b.specs:>6} {b.ids:>6} {b.ids / first_ids:>11.1f}x "
+            f"{run.seconds:>10.2f} {run.seconds / mb / first_per_mb:>13.2f} {per_k:>9.3f}"
+        )
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print its tables.
 
@@ -323,12 +380,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     lnav = None if args.no_lnav else lnav_path(install=True)
     bundles = [build_bundle(args.work, args.base_mb * s, s, env) for s in SCALES]
+    chatty = [build_bundle(args.work, args.base_mb, 1, env, n) for n in DEBUG_LINES]
     load_before = os.getloadavg()
-    got = measure(_jobs(bundles, args.small.resolve(), lnav), args.repeats, env, args.work)
+    got = measure(_jobs(bundles, chatty, args.small.resolve(), lnav), args.repeats, env, args.work)
     load_after = os.getloadavg()
     print(f"{os.cpu_count()} cores; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after")
     print(f"{args.repeats} rounds; triage from {args.tree or 'the installed package'}")
-    print(format_tables(bundles, got, lnav, args.no_lnav))
+    print(format_tables(bundles, chatty, got, lnav, args.no_lnav))
     print(json.dumps({k: [round(v.seconds, 3), v.rss_kb] for k, v in sorted(got.items())}))
     return 0
 

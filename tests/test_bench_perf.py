@@ -35,11 +35,19 @@ def test_tiny_run_prints_a_row_per_size_and_the_reference_ratios(
     sizes = [float(row[1]) for row in rows]
     assert sizes == sorted(sizes) and sizes[0] > 0.5
     assert all(float(row[2]) > 0 and row[-1].endswith("x") for row in rows)
+    # At about the base size, the chattier controllers' bundles hold fewer IDs: fewest first.
+    table = printed.split("fixed size, more correlation IDs", 1)[1].splitlines()
+    chatty = [line.split() for line in table[2:5]]
+    assert [row[0] for row in chatty] == ["17", "6", "0"]
+    ids = [int(row[3]) for row in chatty]
+    assert ids == sorted(ids) and ids[0] < ids[-1] and all(0.5 < float(row[1]) < 1.5 for row in chatty)
     assert 'python -c "import polars"' in printed and "small bundle analyze" in printed
     assert "lnav: left out (--no-lnav)" in printed
     # The bundles are cached: complete ones under their final names, their truth files beside them.
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir() and not p.name.endswith("-ds")) == [
         "healthy-1mb",
+        "healthy-1mb-debug17",
+        "healthy-1mb-debug6",
         "healthy-2mb",
         "healthy-4mb",
     ]

@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
+from triage.api import analyze
 from triage.simulate import KnobError, simulate
 
 
@@ -87,3 +89,31 @@ def test_bad_knobs_are_refused(tmp_path: Path) -> None:
         assert "\n" not in str(info.value)
     with pytest.raises(KnobError):
         simulate("no-such-scenario", tmp_path / "y")
+
+
+def test_debug_lines_trade_specs_for_bytes_at_a_fixed_size(tmp_path: Path) -> None:
+    """A chattier controller fills the same size with fewer specs and IDs; the extra lines are its own."""
+
+    def run(n: int) -> tuple[int, int, int, str]:
+        out = tmp_path / f"d{n}"
+        truth = json.loads(simulate("healthy", out, size_mb=2, debug_lines=n).read_text(encoding="utf-8"))
+        size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+        ids = len({e["correlation_id"] for e in truth["events"]})
+        return size, truth["tests"]["ran"], ids, (out / "integration-signalprocessing.log").read_text("utf-8")
+
+    quiet, chatty = run(0), run(8)
+    assert quiet[1] > 1.5 * chatty[1] and quiet[2] > 1.5 * chatty[2]
+    assert 0.75 < chatty[0] / quiet[0] < 1.25  # about the same bytes
+    assert "Evaluating phase handlers" not in quiet[3]
+    reconciles = chatty[3].count("\tDEBUG\tReconciling SignalProcessing\t")
+    assert chatty[3].count("\tDEBUG\tEvaluating phase handlers\t") == 2 * reconciles  # lines 2 and 6 of 8
+    # The analysis understands every one of them: they add records, not lines it cannot read.
+    reports = [analyze(tmp_path / d) for d in ("d0", "d8")]
+    accounts = [next(a for a in r.accounts if a.source.kind == "ginkgo") for r in reports]
+    assert accounts[1].unparsed_lines == accounts[0].unparsed_lines
+    evaluating = reports[1].events.filter(
+        (pl.col("message") == "Evaluating phase handlers") & (pl.col("level") == "debug")
+    )
+    assert evaluating.height == 2 * reconciles
+    with pytest.raises(KnobError):
+        simulate("healthy", tmp_path / "bad", debug_lines=-1)

@@ -27,6 +27,7 @@ from triage.simulate.truth import EventSpill, findings, mark_races, write_truth
 SERVICE = "signalprocessing"
 PORTS = {"postgres": 15436, "redis": 16382, "datastorage": 18094}
 BYTES_PER_EXTRA_SPEC = 19_000  # measured: bundle growth per added passing spec (3 processes)
+BYTES_PER_DEBUG_LINE_PER_SPEC = 3_000  # measured: what each debug_lines adds to such a spec
 
 
 def simulate(scenario: str, outdir: Path, *, seed: int | None = None, **knobs: Any) -> Path:
@@ -64,7 +65,8 @@ def _queue(k: Knobs, rng: random.Random) -> tuple[list[SpecDef], int]:
     chosen = [s for s in CATALOGUE if s in chosen][: k.specs] if k.specs < len(chosen) else chosen
     extra = 0
     if k.size_mb > 0:
-        extra = max(0, math.ceil(k.size_mb * 1_000_000 / BYTES_PER_EXTRA_SPEC) - len(chosen))
+        per_spec = BYTES_PER_EXTRA_SPEC + k.debug_lines * BYTES_PER_DEBUG_LINE_PER_SPEC
+        extra = max(0, math.ceil(k.size_mb * 1_000_000 / per_spec) - len(chosen))
         fillers = [s for s in CATALOGUE if s.kind in ("sp", "plain") and not s.serial]
         for i in range(extra):
             base = fillers[i % len(fillers)]

@@ -32,6 +32,11 @@ def _list(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.option("--era", type=click.Choice(ERAS), help="Log formats: January console or later JSON.")
 @click.option("--size-mb", type=float, help="Grow the bundle to about this many MB with passing specs.")
 @click.option(
+    "--debug-lines",
+    type=int,
+    help="Extra DEBUG lines the controller prints per reconcile (fewer specs per MB).",
+)
+@click.option(
     "--clock-skew-ms",
     type=float,
     help="Run the containers' clock this many ms ahead of the test host's (negative: behind).",
@@ -56,6 +61,7 @@ def simulate_command(
     faults: tuple[str, ...],
     era: str | None,
     size_mb: float | None,
+    debug_lines: int | None,
     clock_skew_ms: float | None,
 ) -> None:
     """Write a simulated must-gather bundle for SCENARIO into OUTDIR, ground truth beside it."""
@@ -71,6 +77,7 @@ def simulate_command(
             faults=faults or None,
             era=era,
             size_mb=size_mb,
+            debug_lines=debug_lines,
             clock_skew_ms=clock_skew_ms,
         )
     except KnobError as exc:

@@ -22,6 +22,13 @@ from triage.simulate.timefmt import MS, rfc3339_seconds
 _SRC = "/Users/jgil/go/src/github.com/jordigilh/kubernaut"
 _CR = "/Users/jgil/go/pkg/mod/sigs.k8s.io/controller-runtime@v0.22.4"
 PT = "signalprocessing.phase.transition"
+# What a chattier controller says between the `Reconciling` line and the phase's work (debug_lines).
+DEBUG_MESSAGES = (
+    "Fetched SignalProcessing from cache",
+    "Evaluating phase handlers",
+    "Status unchanged, skipping update",
+    "Requeue not needed",
+)
 
 
 @dataclass
@@ -55,10 +62,12 @@ class Controller:
         rng: random.Random,
         offset_minutes: int,
         next_eid: Callable[[], int],
+        debug_lines: int = 0,
     ) -> None:
         self.sim, self.process, self.store, self.emit, self.rng = sim, process, store, emit, rng
         self.offset = offset_minutes
         self.next_eid = next_eid
+        self.debug_lines = debug_lines
 
     def _line(
         self, level: str, msg: str, sp: SpRun, reconcile_id: str, extra: Fields = (), error: str = ""
@@ -109,6 +118,8 @@ class Controller:
         self._line(
             "DEBUG", "Reconciling SignalProcessing", sp, rid, (("name", sp.name), ("namespace", sp.namespace))
         )
+        for i in range(self.debug_lines):
+            self._line("DEBUG", DEBUG_MESSAGES[i % len(DEBUG_MESSAGES)], sp, rid)
         if phase:
             self._line("DEBUG", f"Processing {phase} phase", sp, rid)
         return rid

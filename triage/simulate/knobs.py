@@ -47,6 +47,8 @@ class Knobs:
         test_log: `ci` (integration-<svc>.log beside the run dir), `local` (inside it), `none`.
         missing_container: A container whose logs the collector could not find, or empty.
         stall_seconds: How long the `timer-stall` fault starves a store's writer goroutine.
+        debug_lines: Extra DEBUG lines the controller prints per reconcile (a chattier controller):
+            more bytes per spec, so a given size_mb holds fewer specs and correlation IDs.
         clock_skew_ms: How far the containers' clock (DataStorage, PostgreSQL and Redis logs, podman
             inspect times) runs ahead of (positive) or behind (negative) the test host's, whose clock
             the test log keeps. Only printed container times move, by this amount rounded to the
@@ -66,6 +68,7 @@ class Knobs:
     missing_container: str = ""
     stall_seconds: float = 4.0
     clock_skew_ms: float = 0.0
+    debug_lines: int = 0
 
     @property
     def clock_skew_us(self) -> int:
@@ -121,6 +124,7 @@ class Knobs:
             (self.era in ERAS, f"era must be one of {', '.join(ERAS)}, got {self.era!r}"),
             (0.5 <= self.stall_seconds <= 600, f"stall must be 0.5-600 s, got {self.stall_seconds}"),
             (0 <= self.size_mb <= 100_000, f"size must be 0-100000 MB, got {self.size_mb}"),
+            (0 <= self.debug_lines <= 200, f"debug lines must be 0-200, got {self.debug_lines}"),
             (
                 isinstance(self.clock_skew_ms, int | float)
                 and not isinstance(self.clock_skew_ms, bool)

@@ -67,6 +67,7 @@ class Proc:
             random.Random(runner.rng.random()),
             runner.offset,
             runner.next_eid,
+            runner.knobs.debug_lines,
         )
 
     def gw(self, t: int, text: str) -> None:
