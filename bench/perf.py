@@ -64,6 +64,13 @@ print(n)
 """
 
 
+COUNTS_SCRIPT = """
+import json, sys
+data = json.load(open(sys.argv[1], encoding="utf-8"))
+print(data["tests"]["ran"], len({e["correlation_id"] for e in data["events"]}))
+"""
+
+
 @dataclass(frozen=True)
 class Sample:
     """One run of a child process."""
@@ -148,13 +155,17 @@ def _ds_only(path: Path, ds_log: Path) -> Path:
     return target.parent.parent
 
 
-def _counts(truth: Path) -> tuple[int, int]:
-    """Specs run and distinct correlation IDs, from a bundle's ground truth."""
-    try:
-        data = json.loads(truth.read_text(encoding="utf-8"))
-        return int(data["tests"]["ran"]), len({e["correlation_id"] for e in data["events"]})
-    except (OSError, ValueError, KeyError, TypeError):
-        return 0, 0
+def _counts(truth: Path, env: dict[str, str]) -> tuple[int, int]:
+    """Specs run and distinct correlation IDs, from a bundle's ground truth.
+
+    The truth of a large bundle takes hundreds of MB to load, so a child reads it: a child forked
+    from a large parent starts with the parent's peak RSS, which would spoil every later measurement.
+    """
+    out = subprocess.run(
+        [sys.executable, "-c", COUNTS_SCRIPT, str(truth)], env=env, capture_output=True, text=True, check=True
+    )
+    specs, ids = out.stdout.split()
+    return int(specs), int(ids)
 
 
 def build_bundle(work: Path, size_mb: float, scale: int, env: dict[str, str], debug_lines: int = 0) -> Bundle:
@@ -172,8 +183,9 @@ def build_bundle(work: Path, size_mb: float, scale: int, env: dict[str, str], de
     """
     suffix = f"-debug{debug_lines}" if debug_lines else ""
     path = work / f"healthy-{size_mb:g}mb{suffix}"
-    if not path.is_dir():
-        partial = work / f"partial-healthy-{size_mb:g}mb"
+    truth = path.with_name(path.name + ".expected.json")
+    if not path.is_dir() or not truth.is_file():
+        partial = work / f"partial-{path.name}"
         shutil.rmtree(partial, ignore_errors=True)
         cmd = [
             sys.executable,
@@ -188,15 +200,16 @@ def build_bundle(work: Path, size_mb: float, scale: int, env: dict[str, str], de
         ]
         subprocess.run(cmd, env=env, cwd=work, check=True, stdout=subprocess.DEVNULL)
         # Renamed only when complete, so an interrupted run never leaves a half bundle in the cache.
-        truth = partial.with_name(partial.name + ".expected.json")
-        if truth.exists():
-            truth.rename(path.with_name(path.name + ".expected.json"))
+        partial.with_name(partial.name + ".expected.json").rename(truth)
+        # A bundle cached without its truth is built again, with its DataStorage-only copy.
+        for stale in (path, path.with_name(path.name + "-ds")):
+            shutil.rmtree(stale, ignore_errors=True)
         partial.rename(path)
     files = _files(path)
     logs = [p for p in files if "datastorage" in p.name and p.suffix == ".log"]
     ds_log = max(logs, key=lambda p: p.stat().st_size) if logs else None
     ds_only = _ds_only(path, ds_log) if ds_log is not None else None
-    specs, ids = _counts(path.with_name(path.name + ".expected.json"))
+    specs, ids = _counts(truth, env)
     size = sum(p.stat().st_size for p in files)
     return Bundle(scale, path, size, files, ds_log, ds_only, debug_lines, specs, ids)
 
