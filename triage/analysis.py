@@ -11,6 +11,7 @@ from triage.containers import ContainerState, LogHealth
 from triage.pipeline import Pipeline, reconstruct
 from triage.stores import Store, attribute
 from triage.testrun import TestRun
+from triage.texts import LineTexts
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Analysis:
         containers: inspected container states.
         log_health: per container log, records by severity, with known start-up noise apart.
         kinds: the source kinds present in the bundle (rules that need a missing kind are skipped).
+        texts: the input lines' texts, for quoting and for the few rules that read a line's text.
     """
 
     events: pl.DataFrame
@@ -34,6 +36,7 @@ class Analysis:
     containers: tuple[ContainerState, ...]
     log_health: tuple[LogHealth, ...]
     kinds: frozenset[str]
+    texts: LineTexts
 
     @cached_property
     def store_of_spec(self) -> dict[int, Store]:
@@ -47,6 +50,7 @@ def build_analysis(
     containers: tuple[ContainerState, ...],
     log_health: tuple[LogHealth, ...],
     kinds: frozenset[str],
+    texts: LineTexts | None = None,
 ) -> Analysis:
     """Reconstruct the pipeline and the stores from the event table.
 
@@ -56,6 +60,7 @@ def build_analysis(
         containers: container states.
         log_health: container log health.
         kinds: source kinds present.
+        texts: the input lines' texts; when None, those of the `raw` column if `events` has one.
 
     Returns:
         The analysis.
@@ -69,4 +74,5 @@ def build_analysis(
         containers=containers,
         log_health=log_health,
         kinds=kinds,
+        texts=LineTexts.from_events(events) if texts is None else texts,
     )

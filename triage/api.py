@@ -19,9 +19,10 @@ from triage.normalize import default_steps, normalize
 from triage.parsers import ParseResult
 from triage.rules import RuleOutcome, run_rules, select_rules
 from triage.rules.base import Finding, Rule
-from triage.schema import conform, empty_events
+from triage.schema import TABLE_SCHEMA, conform, empty_events
 from triage.sources import Bundle
 from triage.testrun import TestRun, summarize_tests
+from triage.texts import LineTexts
 
 DEFAULT_LIMITS = Limits()
 
@@ -33,7 +34,7 @@ class Report:
     Attributes:
         bundle: what was discovered.
         accounts: line accounting per source, in source order.
-        events: the normalized event table.
+        events: the normalized event table (TABLE_SCHEMA: records cite their file and line, no text).
         tests: the test-run summary of each Ginkgo log.
         containers: inspected container states.
         log_health: per container log, counts of records by severity.
@@ -121,7 +122,8 @@ def analyze(
     """Analyse a bundle.
 
     Archives (.tar.gz, .tgz, .tar, .zip) and gzip-compressed logs are unpacked into a private
-    temporary directory first, within `limits`; nothing is written anywhere else.
+    temporary directory first, within `limits`; nothing is written anywhere else. It is removed
+    when the rules have run, so the lines the findings quote are read before.
 
     Args:
         path: a must-gather directory (or a directory holding one and the test log), an archive of
@@ -154,10 +156,10 @@ def analyze(
             notes=(*unpacked.notes, *(n for u in logs for n in u.notes), *found.notes),
         )
         parsed = ingest(bundle.sources)
-    if not any(result is not None and result.events.height for _, result in parsed):
-        kinds = ", ".join(sorted({a.source.kind for a, _ in parsed}))
-        raise BundleError(f"{path}: nothing usable found (files are: {kinds})")
-    return _report(bundle, parsed, rules)
+        if not any(result is not None and result.events.height for _, result in parsed):
+            kinds = ", ".join(sorted({a.source.kind for a, _ in parsed}))
+            raise BundleError(f"{path}: nothing usable found (files are: {kinds})")
+        return _report(bundle, parsed, rules)
 
 
 def _check_size(bundle: Bundle, limits: Limits) -> None:
@@ -176,9 +178,9 @@ def _report(
     """Normalize, summarize, reconstruct and check what the parsers produced."""
     # In file order: normalization then finds the rows in order and need not sort them.
     named = sorted(((a.source.name, r.events) for a, r in parsed if r is not None), key=lambda pair: pair[0])
-    frames = [conform(events) for _, events in named]
+    frames = [conform(events, TABLE_SCHEMA) for _, events in named]
     offsets, assumptions = _offsets_and_assumptions(parsed)
-    events = normalize(pl.concat(frames) if frames else empty_events(), default_steps(offsets))
+    events = normalize(pl.concat(frames) if frames else empty_events(TABLE_SCHEMA), default_steps(offsets))
     tests = tuple(
         run
         for name in sorted({a.source.name for a, r in parsed if r is not None and a.source.kind == "ginkgo"})
@@ -187,7 +189,8 @@ def _report(
     containers = summarize_containers(events)
     health = log_health(events)
     kinds = frozenset(a.source.kind for a, r in parsed if r is not None)
-    analysis = build_analysis(events, tests, containers, health, kinds)
+    texts = LineTexts({a.source.name: (a.source.path, a.blocks) for a, _ in parsed if a.blocks})
+    analysis = build_analysis(events, tests, containers, health, kinds, texts)
     return Report(
         bundle=bundle,
         accounts=tuple(account for account, _ in parsed),

@@ -5,6 +5,9 @@ small pool of threads: polars releases the GIL while it works, so one file's pie
 are parsed at the same time while the next block is read. Only a few pieces wait for a thread at
 once, so a large file is never held whole as text. A file that cannot be read or parsed becomes a
 note in its account; the other files go on.
+
+The records keep no text (`raw`): each cites its file and line, and the account notes where the file's
+blocks of lines lie, so that a quote reads its line again (`texts.LineTexts`).
 """
 
 from __future__ import annotations
@@ -12,12 +15,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from triage.lines import BLOCK_BYTES, BlockReader
-from triage.parsers import CHUNK_ROWS, LINES_SCHEMA, ParseResult, merge, parser_for, pieces
+from triage.lines import BLOCK_BYTES, Block, BlockReader
+from triage.parsers import CHUNK_ROWS, LINES_SCHEMA, Parser, ParseResult, merge, parser_for, pieces
 from triage.sources import Source
 
 WORKERS = 2
@@ -46,6 +49,7 @@ class SourceAccount:
         records: records the parser produced.
         samples: the first few lines not understood.
         notes: what was odd about the file (encoding, truncation, parser trouble).
+        blocks: where its blocks of lines lie, to quote them later.
     """
 
     source: Source
@@ -55,6 +59,7 @@ class SourceAccount:
     records: int
     samples: tuple[Sample, ...]
     notes: tuple[str, ...]
+    blocks: tuple[Block, ...] = ()
 
 
 def _samples(unparsed: pl.DataFrame) -> tuple[Sample, ...]:
@@ -95,7 +100,9 @@ class _File:
                     f"parser failed ({type(failed).__name__}: {failed}); every line counted as not understood"
                 )
             samples = () if source.kind in _UNPARSED_KINDS else _samples(self.head)
-            return SourceAccount(source, count, 0, count, 0, samples, tuple(notes)), None
+            return SourceAccount(
+                source, count, 0, count, 0, samples, tuple(notes), tuple(self.reader.blocks)
+            ), None
         result = merge([part.result() for part in self.parts])
         notes.extend(str(n) for n in _as_list(result.facts.get("notes")))
         not_understood = result.unparsed.height
@@ -107,6 +114,7 @@ class _File:
             result.events.height,
             _samples(result.unparsed),
             tuple(notes),
+            tuple(self.reader.blocks),
         )
         return account, result
 
@@ -144,7 +152,7 @@ def ingest(
                     _drain(file.frames())
                     continue
                 for piece in pieces(file.source.kind, file.frames(), rows):
-                    part = pool.submit(parser, piece, file.source)
+                    part = pool.submit(_parse_without_text, parser, piece, file.source)
                     file.parts.append(part)
                     waiting.append(part)
                     if len(waiting) > workers:  # a piece waits for a thread, the next one is read
@@ -153,6 +161,11 @@ def ingest(
                 file.unreadable = exc.strerror or type(exc).__name__
         wait(waiting)
     return [file.account() for file in files]
+
+
+def _parse_without_text(parser: Parser, piece: pl.DataFrame, source: Source) -> ParseResult:
+    result = parser(piece, source)
+    return replace(result, events=result.events.drop("raw"))
 
 
 def _drain(frames: Iterable[pl.DataFrame]) -> None:

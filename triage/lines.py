@@ -155,6 +155,37 @@ def read_lines(path: Path) -> Lines:
     return split_lines(path.read_bytes())
 
 
+@dataclass(frozen=True)
+class Block:
+    """Where a block of whole lines lies in its file, so it can be read again.
+
+    Attributes:
+        first_line: number of its first line.
+        lines: how many lines it holds.
+        start: byte offset of its first byte.
+        size: its length in bytes.
+        at_start: whether it starts the file (a byte-order mark is dropped only there).
+    """
+
+    first_line: int
+    lines: int
+    start: int
+    size: int
+    at_start: bool
+
+
+def read_block(path: Path, block: Block) -> pl.Series:
+    """The lines of a block, as the reading that noted it split them.
+
+    Raises:
+        OSError: the file cannot be read.
+    """
+    with path.open("rb") as f:
+        f.seek(block.start)
+        data = f.read(block.size)
+    return _split(data, block.first_line, block.at_start, _Notes()).get_column("raw")
+
+
 @dataclass
 class BlockReader:
     """A file read as numbered lines in blocks of whole lines, about `block_bytes` each.
@@ -166,11 +197,13 @@ class BlockReader:
         path: the file.
         block_bytes: how much to read at a time.
         count: lines read so far.
+        blocks: where the blocks read so far lie, to read their lines again.
     """
 
     path: Path
     block_bytes: int = BLOCK_BYTES
     count: int = 0
+    blocks: list[Block] = field(default_factory=list)
     _notes: _Notes = field(default_factory=_Notes)
 
     @property
@@ -185,19 +218,21 @@ class BlockReader:
             OSError: the file cannot be read.
         """
         with self.path.open("rb") as f:
-            pending, at_start = b"", True
+            pending, start = b"", 0
             while chunk := f.read(self.block_bytes):
                 data = pending + chunk
                 end = data.rfind(b"\n") + 1
                 pending = data[end:]
                 if end:
-                    yield self._frame(data[:end], at_start)
-                    at_start = False
-            if pending and (frame := self._frame(pending, at_start)).height:
+                    yield self._frame(data[:end], start)
+                    start += end
+            if pending and (frame := self._frame(pending, start)).height:
                 self._notes.unterminated = True
                 yield frame
 
-    def _frame(self, data: bytes, at_start: bool) -> pl.DataFrame:
-        frame = _split(data, self.count + 1, at_start, self._notes)
+    def _frame(self, data: bytes, start: int) -> pl.DataFrame:
+        frame = _split(data, self.count + 1, start == 0, self._notes)
+        if frame.height:
+            self.blocks.append(Block(self.count + 1, frame.height, start, len(data), start == 0))
         self.count += frame.height
         return frame

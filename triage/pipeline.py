@@ -106,7 +106,7 @@ def with_time_bounds(rows: pl.DataFrame, timeline: pl.DataFrame | None = None) -
 
 @dataclass(frozen=True)
 class Pipeline:
-    """The audit pipeline as the logs show it. Every frame keeps `file`, `line` and `raw` for evidence.
+    """The audit pipeline as the logs show it. Every frame keeps `file` and `line` for evidence.
 
     Attributes:
         buffered: one row per `Event buffered successfully` (correlation_id, event_type,
@@ -159,7 +159,7 @@ STORE_ERRORS = (
     "Failed to write audit event",
     "Failed to write phase transition audit",
 )
-_KEEP = ["file", "line", "spec_index", "spec", "ts", "ts_precision", "raw"]
+_KEEP = ["file", "line", "spec_index", "spec", "ts", "ts_precision"]
 
 
 def _store_rows(events: pl.DataFrame) -> pl.DataFrame:
@@ -280,8 +280,8 @@ class Offset:
         skew_ns: DataStorage's clock minus the test host's (median of the agreeing pairs).
         pairs: flushes whose write agrees on it.
         sampled: flushes examined.
-        examples: agreeing pairs (the flush's file/line/raw/tick_at and the write's w_file/w_line/
-            w_raw/written_at/w_precision), earliest first.
+        examples: agreeing pairs (the flush's file/line/tick_at and the write's w_file/w_line/
+            written_at/w_precision), earliest first.
     """
 
     skew_ns: int
@@ -302,10 +302,10 @@ def estimate_offset(
     because wrong candidates spread evenly. A VM clock can drift by seconds, hence the wide search.
 
     Args:
-        flushes: flushing ticks (tick_at, batch, file, line, raw).
-        writes: DataStorage batch writes (ts, ts_precision, count, duration_seconds, file, line, raw).
+        flushes: flushing ticks (tick_at, batch, file, line).
+        writes: DataStorage batch writes (ts, ts_precision, count, duration_seconds, file, line).
         refused: DataStorage's `HTTP request` lines of batch requests it refused (4xx/5xx: ts,
-            ts_precision, duration_ms, file, line, raw); they carry no batch size, so they pair with a
+            ts_precision, duration_ms, file, line); they carry no batch size, so they pair with a
             flush of any size. With no writes at all they are the only arrivals there are.
 
     Returns:
@@ -322,7 +322,6 @@ def estimate_offset(
         pl.col("count").alias("w_batch"),
         pl.col("file").alias("w_file"),
         pl.col("line").alias("w_line"),
-        pl.col("raw").alias("w_raw"),
     ).drop_nulls(["arrived_at", "w_batch"])
     if refused is not None and refused.height:
         took_ms = pl.duration(
@@ -335,14 +334,13 @@ def estimate_offset(
             pl.lit(None, pl.Int64).alias("w_batch"),
             pl.col("file").alias("w_file"),
             pl.col("line").alias("w_line"),
-            pl.col("raw").alias("w_raw"),
         ).drop_nulls("arrived_at")
         arrivals = pl.concat([arrivals, unsized])
     if flushes.height < MIN_PAIRS or arrivals.is_empty():
         return None
     flushes = flushes.sort("tick_at", "file", "line").gather_every(flushes.height // MAX_FLUSHES + 1)
     window = pl.duration(nanoseconds=SEARCH_NS, time_unit="ns")
-    left = flushes.select("file", "line", "raw", "tick_at", "batch").with_row_index("flush")
+    left = flushes.select("file", "line", "tick_at", "batch").with_row_index("flush")
     left = left.with_columns(lo=pl.col("tick_at") - window, hi=pl.col("tick_at") + window)
     arrivals = arrivals.with_row_index("_w")
     # Candidate pairs are many on a long run: they are found on narrow columns, the text joins later.
@@ -369,7 +367,7 @@ def estimate_offset(
     best = int(scored["bin"][0])
     agreeing = (
         pairs.filter(pl.col("bin").is_between(best, best + 1))
-        .join(left.select("flush", "file", "line", "raw"), on="flush", how="left", maintain_order="left")
+        .join(left.select("flush", "file", "line"), on="flush", how="left", maintain_order="left")
         .join(arrivals.drop("arrived_at", "w_batch"), on="_w", how="left", maintain_order="left")
         .select(*left.columns, *arrivals.drop("_w").columns, "diff", "bin")
     )
@@ -482,6 +480,23 @@ def _mark_explicit(buffered: pl.DataFrame, explicit: pl.DataFrame) -> pl.DataFra
     return next_in_timeline(buffered, "line", right, "explicit_flush_line").sort("file", "line")
 
 
+def _store_frames(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Buffered lines, timer ticks, error lines and `Audit store closed` lines of the audit store.
+
+    The store's rows are most of a big test log; their copy is let go here, before the joins.
+    """
+    store = _store_rows(events)
+    errors = store.filter(pl.col("msg_key").is_in(STORE_ERRORS)).select(*_KEEP, "msg_key", "attrs")
+    closed = store.filter(pl.col("msg_key") == "Audit store closed").select(
+        *_KEEP,
+        attr("buffered_count", pl.Int64()),
+        attr("written_count", pl.Int64()),
+        attr("dropped_count", pl.Int64()),
+        attr("failed_batch_count", pl.Int64()),
+    )
+    return _buffered(store), _ticks(store), errors, closed
+
+
 def reconstruct(events: pl.DataFrame) -> Pipeline:
     """Reconstruct the pipeline.
 
@@ -491,8 +506,7 @@ def reconstruct(events: pl.DataFrame) -> Pipeline:
     Returns:
         The pipeline's frames.
     """
-    store = _store_rows(events)
-    ticks = _ticks(store)
+    store_buffered, ticks, errors, closed = _store_frames(events)
     writes = _writes(events)
     flushing = ticks.filter(pl.col("batch") > 0)
     requests = _requests(events)
@@ -500,15 +514,7 @@ def reconstruct(events: pl.DataFrame) -> Pipeline:
     offset = estimate_offset(flushing, writes, refused)
     flushes = _link_flushes(flushing, writes, offset.skew_ns if offset else 0)
     explicit = _explicit_flushes(events)
-    buffered = _mark_explicit(_carry(_buffered(store), flushes), explicit)
-    errors = store.filter(pl.col("msg_key").is_in(STORE_ERRORS)).select(*_KEEP, "msg_key", "attrs")
-    closed = store.filter(pl.col("msg_key") == "Audit store closed").select(
-        *_KEEP,
-        attr("buffered_count", pl.Int64()),
-        attr("written_count", pl.Int64()),
-        attr("dropped_count", pl.Int64()),
-        attr("failed_batch_count", pl.Int64()),
-    )
+    buffered = _mark_explicit(_carry(store_buffered, flushes), explicit)
     ds_queries = events.filter(
         (pl.col("service") == "datastorage") & (pl.col("msg_key") == "Audit events queried successfully")
     ).select(*_KEEP, attr("count", pl.Int64()), attr("total", pl.Int64()))

@@ -22,6 +22,9 @@ Columns:
     spec_index    ordinal (1-based) of that spec block in its file
     attrs         remaining fields as a JSON object text ("{}" when none)
     raw           the first input line of the record, verbatim but for ANSI codes
+
+The analysed table (TABLE_SCHEMA) is the same without `raw`: a record's text is read again from its
+file and line when a finding quotes it (`texts.LineTexts`).
 """
 
 from __future__ import annotations
@@ -86,28 +89,33 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "attrs": pl.String(),
     "raw": pl.String(),
 }
+TABLE_SCHEMA: dict[str, pl.DataType] = {k: v for k, v in EVENT_SCHEMA.items() if k != "raw"}
 
 
-def empty_events() -> pl.DataFrame:
+def empty_events(schema: dict[str, pl.DataType] = EVENT_SCHEMA) -> pl.DataFrame:
     """Return an event table with no rows.
 
+    Args:
+        schema: EVENT_SCHEMA or TABLE_SCHEMA.
+
     Returns:
-        A frame with the EVENT_SCHEMA columns.
+        A frame with the schema's columns.
     """
-    return pl.DataFrame(schema=EVENT_SCHEMA)
+    return pl.DataFrame(schema=schema)
 
 
-def conform(frame: pl.DataFrame) -> pl.DataFrame:
+def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType] = EVENT_SCHEMA) -> pl.DataFrame:
     """Add missing schema columns as nulls, cast to schema dtypes and order the columns.
 
     Args:
         frame: a parser's output; extra columns are dropped.
+        schema: EVENT_SCHEMA or TABLE_SCHEMA.
 
     Returns:
-        A frame that satisfies EVENT_SCHEMA.
+        A frame that satisfies the schema.
     """
     exprs = []
-    for name, dtype in EVENT_SCHEMA.items():
+    for name, dtype in schema.items():
         if name in frame.columns:
             exprs.append(pl.col(name).cast(dtype))
         else:
@@ -116,7 +124,7 @@ def conform(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def validate_events(frame: pl.DataFrame) -> pl.DataFrame:
-    """Check that a frame satisfies EVENT_SCHEMA.
+    """Check that a frame satisfies EVENT_SCHEMA, or TABLE_SCHEMA when it has no `raw`.
 
     Args:
         frame: the frame to check.
@@ -127,12 +135,13 @@ def validate_events(frame: pl.DataFrame) -> pl.DataFrame:
     Raises:
         SchemaError: a column is missing, extra, of the wrong dtype, or a required value is null.
     """
-    if frame.columns != list(EVENT_SCHEMA):
-        raise SchemaError(f"columns {frame.columns} differ from {list(EVENT_SCHEMA)}")
-    for name, dtype in EVENT_SCHEMA.items():
+    schema = EVENT_SCHEMA if "raw" in frame.columns else TABLE_SCHEMA
+    if frame.columns != list(schema):
+        raise SchemaError(f"columns {frame.columns} differ from {list(schema)}")
+    for name, dtype in schema.items():
         if frame.schema[name] != dtype:
             raise SchemaError(f"column {name} is {frame.schema[name]}, expected {dtype}")
     for name in ("file", "line", "n_lines", "source_kind", "record", "raw"):
-        if frame[name].null_count():
+        if name in schema and frame[name].null_count():
             raise SchemaError(f"column {name} has nulls")
     return frame

@@ -21,7 +21,6 @@ TIMELINE_SCHEMA: dict[str, pl.DataType] = {
     "basis": pl.String(),
     "file": pl.String(),
     "line": pl.UInt32(),
-    "raw": pl.String(),
 }
 KIND_ORDER = {"step": 0, "buffered": 1, "flush": 2, "write": 3, "query": 4, "failure": 5}
 
@@ -81,7 +80,6 @@ def build_timelines(analysis: Analysis) -> pl.DataFrame:
             basis=pl.lit("observed"),
             file=pl.col("file"),
             line=pl.col("line"),
-            raw=pl.col("raw"),
         ),
         _fmt(
             pipe.buffered,
@@ -94,14 +92,13 @@ def build_timelines(analysis: Analysis) -> pl.DataFrame:
             basis=pl.lit("observed"),
             file=pl.col("file"),
             line=pl.col("line"),
-            raw=pl.col("raw"),
         ),
     ]
     carried = pipe.buffered.drop_nulls("flush_line")
     flush_rows = carried.group_by("correlation_id", "file", "flush_line").agg(
         pl.len().alias("mine"), pl.col("flush_at").first(), pl.col("flush_batch").first()
     )
-    ticks = pipe.ticks.select("file", pl.col("line").alias("flush_line"), "raw", "tick_number")
+    ticks = pipe.ticks.select("file", pl.col("line").alias("flush_line"), "tick_number")
     flush_rows = flush_rows.join(ticks, on=["file", "flush_line"], how="left")
     parts.append(
         _fmt(
@@ -120,7 +117,6 @@ def build_timelines(analysis: Analysis) -> pl.DataFrame:
             basis=pl.lit("observed"),
             file=pl.col("file"),
             line=pl.col("flush_line"),
-            raw=pl.col("raw"),
         )
     )
     explicit = pipe.explicit_flushes.join(own, on=["file", "spec_index"], how="inner")
@@ -136,7 +132,6 @@ def build_timelines(analysis: Analysis) -> pl.DataFrame:
             basis=pl.lit("observed (time: between the lines around it)"),
             file=pl.col("file"),
             line=pl.col("line"),
-            raw=pl.col("raw"),
         )
     )
     linked = (
@@ -144,8 +139,6 @@ def build_timelines(analysis: Analysis) -> pl.DataFrame:
         .group_by("correlation_id", "write_file", "write_line")
         .agg(pl.col("written_at").first(), pl.col("flush_batch").first(), pl.col("link").first())
     )
-    writes = pipe.writes.select(pl.col("file").alias("write_file"), pl.col("line").alias("write_line"), "raw")
-    linked = linked.join(writes, on=["write_file", "write_line"], how="left")
     parts.append(
         _fmt(
             linked,
@@ -162,7 +155,6 @@ def build_timelines(analysis: Analysis) -> pl.DataFrame:
             ),
             file=pl.col("write_file"),
             line=pl.col("write_line"),
-            raw=pl.col("raw"),
         )
     )
     outcome = (
@@ -184,7 +176,6 @@ def build_timelines(analysis: Analysis) -> pl.DataFrame:
             basis=pl.lit("observed (time: between the lines around it)"),
             file=pl.col("file"),
             line=pl.col("line"),
-            raw=pl.col("raw"),
         )
     )
     rows = pl.concat(parts).drop_nulls("correlation_id").sort("correlation_id", "file", "line")

@@ -14,7 +14,7 @@ import pytest
 
 from triage.analysis import Analysis, build_analysis
 from triage.api import Report, analyze
-from triage.rules import clock_skew
+from triage.rules import clock_skew, run_rules
 from triage.rules.base import Finding, Severity
 
 BUNDLE = Path(__file__).resolve().parents[2] / "fixtures" / "bundles" / "02-healthy"
@@ -34,11 +34,12 @@ def _shifted(report: Report, ms: int) -> Analysis:
         .otherwise(pl.col("ts"))
         .alias("ts")
     )
-    return build_analysis(events, report.tests, report.containers, report.log_health, report.analysis.kinds)
+    a = report.analysis
+    return build_analysis(events, report.tests, report.containers, report.log_health, a.kinds, a.texts)
 
 
 def _only(analysis: Analysis) -> Finding:
-    findings = list(clock_skew.check(analysis))
+    findings = [f for outcome in run_rules(analysis, (clock_skew.RULE,)) for f in outcome.findings]
     assert len(findings) == 1
     return findings[0]
 

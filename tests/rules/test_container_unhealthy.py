@@ -11,9 +11,10 @@ import pytest
 
 from triage.analysis import Analysis, build_analysis
 from triage.api import Report, analyze
-from triage.rules import container_unhealthy
+from triage.rules import container_unhealthy, run_rules
 from triage.rules.base import Finding, Severity
 from triage.simulate import simulate
+from triage.texts import LineTexts
 
 ROOT = Path(__file__).resolve().parents[2] / "fixtures"
 BUNDLES = ROOT / "bundles"
@@ -34,8 +35,13 @@ def healthy() -> Report:
     return analyze(BUNDLES / "02-healthy", select=RULE)
 
 
-def _rebuild(report: Report, events: pl.DataFrame | None = None, **changes: Any) -> Analysis:
-    """The healthy bundle's analysis with its events or containers replaced."""
+Added = dict[tuple[str, int], str]
+
+
+def _rebuild(
+    report: Report, events: pl.DataFrame | None = None, added: Added | None = None, **changes: Any
+) -> Analysis:
+    """The healthy bundle's analysis with its events or containers replaced; `added` lines' texts."""
     containers = report.containers
     if changes:
         containers = tuple(
@@ -47,24 +53,36 @@ def _rebuild(report: Report, events: pl.DataFrame | None = None, **changes: Any)
         containers,
         report.log_health,
         report.analysis.kinds,
+        LineTexts(report.analysis.texts.files, dict(added or {})),
     )
 
 
-def _add_log_rows(report: Report, service: str, rows: list[tuple[str, str, str]]) -> pl.DataFrame:
-    """Append (level, message, raw) records to a container's log, after its last record."""
+def _add_log_rows(
+    report: Report, service: str, rows: list[tuple[str, str, str]]
+) -> tuple[pl.DataFrame, Added]:
+    """Append (level, message, raw) records to a container's log, after its last record.
+
+    Returns:
+        The events, and the added lines' texts by (file, line).
+    """
     events = report.events
     last = events.filter((pl.col("service") == service) & (pl.col("record") == "log")).sort("line").tail(1)
+    file, end = str(last["file"][0]), int(last["line"][0])
     added = [
         last.with_columns(
             pl.lit(level).cast(events.schema["level"]).alias("level"),
             pl.lit(message).alias("message"),
             pl.lit(message).alias("msg_key"),
-            pl.lit(raw).alias("raw"),
             (pl.col("line") + i + 1).alias("line"),
         )
-        for i, (level, message, raw) in enumerate(rows)
+        for i, (level, message, _) in enumerate(rows)
     ]
-    return pl.concat([events, *added])
+    return pl.concat([events, *added]), {(file, end + i + 1): raw for i, (*_, raw) in enumerate(rows)}
+
+
+def _check(analysis: Analysis) -> list[Finding]:
+    """The rule's findings, their evidence quoted."""
+    return [f for outcome in run_rules(analysis, (container_unhealthy.RULE,)) for f in outcome.findings]
 
 
 def test_oom_killed_datastorage_is_high_with_inspect_and_last_log_line() -> None:
@@ -152,8 +170,8 @@ def test_datastorage_that_never_started_is_high_with_no_log_records(tmp_path: Pa
 def test_panic_in_datastorage_log_is_high(healthy: Report) -> None:
     """A `PANIC RECOVERED` record in DataStorage's log gives a high finding quoting it."""
     raw = "2026-01-16T14:14:00.000Z\tERROR\tdatastorage\tserver/handlers.go:86\t🚨 PANIC RECOVERED\t{}"
-    events = _add_log_rows(healthy, "datastorage", [("error", "PANIC RECOVERED", raw)])
-    problems = _problems(list(container_unhealthy.check(_rebuild(healthy, events))))
+    edited = _add_log_rows(healthy, "datastorage", [("error", "PANIC RECOVERED", raw)])
+    problems = _problems(_check(_rebuild(healthy, *edited)))
     assert [f.severity for f in problems] == [Severity.HIGH]
     assert "1 panic record(s)" in problems[0].summary
     assert problems[0].evidence[0].text == raw
@@ -162,13 +180,13 @@ def test_panic_in_datastorage_log_is_high(healthy: Report) -> None:
 def test_connection_retries_are_low_and_giving_up_is_high(healthy: Report) -> None:
     """DataStorage retrying its connection is low; retrying until `after all retries` is high."""
     retry = ("info", "Failed to connect, retrying...", "retry line")
-    events = _add_log_rows(healthy, "datastorage", [retry, retry])
-    low = _problems(list(container_unhealthy.check(_rebuild(healthy, events))))
+    edited = _add_log_rows(healthy, "datastorage", [retry, retry])
+    low = _problems(_check(_rebuild(healthy, *edited)))
     assert [f.severity for f in low] == [Severity.LOW]
     assert "retried its PostgreSQL/Redis connection 2 time(s)" in low[0].summary
     gave_up = ("error", "Failed to create server after all retries", "gave up line")
-    events = _add_log_rows(healthy, "datastorage", [retry, gave_up])
-    high = _problems(list(container_unhealthy.check(_rebuild(healthy, events))))
+    edited = _add_log_rows(healthy, "datastorage", [retry, gave_up])
+    high = _problems(_check(_rebuild(healthy, *edited)))
     assert [f.severity for f in high] == [Severity.HIGH]
     assert [e.text for e in high[0].evidence] == ["retry line", "gave up line"]
 
@@ -176,8 +194,8 @@ def test_connection_retries_are_low_and_giving_up_is_high(healthy: Report) -> No
 def test_postgres_fatal_that_is_not_noise_is_medium(healthy: Report) -> None:
     """A PostgreSQL FATAL other than the probe's missing database gives a medium finding."""
     raw = "2026-01-16 14:14:00.000 UTC [99] FATAL:  sorry, too many clients already"
-    events = _add_log_rows(healthy, "postgres", [("fatal", "sorry, too many clients already", raw)])
-    problems = _problems(list(container_unhealthy.check(_rebuild(healthy, events))))
+    edited = _add_log_rows(healthy, "postgres", [("fatal", "sorry, too many clients already", raw)])
+    problems = _problems(_check(_rebuild(healthy, *edited)))
     assert [f.severity for f in problems] == [Severity.MEDIUM]
     assert "1 FATAL record(s)" in problems[0].summary
     assert "`sorry, too many clients already`" in problems[0].summary
@@ -192,7 +210,7 @@ def test_real_health_failure_and_restarts_are_medium(healthy: Report) -> None:
         last_health_output="curl: (7) Failed to connect",
         restart_count=2,
     )
-    problems = _problems(list(container_unhealthy.check(analysis)))
+    problems = _problems(_check(analysis))
     assert sorted(f.severity for f in problems) == [Severity.MEDIUM, Severity.MEDIUM]
     summaries = " ".join(f.summary for f in problems)
     assert "restarted 2 time(s)" in summaries

@@ -7,7 +7,7 @@ explicitly, one line each. A test checks that every module is registered and doc
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from triage.analysis import Analysis
 from triage.rules import (
@@ -83,9 +83,9 @@ def run_rules(analysis: Analysis, rules: Iterable[Rule] = ALL_RULES) -> tuple[Ru
         rules: which rules to run.
 
     Returns:
-        One outcome per rule, in registry order.
+        One outcome per rule, in registry order, every evidence line quoted with its text.
     """
-    outcomes = []
+    outcomes: list[RuleOutcome] = []
     for rule in rules:
         if rule.requires and not any(kind in analysis.kinds for kind in rule.requires):
             needs = " or ".join(rule.requires)
@@ -97,4 +97,19 @@ def run_rules(analysis: Analysis, rules: Iterable[Rule] = ALL_RULES) -> tuple[Ru
             outcomes.append(RuleOutcome(rule, "error", f"{type(exc).__name__}: {exc}", ()))
             continue
         outcomes.append(RuleOutcome(rule, "ran", None, found))
-    return tuple(outcomes)
+    return _quoted(outcomes, analysis)
+
+
+def _quoted(outcomes: list[RuleOutcome], analysis: Analysis) -> tuple[RuleOutcome, ...]:
+    """Fill in the text of every evidence line cited without it, reading the lines in file order."""
+    texts = analysis.texts
+    cited = {(e.file, e.line) for o in outcomes for f in o.findings for e in f.evidence if e.text is None}
+    texts.texts(sorted(cited))
+
+    def filled(e: Evidence) -> Evidence:
+        return e if e.text is not None else replace(e, text=texts.text(e.file, e.line).strip())
+
+    return tuple(
+        replace(o, findings=tuple(replace(f, evidence=tuple(map(filled, f.evidence))) for f in o.findings))
+        for o in outcomes
+    )

@@ -31,7 +31,6 @@ BLOCK = ["file", "spec_index"]
 QUERY_COLUMNS = [
     "file",
     "line",
-    "raw",
     "spec_index",
     "ts_lo",
     "ts_hi",
@@ -52,7 +51,6 @@ class SpecBlock:
         name: the spec's full name.
         state: Ginkgo's end state (passed, failed, timedout, interrupted, ...).
         fail_line: line of the `[FAILED] in [It] - … @ …` marker, None when absent.
-        fail_raw: that line's text.
         fail_at: its time.
     """
 
@@ -61,7 +59,6 @@ class SpecBlock:
     name: str
     state: str
     fail_line: int | None
-    fail_raw: str | None
     fail_at: datetime | None
 
     @property
@@ -91,9 +88,7 @@ def spec_blocks(events: pl.DataFrame) -> dict[tuple[str, int], SpecBlock]:
         )
         .sort("file", "line")
         .unique(["file", "spec_index"], keep="first", maintain_order=True)
-        .select(
-            "file", "spec_index", pl.col("line").alias("fail_line"), pl.col("raw").alias("fail_raw"), "ts"
-        )
+        .select("file", "spec_index", pl.col("line").alias("fail_line"), "ts")
     )
     table = headers.join(markers, on=["file", "spec_index"], how="left")
     return {
@@ -103,7 +98,6 @@ def spec_blocks(events: pl.DataFrame) -> dict[tuple[str, int], SpecBlock]:
             name=row["spec"] or "",
             state=row["state"] or "",
             fail_line=row["fail_line"],
-            fail_raw=row["fail_raw"],
             fail_at=row["ts"],
         )
         for row in table.iter_rows(named=True)
@@ -169,7 +163,6 @@ def query_prints(analysis: Analysis) -> pl.DataFrame:
     prints = with_time_bounds(debug, test).select(
         "file",
         "line",
-        "raw",
         "spec_index",
         "ts_lo",
         "ts_hi",
@@ -215,11 +208,11 @@ def _after_ticks(prints: pl.DataFrame, analysis: Analysis) -> pl.DataFrame:
 
 
 def flush_prints(events: pl.DataFrame) -> pl.DataFrame:
-    """The tests' `✅ Audit store flushed successfully` prints (file, spec_index, line, raw)."""
+    """The tests' `✅ Audit store flushed successfully` prints (file, spec_index, line)."""
     return (
         events.filter(pl.col("record") == "helper")
         .filter(pl.col("attrs").str.json_path_match("$.helper") == "flushed")
-        .select("file", "spec_index", "line", "raw")
+        .select("file", "spec_index", "line")
         .sort("file", "line")
     )
 
@@ -234,12 +227,12 @@ def flush_outcomes(analysis: Analysis) -> pl.DataFrame:
         analysis: the analysed bundle.
 
     Returns:
-        file, spec_index, flush_line, dropped (bool), drop_line, drop_raw.
+        file, spec_index, flush_line, dropped (bool), drop_line.
     """
     p = analysis.pipeline
-    ticks = p.ticks.select("file", "spec_index", "line", "raw", (pl.col("batch") > 0).alias("flushing"))
+    ticks = p.ticks.select("file", "spec_index", "line", (pl.col("batch") > 0).alias("flushing"))
     drops = p.store_errors.filter(pl.col("msg_key").is_in(DROP_KEYS)).select(
-        "file", "spec_index", "line", "raw", pl.lit(False).alias("flushing")
+        "file", "spec_index", "line", pl.lit(False).alias("flushing")
     )
     both = pl.concat(
         [ticks.with_columns(pl.lit(True).alias("tick")), drops.with_columns(pl.lit(False).alias("tick"))]
@@ -248,7 +241,6 @@ def flush_outcomes(analysis: Analysis) -> pl.DataFrame:
     nxt = both.sort("file", "line").with_columns(
         pl.col("tick").shift(-1).over(group).alias("next_tick"),
         pl.col("line").shift(-1).over(group).alias("drop_line"),
-        pl.col("raw").shift(-1).over(group).alias("drop_raw"),
     )
     return nxt.filter(pl.col("flushing")).select(
         "file",
@@ -256,7 +248,6 @@ def flush_outcomes(analysis: Analysis) -> pl.DataFrame:
         pl.col("line").alias("flush_line"),
         (pl.col("next_tick") == False).fill_null(False).alias("dropped"),  # noqa: E712 (polars expression)
         "drop_line",
-        "drop_raw",
     )
 
 

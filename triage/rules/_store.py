@@ -78,8 +78,8 @@ def seconds(value: float) -> str:
 
 
 def cite(row: Mapping[str, object]) -> Evidence:
-    """Evidence for a row that carries `file`, `line` and `raw`."""
-    return quote(row["file"], row["line"], row["raw"])
+    """Evidence for a row that carries `file` and `line`."""
+    return quote(row["file"], row["line"])
 
 
 def evidence(rows: Sequence[Mapping[str, object]], limit: int = MAX_EVIDENCE) -> tuple[Evidence, ...]:
@@ -89,7 +89,7 @@ def evidence(rows: Sequence[Mapping[str, object]], limit: int = MAX_EVIDENCE) ->
     process wrote them.
 
     Args:
-        rows: rows with `file`, `line`, `raw` and `ts`.
+        rows: rows with `file`, `line` and `ts`.
         limit: how many lines at most.
 
     Returns:
@@ -238,7 +238,7 @@ def store_activity(analysis: Analysis, file: str, spec_index: int) -> pl.DataFra
     """
     p = analysis.pipeline
     where = (pl.col("file") == file) & (pl.col("spec_index") == spec_index)
-    common = ["file", "line", "raw", "ts", "ts_precision", "spec", "spec_index"]
+    common = ["file", "line", "ts", "ts_precision", "spec", "spec_index"]
     buffered = p.buffered.filter(where).select(
         *common, pl.lit("buffered").alias("kind"), "correlation_id", "total_buffered"
     )
@@ -416,16 +416,12 @@ def run_end(analysis: Analysis) -> Mapping[str, object] | None:
         analysis: the analysed bundle.
 
     Returns:
-        The row (file, line, raw, ts, ts_precision), None without a timed test-log line.
+        The row (file, line, ts, ts_precision), None without a timed test-log line.
     """
     timed = analysis.events.filter((pl.col("service") == "test-run") & pl.col("ts").is_not_null())
     if timed.is_empty():
         return None
-    return (
-        timed.sort("ts", "file", "line")
-        .select("file", "line", "raw", "ts", "ts_precision")
-        .row(-1, named=True)
-    )
+    return timed.sort("ts", "file", "line").select("file", "line", "ts", "ts_precision").row(-1, named=True)
 
 
 def test_log_of(analysis: Analysis, spec_index: int) -> str | None:

@@ -41,11 +41,15 @@ class Severity(IntEnum):
 
 @dataclass(frozen=True)
 class Evidence:
-    """A quoted input line: `file:line` and the text found there (ANSI codes removed)."""
+    """A quoted input line: `file:line` and the text found there (ANSI codes removed).
+
+    A rule may cite a line without its text (`text` None); `run_rules` reads the texts of all cited
+    lines once the rules are done, so every finding it returns quotes its lines whole.
+    """
 
     file: str
     line: int
-    text: str
+    text: str | None = None
 
     @property
     def where(self) -> str:
@@ -142,6 +146,10 @@ class Rule:
     doc: str
 
 
-def quote(file: object, line: object, raw: object) -> Evidence:
-    """Evidence from an event row's `file`, `line` and `raw` (indentation trimmed; still a substring)."""
-    return Evidence(str(file), int(str(line)), str(raw).strip())
+def quote(file: object, line: object, raw: object = None) -> Evidence:
+    """Evidence from an event row's `file` and `line`, and its text `raw` when at hand.
+
+    The text is quoted with its indentation trimmed (still a substring of the line); without `raw` the
+    line is read when the rules are done.
+    """
+    return Evidence(str(file), int(str(line)), None if raw is None else str(raw).strip())

@@ -56,8 +56,8 @@ def _at(ts: datetime, precision: str | None) -> str:
 def _evidence(examples: pl.DataFrame) -> tuple[Evidence, ...]:
     out: list[Evidence] = []
     for row in examples.head(MAX_PAIRS_QUOTED).iter_rows(named=True):
-        out.append(quote(row["file"], row["line"], row["raw"]))
-        out.append(quote(row["w_file"], row["w_line"], row["w_raw"]))
+        out.append(quote(row["file"], row["line"]))
+        out.append(quote(row["w_file"], row["w_line"]))
     return tuple(out)
 
 

@@ -89,7 +89,7 @@ def _at(ts: datetime | None, precision: str | None) -> str:
 
 
 def _cite(rows: Iterable[dict[str, Any]]) -> tuple[Evidence, ...]:
-    return tuple(quote(r["file"], r["line"], r["raw"]) for r in rows)
+    return tuple(quote(r["file"], r["line"]) for r in rows)
 
 
 def _not_running(c: ContainerState) -> bool:

@@ -127,7 +127,8 @@ def _timeline_drops(
     end = replay(activity)
     by_cause: dict[str, list[tuple[Write, Mapping[str, object]]]] = {}
     for write, row in end.dropped:
-        by_cause.setdefault(_cause(row), []).append((write, row))
+        text = analysis.texts.text(str(row["file"]), int(str(row["line"])))
+        by_cause.setdefault(_cause(row, text), []).append((write, row))
     where = store_label(analysis, spec_index)
     for cause, drops in sorted(by_cause.items()):
         sizes = [int(str(row["batch_size"] or 0)) for _, row in drops]
@@ -174,14 +175,15 @@ def _clock_note(analysis: Analysis) -> str:
     return f" by its own clock, about {seconds(abs(skew) / 1e9)} {side} the test host's"
 
 
-def _cause(row: Mapping[str, object]) -> str:
-    if row.get("msg_key") == DROP_RETRIES or "max retries" in str(row["raw"]):
-        return f"after {3} failed attempts ({reason(_error(row))})"
+def _cause(row: Mapping[str, object], text: str) -> str:
+    """Why a drop line's batch was dropped; `text` is the line."""
+    if row.get("msg_key") == DROP_RETRIES or "max retries" in text:
+        return f"after {3} failed attempts ({reason(_error(text))})"
     return "rejected with a non-retryable 4xx (invalid data)"
 
 
-def _error(row: Mapping[str, object]) -> str:
-    match = re.search(r'"error":"((?:[^"\\]|\\.)*)"', str(row["raw"]))
+def _error(text: str) -> str:
+    match = re.search(r'"error":"((?:[^"\\]|\\.)*)"', text)
     return match.group(1) if match else ""
 
 
@@ -198,6 +200,7 @@ def _rejections(analysis: Analysis) -> list[Rejection]:
     rejects = analysis.pipeline.rejects
     if rejects.is_empty():
         return []
+    rejects = analysis.texts.attach(rejects)  # few lines: the path and the failing index are in the text
     skew = timedelta(microseconds=(analysis.pipeline.skew_ns or 0) // 1000)
     http = rejects.filter(
         (pl.col("msg_key") == "HTTP request")
@@ -226,7 +229,7 @@ def _rejections(analysis: Analysis) -> list[Rejection]:
         index = None
         if row["v_ts"] is not None and abs((as_dt(row["ts"]) - as_dt(row["v_ts"])).total_seconds()) < 1:
             raw = str(row["v_raw"])
-            check_row = {"file": row["file"], "line": row["v_line"], "raw": raw, "ts": row["v_ts"]}
+            check_row = {"file": row["file"], "line": row["v_line"], "ts": row["v_ts"]}
             check_row = {**check_row, "ts_precision": row["v_precision"]}
             found = _INDEX.search(raw)
             index = int(found.group(1)) if found else None

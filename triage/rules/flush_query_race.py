@@ -69,7 +69,7 @@ class Race:
     """One query that missed a buffered event, and what became of that event and of the test.
 
     Attributes:
-        query: the raced query (QUERY_COLUMNS, poll_line/poll_raw, eligible, unflushed).
+        query: the raced query (QUERY_COLUMNS, poll_line, eligible, unflushed).
         missed: the first buffered event it could not see (a pipeline.buffered row, plus
             `dropped` and `next_print`, the next `Audit store flushed successfully` print's line).
         later: the first later query of the same kind that found the events; None when none did.
@@ -102,20 +102,19 @@ def _silent_polls(analysis: Analysis, prints: pl.DataFrame) -> pl.DataFrame:
         prints: query_prints() output.
 
     Returns:
-        QUERY_COLUMNS rows (helper "silent_poll", event_type and count null; `line`/`raw` the step
-        that ended the poll) plus `poll_line`/`poll_raw`, the poll's STEP marker.
+        QUERY_COLUMNS rows (helper "silent_poll", event_type and count null; `line` the step that
+        ended the poll) plus `poll_line`, the poll's STEP marker.
     """
     test = analysis.events.filter((pl.col("source_kind") == "ginkgo") & pl.col("spec_index").is_not_null())
     marks = (
         test.filter(pl.col("record").is_in(["step", "failure"]))
         .filter((pl.col("record") == "step") | (pl.col("attrs").str.json_path_match("$.marker") == "true"))
-        .select("file", "spec_index", "line", "raw", "ts", "record", "message")
+        .select("file", "spec_index", "line", "ts", "record", "message")
     )
     windows = (
         marks.sort("file", "line")
         .with_columns(
             pl.col("line").shift(-1).over("file", "spec_index").alias("end_line"),
-            pl.col("raw").shift(-1).over("file", "spec_index").alias("end_raw"),
             pl.col("ts").shift(-1).over("file", "spec_index").alias("end_ts"),
         )
         .filter((pl.col("record") == "step") & pl.col("message").str.contains(POLL_STEP))
@@ -135,7 +134,6 @@ def _silent_polls(analysis: Analysis, prints: pl.DataFrame) -> pl.DataFrame:
     return named.select(
         "file",
         pl.col("end_line").alias("line"),
-        pl.col("end_raw").alias("raw"),
         "spec_index",
         pl.col("ts").alias("ts_lo"),
         pl.col("end_ts").alias("ts_hi"),
@@ -144,16 +142,13 @@ def _silent_polls(analysis: Analysis, prints: pl.DataFrame) -> pl.DataFrame:
         pl.lit("silent_poll").alias("helper"),
         pl.lit(None, pl.Int64).alias("count"),
         pl.col("line").alias("poll_line"),
-        pl.col("raw").alias("poll_raw"),
     ).sort("file", "line")
 
 
 def _queries(analysis: Analysis) -> pl.DataFrame:
     prints = query_prints(analysis).filter(pl.col("correlation_id").is_not_null())
     polls = _silent_polls(analysis, prints)
-    prints = prints.with_columns(
-        pl.lit(None, pl.UInt32).alias("poll_line"), pl.lit(None, pl.String).alias("poll_raw")
-    )
+    prints = prints.with_columns(pl.lit(None, pl.UInt32).alias("poll_line"))
     if polls.is_empty():
         return prints
     return pl.concat([prints, polls.cast(prints.schema)]).sort("file", "line")
@@ -383,7 +378,7 @@ def _outcome(race: Race) -> tuple[str, Severity, tuple[dict[str, Any], ...]]:
     rows: tuple[dict[str, Any], ...] = (race.assertion,) if race.assertion is not None else ()
     if block is not None and block.failed and block.fail_line is not None and block.fail_at is not None:
         lo, hi = ns_between(q["ts_hi"], block.fail_at), ns_between(q["ts_lo"], block.fail_at)
-        marker = {"file": block.file, "line": block.fail_line, "raw": block.fail_raw}
+        marker = {"file": block.file, "line": block.fail_line}
         lead = "No query found it; the spec"
         if race.assertion is not None:
             a = race.assertion
@@ -425,7 +420,7 @@ def _finding(analysis: Analysis, race: Race) -> Finding:
             f"buffered for it by then, {unseen}: {story.text}."
         )
         shown = [*story.rows, q]
-        optional = [{"file": q["file"], "line": q["poll_line"], "raw": q["poll_raw"]}, *story.context]
+        optional = [{"file": q["file"], "line": q["poll_line"]}, *story.context]
     else:
         head = (
             f"A query for {q['event_type']} (correlation_id={q['correlation_id']}) "
@@ -435,9 +430,7 @@ def _finding(analysis: Analysis, race: Race) -> Finding:
         shown = [*story.rows, q]
         optional = list(story.context)
         if race.poll is not None and race.first_try:
-            optional.insert(
-                0, {"file": race.poll["file"], "line": race.poll["poll_line"], "raw": race.poll["poll_raw"]}
-            )
+            optional.insert(0, {"file": race.poll["file"], "line": race.poll["poll_line"]})
     # Context lines (the tick before the event, the poll's step) go first when space runs out.
     room = max(0, MAX_EVIDENCE - len(shown) - len(tail))
     shown += optional[:room]
@@ -445,7 +438,7 @@ def _finding(analysis: Analysis, race: Race) -> Finding:
     lines = sorted((r for r in shown if r["file"] == q["file"]), key=lambda r: int(r["line"]))
     others = [r for r in shown if r["file"] != q["file"]]
     rows = [*lines, *others, *tail][:MAX_EVIDENCE]
-    evidence = tuple(quote(r["file"], r["line"], r["raw"]) for r in rows)
+    evidence = tuple(quote(r["file"], r["line"]) for r in rows)
     return Finding(
         rule=RULE.id,
         severity=severity,

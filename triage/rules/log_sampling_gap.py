@@ -56,7 +56,6 @@ def check(analysis: Analysis) -> Iterator[Finding]:
         .with_columns(
             pl.col("total_buffered").shift().over(group).alias("prev_total"),
             pl.col("line").shift().over(group).alias("prev_line"),
-            pl.col("raw").shift().over(group).alias("prev_raw"),
             pl.col("ts").shift().over(group).alias("prev_ts"),
         )
         .with_columns((pl.col("total_buffered") - pl.col("prev_total") - 1).alias("missing"))
@@ -72,9 +71,7 @@ def _finding(analysis: Analysis, rows: pl.DataFrame) -> Finding:
     cited: list[dict[str, object]] = []
     spans = []
     for row in biggest.iter_rows(named=True):
-        cited.append(
-            {"file": row["file"], "line": row["prev_line"], "raw": row["prev_raw"], "ts": row["prev_ts"]}
-        )
+        cited.append({"file": row["file"], "line": row["prev_line"], "ts": row["prev_ts"]})
         cited.append(row)
         spans.append(f"{row['prev_total']} to {row['total_buffered']}")
     first = rows.row(0, named=True)

@@ -47,7 +47,7 @@ class Mismatch:
     """A failed exact-count assertion and the query print that produced the count.
 
     Attributes:
-        failure: the failure record (file, line, spec_index, raw, text, n_lines).
+        failure: the failure record (file, line, spec_index, attrs, n_lines).
         found: the count the spec got.
         expected: the count it wanted.
         query: the query print whose count matches `found`, None when no print matched.
@@ -101,7 +101,7 @@ def _failure_lines(failure: dict[str, Any]) -> list[Evidence]:
     """The failure record's lines that carry the message and the two numbers."""
     text = str(json.loads(failure["attrs"]).get("text") or "")
     parts = text.split("\n")
-    first = quote(failure["file"], failure["line"], failure["raw"])
+    first = quote(failure["file"], failure["line"])
     if len(parts) != int(failure["n_lines"]):  # cannot map text lines to file lines safely
         return [first]
     wanted = [i for i, part in enumerate(parts) if i > 0 and part.strip().startswith("<int>:")]
@@ -131,13 +131,12 @@ def _phases(analysis: Analysis, m: Mismatch, transitions: pl.DataFrame) -> pl.Da
         & pl.col("msg_key").str.contains(PHASE_LINE)
     ).select(
         pl.col("line").alias("p_line"),
-        pl.col("raw").alias("p_raw"),
         pl.col("msg_key").str.extract(PHASE_LINE, 1).alias("phase"),
     )
     if processing.is_empty() or transitions.is_empty():
         return pl.DataFrame()
     return (
-        transitions.select("file", "line", "raw", "ts")
+        transitions.select("file", "line", "ts")
         .sort("line")
         .join_asof(
             processing.sort("p_line"),
@@ -171,10 +170,7 @@ def _explain(
                     for phase, n in zip(twice["phase"], twice["n"], strict=True)
                 )
                 rows = [
-                    *(
-                        {"file": r["file"], "line": r["p_line"], "raw": r["p_raw"]}
-                        for r in extra.iter_rows(named=True)
-                    ),
+                    *({"file": r["file"], "line": r["p_line"]} for r in extra.iter_rows(named=True)),
                     *repeats.iter_rows(named=True),
                 ]
                 lines = ", ".join(str(v) for v in repeats["line"].to_list())
@@ -231,7 +227,7 @@ def _finding(analysis: Analysis, m: Mismatch) -> Finding | None:
         f"before the failure: {why}."
     )
     shown = sorted(rows + ([q] if q is not None else []), key=lambda r: int(r["line"]))
-    evidence = [quote(r["file"], r["line"], r["raw"]) for r in shown]
+    evidence = [quote(r["file"], r["line"]) for r in shown]
     tail = _failure_lines(m.failure)
     evidence = evidence[: MAX_EVIDENCE - len(tail)] + tail
     unique = tuple(dict.fromkeys(evidence))
