@@ -21,7 +21,7 @@ from triage.rules import RuleOutcome, run_rules, select_rules
 from triage.rules.base import Finding, Rule
 from triage.schema import TABLE_SCHEMA, conform, empty_events
 from triage.sources import Bundle
-from triage.testrun import TestRun, summarize_tests
+from triage.testrun import TestRun, summarize_test_runs
 from triage.texts import LineTexts
 
 DEFAULT_LIMITS = Limits()
@@ -181,11 +181,7 @@ def _report(
     frames = [conform(events, TABLE_SCHEMA) for _, events in named]
     offsets, assumptions = _offsets_and_assumptions(parsed)
     events = normalize(pl.concat(frames) if frames else empty_events(TABLE_SCHEMA), default_steps(offsets))
-    tests = tuple(
-        run
-        for name in sorted({a.source.name for a, r in parsed if r is not None and a.source.kind == "ginkgo"})
-        if (run := summarize_tests(events.filter(pl.col("file") == name))) is not None
-    )
+    tests = summarize_test_runs(events)
     containers = summarize_containers(events)
     health = log_health(events)
     kinds = frozenset(a.source.kind for a, r in parsed if r is not None)

@@ -164,11 +164,16 @@ _KEEP = ["file", "line", "spec_index", "spec", "ts", "ts_precision"]
 
 def _store_rows(events: pl.DataFrame) -> pl.DataFrame:
     # Most of a big test log is store lines: only the columns read below are copied.
-    return events.filter(
-        (pl.col("service") == "test-run")
-        & (pl.col("record") == "log")
-        & pl.col("logger").str.contains(STORE_LOGGER)
-    ).select(*_KEEP, "msg_key", "correlation_id", "event_type", "attrs")
+    return (
+        events.lazy()
+        .filter(
+            (pl.col("service") == "test-run")
+            & (pl.col("record") == "log")
+            & pl.col("logger").str.contains(STORE_LOGGER)
+        )
+        .select(*_KEEP, "msg_key", "correlation_id", "event_type", "attrs")
+        .collect()
+    )
 
 
 def _buffered(store: pl.DataFrame) -> pl.DataFrame:
@@ -194,9 +199,11 @@ def _ticks(store: pl.DataFrame) -> pl.DataFrame:
 
 
 def _writes(events: pl.DataFrame) -> pl.DataFrame:
-    ds = events.filter(pl.col("service") == "datastorage")
     return (
-        ds.filter(pl.col("msg_key") == "Batch audit events created successfully")
+        events.filter(
+            (pl.col("service") == "datastorage")
+            & (pl.col("msg_key") == "Batch audit events created successfully")
+        )
         .select(*_KEEP, attr("count", pl.Int64()), attr("duration_seconds", pl.Float64()))
         .sort("ts", "file", "line")
     )
@@ -228,11 +235,10 @@ def _requests(events: pl.DataFrame) -> pl.DataFrame:
 
 def _queries(events: pl.DataFrame) -> pl.DataFrame:
     helpers = pl.col("attrs").str.json_path_match("$.helper")
-    test_log = events.filter(pl.col("service") == "test-run")
-    wanted = test_log.filter(pl.col("record") == "helper").filter(
+    wanted = events.filter((pl.col("service") == "test-run") & (pl.col("record") == "helper")).filter(
         helpers.is_in(["no_events", "found", "query_error"])
     )
-    return with_time_bounds(wanted, test_log).select(
+    return with_time_bounds(wanted, events).select(
         *_KEEP,
         "ts_lo",
         "ts_hi",

@@ -122,13 +122,15 @@ def windows(pipeline: Pipeline, events: pl.DataFrame) -> list[Window]:
         [tick_stats.select("file", "spec_index"), counters.select("file", "spec_index")]
     ).unique()
     spans = (
-        events.filter(pl.col("service") == "test-run")
+        events.lazy()
+        .filter(pl.col("service") == "test-run")
         .group_by("file", "spec_index")
         .agg(
             pl.col("ts").min().cast(pl.Int64).alias("start_ns"),
             pl.col("ts").max().cast(pl.Int64).alias("end_ns"),
             pl.col("spec").drop_nulls().first().alias("spec"),
         )
+        .collect()
     )
     table = (
         store_specs.join(spans, on=["file", "spec_index"], how="left")

@@ -127,6 +127,18 @@ _ATTRS = pl.Struct(
 )
 
 
+_READ_RECORDS = ("suite", "spec", "summary", "failure")
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What a test log's summary reads: its suite, spec, summary and failure records, and the
+    (spec_index, correlation_id) of its records that name a correlation ID."""
+
+    records: pl.DataFrame
+    logged: pl.DataFrame
+
+
 def _rows(events: pl.DataFrame, record: str) -> list[dict[str, Any]]:
     picked = events.filter(pl.col("record") == record).sort("line")
     attrs = decode_json(picked["attrs"], _ATTRS).alias("_a")
@@ -138,12 +150,8 @@ def _first(rows: list[dict[str, Any]], key: str) -> Any:
     return next((row[key] for row in rows if row.get(key) is not None), None)
 
 
-def _ids_by_block(events: pl.DataFrame) -> dict[int, tuple[str, ...]]:
-    ids = (
-        events.filter(pl.col("spec_index").is_not_null() & pl.col("correlation_id").is_not_null())
-        .group_by("spec_index")
-        .agg(pl.col("correlation_id").unique().sort())
-    )
+def _ids_by_block(logged: pl.DataFrame) -> dict[int, tuple[str, ...]]:
+    ids = logged.group_by("spec_index").agg(pl.col("correlation_id").unique().sort())
     return {int(row["spec_index"]): tuple(row["correlation_id"]) for row in ids.to_dicts()}
 
 
@@ -165,10 +173,10 @@ def _failures_by_block(events: pl.DataFrame) -> dict[int, tuple[str | None, str 
 
 
 def _spec_results(
-    file: str, events: pl.DataFrame, blocks: list[dict[str, Any]], entries: list[dict[str, Any]]
+    file: str, source: _Source, blocks: list[dict[str, Any]], entries: list[dict[str, Any]]
 ) -> tuple[SpecResult, ...]:
-    ids = _ids_by_block(events)
-    failures = _failures_by_block(events)
+    ids = _ids_by_block(source.logged)
+    failures = _failures_by_block(source.records)
     results = []
     for block in blocks:
         if block["state"] not in NOT_PASSED_STATES:
@@ -210,10 +218,10 @@ def _count(rows: list[dict[str, Any]], states: tuple[str, ...]) -> int:
     return sum(1 for row in rows if row["state"] in states)
 
 
-def _summarize_file(file: str, events: pl.DataFrame) -> TestRun:
-    suite = _rows(events, "suite")
-    specs = _rows(events, "spec")
-    summary = _rows(events, "summary")
+def _summarize_file(file: str, source: _Source) -> TestRun:
+    suite = _rows(source.records, "suite")
+    specs = _rows(source.records, "spec")
+    summary = _rows(source.records, "summary")
     # Suite-level nodes ([SynchronizedBeforeSuite] …) are not specs in Ginkgo's counts.
     blocks = [row for row in specs if row["spec_index"] is not None]
     its = [row for row in blocks if row["node"] is None]
@@ -267,7 +275,7 @@ def _summarize_file(file: str, events: pl.DataFrame) -> TestRun:
         skipped=skipped,
         duration_s=ran_row["duration_s"] if ran_row else None,
         status=status,
-        specs=_spec_results(file, events, blocks, entries),
+        specs=_spec_results(file, source, blocks, entries),
     )
 
 
@@ -280,9 +288,23 @@ def summarize_test_runs(events: pl.DataFrame) -> tuple[TestRun, ...]:
     Returns:
         One TestRun per test-run log, in file-name order.
     """
-    ginkgo = events.filter(pl.col("source_kind") == "ginkgo")
-    files = sorted(ginkgo["file"].unique().to_list())
-    return tuple(_summarize_file(file, ginkgo.filter(pl.col("file") == file)) for file in files)
+    # Most of a test log is log records, of which only the correlation IDs are read: the rows wanted are
+    # picked before any column is copied.
+    ginkgo = pl.col("source_kind") == "ginkgo"
+    records = events.filter(ginkgo & pl.col("record").is_in(_READ_RECORDS))
+    logged = (
+        events.lazy()
+        .filter(ginkgo & pl.col("spec_index").is_not_null() & pl.col("correlation_id").is_not_null())
+        .select("file", "spec_index", "correlation_id")
+        .collect()
+    )
+    files = sorted(events.lazy().filter(ginkgo).select(pl.col("file").unique()).collect()["file"].to_list())
+    return tuple(
+        _summarize_file(
+            file, _Source(records.filter(pl.col("file") == file), logged.filter(pl.col("file") == file))
+        )
+        for file in files
+    )
 
 
 def summarize_tests(events: pl.DataFrame, file: str | None = None) -> TestRun | None:

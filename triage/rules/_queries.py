@@ -76,7 +76,11 @@ def spec_blocks(events: pl.DataFrame) -> dict[tuple[str, int], SpecBlock]:
     Returns:
         (file, spec_index) -> SpecBlock.
     """
-    test = events.filter((pl.col("source_kind") == "ginkgo") & pl.col("spec_index").is_not_null())
+    test = events.filter(
+        (pl.col("source_kind") == "ginkgo")
+        & pl.col("spec_index").is_not_null()
+        & pl.col("record").is_in(["spec", "failure"])
+    )
     headers = (
         test.filter(pl.col("record") == "spec")
         .select("file", "spec_index", "spec", attr("state", pl.String()))
@@ -155,12 +159,13 @@ def query_prints(analysis: Analysis) -> pl.DataFrame:
     """
     helpers = analysis.pipeline.queries.select(QUERY_COLUMNS)
     events = analysis.events
-    test = events.filter(pl.col("service") == "test-run")
-    debug = test.filter((pl.col("record") == "output") & pl.col("message").str.contains(DEBUG_QUERY))
+    debug = events.filter((pl.col("service") == "test-run") & (pl.col("record") == "output")).filter(
+        pl.col("message").str.contains(DEBUG_QUERY)
+    )
     if debug.is_empty():
         return _after_ticks(helpers.sort("file", "line"), analysis)
     msg = pl.col("message")
-    prints = with_time_bounds(debug, test).select(
+    prints = with_time_bounds(debug, events).select(
         "file",
         "line",
         "spec_index",

@@ -418,10 +418,15 @@ def run_end(analysis: Analysis) -> Mapping[str, object] | None:
     Returns:
         The row (file, line, ts, ts_precision), None without a timed test-log line.
     """
-    timed = analysis.events.filter((pl.col("service") == "test-run") & pl.col("ts").is_not_null())
-    if timed.is_empty():
-        return None
-    return timed.sort("ts", "file", "line").select("file", "line", "ts", "ts_precision").row(-1, named=True)
+    timed = (
+        analysis.events.lazy()
+        .filter((pl.col("service") == "test-run") & pl.col("ts").is_not_null())
+        .select("file", "line", "ts", "ts_precision")
+        .sort("ts", "file", "line")
+        .tail(1)
+        .collect()
+    )
+    return timed.row(0, named=True) if timed.height else None
 
 
 def test_log_of(analysis: Analysis, spec_index: int) -> str | None:

@@ -105,9 +105,12 @@ def _silent_polls(analysis: Analysis, prints: pl.DataFrame) -> pl.DataFrame:
         QUERY_COLUMNS rows (helper "silent_poll", event_type and count null; `line` the step that
         ended the poll) plus `poll_line`, the poll's STEP marker.
     """
-    test = analysis.events.filter((pl.col("source_kind") == "ginkgo") & pl.col("spec_index").is_not_null())
     marks = (
-        test.filter(pl.col("record").is_in(["step", "failure"]))
+        analysis.events.filter(
+            (pl.col("source_kind") == "ginkgo")
+            & pl.col("spec_index").is_not_null()
+            & pl.col("record").is_in(["step", "failure"])
+        )
         .filter((pl.col("record") == "step") | (pl.col("attrs").str.json_path_match("$.marker") == "true"))
         .select("file", "spec_index", "line", "ts", "record", "message")
     )
