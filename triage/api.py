@@ -159,7 +159,9 @@ def analyze(
         if not any(result is not None and result.events.height for _, result in parsed):
             kinds = ", ".join(sorted({a.source.kind for a, _ in parsed}))
             raise BundleError(f"{path}: nothing usable found (files are: {kinds})")
-        return _report(bundle, parsed, rules)
+        table = _table(parsed)
+        del parsed  # the table is a copy: the parsers' pieces go before the analysis starts
+        return _report(bundle, table, rules)
 
 
 def _check_size(bundle: Bundle, limits: Limits) -> None:
@@ -172,29 +174,50 @@ def _check_size(bundle: Bundle, limits: Limits) -> None:
         )
 
 
-def _report(
-    bundle: Bundle, parsed: list[tuple[SourceAccount, ParseResult | None]], rules: Sequence[Rule]
-) -> Report:
-    """Normalize, summarize, reconstruct and check what the parsers produced."""
-    # In file order: normalization then finds the rows in order and need not sort them.
+@dataclass(frozen=True)
+class _Table:
+    """The parsers' results made one normalized table, and what else the report keeps of them."""
+
+    accounts: tuple[SourceAccount, ...]
+    events: pl.DataFrame
+    offsets: dict[str, int]
+    assumptions: tuple[str, ...]
+    kinds: frozenset[str]
+
+
+def _table(parsed: list[tuple[SourceAccount, ParseResult | None]]) -> _Table:
+    """One table of every file's records, in file order, so normalization need not sort it."""
     named = sorted(((a.source.name, r.events) for a, r in parsed if r is not None), key=lambda pair: pair[0])
     frames = [conform(events, TABLE_SCHEMA) for _, events in named]
     offsets, assumptions = _offsets_and_assumptions(parsed)
-    events = normalize(pl.concat(frames) if frames else empty_events(TABLE_SCHEMA), default_steps(offsets))
+    # One contiguous copy, made once: a frame whose columns are cut in pieces at different rows is
+    # copied whole by the first step that adds a column, and the parsers' pieces would be held too.
+    events = pl.concat(frames, rechunk=True) if frames else empty_events(TABLE_SCHEMA)
+    return _Table(
+        accounts=tuple(account for account, _ in parsed),
+        events=normalize(events, default_steps(offsets)),
+        offsets=offsets,
+        assumptions=tuple(assumptions),
+        kinds=frozenset(a.source.kind for a, r in parsed if r is not None),
+    )
+
+
+def _report(bundle: Bundle, table: _Table, rules: Sequence[Rule]) -> Report:
+    """Summarize, reconstruct and check the table."""
+    events, offsets = table.events, table.offsets
     tests = summarize_test_runs(events)
     containers = summarize_containers(events)
     health = log_health(events)
-    kinds = frozenset(a.source.kind for a, r in parsed if r is not None)
-    texts = LineTexts({a.source.name: (a.source.path, a.blocks) for a, _ in parsed if a.blocks})
-    analysis = build_analysis(events, tests, containers, health, kinds, texts)
+    texts = LineTexts({a.source.name: (a.source.path, a.blocks) for a in table.accounts if a.blocks})
+    analysis = build_analysis(events, tests, containers, health, table.kinds, texts)
     return Report(
         bundle=bundle,
-        accounts=tuple(account for account, _ in parsed),
+        accounts=table.accounts,
         events=events,
         tests=tests,
         containers=containers,
         log_health=health,
-        assumptions=tuple(assumptions),
+        assumptions=table.assumptions,
         host_offset=offsets[min(offsets)] if offsets else None,
         analysis=analysis,
         outcomes=run_rules(analysis, rules),
