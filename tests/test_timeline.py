@@ -39,3 +39,16 @@ def test_datastorage_rows_are_marked_inferred_and_test_log_rows_observed() -> No
     rows = _timelines()
     assert rows.filter(pl.col("source") == "DataStorage")["basis"].str.starts_with("inferred").all()
     assert rows.filter(pl.col("source") == "test log")["basis"].str.starts_with("observed").all()
+
+
+def test_timelines_of_some_ids_are_those_rows_of_every_ids_timelines() -> None:
+    """Building only the IDs a report shows gives exactly their rows of the full build."""
+    report = analyze(BUNDLES / "05-flush-bug")
+    every = build_timelines(report.analysis)
+    ids = sorted(every["correlation_id"].unique().to_list())
+    assert len(ids) > 3
+    some = {ids[0], ids[len(ids) // 2], ids[-1]}
+    assert build_timelines(report.analysis, some).equals(
+        every.filter(pl.col("correlation_id").is_in(list(some)))
+    )
+    assert build_timelines(report.analysis, ()).is_empty()

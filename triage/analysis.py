@@ -43,6 +43,25 @@ class Analysis:
         """Spec block index -> the store its timeline belongs to."""
         return {index: store for store in self.stores for index in store.spec_indices}
 
+    @cached_property
+    def owners(self) -> pl.DataFrame:
+        """Which spec block owns each correlation ID: the one that queried it, else the first that logged it.
+
+        Returns:
+            Columns correlation_id, file, spec_index.
+        """
+        queried = self.pipeline.queries.select("correlation_id", "file", "spec_index", "line")
+        logged = self.pipeline.buffered.select("correlation_id", "file", "spec_index", "line")
+        ranked = pl.concat(
+            [queried.with_columns(pl.lit(0).alias("rank")), logged.with_columns(pl.lit(1).alias("rank"))]
+        ).drop_nulls(["correlation_id", "spec_index"])
+        return (
+            ranked.sort("rank", "file", "line")
+            .group_by("correlation_id", maintain_order=True)
+            .first()
+            .select("correlation_id", "file", "spec_index")
+        )
+
 
 def build_analysis(
     events: pl.DataFrame,

@@ -18,7 +18,7 @@ from triage.mermaid import Message, bar_chart, sequence, sparkline
 from triage.rules import get_rule
 from triage.rules.base import Finding, Severity, parse_doc
 from triage.testrun import FAILED_STATES, SpecResult
-from triage.timeline import build_timelines, owners
+from triage.timeline import build_timelines
 
 MAX_FINDINGS = 40
 MAX_EVIDENCE = 8
@@ -285,7 +285,7 @@ def _spec_index(report: Report, spec: SpecResult) -> int | None:
 
 def _own_ids(report: Report, spec: SpecResult) -> tuple[str, ...]:
     index = _spec_index(report, spec)
-    own = owners(report.analysis).filter((pl.col("file") == spec.file) & (pl.col("spec_index") == index))
+    own = report.analysis.owners.filter((pl.col("file") == spec.file) & (pl.col("spec_index") == index))
     ids = sorted(own["correlation_id"].to_list())
     return tuple(ids) or spec.correlation_ids
 
@@ -322,11 +322,12 @@ def _messages(rows: pl.DataFrame) -> list[Message]:
     return out
 
 
-def _spec_sections(report: Report, timelines: pl.DataFrame) -> tuple[list[SpecSection], int]:
+def _spec_sections(report: Report) -> tuple[list[SpecSection], int]:
     failed = [s for run in report.tests for s in run.specs if s.state in FAILED_STATES]
+    picked = [(spec, _own_ids(report, spec)) for spec in failed[:MAX_SPEC_SECTIONS]]
+    timelines = build_timelines(report.analysis, {i for _, ids in picked for i in ids})
     sections = []
-    for spec in failed[:MAX_SPEC_SECTIONS]:
-        ids = _own_ids(report, spec)
+    for spec, ids in picked:
         index = _spec_index(report, spec)
         store = report.analysis.store_of_spec.get(index) if index is not None else None
         rows = timelines.filter(pl.col("correlation_id").is_in(list(ids)))
@@ -605,8 +606,7 @@ def build_context(report: Report) -> ReportContext:
         The template context.
     """
     bundle = report.bundle
-    timelines = build_timelines(report.analysis)
-    sections, more_specs = _spec_sections(report, timelines)
+    sections, more_specs = _spec_sections(report)
     findings = [f for f in report.findings if f.severity > Severity.INFO]
     info = [f for f in report.findings if f.severity == Severity.INFO]
     numbered = {f: i for i, f in enumerate(findings[:MAX_FINDINGS], 1)}

@@ -7,6 +7,9 @@ logs correlation IDs).
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import replace
+
 import polars as pl
 
 from triage.analysis import Analysis
@@ -25,41 +28,30 @@ TIMELINE_SCHEMA: dict[str, pl.DataType] = {
 KIND_ORDER = {"step": 0, "buffered": 1, "flush": 2, "write": 3, "query": 4, "failure": 5}
 
 
-def owners(analysis: Analysis) -> pl.DataFrame:
-    """Which spec block owns each correlation ID: the one that queried it, else the first that logged it.
-
-    Returns:
-        Columns correlation_id, file, spec_index.
-    """
-    pipe = analysis.pipeline
-    queried = pipe.queries.select("correlation_id", "file", "spec_index", "line")
-    logged = pipe.buffered.select("correlation_id", "file", "spec_index", "line")
-    ranked = pl.concat(
-        [queried.with_columns(pl.lit(0).alias("rank")), logged.with_columns(pl.lit(1).alias("rank"))]
-    ).drop_nulls(["correlation_id", "spec_index"])
-    return (
-        ranked.sort("rank", "file", "line")
-        .group_by("correlation_id", maintain_order=True)
-        .first()
-        .select("correlation_id", "file", "spec_index")
-    )
-
-
 def _fmt(frame: pl.DataFrame, **exprs: pl.Expr) -> pl.DataFrame:
     return frame.select(**exprs).select(list(TIMELINE_SCHEMA)).cast(TIMELINE_SCHEMA)  # type: ignore[arg-type]
 
 
-def build_timelines(analysis: Analysis) -> pl.DataFrame:
-    """Build every correlation ID's timeline.
+def build_timelines(analysis: Analysis, ids: Collection[str] | None = None) -> pl.DataFrame:
+    """Build the timelines of correlation IDs.
 
     Args:
         analysis: the analysis.
+        ids: the IDs wanted; every ID when None.
 
     Returns:
         Rows in TIMELINE_SCHEMA, ordered by correlation ID, then time, then file order.
     """
     pipe = analysis.pipeline
-    own = owners(analysis)
+    own = analysis.owners
+    if ids is not None:
+        wanted = pl.col("correlation_id").is_in(pl.Series(list(ids), dtype=pl.String).implode())
+        pipe = replace(
+            pipe,
+            buffered=pipe.buffered.filter(wanted),
+            queries=pipe.queries.filter(wanted),
+        )
+        own = own.filter(wanted)
     events = analysis.events
     spec_rows = events.filter(pl.col("record").is_in(["step", "failure"])).join(
         own, on=["file", "spec_index"], how="inner"
