@@ -18,7 +18,7 @@ import polars as pl
 
 from triage.lines import Block, read_block
 
-CACHED_BLOCKS = 4  # quotes cluster around a few failed specs; a block is about 4 MB of text
+CACHE_BYTES = 32 * 2**20  # quotes cluster around a few failed specs; a block is about 4 MiB
 UNREADABLE = "(the line can no longer be read)"
 
 
@@ -33,7 +33,7 @@ class LineTexts:
 
     files: Mapping[str, tuple[Path, Sequence[Block]]] = field(default_factory=dict)
     known: dict[tuple[str, int], str] = field(default_factory=dict)
-    _blocks: OrderedDict[tuple[str, int], pl.Series] = field(default_factory=OrderedDict)
+    _blocks: OrderedDict[tuple[str, int], tuple[int, pl.Series]] = field(default_factory=OrderedDict)
 
     @classmethod
     def from_events(cls, events: pl.DataFrame) -> LineTexts:
@@ -79,14 +79,15 @@ class LineTexts:
         key = (file, at)
         if key in self._blocks:
             self._blocks.move_to_end(key)
-            return self._blocks[key]
+            return self._blocks[key][1]
         try:
             lines = read_block(path, block)
         except OSError:
             return None
         if lines.len() != block.lines:  # the file changed since it was read
             return None
-        self._blocks[key] = lines
-        if len(self._blocks) > CACHED_BLOCKS:
+        self._blocks[key] = (block.size, lines)
+        # Least recently used blocks go first; the block just read stays, however long its lines.
+        while len(self._blocks) > 1 and sum(size for size, _ in self._blocks.values()) > CACHE_BYTES:
             self._blocks.popitem(last=False)
         return lines
