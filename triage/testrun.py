@@ -131,7 +131,7 @@ _READ_RECORDS = ("suite", "spec", "summary", "failure")
 
 
 @dataclass(frozen=True)
-class _Source:
+class _LogRows:
     """What a test log's summary reads: its suite, spec, summary and failure records, and the
     (spec_index, correlation_id) of its records that name a correlation ID."""
 
@@ -173,10 +173,10 @@ def _failures_by_block(events: pl.DataFrame) -> dict[int, tuple[str | None, str 
 
 
 def _spec_results(
-    file: str, source: _Source, blocks: list[dict[str, Any]], entries: list[dict[str, Any]]
+    file: str, rows: _LogRows, blocks: list[dict[str, Any]], entries: list[dict[str, Any]]
 ) -> tuple[SpecResult, ...]:
-    ids = _ids_by_block(source.logged)
-    failures = _failures_by_block(source.records)
+    ids = _ids_by_block(rows.logged)
+    failures = _failures_by_block(rows.records)
     results = []
     for block in blocks:
         if block["state"] not in NOT_PASSED_STATES:
@@ -218,10 +218,10 @@ def _count(rows: list[dict[str, Any]], states: tuple[str, ...]) -> int:
     return sum(1 for row in rows if row["state"] in states)
 
 
-def _summarize_file(file: str, source: _Source) -> TestRun:
-    suite = _rows(source.records, "suite")
-    specs = _rows(source.records, "spec")
-    summary = _rows(source.records, "summary")
+def _summarize_file(file: str, rows: _LogRows) -> TestRun:
+    suite = _rows(rows.records, "suite")
+    specs = _rows(rows.records, "spec")
+    summary = _rows(rows.records, "summary")
     # Suite-level nodes ([SynchronizedBeforeSuite] …) are not specs in Ginkgo's counts.
     blocks = [row for row in specs if row["spec_index"] is not None]
     its = [row for row in blocks if row["node"] is None]
@@ -275,7 +275,7 @@ def _summarize_file(file: str, source: _Source) -> TestRun:
         skipped=skipped,
         duration_s=ran_row["duration_s"] if ran_row else None,
         status=status,
-        specs=_spec_results(file, source, blocks, entries),
+        specs=_spec_results(file, rows, blocks, entries),
     )
 
 
@@ -301,7 +301,7 @@ def summarize_test_runs(events: pl.DataFrame) -> tuple[TestRun, ...]:
     files = sorted(events.lazy().filter(ginkgo).select(pl.col("file").unique()).collect()["file"].to_list())
     return tuple(
         _summarize_file(
-            file, _Source(records.filter(pl.col("file") == file), logged.filter(pl.col("file") == file))
+            file, _LogRows(records.filter(pl.col("file") == file), logged.filter(pl.col("file") == file))
         )
         for file in files
     )
