@@ -194,7 +194,7 @@ def _store_rows(events: pl.DataFrame) -> pl.DataFrame:
             & (pl.col("record") == "log")
             & pl.col("logger").str.contains(STORE_LOGGER)
         )
-        .select(*_KEEP, "msg_key", "correlation_id", "event_type", "attrs")
+        .select(*_KEEP, "msg_key", "correlation_id", pl.col("event_type").cast(pl.String), "attrs")
         .collect()
     )
 
@@ -267,7 +267,7 @@ def _queries(events: pl.DataFrame) -> pl.DataFrame:
         "ts_lo",
         "ts_hi",
         "correlation_id",
-        "event_type",
+        pl.col("event_type").cast(pl.String),
         helpers.alias("helper"),
         attr("subject", pl.String()),
         attr("count", pl.Int64()),
