@@ -186,13 +186,16 @@ _KEEP = ["file", "line", "spec_index", "spec", "ts", "ts_precision"]
 
 
 def _store_rows(events: pl.DataFrame) -> pl.DataFrame:
+    # `logger` is categorical: the pattern is tried on its few distinct names, not on every row.
+    loggers = events.get_column("logger").unique().cast(pl.String).drop_nulls()
+    store = loggers.filter(loggers.str.contains(STORE_LOGGER))
     # Most of a big test log is store lines: only the columns read below are copied.
     return (
         events.lazy()
         .filter(
             (pl.col("service") == "test-run")
             & (pl.col("record") == "log")
-            & pl.col("logger").str.contains(STORE_LOGGER)
+            & pl.col("logger").is_in(store.implode())
         )
         .select(*_KEEP, "msg_key", "correlation_id", pl.col("event_type").cast(pl.String), "attrs")
         .collect()

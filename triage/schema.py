@@ -78,7 +78,7 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "ts_precision": PrecisionDtype,
     "ts_assumed": pl.Boolean(),
     "level": LevelDtype,
-    "logger": pl.String(),
+    "logger": pl.Categorical(),
     "caller": pl.Categorical(),
     "message": pl.String(),
     "msg_key": pl.String(),
