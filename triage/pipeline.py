@@ -62,6 +62,15 @@ def with_attrs(rows: pl.DataFrame, keep: Sequence[str], fields: Mapping[str, pl.
     return pl.concat([rows.select(keep), typed], how="horizontal")
 
 
+def matches(events: pl.DataFrame, column: str, pattern: str) -> pl.Expr:
+    """Rows whose categorical `column` matches the regex `pattern`.
+
+    The pattern is tried on the column's few distinct values, not on every row.
+    """
+    values = events.get_column(column).unique().cast(pl.String).drop_nulls()
+    return pl.col(column).is_in(values.filter(values.str.contains(pattern)).implode())
+
+
 def next_in_timeline(left: pl.DataFrame, on: str, right: pl.DataFrame, right_on: str) -> pl.DataFrame:
     """Join each left row to the first right row at or after its line in the same timeline.
 
@@ -186,18 +195,17 @@ _KEEP = ["file", "line", "spec_index", "spec", "ts", "ts_precision"]
 
 
 def _store_rows(events: pl.DataFrame) -> pl.DataFrame:
-    # `logger` is categorical: the pattern is tried on its few distinct names, not on every row.
-    loggers = events.get_column("logger").unique().cast(pl.String).drop_nulls()
-    store = loggers.filter(loggers.str.contains(STORE_LOGGER))
     # Most of a big test log is store lines: only the columns read below are copied.
     return (
         events.lazy()
         .filter(
             (pl.col("service") == "test-run")
             & (pl.col("record") == "log")
-            & pl.col("logger").is_in(store.implode())
+            & matches(events, "logger", STORE_LOGGER)
         )
-        .select(*_KEEP, "msg_key", "correlation_id", pl.col("event_type").cast(pl.String), "attrs")
+        .select(
+            *_KEEP, *(pl.col(c).cast(pl.String) for c in ("msg_key", "correlation_id", "event_type")), "attrs"
+        )
         .collect()
     )
 
@@ -246,7 +254,9 @@ def _rejects(events: pl.DataFrame) -> pl.DataFrame:
     batch_path = pl.col("attrs").str.json_path_match("$.path") == "/api/v1/audit/events/batch"
     status = pl.col("attrs").str.json_path_match("$.status").cast(pl.Int64, strict=False)
     failed_http = http & batch_path & (status >= 400)
-    return ds.filter(failed_http | failed_records).select(*_KEEP, "msg_key", status.alias("status"))
+    return ds.filter(failed_http | failed_records).select(
+        *_KEEP, pl.col("msg_key").cast(pl.String), status.alias("status")
+    )
 
 
 def _requests(events: pl.DataFrame) -> pl.DataFrame:

@@ -81,7 +81,7 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "logger": pl.Categorical(),
     "caller": pl.Categorical(),
     "message": pl.String(),
-    "msg_key": pl.String(),
+    "msg_key": pl.Categorical(),
     "correlation_id": pl.String(),
     "event_type": pl.Categorical(),
     "spec": pl.Categorical(),

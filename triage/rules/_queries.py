@@ -19,7 +19,7 @@ from datetime import datetime
 import polars as pl
 
 from triage.analysis import Analysis
-from triage.pipeline import attr, next_in_timeline, with_time_bounds
+from triage.pipeline import attr, matches, next_in_timeline, with_time_bounds
 
 DEBUG_QUERY = r"^DEBUG queryAuditEvents: eventType=([^,\s]+), namespace=([^,\s]+), total_returned=(\d+)$"
 DROP_KEYS = (
@@ -118,7 +118,7 @@ def _namespace_owner(events: pl.DataFrame, buffered: pl.DataFrame) -> pl.DataFra
     controller = events.filter(
         (pl.col("service") == "test-run")
         & (pl.col("record") == "log")
-        & pl.col("msg_key").str.starts_with("Processing ")
+        & matches(events, "msg_key", "^Processing ")
         & pl.col("spec_index").is_not_null()
     ).select(
         "file",

@@ -33,6 +33,7 @@ from typing import Any
 import polars as pl
 
 from triage.analysis import Analysis
+from triage.pipeline import matches
 from triage.rules._queries import FAILED, query_prints
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 
@@ -128,10 +129,10 @@ def _phases(analysis: Analysis, m: Mismatch, transitions: pl.DataFrame) -> pl.Da
         (pl.col("file") == f["file"])
         & (pl.col("spec_index") == f["spec_index"])
         & (pl.col("record") == "log")
-        & pl.col("msg_key").str.contains(PHASE_LINE)
+        & matches(analysis.events, "msg_key", PHASE_LINE)
     ).select(
         pl.col("line").alias("p_line"),
-        pl.col("msg_key").str.extract(PHASE_LINE, 1).alias("phase"),
+        pl.col("msg_key").cast(pl.String).str.extract(PHASE_LINE, 1).alias("phase"),
     )
     if processing.is_empty() or transitions.is_empty():
         return pl.DataFrame()
