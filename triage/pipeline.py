@@ -204,7 +204,11 @@ def _store_rows(events: pl.DataFrame) -> pl.DataFrame:
             & matches(events, "logger", STORE_LOGGER)
         )
         .select(
-            *_KEEP, *(pl.col(c).cast(pl.String) for c in ("msg_key", "correlation_id", "event_type")), "attrs"
+            *_KEEP,
+            pl.col("msg_key").cast(pl.String),
+            "correlation_id",
+            pl.col("event_type").cast(pl.String),
+            "attrs",
         )
         .collect()
     )
