@@ -58,7 +58,10 @@ class LineTexts:
         return [self.known[key] for key in keys]
 
     def attach(self, frame: pl.DataFrame, line: str = "line", alias: str = "raw") -> pl.DataFrame:
-        """`frame` (with `file` and a line column) with the lines' texts as column `alias`."""
+        """`frame` (with `file` and a line column) with the lines' texts as column `alias`.
+
+        Meant for the few rows a rule reads the text of: each row is looked up on its own.
+        """
         pairs = zip(frame.get_column("file").cast(pl.String), frame.get_column(line), strict=True)
         texts = [None if n is None else self.text(f, n) for f, n in pairs]
         return frame.with_columns(pl.Series(alias, texts, dtype=pl.String))

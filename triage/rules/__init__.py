@@ -102,12 +102,13 @@ def run_rules(analysis: Analysis, rules: Iterable[Rule] = ALL_RULES) -> tuple[Ru
 
 def _quoted(outcomes: list[RuleOutcome], analysis: Analysis) -> tuple[RuleOutcome, ...]:
     """Fill in the text of every evidence line cited without it, reading the lines in file order."""
-    texts = analysis.texts
-    cited = {(e.file, e.line) for o in outcomes for f in o.findings for e in f.evidence if e.text is None}
-    texts.texts(sorted(cited))
+    cited = sorted(
+        {(e.file, e.line) for o in outcomes for f in o.findings for e in f.evidence if e.text is None}
+    )
+    quoted = dict(zip(cited, analysis.texts.texts(cited), strict=True))
 
     def filled(e: Evidence) -> Evidence:
-        return e if e.text is not None else replace(e, text=texts.text(e.file, e.line).strip())
+        return e if e.text is not None else replace(e, text=quoted[e.file, e.line].strip())
 
     return tuple(
         replace(o, findings=tuple(replace(f, evidence=tuple(map(filled, f.evidence))) for f in o.findings))
