@@ -187,9 +187,14 @@ def offset_counts(offsets: pl.Series) -> dict[int, int]:
     return {int(offset): int(count) for offset, count in sorted(pairs)}
 
 
+# polars' JSON decoder holds several hundred bytes a row while it works: long columns go in slices.
+DECODE_ROWS = 16_384
+
+
 def decode_json(texts: pl.Series, dtype: pl.Struct) -> pl.Series:
     """Decode JSON object texts into structs, giving null for each text that does not decode.
 
+    A long column is decoded DECODE_ROWS at a time, so the decoder's working memory stays small.
     polars fails the whole column on one bad text, so a failing batch is split in halves until the
     bad texts are isolated: a clean batch costs one decode, k bad texts about k·log2(n) more.
 
@@ -200,6 +205,13 @@ def decode_json(texts: pl.Series, dtype: pl.Struct) -> pl.Series:
     Returns:
         A series of `dtype`, as long as `texts`.
     """
+    if texts.len() <= DECODE_ROWS:
+        return _decode_or_split(texts, dtype)
+    slices = range(0, texts.len(), DECODE_ROWS)
+    return pl.concat([_decode_or_split(texts.slice(at, DECODE_ROWS), dtype) for at in slices])
+
+
+def _decode_or_split(texts: pl.Series, dtype: pl.Struct) -> pl.Series:
     if texts.len() == 0:
         return pl.Series(texts.name, [], dtype=dtype)
     try:
@@ -211,7 +223,7 @@ def decode_json(texts: pl.Series, dtype: pl.Struct) -> pl.Series:
     if texts.len() == 1:
         return pl.Series(texts.name, [None], dtype=dtype)
     mid = texts.len() // 2
-    return pl.concat([decode_json(texts[:mid], dtype), decode_json(texts[mid:], dtype)])
+    return pl.concat([_decode_or_split(texts[:mid], dtype), _decode_or_split(texts[mid:], dtype)])
 
 
 _GO_UNITS_MS = {"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
