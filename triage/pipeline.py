@@ -113,13 +113,18 @@ def with_time_bounds(rows: pl.DataFrame, timeline: pl.DataFrame | None = None) -
     """
     width = pl.col("ts_precision").cast(pl.String).replace_strict(_WIDTH, default=0, return_dtype=pl.Int64)
     block = pl.col("spec_index").fill_null(0).alias("_block")  # rows outside blocks form a block too
+    left = rows.with_row_index("_at").with_columns(block).sort("line")
+    # Only the blocks the rows are in can bound them: the rest of a large log is never copied.
+    blocks = left.select("file", "_block").unique()
     timed = (
         (rows if timeline is None else timeline)
         .lazy()
-        .filter(pl.col("ts").is_not_null() & pl.col("file").is_in(rows.get_column("file").unique().implode()))
+        .filter(pl.col("ts").is_not_null() & pl.col("file").is_in(blocks.get_column("file").implode()))
+        .with_columns(block)
+        .join(blocks.lazy(), on=["file", "_block"], how="semi")
         .select(
             "file",
-            block,
+            "_block",
             "line",
             pl.col("ts").alias("ts_lo"),
             (pl.col("ts") + pl.duration(nanoseconds=width, time_unit="ns")).alias("ts_hi"),
@@ -127,7 +132,6 @@ def with_time_bounds(rows: pl.DataFrame, timeline: pl.DataFrame | None = None) -
         .sort("line")
         .collect()
     )
-    left = rows.with_row_index("_at").with_columns(block).sort("line")
     bounded = left.join_asof(
         timed.drop("ts_hi"), on="line", by=["file", "_block"], strategy="backward", check_sortedness=False
     ).join_asof(
@@ -194,13 +198,19 @@ STORE_ERRORS = (
 _KEEP = ["file", "line", "spec_index", "spec", "ts", "ts_precision"]
 
 
+_BUFFERED = "Event buffered successfully"
+_TICK = "Timer tick received"
+_CLOSED = "Audit store closed"
+
+
 def _store_rows(events: pl.DataFrame) -> pl.DataFrame:
-    # Most of a big test log is store lines: only the columns read below are copied.
+    # Most of a big test log is store lines: only the rows and columns read below are copied.
     return (
         events.lazy()
         .filter(
             (pl.col("service") == "test-run")
             & (pl.col("record") == "log")
+            & pl.col("msg_key").is_in([_BUFFERED, _TICK, _CLOSED, *STORE_ERRORS])
             & matches(events, "logger", STORE_LOGGER)
         )
         .select(
@@ -216,7 +226,7 @@ def _store_rows(events: pl.DataFrame) -> pl.DataFrame:
 
 def _buffered(store: pl.DataFrame) -> pl.DataFrame:
     return with_attrs(
-        store.filter(pl.col("msg_key") == "Event buffered successfully"),
+        store.filter(pl.col("msg_key") == _BUFFERED),
         [*_KEEP, "correlation_id", "event_type"],
         {"total_buffered": pl.Int64(), "buffer_size_after": pl.Int64()},
     )
@@ -231,7 +241,7 @@ def _ticks(store: pl.DataFrame) -> pl.DataFrame:
         "actual_interval": pl.Float64(),
         "tick_time": pl.String(),
     }
-    ticks = with_attrs(store.filter(pl.col("msg_key") == "Timer tick received"), _KEEP, fields)
+    ticks = with_attrs(store.filter(pl.col("msg_key") == _TICK), _KEEP, fields)
     return (
         ticks.rename({"batch_size_before_flush": "batch"})
         .with_columns(iso_ts(pl.col("tick_time")).alias("tick_at"))
@@ -394,8 +404,10 @@ def estimate_offset(
     probes = left.select("flush", "tick_at", "batch", "lo", "hi")
     candidates = arrivals.select("_w", "arrived_at", "w_batch")
     in_window = (pl.col("arrived_at") >= pl.col("lo"), pl.col("arrived_at") <= pl.col("hi"))
-    sized = probes.join_where(
-        candidates.drop_nulls("w_batch"), pl.col("batch") == pl.col("w_batch"), *in_window
+    # Found by time alone, then by size: a join on size first pairs each flush with every same-size
+    # write of the run before the window is applied, a copy many times the size of the result.
+    sized = probes.join_where(candidates.drop_nulls("w_batch"), *in_window).filter(
+        pl.col("batch") == pl.col("w_batch")
     )
     unsized = probes.join_where(candidates.filter(pl.col("w_batch").is_null()), *in_window)
     pairs = pl.concat([sized, unsized.select(sized.columns)]).with_columns(
@@ -534,7 +546,7 @@ def _store_frames(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.
     """
     store = _store_rows(events)
     errors = store.filter(pl.col("msg_key").is_in(STORE_ERRORS)).select(*_KEEP, "msg_key", "attrs")
-    closed = store.filter(pl.col("msg_key") == "Audit store closed").select(
+    closed = store.filter(pl.col("msg_key") == _CLOSED).select(
         *_KEEP,
         attr("buffered_count", pl.Int64()),
         attr("written_count", pl.Int64()),
