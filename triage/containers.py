@@ -241,7 +241,7 @@ def is_noise() -> pl.Expr:
     for entry in NOISE:
         matched = matched | (
             (pl.col("source_kind").cast(pl.String) == entry.source_kind)
-            & pl.col("message").str.contains(entry.text, literal=True).fill_null(False)
+            & pl.col("message").cast(pl.String).str.contains(entry.text, literal=True).fill_null(False)
         )
     return matched
 

@@ -80,7 +80,7 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "level": LevelDtype,
     "logger": pl.Categorical(),
     "caller": pl.Categorical(),
-    "message": pl.String(),
+    "message": pl.Categorical(),
     "msg_key": pl.Categorical(),
     "correlation_id": pl.String(),
     "event_type": pl.Categorical(),

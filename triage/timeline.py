@@ -67,8 +67,8 @@ def build_timelines(analysis: Analysis, ids: Collection[str] | None = None) -> p
             source=pl.lit("test log"),
             kind=pl.col("record").cast(pl.String),
             what=pl.when(pl.col("record") == "step")
-            .then(pl.lit("STEP: ") + pl.col("message"))
-            .otherwise(pl.lit("failure: ") + pl.col("message").str.split("\n").list.first()),
+            .then(pl.lit("STEP: ") + pl.col("message").cast(pl.String))
+            .otherwise(pl.lit("failure: ") + pl.col("message").cast(pl.String).str.split("\n").list.first()),
             basis=pl.lit("observed"),
             file=pl.col("file"),
             line=pl.col("line"),

@@ -71,7 +71,7 @@ def _add_log_rows(
     added = [
         last.with_columns(
             pl.lit(level).cast(events.schema["level"]).alias("level"),
-            pl.lit(message).alias("message"),
+            pl.lit(message).cast(events.schema["message"]).alias("message"),
             pl.lit(message).cast(events.schema["msg_key"]).alias("msg_key"),
             (pl.col("line") + i + 1).alias("line"),
         )

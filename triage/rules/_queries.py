@@ -160,11 +160,11 @@ def query_prints(analysis: Analysis) -> pl.DataFrame:
     helpers = analysis.pipeline.queries.select(QUERY_COLUMNS)
     events = analysis.events
     debug = events.filter((pl.col("service") == "test-run") & (pl.col("record") == "output")).filter(
-        pl.col("message").str.contains(DEBUG_QUERY)
+        pl.col("message").cast(pl.String).str.contains(DEBUG_QUERY)
     )
     if debug.is_empty():
         return _after_ticks(helpers.sort("file", "line"), analysis)
-    msg = pl.col("message")
+    msg = pl.col("message").cast(pl.String)
     prints = with_time_bounds(debug, events).select(
         "file",
         "line",

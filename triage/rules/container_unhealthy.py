@@ -370,8 +370,9 @@ def _errors(where: str, rows: pl.DataFrame) -> Finding:
 def _noise(where: str, rows: pl.DataFrame) -> Finding:
     parts: list[str] = []
     firsts: list[dict[str, Any]] = []
+    message = pl.col("message").cast(pl.String)
     for entry in NOISE:
-        hits = rows.filter(pl.col("message").str.contains(entry.text, literal=True).fill_null(False))
+        hits = rows.filter(message.str.contains(entry.text, literal=True).fill_null(False))
         if hits.height:
             parts.append(f"{hits.height}x `{entry.text}` ({entry.why})")
             firsts.append(hits.row(0, named=True))

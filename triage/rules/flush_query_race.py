@@ -120,7 +120,7 @@ def _silent_polls(analysis: Analysis, prints: pl.DataFrame) -> pl.DataFrame:
             pl.col("line").shift(-1).over("file", "spec_index").alias("end_line"),
             pl.col("ts").shift(-1).over("file", "spec_index").alias("end_ts"),
         )
-        .filter((pl.col("record") == "step") & pl.col("message").str.contains(POLL_STEP))
+        .filter((pl.col("record") == "step") & pl.col("message").cast(pl.String).str.contains(POLL_STEP))
         .drop_nulls("end_line")
     )
     if windows.is_empty():
