@@ -1,12 +1,13 @@
 """Event fields of the Ginkgo records that are not embedded zap lines: suite, spec, step, failure,
 helper, collector, output and summary records.
 
-Every field is a vectorised expression over the record rows; a kind's patterns only decide the rows
-of that kind. The embedded zap records (most of a big log) never come here: they keep what the zap
-decoder gave them.
+Every field is a vectorised expression, run on the rows of the kind it belongs to. The embedded zap
+records (most of a big log) never come here: they keep what the zap decoder gave them.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import polars as pl
 
@@ -160,41 +161,34 @@ def _step_attrs() -> pl.Expr:
     )
 
 
-def record_fields(records: pl.DataFrame) -> pl.DataFrame:
-    """Fill the event fields of Ginkgo's own records (every kind but "log").
-
-    Args:
-        records: one row per record with `kind`, `text`, `raw`, `is_header`, `spec`, `_loc2`, `_loc3`,
-            `_process`, `_full`, `_in`, `_entry`, `_next` and `n_lines`.
-
-    Returns:
-        `records` with attrs, message, level, event_type, correlation_id, ts, ts_precision, ts_assumed,
-        logger and record set.
-    """
-    kind, text = pl.col("kind"), pl.col("text")
-    header_state = pl.coalesce(
-        _state(group(HEADER, 3, "raw")),
-        pl.when(group(HEADER, 1, "raw") == "P").then(pl.lit("pending")),
-        pl.when(group(HEADER, 1, "raw") == "S").then(pl.lit("skipped")),
-        pl.lit("passed"),
-    )
-    fail_state = _state(pl.coalesce(group(FAIL_MARK, 1), group(FAIL_START, 1)))
-    helper_name = pl.coalesce([pl.when(has(p)).then(pl.lit(n)) for n, p in HELPERS.items()])
+def _helper_fields() -> dict[str, pl.Expr]:
+    name = pl.coalesce([pl.when(has(p)).then(pl.lit(n)) for n, p in HELPERS.items()])
     subject = pl.coalesce(
         group(HELPERS["no_events"], 1), group(HELPERS["found"], 2), group(HELPERS["query_error"], 1)
     )
-    helper_cid = pl.coalesce(
-        group(HELPERS["no_events"], 2), group(HELPERS["found"], 3), group(HELPERS["query_error"], 2)
-    )
-    helper_attrs = _obj(
-        helper=helper_name,
+    attrs = _obj(
+        helper=name,
         subject=subject,
-        count=pl.coalesce(integer(HELPERS["found"], 1), pl.when(helper_name == "no_events").then(0)),
+        count=pl.coalesce(integer(HELPERS["found"], 1), pl.when(name == "no_events").then(0)),
         error=pl.coalesce(group(HELPERS["query_error"], 3), group(HELPERS["flush_warning"], 1)),
     )
-    coll_name = pl.coalesce([pl.when(has(p)).then(pl.lit(n)) for n, p in COLLECTORS.items()])
-    coll_attrs = _obj(
-        action=coll_name,
+    level = (
+        pl.when(name.is_in(["query_error", "flush_warning"])).then(pl.lit("warn")).otherwise(pl.lit("info"))
+    )
+    return {
+        "attrs": attrs,
+        "level": level,
+        "event_type": pl.when(subject.str.contains(r"^[a-z_]+(?:\.[a-z_]+)+$")).then(subject),
+        "correlation_id": pl.coalesce(
+            group(HELPERS["no_events"], 2), group(HELPERS["found"], 3), group(HELPERS["query_error"], 2)
+        ),
+    }
+
+
+def _collector_fields() -> dict[str, pl.Expr]:
+    name = pl.coalesce([pl.when(has(p)).then(pl.lit(n)) for n, p in COLLECTORS.items()])
+    attrs = _obj(
+        action=name,
         container=pl.coalesce(
             group(COLLECTORS["inspect"], 1),
             group(COLLECTORS["log"], 1),
@@ -209,64 +203,99 @@ def record_fields(records: pl.DataFrame) -> pl.DataFrame:
         ),
         error=group(COLLECTORS["error"], 2),
     )
-    attrs = (
-        pl.when(kind == "spec")
-        .then(_spec_attrs(header_state))
-        .when(kind == "failure")
-        .then(_fail_attrs(fail_state))
-        .when(kind == "helper")
-        .then(helper_attrs)
-        .when(kind == "collector")
-        .then(coll_attrs)
-        .when(kind == "step")
-        .then(_step_attrs())
-        .when(kind == "summary")
-        .then(_summary_attrs())
-        .when(kind == "suite")
-        .then(_suite_attrs())
-        .otherwise(pl.lit("{}"))
+    level = pl.when(name.is_in(["error", "skipped"])).then(pl.lit("warn")).otherwise(pl.lit("info"))
+    return {"attrs": attrs, "level": level}
+
+
+def _spec_fields() -> dict[str, pl.Expr]:
+    header_state = pl.coalesce(
+        _state(group(HEADER, 3, "raw")),
+        pl.when(group(HEADER, 1, "raw") == "P").then(pl.lit("pending")),
+        pl.when(group(HEADER, 1, "raw") == "S").then(pl.lit("skipped")),
+        pl.lit("passed"),
     )
+    header = pl.col("is_header")
+    return {
+        "attrs": _spec_attrs(header_state),
+        "message": pl.when(header).then(pl.col("spec")).otherwise(pl.col("text")),
+        "level": _level_for(pl.when(header).then(header_state)),
+    }
+
+
+def _failure_fields() -> dict[str, pl.Expr]:
+    state = _state(pl.coalesce(group(FAIL_MARK, 1), group(FAIL_START, 1)))
+    message = pl.when(has(FAIL_MARK)).then(pl.col("text").str.strip_chars()).otherwise(group(FAIL_START, 2))
+    return {
+        "attrs": _fail_attrs(state),
+        "message": message,
+        "level": _level_for(state),
+    }
+
+
+def _summary_fields() -> dict[str, pl.Expr]:
+    failed = has(r"^(FAIL!|Test Suite Failed)")
+    return {
+        "attrs": _summary_attrs(),
+        "level": pl.when(failed).then(pl.lit("error")).otherwise(pl.lit("info")),
+    }
+
+
+# Per kind, the fields whose values differ from `_DEFAULTS` (the plain output line's).
+_KIND_FIELDS: dict[str, Callable[[], dict[str, pl.Expr]]] = {
+    "spec": _spec_fields,
+    "failure": _failure_fields,
+    "helper": _helper_fields,
+    "collector": _collector_fields,
+    "step": lambda: {"attrs": _step_attrs(), "message": group(STEP, 4)},
+    "summary": _summary_fields,
+    "suite": lambda: {"attrs": _suite_attrs()},
+}
+
+
+_DEFAULTS = {
+    "attrs": pl.lit("{}"),
+    "message": pl.col("text").str.strip_chars(),
+    "level": pl.lit(None, pl.String),
+    "event_type": pl.lit(None, pl.String),
+    "correlation_id": pl.lit(None, pl.String),
+}
+
+
+def _with_kind_fields(rows: pl.DataFrame, kind: str) -> pl.DataFrame:
+    fields = _DEFAULTS | _KIND_FIELDS.get(kind, dict)()
+    return rows.with_columns(expr.cast(pl.String).alias(name) for name, expr in fields.items())
+
+
+def record_fields(records: pl.DataFrame) -> pl.DataFrame:
+    """Fill the event fields of Ginkgo's own records (every kind but "log").
+
+    Each kind's patterns run on that kind's rows only: one expression over every kind would run all
+    of them on every row, and compile more patterns than polars keeps compiled at once.
+
+    Args:
+        records: one row per record with `kind`, `text`, `raw`, `is_header`, `spec`, `_loc2`, `_loc3`,
+            `_process`, `_full`, `_in`, `_entry`, `_next` and `n_lines`.
+
+    Returns:
+        `records` (in line order) with attrs, message, level, event_type, correlation_id, ts,
+        ts_precision, ts_assumed, logger and record set.
+    """
+    by_kind = records.partition_by("kind", as_dict=True)
+    filled = [_with_kind_fields(rows, str(kind)) for (kind,), rows in sorted(by_kind.items())]
+    if not filled:
+        filled = [_with_kind_fields(records, "output")]
     when_text = pl.coalesce(group(STEP, 5), group(FAIL_MARK, 4), group(IN_LINE, 3, "_in"))
-    message = (
-        pl.when(kind == "spec")
-        .then(pl.when(pl.col("is_header")).then(pl.col("spec")).otherwise(text))
-        .when(kind == "step")
-        .then(group(STEP, 4))
-        .when((kind == "failure") & ~has(FAIL_MARK))
-        .then(group(FAIL_START, 2))
-        .otherwise(text.str.strip_chars())
-    )
-    level = (
-        pl.when(kind == "spec")
-        .then(_level_for(pl.when(pl.col("is_header")).then(header_state)))
-        .when(kind == "failure")
-        .then(_level_for(fail_state))
-        .when(kind == "helper")
-        .then(
-            pl.when(helper_name.is_in(["query_error", "flush_warning"]))
-            .then(pl.lit("warn"))
-            .otherwise(pl.lit("info"))
-        )
-        .when(kind == "collector")
-        .then(pl.when(coll_name.is_in(["error", "skipped"])).then(pl.lit("warn")).otherwise(pl.lit("info")))
-        .when(kind == "summary")
-        .then(pl.when(has(r"^(FAIL!|Test Suite Failed)")).then(pl.lit("error")).otherwise(pl.lit("info")))
-    )
-    is_helper = kind == "helper"
     timed = when_text.is_not_null()
-    return records.with_columns(
-        attrs.alias("attrs"),
-        message.alias("message"),
-        level.alias("level"),
-        pl.when(is_helper & subject.str.contains(r"^[a-z_]+(?:\.[a-z_]+)+$"))
-        .then(subject)
-        .alias("event_type"),
-        pl.when(is_helper).then(helper_cid).alias("correlation_id"),
-        ginkgo_ts(when_text).alias("ts"),
-        pl.when(timed)
-        .then(pl.when(when_text.str.contains(r"\.")).then(pl.lit("ms")).otherwise(pl.lit("s")))
-        .alias("ts_precision"),
-        pl.when(timed).then(pl.lit(True)).alias("ts_assumed"),
-        pl.lit("ginkgo").alias("logger"),
-        kind.alias("record"),
+    return (
+        pl.concat(filled)
+        .sort("line")
+        .with_columns(
+            ginkgo_ts(when_text).alias("ts"),
+            pl.when(timed)
+            .then(pl.when(when_text.str.contains(r"\.")).then(pl.lit("ms")).otherwise(pl.lit("s")))
+            .alias("ts_precision"),
+            pl.when(timed).then(pl.lit(True)).alias("ts_assumed"),
+            pl.lit("ginkgo").alias("logger"),
+            pl.col("kind").alias("record"),
+        )
     )
