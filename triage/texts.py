@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from threading import Lock
 
 import polars as pl
 
@@ -34,6 +35,7 @@ class LineTexts:
     files: Mapping[str, tuple[Path, Sequence[Block]]] = field(default_factory=dict)
     known: dict[tuple[str, int], str] = field(default_factory=dict)
     _blocks: OrderedDict[tuple[str, int], tuple[int, pl.Series]] = field(default_factory=OrderedDict)
+    _lock: Lock = field(default_factory=Lock)  # rules run on several threads
 
     @classmethod
     def from_events(cls, events: pl.DataFrame) -> LineTexts:
@@ -46,16 +48,18 @@ class LineTexts:
     def text(self, file: str, line: int) -> str:
         """The line's text (ANSI codes removed), or UNREADABLE when it cannot be read now."""
         key = (file, line)
-        if key not in self.known:
-            self.known[key] = self._read(file, line)
-        return self.known[key]
+        with self._lock:
+            if key not in self.known:
+                self.known[key] = self._read(file, line)
+            return self.known[key]
 
     def texts(self, pairs: Iterable[tuple[str, int]]) -> list[str]:
         """Texts of many lines, read a block at a time."""
         keys = list(pairs)
-        for key in sorted(set(keys) - self.known.keys()):
-            self.known[key] = self._read(*key)
-        return [self.known[key] for key in keys]
+        with self._lock:
+            for key in sorted(set(keys) - self.known.keys()):
+                self.known[key] = self._read(*key)
+            return [self.known[key] for key in keys]
 
     def attach(self, frame: pl.DataFrame, line: str = "line", alias: str = "raw") -> pl.DataFrame:
         """`frame` (with `file` and a line column) with the lines' texts as column `alias`.

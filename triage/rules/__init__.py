@@ -7,6 +7,7 @@ explicitly, one line each. A test checks that every module is registered and doc
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from triage.analysis import Analysis
@@ -23,6 +24,8 @@ from triage.rules import (
     write_rate_gap,
 )
 from triage.rules.base import Evidence, Finding, Rule, Severity
+
+WORKERS = 2  # threads the rules run on
 
 ALL_RULES: tuple[Rule, ...] = (
     flush_query_race.RULE,
@@ -78,6 +81,9 @@ def select_rules(select: Sequence[str] = (), ignore: Sequence[str] = ()) -> tupl
 def run_rules(analysis: Analysis, rules: Iterable[Rule] = ALL_RULES) -> tuple[RuleOutcome, ...]:
     """Run rules; a rule that needs an absent source is skipped, one that crashes becomes an error.
 
+    Rules only read the analysis, so they run on WORKERS threads (polars releases the GIL while it
+    works); the outcomes keep the order of `rules`.
+
     Args:
         analysis: what the rules read.
         rules: which rules to run.
@@ -85,19 +91,20 @@ def run_rules(analysis: Analysis, rules: Iterable[Rule] = ALL_RULES) -> tuple[Ru
     Returns:
         One outcome per rule, in registry order, every evidence line quoted with its text.
     """
-    outcomes: list[RuleOutcome] = []
-    for rule in rules:
-        if rule.requires and not any(kind in analysis.kinds for kind in rule.requires):
-            needs = " or ".join(rule.requires)
-            outcomes.append(RuleOutcome(rule, "skipped", f"needs {needs} input", ()))
-            continue
-        try:
-            found = tuple(sorted(rule.check(analysis), key=Finding.sort_key))
-        except Exception as exc:  # one rule's bug must not hide the other rules' findings
-            outcomes.append(RuleOutcome(rule, "error", f"{type(exc).__name__}: {exc}", ()))
-            continue
-        outcomes.append(RuleOutcome(rule, "ran", None, found))
+    with ThreadPoolExecutor(WORKERS) as pool:
+        outcomes = list(pool.map(lambda rule: _run(rule, analysis), rules))
     return _quoted(outcomes, analysis)
+
+
+def _run(rule: Rule, analysis: Analysis) -> RuleOutcome:
+    if rule.requires and not any(kind in analysis.kinds for kind in rule.requires):
+        needs = " or ".join(rule.requires)
+        return RuleOutcome(rule, "skipped", f"needs {needs} input", ())
+    try:
+        found = tuple(sorted(rule.check(analysis), key=Finding.sort_key))
+    except Exception as exc:  # one rule's bug must not hide the other rules' findings
+        return RuleOutcome(rule, "error", f"{type(exc).__name__}: {exc}", ())
+    return RuleOutcome(rule, "ran", None, found)
 
 
 def _quoted(outcomes: list[RuleOutcome], analysis: Analysis) -> tuple[RuleOutcome, ...]:
