@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -73,6 +74,7 @@ TOKEN_PREFIXES = re.compile(
 )
 CANDIDATE = re.compile(r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{32,}={0,2}(?![A-Za-z0-9+/_=-])")
 MIN_ENTROPY_BITS = 4.0
+_MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_\[\]<>|#])")  # what the report's Markdown escapes
 # A JSON or Go escape (`\n`) before a token is not part of it.
 _ESCAPE_LETTERS = frozenset('nrtbfu"/\\')
 
@@ -186,29 +188,30 @@ class Redactor:
         Returns:
             s with every secret (escapes included) replaced by its placeholder.
         """
-        plain, where = [], []
-        i = 0
-        while i < len(s):
-            if s[i] == "\\" and i + 1 < len(s) and s[i + 1] in "\\`*_[]<>|#":
-                i += 1
-            plain.append(s[i])
-            where.append(i)
-            i += 1
-        where.append(len(s))
-        text = "".join(plain)
+        unescaped: list[int] = []  # where, in the plain text, each character that lost its escape is
+
+        def unescape(match: re.Match[str]) -> str:
+            unescaped.append(match.start() - len(unescaped))
+            return match[1]
+
+        text = _MARKDOWN_ESCAPE.sub(unescape, s)
+
+        def where(i: int) -> int:  # index in s of the plain text's character i
+            return i + bisect_right(unescaped, i)
+
         spans = self._spans(text)
         if not spans:
             return s
         out, last = [], 0
         for start, end in spans:
             # Include the escape before the secret's first character, if any, in what is replaced.
-            begin = where[start]
-            if begin > 0 and s[begin - 1] == "\\" and (start == 0 or where[start - 1] != begin - 1):
+            begin = where(start)
+            if begin > 0 and s[begin - 1] == "\\" and (start == 0 or where(start - 1) != begin - 1):
                 begin -= 1
             begin = max(begin, last)
             out.append(s[last:begin])
             out.append(self.placeholder(text[start:end]))
-            last = where[end - 1] + 1
+            last = where(end - 1) + 1
         out.append(s[last:])
         return "".join(out)
 

@@ -150,8 +150,10 @@ def _first(rows: list[dict[str, Any]], key: str) -> Any:
     return next((row[key] for row in rows if row.get(key) is not None), None)
 
 
-def _ids_by_block(logged: pl.DataFrame) -> dict[int, tuple[str, ...]]:
-    ids = logged.group_by("spec_index").agg(pl.col("correlation_id").unique().sort())
+def _ids_by_block(logged: pl.DataFrame, blocks: list[int]) -> dict[int, tuple[str, ...]]:
+    """The correlation IDs each of `blocks` (spec indices) logged, sorted."""
+    wanted = logged.filter(pl.col("spec_index").is_in(blocks))
+    ids = wanted.group_by("spec_index").agg(pl.col("correlation_id").unique().sort())
     return {int(row["spec_index"]): tuple(row["correlation_id"]) for row in ids.to_dicts()}
 
 
@@ -175,12 +177,11 @@ def _failures_by_block(events: pl.DataFrame) -> dict[int, tuple[str | None, str 
 def _spec_results(
     file: str, rows: _LogRows, blocks: list[dict[str, Any]], entries: list[dict[str, Any]]
 ) -> tuple[SpecResult, ...]:
-    ids = _ids_by_block(rows.logged)
+    not_passed = [block for block in blocks if block["state"] in NOT_PASSED_STATES]
+    ids = _ids_by_block(rows.logged, [block["spec_index"] for block in not_passed])
     failures = _failures_by_block(rows.records)
     results = []
-    for block in blocks:
-        if block["state"] not in NOT_PASSED_STATES:
-            continue
+    for block in not_passed:
         message, location = failures.get(block["spec_index"], (None, None))
         results.append(
             SpecResult(
