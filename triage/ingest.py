@@ -12,9 +12,8 @@ blocks of lines lie, so that a quote reads its line again (`texts.LineTexts`).
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 
 import polars as pl
@@ -144,7 +143,7 @@ def ingest(
     """
     files = [_File(source, BlockReader(source.path, block_bytes)) for source in sources]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        waiting: deque[Future[ParseResult]] = deque()
+        waiting: set[Future[ParseResult]] = set()
         for file in files:
             parser = None if file.source.kind in _UNPARSED_KINDS else parser_for(file.source.kind)
             try:
@@ -154,9 +153,9 @@ def ingest(
                 for piece in pieces(file.source.kind, file.frames(), rows):
                     part = pool.submit(_parse_without_text, parser, piece, file.source)
                     file.parts.append(part)
-                    waiting.append(part)
+                    waiting.add(part)
                     if len(waiting) > workers:  # a piece waits for a thread, the next one is read
-                        wait([waiting.popleft()])
+                        waiting = wait(waiting, return_when=FIRST_COMPLETED).not_done
             except OSError as exc:
                 file.unreadable = exc.strerror or type(exc).__name__
         wait(waiting)
