@@ -188,7 +188,7 @@ class Redactor:
         Returns:
             s with every secret (escapes included) replaced by its placeholder.
         """
-        unescaped: list[int] = []  # where, in the plain text, each character that lost its escape is
+        unescaped: list[int] = []  # plain-text index of each character whose escape was removed
 
         def unescape(match: re.Match[str]) -> str:
             unescaped.append(match.start() - len(unescaped))
