@@ -7,6 +7,7 @@ from functools import cached_property
 
 import polars as pl
 
+from triage.attrs import Attrs
 from triage.containers import ContainerState, LogHealth
 from triage.pipeline import Pipeline, reconstruct
 from triage.stores import Store, attribute
@@ -20,6 +21,7 @@ class Analysis:
 
     Attributes:
         events: the normalized event table.
+        attrs: the `attrs` of its records (`attrs.attach(rows)`).
         pipeline: buffered -> flushed -> written -> queried, as the logs show it.
         stores: spec timelines grouped by audit store (one per Ginkgo process).
         tests: the test-run summary of each Ginkgo log.
@@ -30,6 +32,7 @@ class Analysis:
     """
 
     events: pl.DataFrame
+    attrs: Attrs
     pipeline: Pipeline
     stores: tuple[Store, ...]
     tests: tuple[TestRun, ...]
@@ -70,6 +73,7 @@ def build_analysis(
     log_health: tuple[LogHealth, ...],
     kinds: frozenset[str],
     texts: LineTexts | None = None,
+    attrs: Attrs | None = None,
 ) -> Analysis:
     """Reconstruct the pipeline and the stores from the event table.
 
@@ -80,13 +84,16 @@ def build_analysis(
         log_health: container log health.
         kinds: source kinds present.
         texts: the input lines' texts; when None, those of the `raw` column if `events` has one.
+        attrs: the store of the records' `attrs`; None when `events` has its `attrs` column.
 
     Returns:
         The analysis.
     """
-    pipeline = reconstruct(events)
+    attrs = Attrs() if attrs is None else attrs
+    pipeline = reconstruct(events, attrs)
     return Analysis(
         events=events,
+        attrs=attrs,
         pipeline=pipeline,
         stores=attribute(pipeline, events),
         tests=tests,

@@ -11,6 +11,7 @@ import polars as pl
 
 from triage.analysis import Analysis, build_analysis
 from triage.archive import Limits, format_size, unpack
+from triage.attrs import ID, Attrs
 from triage.containers import ContainerState, LogHealth, log_health, summarize_containers
 from triage.discovery import discover
 from triage.errors import BundleError, ConfigError
@@ -34,7 +35,8 @@ class Report:
     Attributes:
         bundle: what was discovered.
         accounts: line accounting per source, in source order.
-        events: the normalized event table (TABLE_SCHEMA: records cite their file and line, no text).
+        events: the normalized event table (TABLE_SCHEMA: records cite their file and line, no text;
+            `analysis.attrs.attach(rows)` adds the `attrs` of chosen rows).
         tests: the test-run summary of each Ginkgo log.
         containers: inspected container states.
         log_health: per container log, counts of records by severity.
@@ -180,6 +182,7 @@ class _Table:
 
     accounts: tuple[SourceAccount, ...]
     events: pl.DataFrame
+    attrs: Attrs
     offsets: dict[str, int]
     assumptions: tuple[str, ...]
     kinds: frozenset[str]
@@ -187,8 +190,12 @@ class _Table:
 
 def _table(parsed: list[tuple[SourceAccount, ParseResult | None]]) -> _Table:
     """One table of every file's records, in file order, so normalization need not sort it."""
-    named = sorted(((a.source.name, r.events) for a, r in parsed if r is not None), key=lambda pair: pair[0])
-    frames = [conform(events, TABLE_SCHEMA) for _, events in named]
+    named = sorted(((a.source.name, r) for a, r in parsed if r is not None), key=lambda pair: pair[0])
+    frames, stores, ids = [], [], 0
+    for _, result in named:  # each file's attrs ids start at 0: they follow on from the files before
+        frames.append(conform(result.events.with_columns(pl.col(ID) + ids), TABLE_SCHEMA))
+        stores.append((result.attrs or Attrs()).shifted(ids))
+        ids += result.events.height
     offsets, assumptions = _offsets_and_assumptions(parsed)
     # One contiguous copy, made once: a frame whose columns are cut in pieces at different rows is
     # copied whole by the first step that adds a column, and the parsers' pieces would be held too.
@@ -196,6 +203,7 @@ def _table(parsed: list[tuple[SourceAccount, ParseResult | None]]) -> _Table:
     return _Table(
         accounts=tuple(account for account, _ in parsed),
         events=normalize(events, default_steps(offsets)),
+        attrs=Attrs.join(stores),
         offsets=offsets,
         assumptions=tuple(assumptions),
         kinds=frozenset(a.source.kind for a, r in parsed if r is not None),
@@ -204,12 +212,12 @@ def _table(parsed: list[tuple[SourceAccount, ParseResult | None]]) -> _Table:
 
 def _report(bundle: Bundle, table: _Table, rules: Sequence[Rule]) -> Report:
     """Summarize, reconstruct and check the table."""
-    events, offsets = table.events, table.offsets
-    tests = summarize_test_runs(events)
-    containers = summarize_containers(events)
+    events, offsets, attrs = table.events, table.offsets, table.attrs
+    tests = summarize_test_runs(events, attrs)
+    containers = summarize_containers(events, attrs)
     health = log_health(events)
     texts = LineTexts({a.source.name: (a.source.path, a.blocks) for a in table.accounts if a.blocks})
-    analysis = build_analysis(events, tests, containers, health, table.kinds, texts)
+    analysis = build_analysis(events, tests, containers, health, table.kinds, texts, attrs)
     return Report(
         bundle=bundle,
         accounts=table.accounts,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from triage.attrs import Attrs
 from triage.schema import LEVELS
 
 # Source kinds whose files are container logs (the Ginkgo log and inspect documents are not).
@@ -177,17 +178,19 @@ _CONTAINER_ATTRS = pl.Struct(
 _HEALTH_ATTRS = pl.Struct({"container": pl.String, "output": pl.String})
 
 
-def summarize_containers(events: pl.DataFrame) -> tuple[ContainerState, ...]:
+def summarize_containers(events: pl.DataFrame, attrs: Attrs | None = None) -> tuple[ContainerState, ...]:
     """Collect every inspected container with its latest health-probe output.
 
     Args:
-        events: the event table (EVENT_SCHEMA).
+        events: the event table.
+        attrs: the store of its records' `attrs`; None when `events` has its `attrs` column.
 
     Returns:
         One ContainerState per "container" record, sorted by service, name, file and line.
     """
+    inspected = (attrs or Attrs()).attach(events.filter(pl.col("record").is_in(["container", "health"])))
     containers = (
-        events.filter(pl.col("record") == "container")
+        inspected.filter(pl.col("record") == "container")
         .select(
             "file",
             "line",
@@ -198,7 +201,7 @@ def summarize_containers(events: pl.DataFrame) -> tuple[ContainerState, ...]:
     )
     # The latest probe by time, then by position, stands for the container's current health.
     probes = (
-        events.filter(pl.col("record") == "health")
+        inspected.filter(pl.col("record") == "health")
         .select("file", "ts", "line", pl.col("attrs").str.json_decode(_HEALTH_ATTRS).alias("a"))
         .unnest("a")
         .sort("file", "container", "ts", "line", nulls_last=False)

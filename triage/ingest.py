@@ -7,7 +7,8 @@ once, so a large file is never held whole as text. A file that cannot be read or
 note in its account; the other files go on.
 
 The records keep no text (`raw`): each cites its file and line, and the account notes where the file's
-blocks of lines lie, so that a quote reads its line again (`texts.LineTexts`).
+blocks of lines lie, so that a quote reads its line again (`texts.LineTexts`). Their `attrs` are
+compressed as each piece is parsed (`attrs.pack`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
+from triage.attrs import pack
 from triage.lines import BLOCK_BYTES, Block, BlockReader
 from triage.parsers import CHUNK_ROWS, LINES_SCHEMA, Parser, ParseResult, merge, parser_for, pieces
 from triage.sources import Source
@@ -164,7 +166,8 @@ def ingest(
 
 def _parse_without_text(parser: Parser, piece: pl.DataFrame, source: Source) -> ParseResult:
     result = parser(piece, source)
-    return replace(result, events=result.events.drop("raw"))
+    events, attrs = pack(result.events.drop("raw"))
+    return replace(result, events=events, attrs=attrs)
 
 
 def _drain(frames: Iterable[pl.DataFrame]) -> None:

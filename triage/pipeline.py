@@ -20,6 +20,7 @@ from datetime import timedelta
 
 import polars as pl
 
+from triage.attrs import Attrs
 from triage.parsers._common import decode_json, duration_ms, iso_ts
 from triage.schema import EVENT_SCHEMA
 
@@ -40,7 +41,9 @@ def attr(key: str, dtype: pl.DataType) -> pl.Expr:
     return pl.col("attrs").str.json_path_match(f"$.{key}").cast(dtype, strict=False).alias(key)
 
 
-def with_attrs(rows: pl.DataFrame, keep: Sequence[str], fields: Mapping[str, pl.DataType]) -> pl.DataFrame:
+def with_attrs(
+    rows: pl.DataFrame, keep: Sequence[str], fields: Mapping[str, pl.DataType], attrs: Attrs | None = None
+) -> pl.DataFrame:
     """Columns `keep` of rows, then `attr(key, dtype)` for each field, decoding each JSON text once.
 
     A JSON path match parses the whole text for each key it is asked for; on the store's timer ticks
@@ -49,15 +52,16 @@ def with_attrs(rows: pl.DataFrame, keep: Sequence[str], fields: Mapping[str, pl.
     read, and an object or array value reads as null.
 
     Args:
-        rows: frame with an `attrs` column.
+        rows: rows of the event table, with `attrs` or with `attrs_id`.
         keep: columns of rows to keep, first.
         fields: key -> dtype, in column order.
+        attrs: the store of the table's `attrs`, read part by part; None when rows have `attrs`.
 
     Returns:
         The kept columns and one column per field, named by its key.
     """
     texts = pl.Struct({key: pl.String() for key in fields})
-    decoded = decode_json(rows.get_column("attrs"), texts).struct.unnest()
+    decoded = (attrs or Attrs()).apply(rows, lambda t: decode_json(t, texts)).struct.unnest()
     typed = decoded.select(pl.col(key).cast(dtype, strict=False) for key, dtype in fields.items())
     return pl.concat([rows.select(keep), typed], how="horizontal")
 
@@ -198,6 +202,7 @@ STORE_ERRORS = (
 _KEEP = ["file", "line", "spec_index", "spec", "ts", "ts_precision"]
 
 
+_DS_FAILED = ("Batch database write failed", "Request validation failed")
 _BUFFERED = "Event buffered successfully"
 _TICK = "Timer tick received"
 _CLOSED = "Audit store closed"
@@ -218,21 +223,22 @@ def _store_rows(events: pl.DataFrame) -> pl.DataFrame:
             pl.col("msg_key").cast(pl.String),
             "correlation_id",
             pl.col("event_type").cast(pl.String),
-            "attrs",
+            pl.col("^attrs(_id)?$"),
         )
         .collect()
     )
 
 
-def _buffered(store: pl.DataFrame) -> pl.DataFrame:
+def _buffered(store: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
     return with_attrs(
         store.filter(pl.col("msg_key") == _BUFFERED),
         [*_KEEP, "correlation_id", "event_type"],
         {"total_buffered": pl.Int64(), "buffer_size_after": pl.Int64()},
+        attrs,
     )
 
 
-def _ticks(store: pl.DataFrame) -> pl.DataFrame:
+def _ticks(store: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
     fields = {
         "tick_number": pl.Int64(),
         "batch_size_before_flush": pl.Int64(),
@@ -241,7 +247,7 @@ def _ticks(store: pl.DataFrame) -> pl.DataFrame:
         "actual_interval": pl.Float64(),
         "tick_time": pl.String(),
     }
-    ticks = with_attrs(store.filter(pl.col("msg_key") == _TICK), _KEEP, fields)
+    ticks = with_attrs(store.filter(pl.col("msg_key") == _TICK), _KEEP, fields, attrs)
     return (
         ticks.rename({"batch_size_before_flush": "batch"})
         .with_columns(iso_ts(pl.col("tick_time")).alias("tick_at"))
@@ -249,22 +255,16 @@ def _ticks(store: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _writes(events: pl.DataFrame) -> pl.DataFrame:
-    writes = events.filter(
-        (pl.col("service") == "datastorage")
-        & (pl.col("msg_key") == "Batch audit events created successfully")
-    )
-    return with_attrs(writes, _KEEP, {"count": pl.Int64(), "duration_seconds": pl.Float64()}).sort(
-        "ts", "file", "line"
-    )
+def _writes(ds: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
+    writes = ds.filter(pl.col("msg_key") == "Batch audit events created successfully")
+    fields = {"count": pl.Int64(), "duration_seconds": pl.Float64()}
+    return with_attrs(writes, _KEEP, fields, attrs).sort("ts", "file", "line")
 
 
-def _rejects(events: pl.DataFrame) -> pl.DataFrame:
-    failed_records = pl.col("msg_key").is_in(["Batch database write failed", "Request validation failed"])
-    ds = events.filter(
-        (pl.col("service") == "datastorage") & ((pl.col("msg_key") == "HTTP request") | failed_records)
-    )
+def _rejects(ds: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
+    failed_records = pl.col("msg_key").is_in(_DS_FAILED)
     http = pl.col("msg_key") == "HTTP request"
+    ds = attrs.attach(ds.filter(http | failed_records))
     batch_path = pl.col("attrs").str.json_path_match("$.path") == "/api/v1/audit/events/batch"
     status = pl.col("attrs").str.json_path_match("$.status").cast(pl.Int64, strict=False)
     failed_http = http & batch_path & (status >= 400)
@@ -273,29 +273,27 @@ def _rejects(events: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _requests(events: pl.DataFrame) -> pl.DataFrame:
+def _requests(ds: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
     """DataStorage's `HTTP request` lines: method, path, status and duration in ms."""
-    ds = events.filter((pl.col("service") == "datastorage") & (pl.col("msg_key") == "HTTP request"))
+    ds = ds.filter(pl.col("msg_key") == "HTTP request")
     fields = {"method": pl.String(), "path": pl.String(), "status": pl.Int64(), "duration": pl.String()}
     return (
-        with_attrs(ds, _KEEP, fields)
+        with_attrs(ds, _KEEP, fields, attrs)
         .with_columns(duration_ms(pl.col("duration")).alias("duration_ms"))
         .drop("duration")
     )
 
 
-def _queries(events: pl.DataFrame) -> pl.DataFrame:
-    helpers = pl.col("attrs").str.json_path_match("$.helper")
-    wanted = events.filter((pl.col("service") == "test-run") & (pl.col("record") == "helper")).filter(
-        helpers.is_in(["no_events", "found", "query_error"])
-    )
+def _queries(helpers: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+    helper = pl.col("attrs").str.json_path_match("$.helper")
+    wanted = helpers.filter(helper.is_in(["no_events", "found", "query_error"]))
     return with_time_bounds(wanted, events).select(
         *_KEEP,
         "ts_lo",
         "ts_hi",
         "correlation_id",
         pl.col("event_type").cast(pl.String),
-        helpers.alias("helper"),
+        helper.alias("helper"),
         attr("subject", pl.String()),
         attr("count", pl.Int64()),
     )
@@ -522,14 +520,13 @@ def _carry(buffered: pl.DataFrame, flushes: pl.DataFrame) -> pl.DataFrame:
     return carried.with_columns(pl.col("link").fill_null(0)).sort("file", "line")
 
 
-def _explicit_flushes(events: pl.DataFrame) -> pl.DataFrame:
+def _explicit_flushes(helpers: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
     """The test's own Flush() calls that returned: `✅ Audit store flushed successfully` prints.
 
     With the SP-AUDIT-001 fix, Flush() drains the channel and writes everything buffered before it;
     before the fix it wrote only the batch, so events still in the channel stayed behind.
     """
-    helper = (pl.col("service") == "test-run") & (pl.col("record") == "helper")
-    flushed = events.filter(helper).filter(pl.col("attrs").str.json_path_match("$.helper") == "flushed")
+    flushed = helpers.filter(pl.col("attrs").str.json_path_match("$.helper") == "flushed")
     return with_time_bounds(flushed, events).select(*_KEEP, "ts_lo", "ts_hi")
 
 
@@ -539,44 +536,63 @@ def _mark_explicit(buffered: pl.DataFrame, explicit: pl.DataFrame) -> pl.DataFra
     return next_in_timeline(buffered, "line", right, "explicit_flush_line").sort("file", "line")
 
 
-def _store_frames(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def _store_frames(
+    events: pl.DataFrame, attrs: Attrs
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Buffered lines, timer ticks, error lines and `Audit store closed` lines of the audit store.
 
     The store's rows are most of a big test log; their copy is let go here, before the joins.
     """
     store = _store_rows(events)
-    errors = store.filter(pl.col("msg_key").is_in(STORE_ERRORS)).select(*_KEEP, "msg_key", "attrs")
-    closed = store.filter(pl.col("msg_key") == _CLOSED).select(
+    errors = attrs.attach(store.filter(pl.col("msg_key").is_in(STORE_ERRORS))).select(
+        *_KEEP, "msg_key", "attrs"
+    )
+    closed = attrs.attach(store.filter(pl.col("msg_key") == _CLOSED)).select(
         *_KEEP,
         attr("buffered_count", pl.Int64()),
         attr("written_count", pl.Int64()),
         attr("dropped_count", pl.Int64()),
         attr("failed_batch_count", pl.Int64()),
     )
-    return _buffered(store), _ticks(store), errors, closed
+    return _buffered(store, attrs), _ticks(store, attrs), errors, closed
 
 
-def reconstruct(events: pl.DataFrame) -> Pipeline:
+def _datastorage_rows(events: pl.DataFrame) -> pl.DataFrame:
+    """DataStorage's requests, writes, failed writes and answered queries."""
+    wanted = [
+        "HTTP request",
+        "Batch audit events created successfully",
+        "Audit events queried successfully",
+        *_DS_FAILED,
+    ]
+    return events.filter((pl.col("service") == "datastorage") & pl.col("msg_key").is_in(wanted))
+
+
+def reconstruct(events: pl.DataFrame, attrs: Attrs | None = None) -> Pipeline:
     """Reconstruct the pipeline.
 
     Args:
         events: the normalized event table.
+        attrs: the store of its records' `attrs`; None when `events` has its `attrs` column.
 
     Returns:
         The pipeline's frames.
     """
-    store_buffered, ticks, errors, closed = _store_frames(events)
-    writes = _writes(events)
+    attrs = Attrs() if attrs is None else attrs
+    store_buffered, ticks, errors, closed = _store_frames(events, attrs)
+    ds = _datastorage_rows(events)
+    writes = _writes(ds, attrs)
     flushing = ticks.filter(pl.col("batch") > 0)
-    requests = _requests(events)
+    requests = _requests(ds, attrs)
     refused = requests.filter((pl.col("path") == "/api/v1/audit/events/batch") & (pl.col("status") >= 400))
     offset = estimate_offset(flushing, writes, refused)
     flushes = _link_flushes(flushing, writes, offset.skew_ns if offset else 0)
-    explicit = _explicit_flushes(events)
+    helpers = attrs.attach(events.filter((pl.col("service") == "test-run") & (pl.col("record") == "helper")))
+    explicit = _explicit_flushes(helpers, events)
     buffered = _mark_explicit(_carry(store_buffered, flushes), explicit)
-    ds_queries = events.filter(
-        (pl.col("service") == "datastorage") & (pl.col("msg_key") == "Audit events queried successfully")
-    ).select(*_KEEP, attr("count", pl.Int64()), attr("total", pl.Int64()))
+    ds_queries = attrs.attach(ds.filter(pl.col("msg_key") == "Audit events queried successfully")).select(
+        *_KEEP, attr("count", pl.Int64()), attr("total", pl.Int64())
+    )
     return Pipeline(
         buffered=buffered,
         ticks=ticks,
@@ -584,8 +600,8 @@ def reconstruct(events: pl.DataFrame) -> Pipeline:
         store_errors=errors,
         closed=closed,
         writes=writes,
-        rejects=_rejects(events),
-        queries=_queries(events),
+        rejects=_rejects(ds, attrs),
+        queries=_queries(helpers, events),
         ds_queries=ds_queries,
         explicit_flushes=explicit,
         requests=requests,

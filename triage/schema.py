@@ -23,8 +23,9 @@ Columns:
     attrs         remaining fields as a JSON object text ("{}" when none)
     raw           the first input line of the record, verbatim but for ANSI codes
 
-The analysed table (TABLE_SCHEMA) is the same without `raw`: a record's text is read again from its
-file and line when a finding quotes it (`texts.LineTexts`).
+The analysed table (TABLE_SCHEMA) keeps neither `raw` nor `attrs`: a record's text is read again from
+its file and line when a finding quotes it (`texts.LineTexts`), and its `attrs` are kept compressed
+beside the table under its `attrs_id` (`attrs.Attrs`), which `Attrs.attach` adds back to chosen rows.
 """
 
 from __future__ import annotations
@@ -89,7 +90,10 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "attrs": pl.String(),
     "raw": pl.String(),
 }
-TABLE_SCHEMA: dict[str, pl.DataType] = {k: v for k, v in EVENT_SCHEMA.items() if k != "raw"}
+TABLE_SCHEMA: dict[str, pl.DataType] = {
+    **{k: v for k, v in EVENT_SCHEMA.items() if k not in ("attrs", "raw")},
+    "attrs_id": pl.UInt32(),
+}
 
 
 def empty_events(schema: dict[str, pl.DataType] = EVENT_SCHEMA) -> pl.DataFrame:
@@ -124,7 +128,7 @@ def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType] = EVENT_SCHEMA) 
 
 
 def validate_events(frame: pl.DataFrame) -> pl.DataFrame:
-    """Check that a frame satisfies EVENT_SCHEMA, or TABLE_SCHEMA when it has no `raw`.
+    """Check that a frame satisfies EVENT_SCHEMA, or TABLE_SCHEMA when it has `attrs_id`.
 
     Args:
         frame: the frame to check.
@@ -135,13 +139,13 @@ def validate_events(frame: pl.DataFrame) -> pl.DataFrame:
     Raises:
         SchemaError: a column is missing, extra, of the wrong dtype, or a required value is null.
     """
-    schema = EVENT_SCHEMA if "raw" in frame.columns else TABLE_SCHEMA
+    schema = TABLE_SCHEMA if "attrs_id" in frame.columns else EVENT_SCHEMA
     if frame.columns != list(schema):
         raise SchemaError(f"columns {frame.columns} differ from {list(schema)}")
     for name, dtype in schema.items():
         if frame.schema[name] != dtype:
             raise SchemaError(f"column {name} is {frame.schema[name]}, expected {dtype}")
-    for name in ("file", "line", "n_lines", "source_kind", "record", "raw"):
+    for name in ("file", "line", "n_lines", "source_kind", "record", "raw", "attrs_id"):
         if name in schema and frame[name].null_count():
             raise SchemaError(f"column {name} has nulls")
     return frame

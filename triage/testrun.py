@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from triage.attrs import Attrs
 from triage.parsers._common import decode_json
 
 
@@ -280,11 +281,12 @@ def _summarize_file(file: str, rows: _LogRows) -> TestRun:
     )
 
 
-def summarize_test_runs(events: pl.DataFrame) -> tuple[TestRun, ...]:
+def summarize_test_runs(events: pl.DataFrame, attrs: Attrs | None = None) -> tuple[TestRun, ...]:
     """Summarize every Ginkgo log in the event table.
 
     Args:
         events: the event table (any sources; only source_kind "ginkgo" is read).
+        attrs: the store of its records' `attrs`; None when `events` has its `attrs` column.
 
     Returns:
         One TestRun per test-run log, in file-name order.
@@ -292,7 +294,7 @@ def summarize_test_runs(events: pl.DataFrame) -> tuple[TestRun, ...]:
     # Most of a test log is log records, of which only the correlation IDs are read: the rows wanted are
     # picked before any column is copied.
     ginkgo = pl.col("source_kind") == "ginkgo"
-    records = events.filter(ginkgo & pl.col("record").is_in(_READ_RECORDS))
+    records = (attrs or Attrs()).attach(events.filter(ginkgo & pl.col("record").is_in(_READ_RECORDS)))
     logged = (
         events.lazy()
         .filter(ginkgo & pl.col("spec_index").is_not_null() & pl.col("correlation_id").is_not_null())

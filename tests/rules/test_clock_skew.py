@@ -35,7 +35,9 @@ def _shifted(report: Report, ms: int) -> Analysis:
         .alias("ts")
     )
     a = report.analysis
-    return build_analysis(events, report.tests, report.containers, report.log_health, a.kinds, a.texts)
+    return build_analysis(
+        events, report.tests, report.containers, report.log_health, a.kinds, a.texts, a.attrs
+    )
 
 
 def _only(analysis: Analysis) -> Finding:
@@ -101,7 +103,12 @@ def test_no_datastorage_writes_gives_no_finding(healthy: Report) -> None:
     """Without DataStorage write records the clocks cannot be compared, so nothing is reported."""
     events = healthy.events.filter(pl.col("service") != "datastorage")
     analysis = build_analysis(
-        events, healthy.tests, healthy.containers, healthy.log_health, healthy.analysis.kinds
+        events,
+        healthy.tests,
+        healthy.containers,
+        healthy.log_health,
+        healthy.analysis.kinds,
+        attrs=healthy.analysis.attrs,
     )
     assert list(clock_skew.check(analysis)) == []
 

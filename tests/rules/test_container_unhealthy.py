@@ -54,6 +54,7 @@ def _rebuild(
         report.log_health,
         report.analysis.kinds,
         LineTexts(report.analysis.texts.files, dict(added or {})),
+        report.analysis.attrs,
     )
 
 

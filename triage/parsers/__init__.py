@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from triage.attrs import ID, Attrs
 from triage.sources import Source
 
 
@@ -30,11 +31,14 @@ class ParseResult:
             either part of a record, a blank or structural line the format allows, or in here.
         facts: per-file facts that are not events (e.g. the UTC offset a log's zoned records carry),
             as plain JSON-able values.
+        attrs: None as a parser returns it; once ingest has taken `attrs` out of `events`
+            (`triage.attrs.pack`), the store of their texts.
     """
 
     events: pl.DataFrame
     unparsed: pl.DataFrame
     facts: dict[str, object]
+    attrs: Attrs | None = None
 
 
 Parser = Callable[[pl.DataFrame, Source], ParseResult]
@@ -111,9 +115,14 @@ def merge(results: list[ParseResult]) -> ParseResult:
     """One result from the results of consecutive pieces: spec indexes run on, counts add up."""
     if len(results) == 1:
         return results[0]
-    events, seen = [], 0
+    events, seen, ids, stores = [], 0, 0, []
     for result in results:
-        events.append(result.events.with_columns(pl.col("spec_index") + seen))
+        shifts = [pl.col("spec_index") + seen]
+        if result.attrs is not None:
+            shifts.append(pl.col(ID) + ids)
+            stores.append(result.attrs.shifted(ids))
+            ids += result.events.height
+        events.append(result.events.with_columns(shifts))
         seen += int(result.events.get_column("spec_index").max() or 0)  # type: ignore[arg-type]
     facts: dict[str, object] = {}
     for key in results[0].facts:  # the sliced formats' facts are counts, {value: records}
@@ -121,7 +130,9 @@ def merge(results: list[ParseResult]) -> ParseResult:
         for result in results:
             total.update(result.facts[key])  # type: ignore[call-overload]
         facts[key] = dict(sorted(total.items()))
-    return ParseResult(pl.concat(events, rechunk=False), pl.concat([r.unparsed for r in results]), facts)
+    attrs = Attrs.join(stores) if stores else None
+    unparsed = pl.concat([r.unparsed for r in results])
+    return ParseResult(pl.concat(events, rechunk=False), unparsed, facts, attrs)
 
 
 def parse_lines(kind: str, lines: pl.DataFrame, source: Source, rows: int = CHUNK_ROWS) -> ParseResult:

@@ -67,19 +67,21 @@ class SpecBlock:
         return self.state in FAILED
 
 
-def spec_blocks(events: pl.DataFrame) -> dict[tuple[str, int], SpecBlock]:
+def spec_blocks(analysis: Analysis) -> dict[tuple[str, int], SpecBlock]:
     """Each spec block's end state and failure marker.
 
     Args:
-        events: the normalized event table.
+        analysis: the analysed bundle.
 
     Returns:
         (file, spec_index) -> SpecBlock.
     """
-    test = events.filter(
-        (pl.col("source_kind") == "ginkgo")
-        & pl.col("spec_index").is_not_null()
-        & pl.col("record").is_in(["spec", "failure"])
+    test = analysis.attrs.attach(
+        analysis.events.filter(
+            (pl.col("source_kind") == "ginkgo")
+            & pl.col("spec_index").is_not_null()
+            & pl.col("record").is_in(["spec", "failure"])
+        )
     )
     headers = (
         test.filter(pl.col("record") == "spec")
@@ -108,25 +110,25 @@ def spec_blocks(events: pl.DataFrame) -> dict[tuple[str, int], SpecBlock]:
     }
 
 
-def _namespace_owner(events: pl.DataFrame, buffered: pl.DataFrame) -> pl.DataFrame:
+def _namespace_owner(analysis: Analysis) -> pl.DataFrame:
     """(file, spec_index, namespace) -> correlation_id, for the severity specs' query prints.
 
     A block usually holds one correlation ID; when it holds several, the one whose buffered lines
     follow that namespace's `Processing … phase` console lines (the controller works on that
     namespace's SignalProcessing) wins.
     """
-    controller = events.filter(
+    events = analysis.events
+    processing = events.filter(
         (pl.col("service") == "test-run")
         & (pl.col("record") == "log")
         & matches(events, "msg_key", "^Processing ")
         & pl.col("spec_index").is_not_null()
-    ).select(
-        "file",
-        "spec_index",
-        pl.col("line").alias("ctl_line"),
-        pl.col("attrs").str.json_path_match("$.namespace").alias("namespace"),
     )
-    stored = buffered.select("file", "spec_index", "line", "correlation_id").sort("line")
+    namespace = analysis.attrs.apply(processing, lambda texts: texts.str.json_path_match("$.namespace"))
+    controller = processing.select(
+        "file", "spec_index", pl.col("line").alias("ctl_line"), namespace.alias("namespace")
+    )
+    stored = analysis.pipeline.buffered.select("file", "spec_index", "line", "correlation_id").sort("line")
     # The first buffered line after each controller line names the object being processed.
     owners = (
         next_in_timeline(controller, "ctl_line", stored, "line")
@@ -176,7 +178,7 @@ def query_prints(analysis: Analysis) -> pl.DataFrame:
         pl.lit("debug_query").alias("helper"),
         msg.str.extract(DEBUG_QUERY, 3).cast(pl.Int64).alias("count"),
     )
-    owners = _namespace_owner(events, analysis.pipeline.buffered)
+    owners = _namespace_owner(analysis)
     named = prints.join(owners, on=["file", "spec_index", "namespace"], how="inner").select(QUERY_COLUMNS)
     both = pl.concat([helpers, named.cast(helpers.schema)]).sort("file", "line")
     # The severity specs print `total_returned=0` after a failed request too: that is the error's echo.
@@ -212,10 +214,10 @@ def _after_ticks(prints: pl.DataFrame, analysis: Analysis) -> pl.DataFrame:
     )
 
 
-def flush_prints(events: pl.DataFrame) -> pl.DataFrame:
+def flush_prints(analysis: Analysis) -> pl.DataFrame:
     """The tests' `✅ Audit store flushed successfully` prints (file, spec_index, line)."""
     return (
-        events.filter(pl.col("record") == "helper")
+        analysis.attrs.attach(analysis.events.filter(pl.col("record") == "helper"))
         .filter(pl.col("attrs").str.json_path_match("$.helper") == "flushed")
         .select("file", "spec_index", "line")
         .sort("file", "line")
@@ -278,7 +280,7 @@ def buffered_fates(analysis: Analysis) -> pl.DataFrame:
     outcomes = flush_outcomes(analysis).select(*BLOCK, "flush_line", pl.col("dropped").alias("tick_dropped"))
     drops = analysis.pipeline.store_errors.filter(pl.col("msg_key").is_in(DROP_KEYS))
     joined = held_events(analysis).join(outcomes, on=[*BLOCK, "flush_line"], how="left")
-    joined = _next_line(_next_line(joined, flush_prints(analysis.events), "next_print"), drops, "next_drop")
+    joined = _next_line(_next_line(joined, flush_prints(analysis), "next_print"), drops, "next_drop")
     by_flush = (
         pl.col("next_print").is_not_null()
         & (pl.col("flush_line").is_null() | (pl.col("next_print") < pl.col("flush_line")))

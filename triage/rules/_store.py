@@ -122,7 +122,8 @@ def flush_interval(analysis: Analysis) -> float | None:
     if not values.len():
         started = analysis.events.filter(
             (pl.col("service") == "test-run") & (pl.col("msg_key") == "Audit background writer started")
-        ).select(attr("flush_interval", pl.Float64()))
+        )
+        started = analysis.attrs.attach(started).select(attr("flush_interval", pl.Float64()))
         values = started["flush_interval"].drop_nulls()
     middle = values.cast(pl.Float64).median() if values.len() else None
     return float(middle) if isinstance(middle, float) and middle > 0 else None
@@ -166,16 +167,17 @@ def closing_counters(analysis: Analysis) -> Counters | None:
     )
 
 
-def spec_states(events: pl.DataFrame) -> dict[tuple[str, int], str]:
+def spec_states(analysis: Analysis) -> dict[tuple[str, int], str]:
     """Each spec block's end state as its header printed it (passed, failed, timedout, ...).
 
     Args:
-        events: the event table.
+        analysis: the analysed bundle.
 
     Returns:
         (file, spec_index) -> state.
     """
-    headers = events.filter((pl.col("record") == "spec") & pl.col("spec_index").is_not_null()).select(
+    headers = analysis.events.filter((pl.col("record") == "spec") & pl.col("spec_index").is_not_null())
+    headers = analysis.attrs.attach(headers).select(
         "file", "spec_index", pl.col("attrs").str.json_path_match("$.state").alias("state")
     )
     return {

@@ -104,18 +104,23 @@ def _finding(severity: Severity, summary: str, evidence: Sequence[Evidence]) -> 
     return Finding(RULE_ID, severity, summary, None, tuple(evidence[:MAX_EVIDENCE]))
 
 
-def _container_logs(events: pl.DataFrame) -> _Logs:
+def _container_logs(analysis: Analysis) -> _Logs:
+    logged = analysis.events.filter(
+        (pl.col("record") == "log")
+        & pl.col("source_kind").cast(pl.String).is_in(CONTAINER_LOG_KINDS)
+        & (pl.col("service").fill_null("") != "test-run")
+    ).with_columns(noise=is_noise(), level=pl.col("level").cast(pl.String))
+    # Only HTTP request records carry a status: only their attrs are read.
+    logged = logged.with_row_index("_at")
+    requests = logged.filter(pl.col("msg_key") == "HTTP request")
+    status = analysis.attrs.apply(
+        requests, lambda texts: texts.str.json_path_match("$.status").cast(pl.Int64, strict=False)
+    )
+    requests = requests.select("_at", status.alias("status"))
     records = (
-        events.filter(
-            (pl.col("record") == "log")
-            & pl.col("source_kind").cast(pl.String).is_in(CONTAINER_LOG_KINDS)
-            & (pl.col("service").fill_null("") != "test-run")
-        )
-        .with_columns(noise=is_noise(), level=pl.col("level").cast(pl.String))
-        .with_columns(
-            status=pl.col("attrs").str.json_path_match("$.status").cast(pl.Int64, strict=False),
-            bad=pl.col("level").is_in(BAD_LEVELS).fill_null(False),
-        )
+        logged.join(requests, on="_at", how="left", maintain_order="left")
+        .drop("_at")
+        .with_columns(bad=pl.col("level").is_in(BAD_LEVELS).fill_null(False))
         .sort("file", "line")
     )
     services = frozenset(s for s in records["service"].unique().to_list() if s is not None)
@@ -124,14 +129,15 @@ def _container_logs(events: pl.DataFrame) -> _Logs:
 
 def _state_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
     """Exited, restarted and failing-health findings from the inspected states."""
-    health = analysis.events.filter(pl.col("record") == "health").with_columns(
+    health = analysis.attrs.attach(analysis.events.filter(pl.col("record") == "health")).with_columns(
         container=pl.col("attrs").str.json_path_match("$.container")
     )
     for c in analysis.containers:
         name = _label(c)
         own = logs.records.filter(pl.col("service") == c.service) if c.service else logs.records.clear()
         inspect_line = Evidence(c.file, c.line, "{")
-        inspect_row = analysis.events.filter((pl.col("file") == c.file) & (pl.col("line") == c.line))
+        at = analysis.events.filter((pl.col("file") == c.file) & (pl.col("line") == c.line))
+        inspect_row = analysis.attrs.attach(at)
         state_lines: list[Evidence] = []
         if inspect_row.height:
             inspect_line = _cite(inspect_row.head(1).to_dicts())[0]
@@ -201,7 +207,7 @@ def _health(c: ContainerState, name: str, probes: list[dict[str, Any]], inspect_
 def _missing_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
     """Containers the must-gather skipped, or whose log is not in the bundle."""
     collector = (
-        analysis.events.filter(pl.col("record") == "collector")
+        analysis.attrs.attach(analysis.events.filter(pl.col("record") == "collector"))
         .with_columns(
             action=pl.col("attrs").str.json_path_match("$.action"),
             container=pl.col("attrs").str.json_path_match("$.container"),
@@ -390,7 +396,7 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     Returns:
         Findings, one per container and kind of problem; known noise as info.
     """
-    logs = _container_logs(analysis.events)
+    logs = _container_logs(analysis)
     yield from _state_findings(analysis, logs)
     yield from _missing_findings(analysis, logs)
     yield from _log_findings(analysis, logs)

@@ -105,12 +105,13 @@ def _silent_polls(analysis: Analysis, prints: pl.DataFrame) -> pl.DataFrame:
         QUERY_COLUMNS rows (helper "silent_poll", event_type and count null; `line` the step that
         ended the poll) plus `poll_line`, the poll's STEP marker.
     """
+    candidates = analysis.events.filter(
+        (pl.col("source_kind") == "ginkgo")
+        & pl.col("spec_index").is_not_null()
+        & pl.col("record").is_in(["step", "failure"])
+    )
     marks = (
-        analysis.events.filter(
-            (pl.col("source_kind") == "ginkgo")
-            & pl.col("spec_index").is_not_null()
-            & pl.col("record").is_in(["step", "failure"])
-        )
+        analysis.attrs.attach(candidates)
         .filter((pl.col("record") == "step") | (pl.col("attrs").str.json_path_match("$.marker") == "true"))
         .select("file", "spec_index", "line", "ts", "record", "message")
     )
@@ -259,7 +260,7 @@ def _races(analysis: Analysis) -> list[Race]:
     skew_ns = analysis.pipeline.skew_ns or 0
     judged = _judge(queries, buffered, skew_ns)
     raced = judged.filter(pl.col("raced"))
-    blocks = spec_blocks(analysis.events) if raced.height else {}
+    blocks = spec_blocks(analysis) if raced.height else {}
     # One finding per correlation ID. A printed query is direct evidence, so the first raced one tells
     # the story; a silent poll only when no printed query of that ID was raced.
     first = (
@@ -334,7 +335,7 @@ def _story(analysis: Analysis, race: Race) -> Story:
         wait = f"It waited up to {seconds(held or 0)} in the buffer (until the tick at {until})."
     if print_first and (flush is None or e["next_print"] < flush["line"]):
         rows.extend(
-            r for r in (_row_at(flush_prints(analysis.events), e["file"], e["next_print"]),) if r is not None
+            r for r in (_row_at(flush_prints(analysis), e["file"], e["next_print"]),) if r is not None
         )
         if e["held"] and flush is not None:
             parts.append(

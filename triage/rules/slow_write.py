@@ -61,7 +61,7 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     slow = analysis.pipeline.store_errors.filter(pl.col("msg_key") == SLOW_WRITE).with_columns(
         attr("batch_size", pl.Int64()), _duration("write_duration")
     )
-    states = spec_states(analysis.events)
+    states = spec_states(analysis)
     for (file, spec_index), group in sorted(
         slow.group_by("file", "spec_index"), key=lambda g: (str(g[0][0]), int(str(g[0][1] or 0)))
     ):

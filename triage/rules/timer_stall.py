@@ -59,7 +59,7 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     Yields:
         One finding per timeline with TIMER BUG lines, and info notes for coalesced ticks.
     """
-    states = spec_states(analysis.events)
+    states = spec_states(analysis)
     bugs = analysis.pipeline.store_errors.filter(pl.col("msg_key") == TIMER_BUG).with_columns(
         attr("actual_interval", pl.Float64()),
         attr("expected_interval", pl.Float64()),

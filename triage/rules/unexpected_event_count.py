@@ -64,10 +64,12 @@ def _mismatches(analysis: Analysis) -> list[Mismatch]:
     events = analysis.events
     # Cheap columns first: a predicate is computed for every row it is given, and few are failures.
     failures = (
-        events.filter(
-            (pl.col("source_kind") == "ginkgo")
-            & (pl.col("record") == "failure")
-            & pl.col("spec_index").is_not_null()
+        analysis.attrs.attach(
+            events.filter(
+                (pl.col("source_kind") == "ginkgo")
+                & (pl.col("record") == "failure")
+                & pl.col("spec_index").is_not_null()
+            )
         )
         .filter(
             (pl.col("attrs").str.json_path_match("$.marker") == "false")
