@@ -162,7 +162,7 @@ def analyze(
             kinds = ", ".join(sorted({a.source.kind for a, _ in parsed}))
             raise BundleError(f"{path}: nothing usable found (files are: {kinds})")
         table = _table(parsed)
-        del parsed  # the table is a copy: the parsers' pieces go before the analysis starts
+        del parsed  # what the table does not share (lines not understood) goes before the analysis
         return _report(bundle, table, rules)
 
 
@@ -197,9 +197,9 @@ def _table(parsed: list[tuple[SourceAccount, ParseResult | None]]) -> _Table:
         stores.append((result.attrs or Attrs()).shifted(ids))
         ids += result.events.height
     offsets, assumptions = _offsets_and_assumptions(parsed)
-    # One contiguous copy, made once: a frame whose columns are cut in pieces at different rows is
-    # copied whole by the first step that adds a column, and the parsers' pieces would be held too.
-    events = pl.concat(frames, rechunk=True) if frames else empty_events(TABLE_SCHEMA)
+    # No copy: every column of every piece is one materialized chunk (ingest), so all columns are cut
+    # at the same rows and a step that adds a column (the host offset) copies only that column.
+    events = pl.concat(frames, rechunk=False) if frames else empty_events(TABLE_SCHEMA)
     return _Table(
         accounts=tuple(account for account, _ in parsed),
         events=normalize(events, default_steps(offsets)),

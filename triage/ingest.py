@@ -165,9 +165,14 @@ def ingest(
 
 
 def _parse_without_text(parser: Parser, piece: pl.DataFrame, source: Source) -> ParseResult:
+    """Parse a piece; keep its records without text, each column one chunk.
+
+    A column of one repeated value (`file`) may be kept as a scalar; taking the series materializes
+    it, so that the table made of the pieces has all its columns cut at the same rows.
+    """
     result = parser(piece, source)
     events, attrs = pack(result.events.drop("raw"))
-    return replace(result, events=events, attrs=attrs)
+    return replace(result, events=pl.DataFrame(events.rechunk().get_columns()), attrs=attrs)
 
 
 def _drain(frames: Iterable[pl.DataFrame]) -> None:
