@@ -12,7 +12,7 @@ import pytest
 
 from triage.api import Report, analyze
 from triage.lines import split_lines
-from triage.pipeline import _WIDTH, with_time_bounds
+from triage.pipeline import _WIDTH, next_in_timeline, with_time_bounds
 
 BUNDLES = Path(__file__).resolve().parent.parent / "fixtures" / "bundles"
 
@@ -118,3 +118,40 @@ def test_time_bounds_of_a_few_rows_equal_those_of_their_whole_timeline(name: str
         assert got.select("file", "line", "ts_lo", "ts_hi").equals(
             want.select("file", "line", "ts_lo", "ts_hi")
         )
+
+
+@pytest.mark.parametrize("name", ["01-jan14-1025", "04-race-timeout", "06-rejections-400"])
+def test_the_table_and_the_buffered_lines_are_in_file_and_line_order(name: str) -> None:
+    """Steps that add columns to these frames keep their order instead of sorting them again."""
+    report = _report(name)
+    for frame in (report.events, report.analysis.pipeline.buffered):
+        keys = frame.select("file", "line")
+        assert keys.height > 0
+        assert keys.equals(keys.sort("file", "line"))
+
+
+def test_next_in_timeline_keeps_left_order_and_stays_inside_each_timeline() -> None:
+    left = pl.DataFrame(
+        {
+            "file": ["b.log", "a.log", "a.log", "a.log", "b.log"],
+            "spec_index": [1, 2, 1, 1, 1],
+            "line": [5, 40, 12, 3, 50],
+            "tag": ["b5", "a40", "a12", "a3", "b50"],
+        },
+        schema_overrides={"file": pl.Categorical(), "spec_index": pl.UInt32(), "line": pl.UInt32()},
+    )
+    right = pl.DataFrame(
+        {
+            "file": ["a.log", "a.log", "a.log", "b.log"],
+            "spec_index": [1, 1, 2, 1],
+            "at": [12, 30, 45, 9],
+            "line": [112, 130, 145, 109],  # a column left has too
+        },
+        schema_overrides={"file": pl.Categorical(), "spec_index": pl.UInt32(), "at": pl.UInt32()},
+    )
+    out = next_in_timeline(left, "line", right, "at")
+    assert out["tag"].to_list() == left["tag"].to_list()
+    # a3 -> 12 (same spec); a12 -> 12 (at or after); a40 -> 45 in spec 2, not 30; b50 -> none after it.
+    assert out["at"].to_list() == [9, 45, 12, 12, None]
+    assert out["line_right"].to_list() == [109, 145, 112, 112, None]
+    assert out["line"].to_list() == left["line"].to_list()

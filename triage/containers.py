@@ -238,15 +238,37 @@ def summarize_containers(events: pl.DataFrame, attrs: Attrs | None = None) -> tu
     )
 
 
-def is_noise() -> pl.Expr:
-    """True for records that match an entry of NOISE (known, benign start-up messages)."""
+def is_noise(records: pl.DataFrame) -> pl.Expr:
+    """True for records that match an entry of NOISE (known, benign start-up messages).
+
+    The messages are matched once each, not once per record.
+    """
+    messages = records.get_column("message").unique().cast(pl.String).drop_nulls()
     matched = pl.lit(False)
     for entry in NOISE:
+        said = messages.filter(messages.str.contains(entry.text, literal=True))
         matched = matched | (
             (pl.col("source_kind").cast(pl.String) == entry.source_kind)
-            & pl.col("message").cast(pl.String).str.contains(entry.text, literal=True).fill_null(False)
+            & pl.col("message").is_in(said.implode()).fill_null(False)
         )
     return matched
+
+
+def container_records(events: pl.DataFrame) -> pl.DataFrame:
+    """The log records of the containers (not the test run's), in table order, with `noise`.
+
+    Args:
+        events: the event table.
+
+    Returns:
+        Its rows of container logs, `level` as text, and `noise` (Boolean).
+    """
+    records = events.filter(
+        (pl.col("record") == "log")
+        & pl.col("source_kind").cast(pl.String).is_in(CONTAINER_LOG_KINDS)
+        & (pl.col("service").fill_null("") != "test-run")
+    )
+    return records.with_columns(noise=is_noise(records), level=pl.col("level").cast(pl.String))
 
 
 def log_health(events: pl.DataFrame) -> tuple[LogHealth, ...]:
@@ -259,11 +281,7 @@ def log_health(events: pl.DataFrame) -> tuple[LogHealth, ...]:
         One LogHealth per container log file (postgres, redis and zap logs outside the test run),
         sorted by file.
     """
-    logs = events.filter(
-        (pl.col("record") == "log")
-        & pl.col("source_kind").cast(pl.String).is_in(CONTAINER_LOG_KINDS)
-        & (pl.col("service").fill_null("") != "test-run")
-    ).with_columns(noise=is_noise(), level=pl.col("level").cast(pl.String))
+    logs = container_records(events)
     is_error = pl.col("level").is_in(ERROR_LEVELS) & ~pl.col("noise")
     totals = (
         logs.group_by("file")

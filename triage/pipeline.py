@@ -61,9 +61,13 @@ def with_attrs(
         The kept columns and one column per field, named by its key.
     """
     texts = pl.Struct({key: pl.String() for key in fields})
-    decoded = (attrs or Attrs()).apply(rows, lambda t: decode_json(t, texts)).struct.unnest()
-    typed = decoded.select(pl.col(key).cast(dtype, strict=False) for key, dtype in fields.items())
-    return pl.concat([rows.select(keep), typed], how="horizontal")
+    casts = [pl.col(key).cast(dtype, strict=False) for key, dtype in fields.items()]
+
+    def typed(part: pl.Series) -> pl.Series:  # converted part by part: the texts are never all held
+        return decode_json(part, texts).struct.unnest().select(casts).to_struct("typed")
+
+    decoded = (attrs or Attrs()).apply(rows, typed).struct.unnest()
+    return pl.concat([rows.select(keep), decoded], how="horizontal")
 
 
 def matches(events: pl.DataFrame, column: str, pattern: str) -> pl.Expr:
@@ -79,7 +83,8 @@ def next_in_timeline(left: pl.DataFrame, on: str, right: pl.DataFrame, right_on:
     """Join each left row to the first right row at or after its line in the same timeline.
 
     A process writes its timeline in order, so "the next X after this line in the same spec block" is
-    an as-of join on the line number by (file, spec_index).
+    an as-of join on the line number by (file, spec_index). Only left's keys go through the join, so a
+    wide left frame is not copied twice (sorted, then joined).
 
     Args:
         left: rows with `file`, `spec_index` and the line column `on`.
@@ -88,9 +93,11 @@ def next_in_timeline(left: pl.DataFrame, on: str, right: pl.DataFrame, right_on:
         right_on: right's line column.
 
     Returns:
-        left's rows (sorted by `on`) with right's columns, null where nothing follows.
+        left's rows, in their order, with right's columns (named as `join_asof` names them), null where
+        nothing follows.
     """
-    return left.sort(on).join_asof(
+    keys = left.select("file", "spec_index", on).with_row_index("_at")
+    found = keys.sort(on).join_asof(
         right.sort(right_on),
         left_on=on,
         right_on=right_on,
@@ -98,6 +105,9 @@ def next_in_timeline(left: pl.DataFrame, on: str, right: pl.DataFrame, right_on:
         strategy="forward",
         check_sortedness=False,  # both sides are sorted by line just above; `by` keeps groups apart
     )
+    carried = found.sort("_at").drop(keys.columns)
+    carried = carried.rename(lambda name: f"{name}_right" if name in left.columns else name)
+    return pl.concat([left, carried], how="horizontal")
 
 
 def with_time_bounds(rows: pl.DataFrame, timeline: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -149,8 +159,8 @@ class Pipeline:
     """The audit pipeline as the logs show it. Every frame keeps `file` and `line` for evidence.
 
     Attributes:
-        buffered: one row per `Event buffered successfully` (correlation_id, event_type,
-            total_buffered, spec_index), with the flush that carried it (`flush_line`, `flush_at`,
+        buffered: one row per `Event buffered successfully`, in file and line order (correlation_id,
+            event_type, total_buffered, spec_index), with the flush that carried it (`flush_line`, `flush_at`,
             `flush_batch`; null when no flushing tick follows in the same timeline), the DataStorage
             write linked to that flush (`write_line`, `written_at`, `link`), and the first explicit
             Flush() print after it in the same timeline (`explicit_flush_line`, null when none).
@@ -209,36 +219,42 @@ _CLOSED = "Audit store closed"
 
 
 def _store_rows(events: pl.DataFrame) -> pl.DataFrame:
-    # Most of a big test log is store lines: only the rows and columns read below are copied.
+    """Where the audit store's lines are in the table (`_at`) and what each says (`msg_key`)."""
     return (
         events.lazy()
+        .with_row_index("_at")
         .filter(
             (pl.col("service") == "test-run")
             & (pl.col("record") == "log")
             & pl.col("msg_key").is_in([_BUFFERED, _TICK, _CLOSED, *STORE_ERRORS])
             & matches(events, "logger", STORE_LOGGER)
         )
-        .select(
-            *_KEEP,
-            pl.col("msg_key").cast(pl.String),
-            "correlation_id",
-            pl.col("event_type").cast(pl.String),
-            pl.col("^attrs(_id)?$"),
-        )
+        .select("_at", "msg_key")
         .collect()
     )
 
 
-def _buffered(store: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
+def _pick(events: pl.DataFrame, store: pl.DataFrame, keys: Sequence[str], *columns: str) -> pl.DataFrame:
+    """Columns of the store lines that say one of `keys`, in table order.
+
+    Most of a big test log is store lines: each kind is copied by itself, and only the columns read.
+    """
+    at = store.filter(pl.col("msg_key").is_in(list(keys))).get_column("_at")
+    return events.select(*_KEEP, *columns, pl.col("^attrs(_id)?$")).select(pl.all().gather(at))
+
+
+def _buffered(events: pl.DataFrame, store: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
+    """`Event buffered successfully` lines, in table order (file, then line)."""
+    rows = _pick(events, store, [_BUFFERED], "correlation_id", "event_type")
     return with_attrs(
-        store.filter(pl.col("msg_key") == _BUFFERED),
+        rows.with_columns(pl.col("event_type").cast(pl.String)),
         [*_KEEP, "correlation_id", "event_type"],
         {"total_buffered": pl.Int64(), "buffer_size_after": pl.Int64()},
         attrs,
     )
 
 
-def _ticks(store: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
+def _ticks(events: pl.DataFrame, store: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
     fields = {
         "tick_number": pl.Int64(),
         "batch_size_before_flush": pl.Int64(),
@@ -247,7 +263,7 @@ def _ticks(store: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
         "actual_interval": pl.Float64(),
         "tick_time": pl.String(),
     }
-    ticks = with_attrs(store.filter(pl.col("msg_key") == _TICK), _KEEP, fields, attrs)
+    ticks = with_attrs(_pick(events, store, [_TICK]), _KEEP, fields, attrs)
     return (
         ticks.rename({"batch_size_before_flush": "batch"})
         .with_columns(iso_ts(pl.col("tick_time")).alias("tick_at"))
@@ -517,7 +533,7 @@ def _carry(buffered: pl.DataFrame, flushes: pl.DataFrame) -> pl.DataFrame:
         "link",
     )
     carried = next_in_timeline(buffered, "line", right, "flush_line")
-    return carried.with_columns(pl.col("link").fill_null(0)).sort("file", "line")
+    return carried.with_columns(pl.col("link").fill_null(0))
 
 
 def _explicit_flushes(helpers: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
@@ -533,28 +549,25 @@ def _explicit_flushes(helpers: pl.DataFrame, events: pl.DataFrame) -> pl.DataFra
 def _mark_explicit(buffered: pl.DataFrame, explicit: pl.DataFrame) -> pl.DataFrame:
     """Add `explicit_flush_line`: the first explicit Flush() print after each buffered line, same timeline."""
     right = explicit.select("file", "spec_index", pl.col("line").alias("explicit_flush_line"))
-    return next_in_timeline(buffered, "line", right, "explicit_flush_line").sort("file", "line")
+    return next_in_timeline(buffered, "line", right, "explicit_flush_line")
 
 
 def _store_frames(
     events: pl.DataFrame, attrs: Attrs
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Buffered lines, timer ticks, error lines and `Audit store closed` lines of the audit store.
-
-    The store's rows are most of a big test log; their copy is let go here, before the joins.
-    """
+    """Buffered lines, timer ticks, error lines and `Audit store closed` lines of the audit store."""
     store = _store_rows(events)
-    errors = attrs.attach(store.filter(pl.col("msg_key").is_in(STORE_ERRORS))).select(
-        *_KEEP, "msg_key", "attrs"
+    errors = attrs.attach(_pick(events, store, STORE_ERRORS, "msg_key")).select(
+        *_KEEP, pl.col("msg_key").cast(pl.String), "attrs"
     )
-    closed = attrs.attach(store.filter(pl.col("msg_key") == _CLOSED)).select(
+    closed = attrs.attach(_pick(events, store, [_CLOSED])).select(
         *_KEEP,
         attr("buffered_count", pl.Int64()),
         attr("written_count", pl.Int64()),
         attr("dropped_count", pl.Int64()),
         attr("failed_batch_count", pl.Int64()),
     )
-    return _buffered(store, attrs), _ticks(store, attrs), errors, closed
+    return _buffered(events, store, attrs), _ticks(events, store, attrs), errors, closed
 
 
 def _datastorage_rows(events: pl.DataFrame) -> pl.DataFrame:

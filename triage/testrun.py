@@ -299,6 +299,7 @@ def summarize_test_runs(events: pl.DataFrame, attrs: Attrs | None = None) -> tup
         events.lazy()
         .filter(ginkgo & pl.col("spec_index").is_not_null() & pl.col("correlation_id").is_not_null())
         .select("file", "spec_index", "correlation_id")
+        .unique()  # which IDs each spec logged is all that is read
         .collect()
     )
     files = sorted(events.lazy().filter(ginkgo).select(pl.col("file").unique()).collect()["file"].to_list())

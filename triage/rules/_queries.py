@@ -118,11 +118,16 @@ def _namespace_owner(analysis: Analysis) -> pl.DataFrame:
     namespace's SignalProcessing) wins.
     """
     events = analysis.events
-    processing = events.filter(
-        (pl.col("service") == "test-run")
-        & (pl.col("record") == "log")
-        & matches(events, "msg_key", "^Processing ")
-        & pl.col("spec_index").is_not_null()
+    processing = (
+        events.lazy()
+        .filter(
+            (pl.col("service") == "test-run")
+            & (pl.col("record") == "log")
+            & matches(events, "msg_key", "^Processing ")
+            & pl.col("spec_index").is_not_null()
+        )
+        .select("file", "spec_index", "line", pl.col("^attrs(_id)?$"))
+        .collect()
     )
     namespace = analysis.attrs.apply(processing, lambda texts: texts.str.json_path_match("$.namespace"))
     controller = processing.select(
@@ -131,7 +136,7 @@ def _namespace_owner(analysis: Analysis) -> pl.DataFrame:
     stored = analysis.pipeline.buffered.select("file", "spec_index", "line", "correlation_id").sort("line")
     # The first buffered line after each controller line names the object being processed.
     owners = (
-        next_in_timeline(controller, "ctl_line", stored, "line")
+        next_in_timeline(controller.sort("ctl_line"), "ctl_line", stored, "line")
         .drop_nulls(["namespace", "correlation_id"])
         .group_by("file", "spec_index", "namespace", "correlation_id")
         .len()
@@ -260,14 +265,7 @@ def flush_outcomes(analysis: Analysis) -> pl.DataFrame:
 
 def _next_line(left: pl.DataFrame, right: pl.DataFrame, name: str) -> pl.DataFrame:
     """Attach the line of the first `right` row after each `left` row in the same timeline as `name`."""
-    return left.sort("line").join_asof(
-        right.select(*BLOCK, pl.col("line").alias(name)).sort(name),
-        left_on="line",
-        right_on=name,
-        by=BLOCK,
-        strategy="forward",
-        check_sortedness=False,  # both sides sorted by line
-    )
+    return next_in_timeline(left, "line", right.select(*BLOCK, pl.col("line").alias(name)), name)
 
 
 def buffered_fates(analysis: Analysis) -> pl.DataFrame:
@@ -276,33 +274,44 @@ def buffered_fates(analysis: Analysis) -> pl.DataFrame:
     The batch that carries an event is written either after the first flushing tick that follows it,
     or by an explicit Flush(), which writes before its `Audit store flushed successfully` print; a
     store drop line right after that tick, or before that print, means the batch was discarded.
+
+    Returns:
+        pipeline.buffered (in its order, file then line) with `held`, `tick_dropped`, `next_print`,
+        `next_drop` and `dropped`.
     """
     outcomes = flush_outcomes(analysis).select(*BLOCK, "flush_line", pl.col("dropped").alias("tick_dropped"))
     drops = analysis.pipeline.store_errors.filter(pl.col("msg_key").is_in(DROP_KEYS))
-    joined = held_events(analysis).join(outcomes, on=[*BLOCK, "flush_line"], how="left")
-    joined = _next_line(_next_line(joined, flush_prints(analysis), "next_print"), drops, "next_drop")
+    keys = _held(analysis).join(outcomes, on=[*BLOCK, "flush_line"], how="left", maintain_order="left")
+    keys = _next_line(_next_line(keys, flush_prints(analysis), "next_print"), drops, "next_drop")
     by_flush = (
         pl.col("next_print").is_not_null()
         & (pl.col("flush_line").is_null() | (pl.col("next_print") < pl.col("flush_line")))
         & ~pl.col("held")
         & (pl.col("next_drop") < pl.col("next_print")).fill_null(False)
     )
-    return joined.with_columns((pl.col("tick_dropped").fill_null(False) | by_flush).alias("dropped")).sort(
-        "file", "line"
+    fates = keys.select(
+        "held",
+        "tick_dropped",
+        "next_print",
+        "next_drop",
+        (pl.col("tick_dropped").fill_null(False) | by_flush).alias("dropped"),
     )
+    # The buffered lines of a big run are many: the new columns are worked out beside their keys alone.
+    return pl.concat([analysis.pipeline.buffered, fates], how="horizontal")
 
 
-def held_events(analysis: Analysis) -> pl.DataFrame:
-    """Buffered events with `held`: the flushing tick after them still counted them as unwritten.
+def _held(analysis: Analysis) -> pl.DataFrame:
+    """Keys of the buffered events with `held`: the flushing tick after them still counted them as unwritten.
 
     At a tick the store holds `batch_size_before_flush + buffer_utilization` unwritten events, the
     latest ones buffered (events leave in order). If an event is among them, it was not written by
     anything logged between it and that tick, a Flush() included.
     """
     p = analysis.pipeline
-    buffered = p.buffered.sort("file", "line").with_columns(
-        pl.int_range(1, pl.len() + 1).over(BLOCK).alias("_n")
+    keys = p.buffered.select(*BLOCK, "line", "flush_line").with_columns(
+        pl.int_range(1, pl.len() + 1).over(BLOCK).alias("_n")  # buffered is in line order
     )
+    before = keys.select(*BLOCK, pl.col("line").alias("_b_line"), pl.col("_n").alias("_n_before"))
     ticks = (
         p.ticks.select(
             *BLOCK,
@@ -311,9 +320,7 @@ def held_events(analysis: Analysis) -> pl.DataFrame:
         )
         .sort("flush_line")
         .join_asof(
-            buffered.select(*BLOCK, pl.col("line").alias("_b_line"), pl.col("_n").alias("_n_before")).sort(
-                "_b_line"
-            ),
+            before.sort("_b_line"),
             left_on="flush_line",
             right_on="_b_line",
             by=BLOCK,
@@ -324,7 +331,7 @@ def held_events(analysis: Analysis) -> pl.DataFrame:
     )
     later = pl.col("_n_before") - pl.col("_n") + 1  # this event and those buffered after it, up to the tick
     return (
-        buffered.join(ticks, on=[*BLOCK, "flush_line"], how="left")
+        keys.join(ticks, on=[*BLOCK, "flush_line"], how="left", maintain_order="left")
         .with_columns((later <= pl.col("_holding")).fill_null(False).alias("held"))
         .drop("_n", "_holding", "_n_before")
     )

@@ -47,7 +47,7 @@ from typing import Any
 import polars as pl
 
 from triage.analysis import Analysis
-from triage.containers import CONTAINER_LOG_KINDS, NOISE, ContainerState, is_noise
+from triage.containers import NOISE, ContainerState, container_records
 from triage.discovery import RUN_DIR, container_of
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 
@@ -105,23 +105,16 @@ def _finding(severity: Severity, summary: str, evidence: Sequence[Evidence]) -> 
 
 
 def _container_logs(analysis: Analysis) -> _Logs:
-    logged = analysis.events.filter(
-        (pl.col("record") == "log")
-        & pl.col("source_kind").cast(pl.String).is_in(CONTAINER_LOG_KINDS)
-        & (pl.col("service").fill_null("") != "test-run")
-    ).with_columns(noise=is_noise(), level=pl.col("level").cast(pl.String))
+    logged = container_records(analysis.events)
     # Only HTTP request records carry a status: only their attrs are read.
-    logged = logged.with_row_index("_at")
-    requests = logged.filter(pl.col("msg_key") == "HTTP request")
+    at = logged.select(pl.arg_where(pl.col("msg_key") == "HTTP request")).to_series()
     status = analysis.attrs.apply(
-        requests, lambda texts: texts.str.json_path_match("$.status").cast(pl.Int64, strict=False)
+        logged.select(pl.col("^attrs(_id)?$").gather(at)),
+        lambda texts: texts.str.json_path_match("$.status").cast(pl.Int64, strict=False),
     )
-    requests = requests.select("_at", status.alias("status"))
-    records = (
-        logged.join(requests, on="_at", how="left", maintain_order="left")
-        .drop("_at")
-        .with_columns(bad=pl.col("level").is_in(BAD_LEVELS).fill_null(False))
-        .sort("file", "line")
+    unset = pl.repeat(None, logged.height, dtype=pl.Int64, eager=True)
+    records = logged.with_columns(  # in table order: by file, then line
+        unset.scatter(at, status).alias("status"), bad=pl.col("level").is_in(BAD_LEVELS).fill_null(False)
     )
     services = frozenset(s for s in records["service"].unique().to_list() if s is not None)
     return _Logs(records, services)

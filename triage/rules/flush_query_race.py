@@ -134,7 +134,7 @@ def _silent_polls(analysis: Analysis, prints: pl.DataFrame) -> pl.DataFrame:
     after = prints.select("file", "spec_index", pl.col("line").alias("p_line"), "correlation_id").sort(
         "p_line"
     )
-    named = next_in_timeline(quiet, "end_line", after, "p_line").drop_nulls("correlation_id")
+    named = next_in_timeline(quiet.sort("end_line"), "end_line", after, "p_line").drop_nulls("correlation_id")
     return named.select(
         "file",
         pl.col("end_line").alias("line"),

@@ -45,14 +45,13 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     Yields:
         One finding per timeline with jumps.
     """
-    buffered = analysis.pipeline.buffered.filter(
-        pl.col("total_buffered").is_not_null() & pl.col("spec_index").is_not_null()
-    )
-    if buffered.is_empty():
-        return
+    buffered = analysis.pipeline.buffered  # in file and line order, so each timeline in line order
     group = ["file", "spec_index"]
-    jumps = (
-        buffered.sort("file", "spec_index", "line")
+    # The jumps are found on a few columns; only the rows that jump are copied whole.
+    found = (
+        buffered.select(*group, "line", "total_buffered", "ts")
+        .with_row_index("_at")
+        .filter(pl.col("total_buffered").is_not_null() & pl.col("spec_index").is_not_null())
         .with_columns(
             pl.col("total_buffered").shift().over(group).alias("prev_total"),
             pl.col("line").shift().over(group).alias("prev_line"),
@@ -60,6 +59,11 @@ def check(analysis: Analysis) -> Iterator[Finding]:
         )
         .with_columns((pl.col("total_buffered") - pl.col("prev_total") - 1).alias("missing"))
         .filter(pl.col("missing") > 0)
+    )
+    if found.is_empty():
+        return
+    jumps = pl.concat(
+        [buffered[found["_at"]], found.drop(*group, "line", "total_buffered", "ts", "_at")], how="horizontal"
     )
     for _, rows in sorted(jumps.group_by(group), key=lambda g: (str(g[0][0]), int(str(g[0][1])))):
         yield _finding(analysis, rows.sort("line"))

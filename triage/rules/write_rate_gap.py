@@ -79,10 +79,9 @@ def check(analysis: Analysis) -> Iterator[Finding]:
 
 def _long_waits(analysis: Analysis, severity: Severity) -> Iterator[Finding]:
     interval = flush_interval(analysis)
-    buffered = analysis.pipeline.buffered.filter(
-        pl.col("flush_at").is_not_null() & pl.col("ts").is_not_null() & pl.col("spec_index").is_not_null()
-    )
-    if interval is None or buffered.is_empty():
+    buffered = analysis.pipeline.buffered
+    timed = pl.col("flush_at").is_not_null() & pl.col("ts").is_not_null() & pl.col("spec_index").is_not_null()
+    if interval is None or not buffered.select(timed.any()).item():
         return
     limit_ns = int(max(WAIT_INTERVALS * interval, WAIT_MIN_S) * 1e9)
     width = pl.col("ts_precision").cast(pl.String).replace_strict(_WIDTH_NS, default=0, return_dtype=pl.Int64)
@@ -93,12 +92,15 @@ def _long_waits(analysis: Analysis, severity: Severity) -> Iterator[Finding]:
         "file", pl.col("line").alias("flush_line"), pl.col("ts").alias("tick_printed")
     )
     began = pl.max_horizontal("flush_at", pl.col("tick_printed").fill_null(pl.col("flush_at")))
-    waits = (
-        buffered.join(received, on=["file", "flush_line"], how="left")
+    # Worked out on the few columns it needs, beside the buffered rows: only the waits are copied.
+    keys = buffered.select("file", "flush_line", "flush_at", "ts", "ts_precision", "spec_index")
+    measured = (
+        keys.join(received, on=["file", "flush_line"], how="left", maintain_order="left")
         .with_columns(began.alias("began"))
         .with_columns(((pl.col("began") - pl.col("ts")).dt.total_nanoseconds() - width).alias("wait_ns"))
-        .filter(pl.col("wait_ns") > limit_ns)
+        .select("began", "wait_ns", (timed & (pl.col("wait_ns") > limit_ns)).alias("_long"))
     )
+    waits = pl.concat([buffered, measured], how="horizontal").filter("_long").drop("_long")
     for _, group in sorted(
         waits.group_by("file", "spec_index", "flush_line"),
         key=lambda g: (str(g[0][0]), int(str(g[0][1])), int(str(g[0][2]))),
