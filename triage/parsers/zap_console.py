@@ -85,7 +85,10 @@ def split_fields(rest: pl.Expr, tabbed: pl.Expr) -> list[pl.Expr]:
     Returns:
         `_body` and `_fields` expressions, both null when there is no fields object.
     """
-    at = rest.str.find(_LAST_TAB_BRACE)
+    # Most lines hold one `⇥{`: a literal search finds it; the regex runs only where there are more.
+    tab_braces = rest.str.count_matches("\t{", literal=True)
+    last = pl.when(tab_braces > 1).then(rest).str.find(_LAST_TAB_BRACE)
+    at = pl.when(tab_braces > 1).then(last).otherwise(rest.str.find("\t{", literal=True))
     found = tabbed & at.is_not_null() & rest.str.ends_with("}") & ~rest.str.contains("\n", literal=True)
     # The tab is one byte, so slicing the bytes around it keeps both sides valid UTF-8.
     data = rest.cast(pl.Binary)
@@ -117,9 +120,11 @@ def _name_parts(body: pl.Expr, tabbed: pl.Expr) -> list[pl.Expr]:
     full = (n >= 3) & c1 & ~c0
     caller_only = (n >= 2) & c0
     logger_only = (n >= 2) & ~c0 & ~p0.str.contains(r"\s").fill_null(True)
-    spaced_caller = body.str.extract_groups(_SPACED_CALLER)
-    spaced_logger = body.str.extract_groups(_SPACED_LOGGER)
     one_spaced = (n == 1) & ~tabbed
+    # Only copies whose tabs became single spaces need these: the other rows are masked from the regexes.
+    spaced = pl.when(one_spaced).then(body)
+    spaced_caller = spaced.str.extract_groups(_SPACED_CALLER)
+    spaced_logger = spaced.str.extract_groups(_SPACED_LOGGER)
     by_caller = one_spaced & spaced_caller.struct.field("2").is_not_null()
     by_logger = one_spaced & ~by_caller & spaced_logger.struct.field("1").is_not_null()
     logger = (
@@ -287,14 +292,12 @@ def with_traces(records: pl.DataFrame) -> pl.DataFrame:
         The rows, in the same order, with `attrs` holding the trace where there is one.
     """
     traced = pl.col("_stacktrace").is_not_null()
-    if not records.select(traced.any()).item():
+    at = records.select(pl.arg_where(traced)).to_series()
+    if at.is_empty():
         return records
-    # Few records carry a trace: the JSON editing runs on those rows only.
-    indexed = records.with_row_index("_at")
-    with_trace = indexed.filter(traced).with_columns(
-        with_stacktrace(pl.col("attrs"), pl.col("_stacktrace")).alias("attrs")
-    )
-    return pl.concat([indexed.filter(~traced), with_trace]).sort("_at").drop("_at")
+    # Few records carry a trace: the JSON editing runs on those rows only, and only `attrs` is rebuilt.
+    edited = records.select(with_stacktrace(pl.col("attrs").gather(at), pl.col("_stacktrace").gather(at)))
+    return records.with_columns(records.get_column("attrs").scatter(at, edited.to_series()))
 
 
 def parse_zap_lines(lines: pl.DataFrame, source: Source) -> ParseResult:
