@@ -184,7 +184,17 @@ def decode_rows(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
         `rows` with zap_json.DECODED_COLUMNS added (nulls and `decoded` False where a row is not a
         console record).
     """
-    indexed = rows.with_row_index("_row")
+    return zj.spread(rows, decode_records(rows, text_col))
+
+
+def decode_records(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
+    """The zap console records among rows, one row each: `_row` (its position in rows) and DECODED_COLUMNS.
+
+    Args:
+        rows: any frame.
+        text_col: the String column holding the line text (indentation removed).
+    """
+    indexed = rows.select(text_col).with_row_index("_row")
     # A record starts with its time: only lines that start with a digit can be one.
     starts = indexed.filter(pl.col(text_col).str.contains(r"^\d").fill_null(False)).select("_row", text_col)
     cands = (
@@ -204,7 +214,7 @@ def decode_rows(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
     # Times and messages repeat: their derived columns are computed once per distinct value.
     cands = with_per_value(cands, "_ts", console_ts_columns(pl.col("_ts")))
     cands = with_per_value(cands, "message", [message_key(pl.col("message")).alias("msg_key")])
-    decoded = cands.select(
+    return cands.select(
         "_row",
         "level",
         "ts",
@@ -220,8 +230,6 @@ def decode_rows(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
         "utc_offset",
         pl.lit(True).alias("decoded"),
     )
-    out = indexed.join(decoded, on="_row", how="left", maintain_order="left")
-    return out.with_columns(pl.col("decoded").fill_null(False)).drop("_row")
 
 
 def decode_any(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
@@ -234,18 +242,14 @@ def decode_any(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
     Returns:
         `rows` with zap_json.DECODED_COLUMNS added.
     """
-    as_json = zj.decode_rows(rows, text_col)
-    # Only lines that are not JSON records can be console records: decode those and put them back.
-    at = as_json.select(pl.arg_where(~pl.col("decoded"))).to_series()
-    rest = as_json.select(pl.col(text_col).gather(at), at.alias("_at"))
-    as_console = decode_rows(rest, text_col).filter(pl.col("decoded"))
-    if as_console.is_empty():
-        return as_json
-    at = as_console.get_column("_at")
-    return as_json.with_columns(
-        as_json.get_column(name).scatter(at, as_console.get_column(name).cast(as_json.schema[name]))
-        for name in zj.DECODED_COLUMNS
-    )
+    as_json = zj.decode_records(rows, text_col)
+    # Only lines that are not JSON records can be console records: those are decoded, at their positions.
+    unread = pl.repeat(True, rows.height, dtype=pl.Boolean, eager=True)
+    at = unread.scatter(as_json.get_column("_row"), False).arg_true()
+    as_console = decode_records(rows.select(pl.col(text_col).gather(at)), text_col)
+    as_console = as_console.with_columns(at.gather(as_console.get_column("_row")).alias("_row"))
+    # Both kinds' columns are put beside the rows at once.
+    return zj.spread(rows, pl.concat([as_json, as_console.cast(as_json.schema)]))
 
 
 def fold_stack_traces(frame: pl.DataFrame, text_col: str, head_col: str) -> pl.DataFrame:

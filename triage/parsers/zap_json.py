@@ -109,7 +109,28 @@ def decode_rows(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
         offset in seconds the printed `ts` carried) for rows that decode, nulls elsewhere, and
         `decoded` (Boolean) telling which rows decoded.
     """
-    indexed = rows.with_row_index("_row")
+    return spread(rows, decode_records(rows, text_col))
+
+
+def spread(rows: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
+    """rows with the decoded records' columns beside them: nulls, and `decoded` False, on the other rows.
+
+    Args:
+        rows: any frame.
+        records: `_row` (a position in rows) and DECODED_COLUMNS, for the rows that decoded.
+    """
+    out = rows.with_row_index("_row").join(records, on="_row", how="left", maintain_order="left")
+    return out.with_columns(pl.col("decoded").fill_null(False)).drop("_row")
+
+
+def decode_records(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
+    """The zap JSON records among rows, one row each: `_row` (its position in rows) and DECODED_COLUMNS.
+
+    Args:
+        rows: any frame.
+        text_col: the String column holding the line text (indentation removed).
+    """
+    indexed = rows.select(text_col).with_row_index("_row")
     candidates = indexed.filter(is_zap_json(pl.col(text_col))).select("_row", pl.col(text_col).alias("_text"))
     known = decode_json(candidates["_text"], KNOWN_DTYPE).alias("_known")
     decoded = (
@@ -121,7 +142,7 @@ def decode_rows(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
     decoded = with_per_value(decoded, "_token", ts_columns(pl.col("_token")))
     decoded = with_per_value(decoded, "msg", [message_key(pl.col("msg")).alias("msg_key")])
     attrs = pl.col("_text").str.replace(_LEADING_KEYS, "{").str.replace(r",\s*\}$", "}")
-    decoded = decoded.select(
+    return decoded.select(
         "_row",
         zap_level(pl.col("level")).alias("level"),
         "ts",
@@ -137,8 +158,6 @@ def decode_rows(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
         "utc_offset",
         pl.lit(True).alias("decoded"),
     )
-    out = indexed.join(decoded, on="_row", how="left", maintain_order="left")
-    return out.with_columns(pl.col("decoded").fill_null(False)).drop("_row")
 
 
 def _ts_token(text: pl.Expr) -> pl.Expr:
