@@ -19,7 +19,7 @@ from datetime import datetime
 import polars as pl
 
 from triage.analysis import Analysis
-from triage.pipeline import attr, matches, next_in_timeline, with_time_bounds
+from triage.pipeline import attr, json_field, matches, next_in_timeline, with_time_bounds
 
 DEBUG_QUERY = r"^DEBUG queryAuditEvents: eventType=([^,\s]+), namespace=([^,\s]+), total_returned=(\d+)$"
 DROP_KEYS = (
@@ -129,7 +129,7 @@ def _namespace_owner(analysis: Analysis) -> pl.DataFrame:
         .select("file", "spec_index", "line", pl.col("^attrs(_id)?$"))
         .collect()
     )
-    namespace = analysis.attrs.apply(processing, lambda texts: texts.str.json_path_match("$.namespace"))
+    namespace = analysis.attrs.apply(processing, lambda texts: json_field(texts, "namespace", pl.String()))
     controller = processing.select(
         "file", "spec_index", pl.col("line").alias("ctl_line"), namespace.alias("namespace")
     )

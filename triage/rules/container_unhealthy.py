@@ -49,6 +49,7 @@ import polars as pl
 from triage.analysis import Analysis
 from triage.containers import NOISE, ContainerState, container_records
 from triage.discovery import RUN_DIR, container_of
+from triage.pipeline import json_field
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 
 RULE_ID = "container-unhealthy"
@@ -110,7 +111,7 @@ def _container_logs(analysis: Analysis) -> _Logs:
     at = logged.select(pl.arg_where(pl.col("msg_key") == "HTTP request")).to_series()
     status = analysis.attrs.apply(
         logged.select(pl.col("^attrs(_id)?$").gather(at)),
-        lambda texts: texts.str.json_path_match("$.status").cast(pl.Int64, strict=False),
+        lambda texts: json_field(texts, "status", pl.Int64()),
     )
     unset = pl.repeat(None, logged.height, dtype=pl.Int64, eager=True)
     records = logged.with_columns(  # in table order: by file, then line
