@@ -110,12 +110,13 @@ def spec_blocks(analysis: Analysis) -> dict[tuple[str, int], SpecBlock]:
     }
 
 
-def _namespace_owner(analysis: Analysis) -> pl.DataFrame:
-    """(file, spec_index, namespace) -> correlation_id, for the severity specs' query prints.
+def _namespace_owner(analysis: Analysis, blocks: pl.DataFrame) -> pl.DataFrame:
+    """(file, spec_index, namespace) -> correlation_id in the given spec blocks (file, spec_index).
 
     A block usually holds one correlation ID; when it holds several, the one whose buffered lines
     follow that namespace's `Processing … phase` console lines (the controller works on that
-    namespace's SignalProcessing) wins.
+    namespace's SignalProcessing) wins. Only the blocks asked for are read: the controller prints
+    such lines throughout a run.
     """
     events = analysis.events
     processing = (
@@ -126,6 +127,7 @@ def _namespace_owner(analysis: Analysis) -> pl.DataFrame:
             & matches(events, "msg_key", "^Processing ")
             & pl.col("spec_index").is_not_null()
         )
+        .join(blocks.lazy(), on=BLOCK, how="semi", maintain_order="left")
         .select("file", "spec_index", "line", pl.col("^attrs(_id)?$"))
         .collect()
     )
@@ -133,10 +135,12 @@ def _namespace_owner(analysis: Analysis) -> pl.DataFrame:
     controller = processing.select(
         "file", "spec_index", pl.col("line").alias("ctl_line"), namespace.alias("namespace")
     )
-    stored = analysis.pipeline.buffered.select("file", "spec_index", "line", "correlation_id").sort("line")
+    stored = analysis.pipeline.buffered.select("file", "spec_index", "line", "correlation_id").join(
+        blocks, on=BLOCK, how="semi"
+    )
     # The first buffered line after each controller line names the object being processed.
     owners = (
-        next_in_timeline(controller.sort("ctl_line"), "ctl_line", stored, "line")
+        next_in_timeline(controller, "ctl_line", stored, "line")
         .drop_nulls(["namespace", "correlation_id"])
         .group_by("file", "spec_index", "namespace", "correlation_id")
         .len()
@@ -183,7 +187,7 @@ def query_prints(analysis: Analysis) -> pl.DataFrame:
         pl.lit("debug_query").alias("helper"),
         msg.str.extract(DEBUG_QUERY, 3).cast(pl.Int64).alias("count"),
     )
-    owners = _namespace_owner(analysis)
+    owners = _namespace_owner(analysis, prints.select(BLOCK).unique())
     named = prints.join(owners, on=["file", "spec_index", "namespace"], how="inner").select(QUERY_COLUMNS)
     both = pl.concat([helpers, named.cast(helpers.schema)]).sort("file", "line")
     # The severity specs print `total_returned=0` after a failed request too: that is the error's echo.
