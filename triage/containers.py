@@ -261,12 +261,29 @@ def container_records(events: pl.DataFrame) -> pl.DataFrame:
         events: the event table.
 
     Returns:
-        Its rows of container logs, `level` as text, and `noise` (Boolean).
+        Their file, line, service, source kind, time, level (as text), message, message key and attrs
+        (or attrs id), and `noise` (Boolean).
     """
-    records = events.filter(
-        (pl.col("record") == "log")
-        & pl.col("source_kind").cast(pl.String).is_in(CONTAINER_LOG_KINDS)
-        & (pl.col("service").fill_null("") != "test-run")
+    records = (
+        events.lazy()
+        .filter(
+            (pl.col("record") == "log")
+            & pl.col("source_kind").cast(pl.String).is_in(CONTAINER_LOG_KINDS)
+            & (pl.col("service").fill_null("") != "test-run")
+        )
+        .select(
+            "file",
+            "line",
+            "service",
+            "source_kind",
+            "ts",
+            "ts_precision",
+            "level",
+            "message",
+            "msg_key",
+            pl.col("^attrs(_id)?$"),
+        )
+        .collect()
     )
     return records.with_columns(noise=is_noise(records), level=pl.col("level").cast(pl.String))
 
