@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
+import pytest
+
 from triage.api import Report, analyze
 from triage.lines import split_lines
-from triage.rules._queries import clock, seconds, span
+from triage.rules._queries import buffered_fates, clock, seconds, span
 from triage.rules.base import Finding, Severity
 from triage.rules.flush_query_race import RULE
 
@@ -113,3 +115,17 @@ def test_time_formatting_keeps_the_source_precision() -> None:
     assert seconds(11_400_000) == "11 ms"
     assert seconds(2_140_000_000) == "2.1 s"
     assert seconds(31_000_000_000) == "31 s"
+
+
+@pytest.mark.parametrize("name", ["03-races-pass-after-retries", "05-flush-bug", "06-rejections-400"])
+def test_fates_of_chosen_blocks_are_those_of_the_whole_run(name: str) -> None:
+    """A buffered event's fate depends on its own spec block only, so narrowing to blocks changes nothing."""
+    analysis = analyze(BUNDLES / name, select=()).analysis
+    whole = buffered_fates(analysis)
+    assert whole.height == analysis.pipeline.buffered.height
+    assert whole["dropped"].any() or whole["held"].any() or whole["next_print"].is_not_null().any()
+    blocks = whole.select("file", "spec_index").unique(maintain_order=True).gather_every(2)
+    narrowed = buffered_fates(analysis, blocks)
+    expected = whole.join(blocks, on=["file", "spec_index"], how="semi", maintain_order="left")
+    assert 0 < narrowed.height < whole.height
+    assert narrowed.equals(expected)

@@ -233,7 +233,14 @@ def flush_prints(analysis: Analysis) -> pl.DataFrame:
     )
 
 
-def flush_outcomes(analysis: Analysis) -> pl.DataFrame:
+def in_blocks(rows: pl.DataFrame, blocks: pl.DataFrame | None) -> pl.DataFrame:
+    """The rows of the spec blocks listed in `blocks` (file, spec_index), in their order; all when None."""
+    if blocks is None:
+        return rows
+    return rows.join(blocks.select(BLOCK).unique(), on=BLOCK, how="semi", maintain_order="left")
+
+
+def flush_outcomes(analysis: Analysis, blocks: pl.DataFrame | None = None) -> pl.DataFrame:
     """Which flushing ticks' batches the store then dropped.
 
     The write runs inside the writer goroutine, so the store's next tick or drop line after a flushing
@@ -241,14 +248,19 @@ def flush_outcomes(analysis: Analysis) -> pl.DataFrame:
 
     Args:
         analysis: the analysed bundle.
+        blocks: the spec blocks (file, spec_index) to look at; None for all.
 
     Returns:
         file, spec_index, flush_line, dropped (bool), drop_line.
     """
     p = analysis.pipeline
-    ticks = p.ticks.select("file", "spec_index", "line", (pl.col("batch") > 0).alias("flushing"))
-    drops = p.store_errors.filter(pl.col("msg_key").is_in(DROP_KEYS)).select(
-        "file", "spec_index", "line", pl.lit(False).alias("flushing")
+    ticks = in_blocks(p.ticks, blocks).select(
+        "file", "spec_index", "line", (pl.col("batch") > 0).alias("flushing")
+    )
+    drops = (
+        in_blocks(p.store_errors, blocks)
+        .filter(pl.col("msg_key").is_in(DROP_KEYS))
+        .select("file", "spec_index", "line", pl.lit(False).alias("flushing"))
     )
     both = pl.concat(
         [ticks.with_columns(pl.lit(True).alias("tick")), drops.with_columns(pl.lit(False).alias("tick"))]
@@ -272,20 +284,31 @@ def _next_line(left: pl.DataFrame, right: pl.DataFrame, name: str) -> pl.DataFra
     return next_in_timeline(left, "line", right.select(*BLOCK, pl.col("line").alias(name)), name)
 
 
-def buffered_fates(analysis: Analysis) -> pl.DataFrame:
+def buffered_fates(analysis: Analysis, blocks: pl.DataFrame | None = None) -> pl.DataFrame:
     """Buffered events with the next Flush() print after them and whether their batch was dropped.
 
     The batch that carries an event is written either after the first flushing tick that follows it,
     or by an explicit Flush(), which writes before its `Audit store flushed successfully` print; a
     store drop line right after that tick, or before that print, means the batch was discarded.
 
+    Args:
+        analysis: the analysed bundle.
+        blocks: the spec blocks (file, spec_index) whose events are wanted; None for all. A fate
+            depends only on its own block, so a caller that asks about a few blocks of a big run
+            names them, and the other blocks' events are never worked on.
+
     Returns:
-        pipeline.buffered (in its order, file then line) with `held`, `tick_dropped`, `next_print`,
-        `next_drop` and `dropped`.
+        pipeline.buffered of those blocks (in its order, file then line) with `held`, `tick_dropped`,
+        `next_print`, `next_drop` and `dropped`.
     """
-    outcomes = flush_outcomes(analysis).select(*BLOCK, "flush_line", pl.col("dropped").alias("tick_dropped"))
-    drops = analysis.pipeline.store_errors.filter(pl.col("msg_key").is_in(DROP_KEYS))
-    keys = _held(analysis).join(outcomes, on=[*BLOCK, "flush_line"], how="left", maintain_order="left")
+    buffered = in_blocks(analysis.pipeline.buffered, blocks)
+    outcomes = flush_outcomes(analysis, blocks).select(
+        *BLOCK, "flush_line", pl.col("dropped").alias("tick_dropped")
+    )
+    drops = in_blocks(analysis.pipeline.store_errors, blocks).filter(pl.col("msg_key").is_in(DROP_KEYS))
+    keys = _held(buffered, in_blocks(analysis.pipeline.ticks, blocks)).join(
+        outcomes, on=[*BLOCK, "flush_line"], how="left", maintain_order="left"
+    )
     keys = _next_line(_next_line(keys, flush_prints(analysis), "next_print"), drops, "next_drop")
     by_flush = (
         pl.col("next_print").is_not_null()
@@ -301,23 +324,26 @@ def buffered_fates(analysis: Analysis) -> pl.DataFrame:
         (pl.col("tick_dropped").fill_null(False) | by_flush).alias("dropped"),
     )
     # The buffered lines of a big run are many: the new columns are worked out beside their keys alone.
-    return pl.concat([analysis.pipeline.buffered, fates], how="horizontal")
+    return pl.concat([buffered, fates], how="horizontal")
 
 
-def _held(analysis: Analysis) -> pl.DataFrame:
+def _held(buffered: pl.DataFrame, ticks: pl.DataFrame) -> pl.DataFrame:
     """Keys of the buffered events with `held`: the flushing tick after them still counted them as unwritten.
 
     At a tick the store holds `batch_size_before_flush + buffer_utilization` unwritten events, the
     latest ones buffered (events leave in order). If an event is among them, it was not written by
     anything logged between it and that tick, a Flush() included.
+
+    Args:
+        buffered: pipeline.buffered, or the rows of whole spec blocks of it.
+        ticks: pipeline.ticks (of the same blocks, or more).
     """
-    p = analysis.pipeline
-    keys = p.buffered.select(*BLOCK, "line", "flush_line").with_columns(
+    keys = buffered.select(*BLOCK, "line", "flush_line").with_columns(
         pl.int_range(1, pl.len() + 1).over(BLOCK).alias("_n")  # buffered is in line order
     )
     before = keys.select(*BLOCK, pl.col("line").alias("_b_line"), pl.col("_n").alias("_n_before"))
-    ticks = (
-        p.ticks.select(
+    held_by = (
+        ticks.select(
             *BLOCK,
             pl.col("line").alias("flush_line"),
             (pl.col("batch") + pl.col("buffer_utilization").fill_null(0)).alias("_holding"),
@@ -335,7 +361,7 @@ def _held(analysis: Analysis) -> pl.DataFrame:
     )
     later = pl.col("_n_before") - pl.col("_n") + 1  # this event and those buffered after it, up to the tick
     return (
-        keys.join(ticks, on=[*BLOCK, "flush_line"], how="left", maintain_order="left")
+        keys.join(held_by, on=[*BLOCK, "flush_line"], how="left", maintain_order="left")
         .with_columns((later <= pl.col("_holding")).fill_null(False).alias("held"))
         .drop("_n", "_holding", "_n_before")
     )

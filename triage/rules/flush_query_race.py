@@ -256,7 +256,8 @@ def _races(analysis: Analysis) -> list[Race]:
     queries = _queries(analysis)
     if queries.is_empty():
         return []
-    buffered = buffered_fates(analysis)
+    # Only the events of the blocks that queried can be what a query missed.
+    buffered = buffered_fates(analysis, queries)
     skew_ns = analysis.pipeline.skew_ns or 0
     judged = _judge(queries, buffered, skew_ns)
     raced = judged.filter(pl.col("raced"))
