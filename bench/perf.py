@@ -18,6 +18,11 @@ Reference points measured in the same rounds:
 
 * polars reading the bundle's files as lines (one String column per file), in a child that also
   starts Python and imports polars: the floor for any polars-based analysis;
+* the decoding floor: the same child reading the files in blocks on two threads and decoding, with
+  polars' own decoders, only the time, level, logger, message, correlation ID and event type of
+  each zap record (JSON lines) and the time and level of each console record. No event table
+  holding these fields for every record can be built faster with polars; everything else triage
+  does (Ginkgo's structure, stack traces, `attrs`, the pipeline, the rules, the report) comes on top;
 * `python -c "import polars"` against the analysis of a small bundle (`--small`);
 * lnav 0.11 counting one message in the DataStorage log, against `triage analyze` of a bundle that
   holds only that log. lnav is installed with apt-get when missing and the user is root.
@@ -61,6 +66,49 @@ for path in sys.argv[1:]:
     )
     n += frame.height
 print(n)
+"""
+
+
+# The least per-line work an event table needs, with polars' decoders: read the files in blocks of
+# lines on two threads; decode a few fields of each zap JSON line; split the time and level off each
+# console line; parse each distinct time once.
+DECODE_FLOOR_SCRIPT = """
+import sys
+from concurrent.futures import ThreadPoolExecutor
+import polars as pl
+ZONED = r"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(?:\\.\\d+)?(?:Z|[+-]\\d\\d:?\\d\\d)"
+FIELDS = pl.Struct({k: pl.String for k in ("level", "ts", "logger", "msg", "correlation_id", "event_type")})
+
+def piece(data):
+    lines = pl.read_csv(
+        data, has_header=False, separator="\\x1f", quote_char=None, new_columns=["raw"],
+        schema_overrides={"raw": pl.String}, encoding="utf8-lossy", truncate_ragged_lines=True,
+    )
+    text = lines.select(pl.col("raw").fill_null("").str.strip_chars_start())
+    zap = text.filter(pl.col("raw").str.starts_with('{"level":'))
+    zap = zap.select(pl.col("raw").str.json_decode(FIELDS).struct.unnest())
+    console = text.filter(pl.col("raw").str.contains("^" + ZONED + "\\t")).select(
+        pl.col("raw").str.extract_groups("^(" + ZONED + ")\\t([A-Za-z]+)").struct.unnest()
+    )
+    times = pl.concat([zap.select(pl.col("ts").alias("t")), console.select(pl.col("1").alias("t"))])
+    iso = pl.col("t").str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", strict=False, time_zone="UTC")
+    times.unique().select(iso)
+    return lines.height
+
+def blocks(path, size=8 << 20):
+    with open(path, "rb") as f:
+        rest = b""
+        while chunk := f.read(size):
+            chunk = rest + chunk
+            cut = chunk.rfind(b"\\n") + 1
+            rest = chunk[cut:] if cut else chunk
+            if cut:
+                yield chunk[:cut]
+        if rest:
+            yield rest
+
+with ThreadPoolExecutor(2) as pool:
+    print(sum(pool.map(piece, (block for path in sys.argv[1:] for block in blocks(path)))))
 """
 
 
@@ -239,6 +287,7 @@ def _jobs(bundles: Sequence[Bundle], chatty: Sequence[Bundle], small: Path, lnav
     for b in bundles:
         jobs.append(Job(f"analyze{b.scale}", (py, "-m", "triage", "analyze", str(b.path), "-o", os.devnull)))
         jobs.append(Job(f"lines{b.scale}", (py, "-c", READ_LINES_SCRIPT, *map(str, b.files))))
+        jobs.append(Job(f"floor{b.scale}", (py, "-c", DECODE_FLOOR_SCRIPT, *map(str, b.files))))
         if lnav is not None and b.ds_log is not None and b.ds_only is not None:
             jobs.append(Job(f"lnav{b.scale}", (lnav, "-n", "-c", LNAV_QUERY, str(b.ds_log))))
             jobs.append(
@@ -299,13 +348,13 @@ def format_tables(
     """
     out = [
         "end to end: triage analyze BUNDLE -o /dev/null (median); lines = python + import polars + "
-        "read every file as lines",
+        "read every file as lines; floor = the same + decode a few fields of every zap record",
         f"{'size':>5} {'MB':>8} {'analyze s':>10} {'MB/s':>7} {'s/MB vs 1x':>10} {'peak MB':>8} "
-        f"{'RSS/input':>9} {'lines s':>8} {'vs lines':>8}",
+        f"{'RSS/input':>9} {'lines s':>8} {'vs lines':>8} {'floor s':>8} {'floor MB/s':>10} {'vs floor':>8}",
     ]
     base_per_mb = None
     for b in bundles:
-        run, lines = got[f"analyze{b.scale}"], got[f"lines{b.scale}"]
+        run, lines, floor = got[f"analyze{b.scale}"], got[f"lines{b.scale}"], got[f"floor{b.scale}"]
         mb = b.size_bytes / MB
         per_mb = run.seconds / mb
         base_per_mb = base_per_mb or per_mb
@@ -313,7 +362,8 @@ def format_tables(
         out.append(
             f"{b.scale:>4}x {mb:>8.1f} {run.seconds:>10.2f} {mb / run.seconds:>7.1f} "
             f"{per_mb / base_per_mb:>10.2f} {run.rss_kb / 1024:>8.0f} {rss_ratio:>9.1f} "
-            f"{lines.seconds:>8.2f} {_ratio(run.seconds, lines.seconds):>8}"
+            f"{lines.seconds:>8.2f} {_ratio(run.seconds, lines.seconds):>8} "
+            f"{floor.seconds:>8.2f} {mb / floor.seconds:>10.1f} {_ratio(run.seconds, floor.seconds):>8}"
         )
     out += _ids_table([*chatty, bundles[0]], [got[_key(b)] for b in (*chatty, bundles[0])])
     imp, small = got["import"], got["small"]

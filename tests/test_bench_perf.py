@@ -27,7 +27,7 @@ perf = _load()
 def test_tiny_run_prints_a_row_per_size_and_the_reference_ratios(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """With a 1 MB base the table has rows 1x, 2x and 4x of growing size, plus the import-polars ratio."""
+    """A 1 MB base gives rows 1x, 2x and 4x of growing size, their floors, and the import-polars ratio."""
     assert perf.main(["--base-mb", "1", "--repeats", "1", "--no-lnav", "--work", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     rows = [line.split() for line in printed.splitlines() if line.strip().split(" ")[0] in ("1x", "2x", "4x")]
@@ -35,6 +35,10 @@ def test_tiny_run_prints_a_row_per_size_and_the_reference_ratios(
     sizes = [float(row[1]) for row in rows]
     assert sizes == sorted(sizes) and sizes[0] > 0.5
     assert all(float(row[2]) > 0 and row[-1].endswith("x") for row in rows)
+    # The decoding floor does less than the analysis, so it is faster, and reading lines faster still.
+    lines_s, floor_s = [float(row[7]) for row in rows], [float(row[9]) for row in rows]
+    assert all(0 < f < float(row[2]) for f, row in zip(floor_s, rows, strict=True))
+    assert all(0 < line < f * 2 for line, f in zip(lines_s, floor_s, strict=True))
     # At about the base size, the chattier controllers' bundles hold fewer IDs: fewest first.
     table = printed.split("fixed size, more correlation IDs", 1)[1].splitlines()
     chatty = [line.split() for line in table[2:5]]
