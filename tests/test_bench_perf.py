@@ -46,6 +46,7 @@ def test_tiny_run_prints_a_row_per_size_and_the_reference_ratios(
     ids = [int(row[3]) for row in chatty]
     assert ids == sorted(ids) and ids[0] < ids[-1] and all(0.5 < float(row[1]) < 1.5 for row in chatty)
     assert 'python -c "import polars"' in printed and "small bundle analyze" in printed
+    assert "its decoding floor" in printed
     assert "lnav: left out (--no-lnav)" in printed
     # The bundles are cached: complete ones under their final names, their truth files beside them.
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir() and not p.name.endswith("-ds")) == [
