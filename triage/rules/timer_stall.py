@@ -121,21 +121,28 @@ def _coalesced(analysis: Analysis, reported: set[tuple[str, int]]) -> Iterator[F
     detector does not fire when a write or an unprinted Flush() reset its reference just before.
     """
     interval = flush_interval(analysis)
-    ticks = analysis.pipeline.ticks.filter(
-        pl.col("tick_at").is_not_null() & pl.col("ts").is_not_null() & pl.col("spec_index").is_not_null()
-    )
-    if interval is None or ticks.is_empty():
+    ticks = analysis.pipeline.ticks
+    timed = pl.col("tick_at").is_not_null() & pl.col("ts").is_not_null() & pl.col("spec_index").is_not_null()
+    if interval is None or not ticks.select(timed.any()).item():
         return
     limit_ns = int(max(GAP_INTERVALS * interval, GAP_MIN_S) * 1e9)
-    late = (
-        ticks.sort("file", "spec_index", "line")
-        .with_columns(
+    # Worked out on the timed ticks' keys: only the late ticks are copied whole.
+    keys = (
+        ticks.select(
+            "file",
+            "spec_index",
+            "line",
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
             # The line's time has whole seconds, so this is a lower bound of the delay.
             (pl.col("ts") - pl.col("tick_at")).dt.total_nanoseconds().alias("late_ns"),
-            pl.col("line").shift().over("file", "spec_index").alias("prev_line"),
+            timed.alias("_timed"),
         )
+        .filter("_timed")
+        .sort("file", "spec_index", "line")
+        .with_columns(pl.col("line").shift().over("file", "spec_index").alias("prev_line"))
         .filter(pl.col("late_ns") > limit_ns)
     )
+    late = ticks.select(pl.all().gather(keys["_row"])).with_columns(keys["late_ns"], keys["prev_line"])
     for (file, spec_index), group in sorted(
         late.group_by("file", "spec_index"), key=lambda g: (str(g[0][0]), int(str(g[0][1] or 0)))
     ):
@@ -143,7 +150,7 @@ def _coalesced(analysis: Analysis, reported: set[tuple[str, int]]) -> Iterator[F
             continue
         worst = group.sort("late_ns", "line", descending=[True, False]).row(0, named=True)
         near = ticks.filter(
-            (pl.col("file") == file) & pl.col("line").is_in([worst["prev_line"], worst["line"]])
+            timed & (pl.col("file") == file) & pl.col("line").is_in([worst["prev_line"], worst["line"]])
         )
         yield Finding(
             rule=RULE_ID,

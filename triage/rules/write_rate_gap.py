@@ -92,15 +92,27 @@ def _long_waits(analysis: Analysis, severity: Severity) -> Iterator[Finding]:
         "file", pl.col("line").alias("flush_line"), pl.col("ts").alias("tick_printed")
     )
     began = pl.max_horizontal("flush_at", pl.col("tick_printed").fill_null(pl.col("flush_at")))
-    # Worked out on the few columns it needs, beside the buffered rows: only the waits are copied.
-    keys = buffered.select("file", "flush_line", "flush_at", "ts", "ts_precision", "spec_index")
+    # `flush_at` is its tick's `tick_at`, so no wait exceeds flush_at - ts - width plus the most any
+    # tick line printed after its tick_time: only the rows that bound leaves above the limit are
+    # joined to their tick, on the few columns needed, and only the long waits are copied whole.
+    printed_late = analysis.pipeline.ticks.select(
+        (pl.col("ts") - pl.col("tick_at")).dt.total_nanoseconds().max()
+    ).item()
+    bound = (pl.col("flush_at") - pl.col("ts")).dt.total_nanoseconds() - width + max(printed_late or 0, 0)
+    keys = (
+        buffered.select("file", "flush_line", "flush_at", "ts", "ts_precision", "spec_index")
+        .with_row_index("_row")
+        .filter(timed & (bound > limit_ns))
+    )
     measured = (
         keys.join(received, on=["file", "flush_line"], how="left", maintain_order="left")
         .with_columns(began.alias("began"))
         .with_columns(((pl.col("began") - pl.col("ts")).dt.total_nanoseconds() - width).alias("wait_ns"))
-        .select("began", "wait_ns", (timed & (pl.col("wait_ns") > limit_ns)).alias("_long"))
+        .filter(pl.col("wait_ns") > limit_ns)
     )
-    waits = pl.concat([buffered, measured], how="horizontal").filter("_long").drop("_long")
+    waits = buffered.select(pl.all().gather(measured["_row"])).with_columns(
+        measured["began"], measured["wait_ns"]
+    )
     for _, group in sorted(
         waits.group_by("file", "spec_index", "flush_line"),
         key=lambda g: (str(g[0][0]), int(str(g[0][1])), int(str(g[0][2]))),
