@@ -128,7 +128,6 @@ def _state_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
     )
     for c in analysis.containers:
         name = _label(c)
-        own = logs.records.filter(pl.col("service") == c.service) if c.service else logs.records.clear()
         inspect_line = Evidence(c.file, c.line, "{")
         at = analysis.events.filter((pl.col("file") == c.file) & (pl.col("line") == c.line))
         inspect_row = analysis.attrs.attach(at)
@@ -137,6 +136,7 @@ def _state_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
             inspect_line = _cite(inspect_row.head(1).to_dicts())[0]
             state_lines = _state_evidence(c, inspect_row["attrs"][0])
         if _not_running(c):
+            own = logs.records.filter(pl.col("service") == c.service) if c.service else logs.records.clear()
             yield _exited(c, name, own, state_lines or [inspect_line])
         if (c.restart_count or 0) > 0:
             yield _finding(
@@ -292,7 +292,9 @@ def _log_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
     )
     other = pl.col("bad") & ~pl.col("noise") & ~panic & ~retry & ~server
     noise = pl.col("noise") & pl.col("bad")
-    for (file,), group in sorted(rec.group_by("file"), key=lambda item: str(item[0][0])):
+    # Most records are none of these: only the others are grouped by log.
+    flagged = rec.filter(pl.any_horizontal(e.fill_null(False) for e in (panic, retry, server, other, noise)))
+    for (file,), group in sorted(flagged.group_by("file"), key=lambda item: str(item[0][0])):
         service = group["service"][0]
         where = names.get(service, service or str(file))
         panics = group.filter(panic.fill_null(False))
