@@ -81,6 +81,16 @@ import polars as pl
 ZONED = r"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(?:\\.\\d+)?(?:Z|[+-]\\d\\d:?\\d\\d)"
 FIELDS = pl.Struct({k: pl.String for k in ("level", "ts", "logger", "msg", "correlation_id", "event_type")})
 
+def decode(texts):
+    # polars fails a whole column on one bad text: halve until the bad ones are alone, as triage does.
+    try:
+        return texts.str.json_decode(FIELDS)
+    except pl.exceptions.PolarsError:
+        if texts.len() <= 1:
+            return pl.Series(texts.name, [None] * texts.len(), dtype=FIELDS)
+        half = texts.len() // 2
+        return pl.concat([decode(texts.head(half)), decode(texts.slice(half))])
+
 def piece(data):
     lines = pl.read_csv(
         data, has_header=False, separator="\\x1f", quote_char=None, new_columns=["raw"],
@@ -88,7 +98,7 @@ def piece(data):
     )
     text = lines.select(pl.col("raw").fill_null("").str.strip_chars_start())
     zap = text.filter(pl.col("raw").str.starts_with('{"level":'))
-    zap = zap.select(pl.col("raw").str.json_decode(FIELDS).struct.unnest())
+    zap = decode(zap.get_column("raw")).struct.unnest()
     console = text.filter(pl.col("raw").str.contains("^" + ZONED + "\\t")).select(
         pl.col("raw").str.extract_groups("^(" + ZONED + ")\\t([A-Za-z]+)").struct.unnest()
     )

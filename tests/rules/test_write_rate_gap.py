@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import shutil
 from pathlib import Path
 
+import polars as pl
+
 from triage.api import analyze
+from triage.rules import write_rate_gap
 from triage.rules.base import Severity
 
 BUNDLES = Path(__file__).resolve().parents[2] / "fixtures" / "bundles"
@@ -56,3 +61,28 @@ def test_events_held_through_a_stall_are_an_info_note_when_counters_exist() -> N
         "5 events buffered from 18:40:59 UTC in process 1's store waited at least 3.0 s"
     )
     assert note.evidence[-1].line == 886 and "Timer tick received" in note.evidence[-1].text
+
+
+def test_a_tick_printed_late_makes_the_events_it_flushed_wait_until_it_printed() -> None:
+    """A flushing tick whose line printed 30 s after its tick_time: its events waited about that long."""
+    analysis = analyze(BUNDLES / "02-healthy", select=()).analysis
+    pipeline = analysis.pipeline
+    assert not [f for f in write_rate_gap.check(analysis) if "waited at least" in f.summary]
+    flushed = pipeline.buffered.filter(
+        pl.col("flush_line").is_not_null() & pl.col("spec_index").is_not_null()
+    )
+    event = flushed.row(0, named=True)
+    tick = (pl.col("file") == event["file"]) & (pl.col("line") == event["flush_line"])
+    late = pipeline.ticks.with_columns(
+        pl.when(tick).then(pl.col("tick_at") + pl.duration(seconds=30)).otherwise(pl.col("ts")).alias("ts")
+    )
+    edited = dataclasses.replace(analysis, pipeline=dataclasses.replace(pipeline, ticks=late))
+    (finding,) = [f for f in write_rate_gap.check(edited) if "waited at least" in f.summary]
+    carried = flushed.filter(
+        (pl.col("file") == event["file"]) & (pl.col("flush_line") == event["flush_line"])
+    )
+    assert finding.summary.startswith(f"{carried.height} events buffered from")
+    # 30 s after the tick fired, less the second the buffered lines printed (whole seconds).
+    waited = re.search(r"waited at least ([0-9.]+) s", finding.summary)
+    assert waited is not None and 29 <= float(waited.group(1)) <= 30
+    assert event["line"] in [e.line for e in finding.evidence]

@@ -98,11 +98,12 @@ def _long_waits(analysis: Analysis, severity: Severity) -> Iterator[Finding]:
     printed_late = analysis.pipeline.ticks.select(
         (pl.col("ts") - pl.col("tick_at")).dt.total_nanoseconds().max()
     ).item()
-    bound = (pl.col("flush_at") - pl.col("ts")).dt.total_nanoseconds() - width + max(printed_late or 0, 0)
+    # The lateness is taken off the limit rather than added to the wait, which could overflow.
+    bound = (pl.col("flush_at") - pl.col("ts")).dt.total_nanoseconds() - width
     keys = (
         buffered.select("file", "flush_line", "flush_at", "ts", "ts_precision", "spec_index")
         .with_row_index("_row")
-        .filter(timed & (bound > limit_ns))
+        .filter(timed & (bound > limit_ns - max(printed_late or 0, 0)))
     )
     measured = (
         keys.join(received, on=["file", "flush_line"], how="left", maintain_order="left")
