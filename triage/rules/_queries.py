@@ -135,8 +135,8 @@ def _namespace_owner(analysis: Analysis, blocks: pl.DataFrame) -> pl.DataFrame:
     controller = processing.select(
         "file", "spec_index", pl.col("line").alias("ctl_line"), namespace.alias("namespace")
     )
-    stored = analysis.pipeline.buffered.select("file", "spec_index", "line", "correlation_id").join(
-        blocks, on=BLOCK, how="semi"
+    stored = in_blocks(
+        analysis.pipeline.buffered.select("file", "spec_index", "line", "correlation_id"), blocks
     )
     # The first buffered line after each controller line names the object being processed.
     owners = (
