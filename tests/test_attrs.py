@@ -38,7 +38,7 @@ def test_attach_gives_back_each_rows_attrs_in_the_order_asked() -> None:
 def test_log_records_and_the_others_are_kept_apart() -> None:
     """A piece's log records come first in the ids, its Ginkgo records after, each part compressed."""
     events = _parsed()
-    packed, store = pack(events)
+    packed, store = pack(events, compress_from=0)
     logs = events.filter(pl.col("record") == "log").height
     assert 0 < logs < events.height
     assert store.starts == (0, logs) and store.sizes == (logs, events.height - logs)
@@ -46,7 +46,22 @@ def test_log_records_and_the_others_are_kept_apart() -> None:
     assert sorted(ids.to_list()) == list(range(events.height))
     assert (ids.filter(packed.get_column("record") == "log") < logs).all()
     text_bytes = events.get_column("attrs").str.len_bytes().sum()
+    assert all(isinstance(part, bytes) for part in store.parts)
     assert store.nbytes * 3 < text_bytes  # JSON text compresses well
+
+
+def test_a_part_of_little_text_is_kept_uncompressed_and_attaches_the_same() -> None:
+    """Only a part with at least `compress_from` bytes of text is compressed; either kind reads back."""
+    events = _parsed()
+    logs = events.filter(pl.col("record") == "log").get_column("attrs").str.len_bytes().sum()
+    others = events.filter(pl.col("record") != "log").get_column("attrs").str.len_bytes().sum()
+    assert others < logs
+    packed, store = pack(events, compress_from=others + 1)
+    assert [type(part) for part in store.parts] == [bytes, pl.Series]
+    first_log = int(events.get_column("record").cast(pl.String).eq("log").arg_true()[0])
+    picks = [events.height - 1, first_log, 0, first_log + 1, events.height - 2]
+    assert set(events[picks].get_column("record")) >= {"log", "summary"}
+    assert_series_equal(store.attach(packed[picks]).get_column("attrs"), events[picks].get_column("attrs"))
 
 
 def test_stores_of_consecutive_pieces_join_like_one() -> None:

@@ -11,7 +11,14 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.lines import ANSI_PATTERN, BlockReader, read_lines, split_lines
+from triage.lines import (
+    ANSI_PATTERN,
+    BlockReader,
+    _read_with_polars,
+    _split_with_python,
+    read_lines,
+    split_lines,
+)
 
 
 def test_lines_are_numbered_from_one_and_keep_blank_lines() -> None:
@@ -123,6 +130,15 @@ def test_lines_and_notes_match_the_plain_split(data: bytes) -> None:
     assert lines.frame["raw"].to_list() == expected
     assert lines.frame["line"].to_list() == list(range(1, len(expected) + 1))
     assert lines.notes == notes
+
+
+@given(_TRICKY)
+def test_the_csv_reader_gives_the_lines_of_the_plain_split_whenever_it_reads(data: bytes) -> None:
+    """Short text skips the reader: where the reader takes the bytes, its lines are the split's."""
+    for at_start in (True, False):
+        raw = _read_with_polars(data, at_start)
+        if raw is not None:
+            assert raw.to_list() == _split_with_python(data, at_start)[0].to_list()
 
 
 def test_quotes_separators_and_lone_carriage_returns_stay_in_the_line() -> None:

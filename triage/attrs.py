@@ -6,7 +6,9 @@ records. So ingest takes `attrs` out of each parsed piece and compresses it (zst
 the table keeps, per record, the `attrs_id` where its text is, and `Attrs.attach` decompresses only
 the parts that hold the records asked for. A piece's log records and its other records (Ginkgo
 headers, failures, helper prints, container states) are kept in separate parts, so that reading the
-few Ginkgo records of a large test log does not decompress its log lines.
+few Ginkgo records of a large test log does not decompress its log lines. A part of little text (a
+small bundle's, a large log's Ginkgo records of one piece) is kept uncompressed: writing and reading
+it as compressed IPC would cost about a millisecond each way, more than the room it saves is worth.
 
 A table that still has its `attrs` column (a parser's own output, a test's table) needs no store:
 `attach` returns such a frame as it is.
@@ -21,6 +23,8 @@ from dataclasses import dataclass
 import polars as pl
 
 ID = "attrs_id"
+# The least text, in bytes, of a part that is compressed.
+COMPRESS_FROM = 256 * 1024
 _EMPTY = pl.Series("attrs", [], pl.String())
 
 
@@ -31,12 +35,12 @@ class Attrs:
     Attributes:
         starts: the first id of each part, ascending.
         sizes: how many records each part holds; part i holds ids starts[i] .. starts[i] + sizes[i] - 1.
-        parts: each part's `attrs` column, as compressed Arrow IPC.
+        parts: each part's `attrs` column, as compressed Arrow IPC, or as it is when its text is short.
     """
 
     starts: tuple[int, ...] = ()
     sizes: tuple[int, ...] = ()
-    parts: tuple[bytes, ...] = ()
+    parts: tuple[bytes | pl.Series, ...] = ()
 
     @property
     def count(self) -> int:
@@ -45,8 +49,10 @@ class Attrs:
 
     @property
     def nbytes(self) -> int:
-        """The compressed size."""
-        return sum(len(part) for part in self.parts)
+        """The size of the parts as kept."""
+        return sum(
+            len(part) if isinstance(part, bytes) else int(part.estimated_size()) for part in self.parts
+        )
 
     def attach(self, rows: pl.DataFrame) -> pl.DataFrame:
         """Add the `attrs` column to rows of the table (which carry `attrs_id`), in their order.
@@ -94,7 +100,9 @@ class Attrs:
         for i, (start, part) in enumerate(zip(self.starts, self.parts, strict=True)):
             lo, hi = bounds[i], bounds[i + 1]
             if lo < hi:
-                texts = pl.read_ipc(io.BytesIO(part)).get_column("attrs")
+                texts = (
+                    part if isinstance(part, pl.Series) else pl.read_ipc(io.BytesIO(part)).get_column("attrs")
+                )
                 found.append(fn(texts.gather(wanted.slice(lo, hi - lo) - start)))
         if ascending:
             return pl.concat(found)
@@ -116,11 +124,12 @@ class Attrs:
         )
 
 
-def pack(events: pl.DataFrame) -> tuple[pl.DataFrame, Attrs]:
+def pack(events: pl.DataFrame, compress_from: int = COMPRESS_FROM) -> tuple[pl.DataFrame, Attrs]:
     """Take `attrs` out of a parsed piece: the events get ids from 0, their texts a store of two parts.
 
     Args:
         events: a parser's records, with `attrs`.
+        compress_from: the least text, in bytes, of a part that is compressed.
 
     Returns:
         The records with `attrs_id` (UInt32) in place of `attrs`, and the store of their texts.
@@ -130,12 +139,13 @@ def pack(events: pl.DataFrame) -> tuple[pl.DataFrame, Attrs]:
     local = pl.when(is_log).then(is_log.cum_sum() - 1).otherwise(logs + (~is_log).cum_sum() - 1)
     starts: list[int] = []
     sizes: list[int] = []
-    parts: list[bytes] = []
+    parts: list[bytes | pl.Series] = []
     for start, size, which in ((0, logs, is_log), (logs, events.height - logs, ~is_log)):
         if size:
             starts.append(start)
             sizes.append(size)
-            parts.append(_compress(events.filter(which).get_column("attrs")))
+            texts = events.filter(which).get_column("attrs")
+            parts.append(_compress(texts) if (texts.str.len_bytes().sum() or 0) >= compress_from else texts)
     store = Attrs(tuple(starts), tuple(sizes), tuple(parts))
     return events.with_columns(local.cast(pl.UInt32).alias(ID)).drop("attrs"), store
 

@@ -1,8 +1,9 @@
 """Read a text file as numbered lines, tolerating bad bytes and odd line endings.
 
 Two ways give the same lines: polars' CSV reader with a separator byte the file does not contain
-(one String column, in Rust, several times faster), and a plain Python split that handles every
-input, used when the bytes are not valid UTF-8 or the reader cannot be used.
+(one String column, in Rust, several times faster on large text), and a plain Python split that
+handles every input, used when the bytes are not valid UTF-8 or the reader cannot be used, and for
+short text, where the reader's fixed cost (about a millisecond) is more than the split takes.
 
 A large file is read in blocks of whole lines (`read_blocks`), so that no more than a block of it is
 held as text at once; the blocks' lines and notes are those of reading the file whole.
@@ -22,6 +23,8 @@ _SEPARATORS = (b"\x1f", b"\x1e", b"\x1d", b"\x1c", b"\x01")
 _BOM = b"\xef\xbb\xbf"
 _REPLACEMENT = "\ufffd"
 BLOCK_BYTES = 4 * 2**20
+# Below this many bytes the Python split is the faster of the two.
+_READER_FROM = 256 * 1024
 _EMPTY_SCHEMA = {"line": pl.UInt32, "raw": pl.String}
 
 
@@ -109,7 +112,7 @@ class _Notes:
 
 def _split(data: bytes, first_line: int, at_start: bool, notes: _Notes) -> pl.DataFrame:
     """Number the lines of `data` (whole lines of a file, from its line `first_line`)."""
-    raw = _read_with_polars(data, at_start)
+    raw = _read_with_polars(data, at_start) if len(data) >= _READER_FROM else None
     if raw is None:
         raw, replaced = _split_with_python(data, at_start)
         notes.replaced += replaced
