@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -93,15 +93,23 @@ def test_every_pipeline_row_quotes_its_source_line() -> None:
 
 @pytest.mark.parametrize("name", ["01-jan14-1025", "05-flush-bug", "09-later-format"])
 def test_time_bounds_of_a_few_rows_equal_those_of_their_whole_timeline(name: str) -> None:
-    """Bounds looked up for chosen rows equal the definition: fill times forward and precision-widened
-    times backward through each spec block, in line order."""
+    """Bounds looked up for chosen rows equal the definition: in line order through each spec block,
+    the latest time so far carried forward and the earliest precision-widened time still to come
+    carried backward; outside blocks, the nearest times around."""
     test_log = _report(name).events.filter(pl.col("service") == "test-run")
     width = pl.col("ts_precision").cast(pl.String).replace_strict(_WIDTH, default=0, return_dtype=pl.Int64)
     block = ["file", "spec_index"]
+    in_block = pl.col("spec_index").is_not_null()
+    ts, hi = pl.col("ts"), pl.col("ts") + pl.duration(nanoseconds=width, time_unit="ns")
     expected = test_log.sort("file", "line").with_columns(
-        pl.col("ts").forward_fill().over(block, order_by="line").alias("ts_lo"),
-        (pl.col("ts") + pl.duration(nanoseconds=width, time_unit="ns"))
-        .backward_fill()
+        pl.when(in_block)
+        .then(ts.cum_max().forward_fill())
+        .otherwise(ts.forward_fill())
+        .over(block, order_by="line")
+        .alias("ts_lo"),
+        pl.when(in_block)
+        .then(hi.cum_min(reverse=True).backward_fill())
+        .otherwise(hi.backward_fill())
         .over(block, order_by="line")
         .alias("ts_hi"),
     )
@@ -118,6 +126,29 @@ def test_time_bounds_of_a_few_rows_equal_those_of_their_whole_timeline(name: str
         assert got.select("file", "line", "ts_lo", "ts_hi").equals(
             want.select("file", "line", "ts_lo", "ts_hi")
         )
+
+
+@pytest.mark.parametrize("spec_index", [3, None])
+def test_a_seconds_only_time_does_not_widen_a_bound_a_finer_time_above_it_sets(
+    spec_index: int | None,
+) -> None:
+    """In a spec block, lines are in the order they happened: a `10:25:09` zap line after a STEP at
+    .279 happened after .279, and so did an untimed line after both. Outside blocks only the nearest
+    times bound a line."""
+    t = datetime(2026, 1, 14, 15, 25, 9, tzinfo=UTC)
+    ms = timedelta(milliseconds=1)
+    rows = pl.DataFrame(
+        {
+            "file": ["test.log"] * 4,
+            "spec_index": [spec_index] * 4,
+            "line": [10, 11, 12, 13],
+            "ts": [t + 279 * ms, t, None, t + 467 * ms],
+            "ts_precision": ["ms", "s", None, "ms"],
+        },
+        schema_overrides={"spec_index": pl.UInt32(), "line": pl.UInt32(), "ts": pl.Datetime("ns", "UTC")},
+    )
+    got = with_time_bounds(rows).filter(pl.col("line") == 12).row(0, named=True)
+    assert (got["ts_lo"], got["ts_hi"]) == ((t + 279 * ms, t + 468 * ms) if spec_index else (t, t + 468 * ms))
 
 
 @pytest.mark.parametrize("name", ["01-jan14-1025", "04-race-timeout", "06-rejections-400"])

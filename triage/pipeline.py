@@ -9,7 +9,8 @@ What is observed and what is inferred are kept apart:
 * DataStorage's batch writes are observed in its log, but it never logs correlation IDs, so linking a
   flush to a write is inference: same event count, first write after the flush within the client's
   5 s timeout; `link` says how many writes could have matched (1 = unambiguous);
-* test queries print no time: each gets the interval between the nearest timed lines around it.
+* test queries print no time: each gets the interval between the timed lines around it (the latest
+  time above it and the earliest below it in its timeline).
 """
 
 from __future__ import annotations
@@ -118,9 +119,12 @@ def next_in_timeline(left: pl.DataFrame, on: str, right: pl.DataFrame, right_on:
 def with_time_bounds(rows: pl.DataFrame, timeline: pl.DataFrame | None = None) -> pl.DataFrame:
     """Add `ts_lo`/`ts_hi`: the interval each record happened in.
 
-    A timed record's interval is its printed precision (a seconds-only `10:25:09` is [09, 10)). A
-    record without time gets the interval between the nearest timed records around it in the same
-    spec block, since a process writes its timeline in order.
+    A timed record's interval is its printed precision (a seconds-only `10:25:09` is [09, 10)). In
+    a spec block a process writes its timeline in order, so a record happened no earlier than any
+    record above it and no later than any below: a seconds-only line after a STEP at `10:25:09.279`
+    is in [09.279, 10), and a record without time is between the latest start above it and the
+    earliest end below it. Outside blocks, a record without time gets the interval between the
+    nearest timed records around it.
 
     Args:
         rows: event rows (any order).
@@ -149,6 +153,14 @@ def with_time_bounds(rows: pl.DataFrame, timeline: pl.DataFrame | None = None) -
             (pl.col("ts") + pl.duration(nanoseconds=width, time_unit="ns")).alias("ts_hi"),
         )
         .sort("line")
+        .with_columns(
+            pl.when(pl.col("_block") > 0)
+            .then(pl.col(name).cum_max() if name == "ts_lo" else pl.col(name).cum_min(reverse=True))
+            .otherwise(pl.col(name))
+            .over("file", "_block")
+            .alias(name)
+            for name in ("ts_lo", "ts_hi")
+        )
         .collect()
     )
     bounded = left.join_asof(
