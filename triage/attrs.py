@@ -6,9 +6,9 @@ records. So ingest takes `attrs` out of each parsed piece and compresses it (zst
 the table keeps, per record, the `attrs_id` where its text is, and `Attrs.attach` decompresses only
 the parts that hold the records asked for. A piece's log records and its other records (Ginkgo
 headers, failures, helper prints, container states) are kept in separate parts, so that reading the
-few Ginkgo records of a large test log does not decompress its log lines. A part of little text (a
-small bundle's, a large log's Ginkgo records of one piece) is kept uncompressed: writing and reading
-it as compressed IPC would cost about a millisecond each way, more than the room it saves is worth.
+few Ginkgo records of a large test log does not decompress its log lines. A part of little text (most
+of a small bundle's) is kept uncompressed: writing and reading it as compressed IPC would cost about a
+millisecond each way, more than the room it saves is worth.
 
 A table that still has its `attrs` column (a parser's own output, a test's table) needs no store:
 `attach` returns such a frame as it is.
@@ -24,7 +24,7 @@ import polars as pl
 
 ID = "attrs_id"
 # The least text, in bytes, of a part that is compressed.
-COMPRESS_FROM = 256 * 1024
+COMPRESS_FROM = 64 * 1024
 _EMPTY = pl.Series("attrs", [], pl.String())
 
 
@@ -145,7 +145,9 @@ def pack(events: pl.DataFrame, compress_from: int = COMPRESS_FROM) -> tuple[pl.D
             starts.append(start)
             sizes.append(size)
             texts = events.filter(which).get_column("attrs")
-            parts.append(_compress(texts) if (texts.str.len_bytes().sum() or 0) >= compress_from else texts)
+            # Kept as it is, a part is copied: picked rows share the buffers of the whole column.
+            small = (texts.str.len_bytes().sum() or 0) < compress_from
+            parts.append(_owned(texts) if small else _compress(texts))
     store = Attrs(tuple(starts), tuple(sizes), tuple(parts))
     return events.with_columns(local.cast(pl.UInt32).alias(ID)).drop("attrs"), store
 
