@@ -932,7 +932,10 @@ def test_truncated_document_keeps_what_it_can() -> None:
     first_broken = rows[0]["line"] + rows[0]["n_lines"]
     assert result.unparsed["line"].min() == first_broken
     assert result.unparsed["line"].max() == 260
-    assert any("invalid JSON" in p for p in result.facts["problems"])
+    assert any(p.startswith("JSON error at line ") for p in result.facts["problems"])
+    assert result.facts["notes"] == [
+        f"present but unreadable: {result.facts['problems'][0]} (1 container(s) read before it)"
+    ]
     _check_accounting(cut, result)
 
 

@@ -125,10 +125,15 @@ def merge(results: list[ParseResult]) -> ParseResult:
         events.append(result.events.with_columns(shifts))
         seen += int(result.events.get_column("spec_index").max() or 0)  # type: ignore[arg-type]
     facts: dict[str, object] = {}
-    for key in results[0].facts:  # the sliced formats' facts are counts, {value: records}
+    keys = sorted({key for result in results for key in result.facts})
+    for key in keys:  # the sliced formats' facts are counts, {value: records}, and notes
+        if key == "notes":
+            notes = (str(n) for result in results for n in result.facts.get(key, ()))  # type: ignore[attr-defined]
+            facts[key] = list(dict.fromkeys(notes))
+            continue
         total: Counter[int] = Counter()
         for result in results:
-            total.update(result.facts[key])  # type: ignore[call-overload]
+            total.update(result.facts.get(key, {}))  # type: ignore[call-overload]
         facts[key] = dict(sorted(total.items()))
     attrs = Attrs.join(stores) if stores else None
     unparsed = pl.concat([r.unparsed for r in results])

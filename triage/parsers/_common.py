@@ -133,9 +133,10 @@ def utc_offset_seconds(text: pl.Expr) -> pl.Expr:
     )
 
 
-# A Go stack frame as zap prints it: a function line, then the file on a tab-indented line.
-# Panics add " +0x1d4" offsets and "created by ..." lines; both are accepted.
-_STACK_FILE = r"^\t\S.*:\d+(?: \+0x[0-9a-f]+)?$"
+# A Go stack frame as zap prints it: a function line, then the file on a tab-indented line. Copies
+# (and pagers such as lnav) expand that tab into spaces: a space-indented file line must then name a
+# `.go` file. Panics add " +0x1d4" offsets and "created by ..." lines; both are accepted.
+_STACK_FILE = r"^(?:\t\S.*| {2,}\S+\.go):\d+(?: \+0x[0-9a-f]+)?$"
 _STACK_FUNC = r"^(?:created by )?[A-Za-z_][^\s]*\.[^\s]+(?: in goroutine \d+)?$"
 
 

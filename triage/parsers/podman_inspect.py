@@ -51,6 +51,7 @@ class _Doc:
     elements: list[tuple[int, int, object]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     shape: str = "empty"
+    broken: str | None = None
 
 
 def redact_env(entry: str) -> str:
@@ -77,11 +78,13 @@ def _skip(text: str, pos: int) -> int:
 
 
 def _decode(text: str, pos: int) -> tuple[object, int] | str:
-    """Decode one JSON value at pos: (value, end) or the error text."""
+    """Decode one JSON value at pos: (value, end) or the error, `JSON error at line N: what`."""
     try:
         return _DECODER.raw_decode(text, pos)
+    except json.JSONDecodeError as exc:
+        return f"JSON error at line {exc.lineno}, column {exc.colno}: {exc.msg}"
     except (ValueError, RecursionError) as exc:
-        return str(exc) if isinstance(exc, ValueError) else "nesting too deep"
+        return f"JSON error: {exc}" if isinstance(exc, ValueError) else "JSON error: nesting too deep"
 
 
 def _read_document(text: str, line_of: _LineOf) -> _Doc:
@@ -95,7 +98,8 @@ def _read_document(text: str, line_of: _LineOf) -> _Doc:
     while pos < len(text) and not (in_array and text[pos] == "]"):
         got = _decode(text, pos)
         if isinstance(got, str):
-            doc.problems.append(f"invalid JSON at line {line_of(pos)}: {got}")
+            doc.problems.append(got)
+            doc.broken = got
             return doc
         value, end = got
         if not in_array and not isinstance(value, dict):
@@ -472,4 +476,8 @@ def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
     facts: dict[str, object] = {"shape": doc.shape, "containers": len(containers)}
     if doc.problems:
         facts["problems"] = doc.problems
+    if doc.broken is not None:
+        # The file is there and is an inspect document, but what follows the error cannot be read.
+        read = f"{len(containers)} container(s) read before it" if containers else "no container read"
+        facts["notes"] = [f"present but unreadable: {doc.broken} ({read})"]
     return ParseResult(conform(events), unparsed, facts)

@@ -15,6 +15,8 @@ Accounting:
       Every line is thus in exactly one record's [line, line + n_lines) span.
     * Blank lines are structural; known initdb / entrypoint lines are records with a null ts; anything
       else is unparsed.
+    * A relay's prefix (Testcontainers) and a copying tool's trailing commas are taken off first
+      (`relay.peel`); samples of lines not understood quote the file as it is.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import polars as pl
 
 from triage.parsers import ParseResult
 from triage.parsers._common import fraction_precision, iso_ts, message_key, utc_offset_seconds
+from triage.parsers.relay import original_rows, peel
 from triage.schema import conform
 from triage.sources import Source
 
@@ -83,6 +86,10 @@ STARTUP_SHAPES: tuple[tuple[str, str, str], ...] = (
         "info",
     ),
     (r"^Success\. You can now start the database server using:$", "initdb", "info"),
+    # initdb before 14 words its trust warning over three lines of its own, without `initdb:`.
+    (r'^WARNING: enabling "trust" authentication for local connections$', "initdb", "warn"),
+    (r"^You can change this by editing pg_hba\.conf or using the option -A, or$", "initdb", "info"),
+    (r"^--auth-local and --auth-host, the next time you run initdb\.$", "initdb", "info"),
     (r"^    pg_ctl -D \S+ -l logfile start$", "initdb", "info"),
     (r"^initdb: (?:hint|detail): ", "initdb", "info"),
     (r"^initdb: warning: ", "initdb", "warn"),
@@ -99,8 +106,9 @@ STARTUP_SHAPES: tuple[tuple[str, str, str], ...] = (
     (r"^waiting for server to (?:start|shut down)\.*$", "entrypoint", "info"),
     (r"^\.* ?done$", "entrypoint", "info"),
     (r"^server (?:started|stopped)$", "entrypoint", "info"),
-    # psql's command tag when the entrypoint creates POSTGRES_DB (slm_user's action_history).
-    (r"^CREATE DATABASE$", "entrypoint", "info"),
+    # psql's command tags when the entrypoint creates POSTGRES_DB (slm_user's action_history) and runs
+    # the scripts of /docker-entrypoint-initdb.d.
+    (r"^(?:CREATE|ALTER|DROP) (?:DATABASE|ROLE|EXTENSION|SCHEMA|TABLE|INDEX)$|^GRANT$", "entrypoint", "info"),
     (r"^pg_ctl: ", "entrypoint", "error"),
 )
 
@@ -213,7 +221,8 @@ def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
         Records of kind "log" (logger "postgres", "initdb" or "entrypoint"), unparsed lines, and
         facts: the zone tokens seen, unknown ones, and how many detail lines were attached.
     """
-    frame = _keys(_classify(lines))
+    peeled, notes = peel(lines)
+    frame = _keys(_classify(peeled))
     continued = (
         frame.filter(pl.col("is_cont"))
         .group_by("seg")
@@ -295,7 +304,10 @@ def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
     unparsed = frame.filter(
         pl.col("owner").is_null() & pl.col("startup_logger").is_null() & ~pl.col("is_blank")
     ).select("line", "raw")
-    return ParseResult(conform(events), unparsed, _facts(frame, segments))
+    facts = _facts(frame, segments)
+    if notes:
+        facts["notes"] = notes
+    return ParseResult(conform(events), original_rows(lines, unparsed), facts)
 
 
 def _attrs(heads: pl.DataFrame) -> pl.Series:

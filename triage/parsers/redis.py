@@ -1,8 +1,11 @@
 """Redis server logs: `<pid>:<role> <dd Mon yyyy HH:MM:SS.mmm> <mark> message`.
 
-Each prefixed line is one record. The ASCII-art logo (printed raw, without prefix, when Redis shows
-it) is a record per line with a null ts; blank lines are structural; anything else is unparsed.
-Redis prints no zone: the container clock is UTC, so times are taken as UTC with ts_assumed set.
+Each prefixed line is one record, and so is a line of Redis' signal handler,
+`<pid>:signal-handler (<epoch seconds>) message` (`Received SIGTERM scheduling shutdown...`). The
+ASCII-art logo (printed raw, without prefix, when Redis shows it) is a record per line with a null
+ts; blank lines are structural; anything else is unparsed. Redis prints no zone: the container clock
+is UTC, so times are taken as UTC with ts_assumed set; the signal handler's epoch seconds need no
+zone. A relay's prefix is taken off first (`relay.peel`).
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ from __future__ import annotations
 import polars as pl
 
 from triage.parsers import ParseResult
-from triage.parsers._common import fraction_precision, iso_ts, message_key
+from triage.parsers._common import epoch_ts, fraction_precision, iso_ts, message_key
 from triage.parsers.postgres import KUBECTL_PREFIX, KUBECTL_TS
+from triage.parsers.relay import original_rows, peel
 from triage.schema import conform
 from triage.sources import Source
 
@@ -40,6 +44,7 @@ _PREFIX = (
     r"(?P<clock>\d\d:\d\d:\d\d(?:\.\d{1,6})?) (?P<mark>[.\-*#]) (?P<text>.*)$"
 )
 # The logo's lines all start with art characters and hold one of its recurring strokes.
+_SIGNAL = r"^(?P<sig_pid>\d+):signal-handler \((?P<epoch>\d{9,11})\) (?P<sig_text>.*)$"
 _LOGO_START = r"^\s*[_.\-`'|(]"
 _LOGO_STROKE = r"_\._|-\._|``|_\.-'|\.-`"
 _VERSION = r"Redis version=(\S+?),"
@@ -56,19 +61,22 @@ def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
         Records of kind "log" (logger "redis"; attrs pid, role, mark), unparsed lines, and facts
         (the Redis version when the start-up line gives it).
     """
-    frame = lines.select(
+    peeled, notes = peel(lines)
+    frame = peeled.select(
         "line",
         "raw",
         kubectl_text=pl.col("raw").str.extract(rf"^({KUBECTL_TS}) ", 1),
         body=pl.col("raw").str.replace(KUBECTL_PREFIX, ""),
     )
     frame = frame.with_columns(pl.col("body").str.extract_groups(_PREFIX).alias("m")).unnest("m")
+    frame = frame.with_columns(pl.col("body").str.extract_groups(_SIGNAL).alias("s")).unnest("s")
     is_record = pl.col("mark").is_not_null()
+    is_signal = pl.col("epoch").is_not_null()
     is_logo = (
         ~is_record & pl.col("body").str.contains(_LOGO_START) & pl.col("body").str.contains(_LOGO_STROKE)
     )
     is_blank = pl.col("body").str.strip_chars() == ""
-    frame = frame.with_columns(is_record=is_record, is_logo=is_logo, is_blank=is_blank)
+    frame = frame.with_columns(is_record=is_record, is_signal=is_signal, is_logo=is_logo, is_blank=is_blank)
     clock_text = pl.format(
         "{}-{}-{} {}",
         pl.col("year"),
@@ -79,24 +87,40 @@ def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
     ts = clock_text.str.to_datetime(
         "%Y-%m-%d %H:%M:%S%.f", time_unit="ns", strict=False
     ).dt.replace_time_zone("UTC")
-    records = frame.filter(pl.col("is_record") | pl.col("is_logo"))
+    records = frame.filter(pl.col("is_record") | pl.col("is_signal") | pl.col("is_logo"))
     events = records.select(
         "line",
         "raw",
         n_lines=pl.lit(1, dtype=pl.UInt32),
-        ts=pl.when(pl.col("is_record")).then(ts).otherwise(iso_ts(pl.col("kubectl_text"))),
+        ts=pl.when(pl.col("is_record"))
+        .then(ts)
+        .when(pl.col("is_signal"))
+        .then(epoch_ts(pl.col("epoch")))
+        .otherwise(iso_ts(pl.col("kubectl_text"))),
         ts_precision=pl.when(pl.col("is_record"))
         .then(fraction_precision(pl.col("clock")))
+        .when(pl.col("is_signal"))
+        .then(pl.lit("s"))
         .otherwise(fraction_precision(pl.col("kubectl_text"))),
         ts_assumed=pl.col("is_record"),
         level=pl.when(pl.col("is_record"))
         .then(pl.col("mark").replace_strict(MARK_LEVELS, default=None, return_dtype=pl.String))
         .otherwise(pl.lit("info")),
-        message=pl.when(pl.col("is_record")).then(pl.col("text")).otherwise(pl.col("body")),
+        message=pl.when(pl.col("is_record"))
+        .then(pl.col("text"))
+        .when(pl.col("is_signal"))
+        .then(pl.col("sig_text"))
+        .otherwise(pl.col("body")),
         attrs=pl.when(pl.col("is_record"))
         .then(
             pl.struct(
                 pid=pl.col("pid").cast(pl.Int64), role=pl.col("role"), mark=pl.col("mark")
+            ).struct.json_encode()
+        )
+        .when(pl.col("is_signal"))
+        .then(
+            pl.struct(
+                pid=pl.col("sig_pid").cast(pl.Int64), role=pl.lit("signal-handler")
             ).struct.json_encode()
         )
         .otherwise(pl.lit('{"logo":true}')),
@@ -110,11 +134,13 @@ def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
         ts_precision=pl.when(pl.col("ts").is_not_null()).then(pl.col("ts_precision")),
         ts_assumed=pl.when(pl.col("ts").is_not_null()).then(pl.col("ts_assumed")),
     )
-    unparsed = frame.filter(~pl.col("is_record") & ~pl.col("is_logo") & ~pl.col("is_blank")).select(
-        "line", "raw"
-    )
+    unparsed = frame.filter(
+        ~pl.col("is_record") & ~pl.col("is_signal") & ~pl.col("is_logo") & ~pl.col("is_blank")
+    ).select("line", "raw")
     facts: dict[str, object] = {}
     versions = records["text"].drop_nulls().str.extract(_VERSION, 1).drop_nulls().unique().sort()
     if versions.len():
         facts["redis_versions"] = versions.to_list()
-    return ParseResult(conform(events), unparsed, facts)
+    if notes:
+        facts["notes"] = notes
+    return ParseResult(conform(events), original_rows(lines, unparsed), facts)

@@ -3,8 +3,10 @@
 The controller under envtest prints no caller, DataStorage prints logger and caller, some lines have
 neither. Parts are told apart by shape: a caller looks like `dir/file.go:NN`, the fields part is the
 last part when it is a JSON object. Copies in documents replace the tabs by two or more spaces (or
-even one); those are accepted as a fallback. Warn-and-up records are followed by a stack trace (a
-function line, then a tab-indented `file.go:NN` line, repeated), which is folded into the record.
+even one); those are accepted as a fallback, and so are lowercase levels. Warn-and-up records are
+followed by a stack trace (a function line, then a tab-indented `file.go:NN` line, repeated; copies
+indent it with spaces), which is folded into the record. A relay's prefix is taken off first
+(`relay.peel`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from triage.parsers._common import (
     with_stacktrace,
     zap_level,
 )
+from triage.parsers.relay import original_rows, peel
 from triage.schema import conform
 from triage.sources import Source
 
@@ -314,7 +317,8 @@ def parse_zap_lines(lines: pl.DataFrame, source: Source) -> ParseResult:
     Returns:
         One "log" event per record, stack traces folded in; blank lines allowed; the rest unparsed.
     """
-    frame = decode_any(lines.select("line", "raw"), "raw")
+    peeled, notes = peel(lines.select("line", "raw"))
+    frame = decode_any(peeled, "raw")
     frame = fold_stack_traces(frame, "raw", "decoded")
     records = with_traces(frame.filter(pl.col("decoded"))).with_columns(
         pl.col("_n_lines").alias("n_lines"),
@@ -326,6 +330,9 @@ def parse_zap_lines(lines: pl.DataFrame, source: Source) -> ParseResult:
     blank = pl.col("raw").str.strip_chars() == ""
     unparsed = frame.filter(~pl.col("decoded") & ~pl.col("_stack") & ~blank).select("line", "raw")
     facts: dict[str, object] = {"utc_offsets": offset_counts(records["utc_offset"])}
+    if notes:
+        facts["notes"] = notes
+        unparsed = original_rows(lines, unparsed)
     return ParseResult(conform(records), unparsed, facts)
 
 
