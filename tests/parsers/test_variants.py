@@ -103,7 +103,7 @@ def _accounted(text: str, result: ParseResult) -> None:
 
 
 def test_testcontainers_relay_is_peeled_and_every_postgres_line_understood() -> None:
-    """PostgreSQL lines relayed by Testcontainers parse as PostgreSQL records, the relay's prefix taken off."""
+    """PostgreSQL lines relayed by Testcontainers parse as PostgreSQL records without the relay's prefix."""
     result = _parse("postgres", RELAYED_POSTGRES)
     assert result.unparsed.is_empty()
     _accounted(RELAYED_POSTGRES, result)
