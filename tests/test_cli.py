@@ -120,10 +120,22 @@ def test_fail_on_exits_1_when_a_finding_is_that_severe() -> None:
     assert result.exit_code == 0
 
 
-def test_a_bundle_with_nothing_usable_exits_2_with_one_line(tmp_path: Path) -> None:
-    """Only empty and unknown files: nothing to analyse, exit 2 and a one-line reason."""
-    (tmp_path / "notes.txt").write_text("hello\n", encoding="utf-8")
+def test_a_bundle_of_unknown_files_is_still_reported_with_samples(tmp_path: Path) -> None:
+    """Only empty and unknown files: exit 0 and a report listing each file, the unknown one with samples."""
+    (tmp_path / "httpd.log").write_text(
+        "AH00558: httpd: Could not reliably determine the server's fully qualified domain name\n"
+        '10.88.0.1 - - [15/Aug/2025:00:43:25 +0000] "GET / HTTP/1.1" 200 45\n',
+        encoding="utf-8",
+    )
     (tmp_path / "empty.log").write_bytes(b"")
-    result = CliRunner().invoke(main, ["analyze", str(tmp_path)])
-    assert result.exit_code == 2
-    assert "nothing usable found (files are: empty, unknown)" in result.output
+    result = CliRunner().invoke(main, ["analyze", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 0
+    report = json.loads(result.output)
+    kinds = {s["file"]: (s["kind"], s["unparsed_lines"]) for s in report["sources"]}
+    assert kinds == {"empty.log": ("empty", 0), "httpd.log": ("unknown", 2)}
+    samples = next(s["unparsed_samples"] for s in report["sources"] if s["file"] == "httpd.log")
+    assert samples[1] == {
+        "line": 2,
+        "text": '10.88.0.1 - - [15/Aug/2025:00:43:25 +0000] "GET / HTTP/1.1" 200 45',
+    }
+    assert "no file held a record triage reads (files are: empty, unknown)" in report["notes"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -114,8 +115,8 @@ def _offsets_and_assumptions(
 
 
 def analyze(
-    path: Path,
-    test_logs: Sequence[Path] = (),
+    path: str | os.PathLike[str],
+    test_logs: Sequence[str | os.PathLike[str]] = (),
     *,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
@@ -129,8 +130,8 @@ def analyze(
 
     Args:
         path: a must-gather directory (or a directory holding one and the test log), an archive of
-            one, or one log file.
-        test_logs: Ginkgo test-run logs kept outside path.
+            one, or one log file; a `str` or any `os.PathLike`.
+        test_logs: Ginkgo test-run logs kept outside path (`str` or `os.PathLike` each).
         select: run only these rule ids (all when empty).
         ignore: do not run these rule ids.
         limits: how much an archive may unpack to.
@@ -146,10 +147,11 @@ def analyze(
         rules = select_rules(select, ignore)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    path = Path(path)
     with tempfile.TemporaryDirectory(prefix="triage-") as tmp:
         work = Path(tmp)
         unpacked = unpack(path, work, limits)
-        logs = [unpack(log, work, limits) for log in test_logs]
+        logs = [unpack(Path(log), work, limits) for log in test_logs]
         found = discover(unpacked.path, [u.path for u in logs])
         _check_size(found, limits)
         bundle = replace(
@@ -159,8 +161,10 @@ def analyze(
         )
         parsed = ingest(bundle.sources)
         if not any(result is not None and result.events.height for _, result in parsed):
+            # Still a report: it lists every file with its kind, notes and lines not understood.
             kinds = ", ".join(sorted({a.source.kind for a, _ in parsed}))
-            raise BundleError(f"{path}: nothing usable found (files are: {kinds})")
+            empty = f"no file held a record triage reads (files are: {kinds})"
+            bundle = replace(bundle, notes=(*bundle.notes, empty))
         table = _table(parsed)
         del parsed  # what the table does not share (lines not understood) goes before the analysis
         return _report(bundle, table, rules)

@@ -8,19 +8,29 @@ test-run log beside or inside it. File names are hints; the content decides the 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
-from collections.abc import Iterable, Sequence
+import stat
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from triage.errors import BundleError
+from triage.identity import (
+    CONTAINERS,
+    TEST_RUN,
+    container_name,
+    inspect_identity,
+    name_hint,
+    zap_identity,
+)
 from triage.lines import ANSI_PATTERN
+from triage.parsers.relay import peel_text
 from triage.sources import Bundle, Source
 
 SNIFF_BYTES = 64 * 1024
 SNIFF_LINES = 400
 MAX_FILES = 5000
-CONTAINERS = ("datastorage", "postgres", "redis")
 
 RUN_DIR = re.compile(r"^(?P<service>[a-z][a-z0-9-]*?)-integration-(?P<date>\d{8})-(?P<time>\d{6})$")
 
@@ -37,7 +47,9 @@ LINE_SIGNATURES: dict[str, re.Pattern[str]] = {
         r"|The files belonging to this database system |PostgreSQL init process complete"
         r"|initdb: |/usr/local/bin/docker-entrypoint\.sh: )"
     ),
-    "redis": re.compile(r"^\d+:[CMSX] \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3} [*#.-] "),
+    "redis": re.compile(
+        r"^\d+:(?:[CMSX] \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3} [*#.-] |signal-handler \(\d+\) )"
+    ),
 }
 # Lines only Ginkgo prints. One of them outweighs any number of embedded zap lines.
 GINKGO_MARKERS = re.compile(
@@ -62,10 +74,10 @@ def classify(head: bytes) -> tuple[str, str]:
         return "empty", "no content"
     if b"\x00" in head[:8192]:
         return "binary", "NUL bytes: not a text log"
-    text = re.sub(ANSI_PATTERN, "", head.decode("utf-8", errors="replace"))
+    text = _text(head)
     if INSPECT_START.match(text.lstrip()[:200].replace("\n", " ")):
         return "podman_inspect", "JSON document with container fields"
-    lines = [ln for ln in text.splitlines()[:SNIFF_LINES] if ln.strip()]
+    lines = [ln for ln in _sampled(text) if ln.strip()]
     ginkgo = sum(1 for ln in lines if GINKGO_MARKERS.match(ln))
     if ginkgo:
         return "ginkgo", f"{ginkgo} Ginkgo report line(s) in the first {len(lines)}"
@@ -89,46 +101,100 @@ def _is_ginkgo_stream(lines: Sequence[str]) -> bool:
     return sum(1 for ln in lines if ln.startswith("  ") and ln.strip().startswith("STEP:")) > 0
 
 
-def container_of(name: str, kind: str, head: bytes) -> str | None:
-    """Which container a file belongs to: from its name, else from what its content shows.
+def _text(head: bytes) -> str:
+    return re.sub(ANSI_PATTERN, "", head.decode("utf-8", errors="replace"))
+
+
+def _sampled(text: str) -> list[str]:
+    """The sampled lines as the container printed them (a relay's prefix and pasted commas removed)."""
+    lines = text.splitlines()[:SNIFF_LINES]
+    if len(text) >= SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the head may end inside a line
+    return peel_text(lines)
+
+
+def identify(name: str, kind: str, head: bytes) -> tuple[str, str | None, str]:
+    """Which component wrote a file, from its content, with its name as a hint (`triage.identity`).
 
     Args:
         name: the file name.
-        kind: its recognised kind.
+        kind: its format, as `classify` recognised it.
         head: its first bytes.
 
     Returns:
-        "datastorage", "postgres", "redis", "test-run" for a Ginkgo log, or None.
+        (kind, component, why): the kind to parse it as ("ginkgo" for zap lines the test process
+        wrote), "datastorage", "postgres", "redis", "test-run", "controller" or None (another
+        container, or not shown), and what decided it ("" when content and name agree).
     """
+    hint = name_hint(name)
     if kind == "ginkgo":
-        return "test-run"
-    stem = name.lower()
-    for container in CONTAINERS:
-        if re.search(rf"(?:^|[_.-]){container}(?:[_.-]|$)", stem):
-            return container
+        return kind, TEST_RUN, ""
     if kind in ("postgres", "redis"):
-        return kind
-    text = head.decode("utf-8", errors="replace").lower()
-    if kind in ("zap_json", "zap_console") and "datastorage" in text:
-        return "datastorage"
+        return kind, kind, "" if hint in (kind, None) else f"{kind} by its content, whatever the name"
     if kind == "podman_inspect":
-        for container in CONTAINERS:
-            if container in text:
-                return container
-    return None
+        container, component = inspect_identity(_text(head))
+        if container is None and component is None:
+            return kind, hint if hint in CONTAINERS else None, ""
+        agree = component == hint or (component is None and hint not in CONTAINERS)
+        return kind, component, "" if agree else f"the container it describes is {container or 'unnamed'}"
+    if kind in ("zap_json", "zap_console"):
+        component, why = zap_identity(_sampled(_text(head)), name)
+        return ("ginkgo" if component == TEST_RUN else kind), component, "" if component == hint else why
+    return kind, None, ""
 
 
-def _walk(root: Path) -> Iterable[Path]:
-    """Regular files below root in name order, skipping hidden entries and links leaving root."""
+def container_of(name: str, kind: str, head: bytes) -> str | None:
+    """Which component a file belongs to (see `identify`).
+
+    Args:
+        name: the file name (or a container's name).
+        kind: its recognised kind.
+        head: its first bytes (may be empty: then the name decides).
+
+    Returns:
+        "datastorage", "postgres", "redis", "test-run", "controller", or None.
+    """
+    return identify(name, kind, head)[1]
+
+
+def _not_regular(path: Path, real_root: Path) -> str | None:
+    """Why an entry is not read as a file, or None for a regular file (or a directory)."""
+    if path.is_symlink():
+        target = Path(os.path.realpath(path))
+        if not target.is_relative_to(real_root):
+            return "a link leaving the bundle"
+        if not target.exists():
+            return "a link to nothing"
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return f"cannot be examined ({exc.strerror})"
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    for test, what in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device")):
+        if test(mode):
+            return what
+    return "a device" if stat.S_ISBLK(mode) else "not a regular file"
+
+
+def _walk(root: Path) -> tuple[list[Path], list[str]]:
+    """Regular files below root in name order, and a note per entry skipped for not being one.
+
+    Hidden entries are left out silently; FIFOs, sockets, devices, links leaving root and broken links
+    are named with the reason, never read (a FIFO would block the run).
+    """
     real_root = root.resolve()
+    files, skipped = [], []
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
         if any(part.startswith(".") for part in rel.parts):
             continue
-        if path.is_symlink() and not path.resolve().is_relative_to(real_root):
-            continue
-        if path.is_file():
-            yield path
+        reason = _not_regular(path, real_root)
+        if reason is not None:
+            skipped.append(f"skipped {printable_name(rel.as_posix())}: {reason}, not a regular file")
+        elif not path.is_dir():
+            files.append(path)
+    return files, skipped
 
 
 def _head(path: Path) -> bytes:
@@ -141,13 +207,18 @@ def printable_name(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _source(path: Path, name: str) -> Source:
+def _source(path: Path, name: str, service: str | None = None) -> Source:
+    container = container_name(path.name, service)
     try:
         head = _head(path)
     except OSError as exc:
-        return Source(path, printable_name(name), "unknown", None, f"unreadable: {exc.strerror}")
+        # Present but unreadable: the name is all there is to say whose it is.
+        hint = name_hint(path.name)
+        why = f"present but unreadable: {exc.strerror}"
+        return Source(path, printable_name(name), "unknown", hint, why, container)
     kind, why = classify(head)
-    return Source(path, printable_name(name), kind, container_of(path.name, kind, head), why)
+    kind, component, whose = identify(path.name, kind, head)
+    return Source(path, printable_name(name), kind, component, f"{why}; {whose}" if whose else why, container)
 
 
 def _run_metadata(root: Path, files: Sequence[Path]) -> tuple[str | None, str | None, str | None, list[str]]:
@@ -219,18 +290,19 @@ def discover(path: Path, test_logs: Sequence[Path] = ()) -> Bundle:
     """
     if not path.exists():
         raise BundleError(f"{path}: no such file or directory")
+    notes: list[str] = []
     if path.is_file():
         root, files = path.parent, [path]
     elif path.is_dir():
         root = path
-        files = list(_walk(path))
+        files, notes = _walk(path)
     else:
         raise BundleError(f"{path}: not a regular file or directory")
-    notes: list[str] = []
     if len(files) > MAX_FILES:
         notes.append(f"{len(files)} files found; only the first {MAX_FILES} in name order were read")
         files = files[:MAX_FILES]
-    sources = [_source(f, f.relative_to(root).as_posix()) for f in files]
+    service, run_dir, collected, run_notes = _run_metadata(root, files)
+    sources = [_source(f, f.relative_to(root).as_posix(), service) for f in files]
     for log in test_logs:
         if not log.is_file():
             raise BundleError(f"{log}: test log not found")
@@ -240,9 +312,8 @@ def discover(path: Path, test_logs: Sequence[Path] = ()) -> Bundle:
         inside = resolved.is_relative_to(root.resolve())
         sources.append(_source(log, resolved.relative_to(root.resolve()).as_posix() if inside else log.name))
     if not sources:
-        raise BundleError(f"{path}: no files to analyse")
+        raise BundleError(f"{path}: no files to analyse" + (f" ({notes[0]})" if notes else ""))
     sources = mark_duplicates(sources)
-    service, run_dir, collected, run_notes = _run_metadata(root, files)
     return Bundle(
         root=root,
         display_path=str(path),

@@ -84,15 +84,18 @@ class _File:
     def frames(self) -> Iterator[pl.DataFrame]:
         """The file's lines, keeping its first few for samples."""
         for frame in self.reader:
-            if self.head.height == 0:
-                self.head = frame.head(MAX_SAMPLES)
+            # Quoted when no parser reads the file: blank lines say nothing.
+            if self.head.height < MAX_SAMPLES:
+                filled = frame.filter(pl.col("raw").str.strip_chars() != "")
+                self.head = pl.concat([self.head, filled.head(MAX_SAMPLES - self.head.height)])
             yield frame
 
     def account(self) -> tuple[SourceAccount, ParseResult | None]:
         """The line accounting and merged parse result, once every piece is parsed."""
         source, count = self.source, self.reader.count
         if self.unreadable is not None:
-            return SourceAccount(source, 0, 0, 0, 0, (), (f"cannot read: {self.unreadable}",)), None
+            unreadable = (f"present but unreadable: {self.unreadable}",)
+            return SourceAccount(source, 0, 0, 0, 0, (), unreadable), None
         notes = list(self.reader.notes)
         failed = next((exc for part in self.parts if (exc := part.exception()) is not None), None)
         if not self.parts or failed is not None:

@@ -7,7 +7,8 @@ Columns:
     line          1-based line of the record's first line
     n_lines       how many input lines the record spans (stack traces, DETAIL lines, ...)
     source_kind   the source's format (SOURCE_KINDS)
-    service       container (datastorage, postgres, redis) or "test-run" for the Ginkgo log
+    service       who wrote the file: datastorage, postgres, redis, "test-run" (the test process),
+                  "controller", or null (another container; Source.service)
     record        what the row is: RECORD_KINDS
     ts            UTC instant, null when the record carries no time
     ts_precision  what the source printed: "s", "ms", "us" or "ns"; never finer than printed

@@ -15,9 +15,13 @@ class Source:
         name: bundle-relative name (or the bare file name of a test log outside the bundle);
             evidence cites it as name:line.
         kind: a SOURCE_KINDS value, decided from the content.
-        service: container the file belongs to (datastorage, postgres, redis), "test-run"
-            for a Ginkgo log, None when unknown.
-        why: one phrase saying how the kind was recognised, shown in the report.
+        service: the component that wrote the file, decided by its content (`triage.identity`):
+            "datastorage", "postgres", "redis", "test-run" for the test process's output (Ginkgo or
+            GinkgoWriter), "controller", or None (another container, or nothing shows whose it is).
+        why: one phrase saying how the kind (and, where content and name disagree, the component) was
+            recognised, shown in the report.
+        container: the container the file is named after (`{service}_{container}.log`), None for the
+            test log or a name that follows no pattern.
     """
 
     path: Path
@@ -25,6 +29,7 @@ class Source:
     kind: str
     service: str | None
     why: str
+    container: str | None = None
 
 
 @dataclass(frozen=True)
