@@ -63,10 +63,12 @@ def peel(lines: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
         relayed = lines.select(raw.str.contains(TESTCONTAINERS_PREFIX).sum()).item()
         lines = lines.with_columns(raw.str.replace(TESTCONTAINERS_PREFIX, ""))
         notes.append(f"the Testcontainers relay prefix was taken off {relayed:,} line(s)")
-    filled = lines.filter(raw.str.strip_chars() != "")
-    if _all_end_with_comma(probe.to_list()) and filled.height >= 2 and filled["raw"].str.ends_with(",").all():
-        lines = lines.with_columns(raw.str.strip_suffix(","))
-        notes.append("every line ends with a comma a copying tool added; it was ignored")
+    # The whole piece is looked at only when its first lines all end with a comma.
+    if _all_end_with_comma(probe.to_list()):
+        filled = lines.filter(raw.str.strip_chars() != "").get_column("raw")
+        if filled.str.ends_with(",").all():
+            lines = lines.with_columns(raw.str.strip_suffix(","))
+            notes.append("every line ends with a comma a copying tool added; it was ignored")
     return lines, notes
 
 
