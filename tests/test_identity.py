@@ -142,10 +142,12 @@ def test_a_content_decision_against_the_name_is_explained() -> None:
         ),
         ("signalprocessing_sp_redis_test.log", "signalprocessing", "sp_redis_test", "redis"),
         ("integration-notification.log", "notification", None, "test-run"),
+        ("vigorous_napier.log", None, "vigorous_napier", None),
+        ("controller-console.log", None, None, "controller"),
     ],
 )
 def test_real_must_gather_names_give_the_container(
-    name: str, service: str, container: str | None, hint: str | None
+    name: str, service: str | None, container: str | None, hint: str | None
 ) -> None:
     """`{svc}_{container}.log` names with hyphens, `_1` suffixes and other prefixes give their container."""
     assert container_name(name, service) == container

@@ -137,15 +137,16 @@ def container_name(name: str, service: str | None) -> str | None:
         service: the service under test (from the run directory), when known.
 
     Returns:
-        The container name (`notification_postgres_1`, `mock-llm-aianalysis`), or None for the test log.
+        The container name (`notification_postgres_1`, `mock-llm-aianalysis`); the whole stem when the
+        service is not known but the name has podman's `_`; None for the test log and other names.
     """
     base = name.rsplit("/", 1)[-1]
     if TEST_LOG_NAME.search(base):
         return None
     stem = _SUFFIXES.sub("", base)
     if service and stem.startswith(f"{service}_") and len(stem) > len(service) + 1:
-        stem = stem[len(service) + 1 :]
-    return stem or None
+        return stem[len(service) + 1 :]
+    return stem if "_" in stem.strip("_") else None
 
 
 def _by_tokens(text: str | None) -> str | None:
