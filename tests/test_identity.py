@@ -27,6 +27,13 @@ DS_CONSOLE = (
     "2026-03-02T10:14:52.101Z\tINFO\tdatastorage\tserver/handlers.go:119\tHTTP request\t"
     '{"method": "POST", "path": "/api/v1/audit/events/batch", "status": 201}\n'
 )
+# DataStorage's self-auditing store ticks without a caller; it is still DataStorage's log.
+DS_STORE_TICKS = (
+    '{"level":"info","ts":"2026-03-02T10:14:51.000Z","logger":"datastorage.audit-store",'
+    '"msg":"\u23f0 Timer tick received","tick_number":1}\n'
+    '{"level":"info","ts":"2026-03-02T10:14:52.000Z","logger":"datastorage.audit-store",'
+    '"msg":"\u23f0 Timer tick received","tick_number":2}\n'
+)
 # What a suite writes on GinkgoWriter without Ginkgo's frame: its banner, envtest's controller lines
 # in the host's local time and the test process's audit store (production JSON, no caller).
 GINKGOWRITER = (
@@ -83,6 +90,7 @@ def _write(root: Path, files: dict[str, str]) -> Path:
         ("signalprocessing_signalprocessing_datastorage_test.log", PG_ERRORS, "postgres", "postgres"),
         ("signalprocessing_signalprocessing_datastorage_test.log", RELAYED_PG, "postgres", "postgres"),
         ("app.log", DS_CONSOLE, "zap_console", "datastorage"),
+        ("app.log", DS_STORE_TICKS, "zap_json", "datastorage"),
         ("signalprocessing_signalprocessing_datastorage_test.log", GINKGOWRITER, "ginkgo", "test-run"),
         ("integration-workflowexecution.log", TEARDOWN_STORE, "ginkgo", "test-run"),
         ("captured.log", TEARDOWN_STORE, "ginkgo", "test-run"),

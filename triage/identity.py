@@ -192,10 +192,14 @@ def zap_identity(lines: Sequence[str], name: str) -> tuple[str | None, str]:
     """
     records = _records(lines)
     named = [r for r in records if r.logger]
-    own = sum(1 for r in named if r.logger == DATASTORAGE or str(r.logger).startswith(DATASTORAGE + "."))
+    ours = [r.logger == DATASTORAGE or str(r.logger).startswith(DATASTORAGE + ".") for r in named]
+    own = sum(ours)
     prints = sum(1 for line in lines if _SUITE_PRINTS.match(line))
+    # DataStorage's own store (`datastorage.audit-store`) is no sign of the test process.
     stores = sum(
-        1 for r in named if _STORE_LOGGER.search(str(r.logger)) and not r.caller and r.logger != DATASTORAGE
+        1
+        for r, mine in zip(named, ours, strict=True)
+        if _STORE_LOGGER.search(str(r.logger)) and not r.caller and not mine
     )
     envtest = sum(1 for r in named if str(r.logger).startswith(_ENVTEST_LOGGER))
     local = sum(1 for r in records if r.reconcile and r.local_time)
