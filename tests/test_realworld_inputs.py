@@ -60,12 +60,6 @@ def test_e02_postgres_with_a_trailing_comma_on_every_line_is_understood() -> Non
     assert source["notes"] == ["every line ends with a comma a copying tool added; it was ignored"]
 
 
-def test_e03_postgres_relayed_by_testcontainers_is_recognised_as_postgres() -> None:
-    """PostgreSQL output relayed by Testcontainers is recognised as PostgreSQL with the prefix peeled."""
-    report = _analyze(_case("e03") / "postgres-via-testcontainers.log")
-    assert _sources(report) == {"postgres-via-testcontainers.log": ("postgres", "postgres", 13, 0)}
-
-
 def test_e06_invalid_inspect_json_is_present_but_unreadable_and_the_run_goes_on() -> None:
     """An inspect document that is not valid JSON is reported present but unreadable, with the JSON error."""
     report = _analyze(_case("e06") / "foobar_inspect.json")
@@ -95,28 +89,28 @@ def test_e08_space_indented_frames_attach_to_their_error_record() -> None:
     assert report["sources"][0]["records"] == 3
 
 
-def test_k07_controller_console_lines_are_parsed_as_a_controllers() -> None:
-    """Controller console lines at second precision, some without a logger, are all parsed."""
-    report = _analyze(_case("k07") / "controller-console.log")
-    assert _sources(report) == {"controller-console.log": ("zap_console", "controller", 10, 0)}
-
-
-def test_k04_a_postgres_log_named_after_datastorage_is_postgres() -> None:
-    """`datastorage_datastorage-postgres-test.log` holds PostgreSQL's lines: it is PostgreSQL's log."""
-    report = _analyze(_case("k04") / "bundle")
-    assert _sources(report) == {"datastorage_datastorage-postgres-test.log": ("postgres", "postgres", 5, 0)}
-
-
-def test_k05_postgres_log_with_a_1_suffix_is_postgres() -> None:
-    """`notification_notification_postgres_1.log` is read as PostgreSQL's log, every line understood."""
-    report = _analyze(_case("k05") / "bundle")
-    assert _sources(report) == {"notification_notification_postgres_1.log": ("postgres", "postgres", 3, 0)}
-
-
-def test_k06_rejoined_test_log_is_the_test_process_not_a_container() -> None:
-    """The audit store's teardown lines without a Ginkgo frame are the test process's output."""
-    report = _analyze(_case("k06") / "bundle-rejoined")
-    assert _sources(report) == {"integration-workflowexecution.log": ("ginkgo", "test-run", 3, 0)}
+@pytest.mark.parametrize(
+    ("case", "path", "source"),
+    [
+        # PostgreSQL output relayed by Testcontainers, its prefix peeled.
+        ("e03", "postgres-via-testcontainers.log", ("postgres", "postgres", 13, 0)),
+        # Controller console lines at second precision, some without a logger.
+        ("k07", "controller-console.log", ("zap_console", "controller", 10, 0)),
+        # PostgreSQL's lines under a name that starts with datastorage.
+        ("k04", "bundle", ("postgres", "postgres", 5, 0)),
+        # A `_1` container suffix.
+        ("k05", "bundle", ("postgres", "postgres", 3, 0)),
+        # The test process's store lines at teardown without a Ginkgo frame: not a container.
+        ("k06", "bundle-rejoined", ("ginkgo", "test-run", 3, 0)),
+    ],
+    ids=["e03", "k07", "k04", "k05", "k06"],
+)
+def test_each_file_is_what_its_content_says_and_every_line_is_understood(
+    case: str, path: str, source: tuple[str, str | None, int, int]
+) -> None:
+    """The one file of each case gets the kind and component its content shows, every line understood."""
+    report = _analyze(_case(case) / path)
+    assert list(_sources(report).values()) == [source]
 
 
 @pytest.mark.parametrize("name", ["failed-spec-ginkgowriter.log", "all-specs-ginkgowriter.log"])
