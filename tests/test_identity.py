@@ -12,6 +12,7 @@ import triage.discovery
 from triage.api import analyze
 from triage.discovery import discover, identify
 from triage.identity import container_name, name_hint
+from triage.render import render
 
 PG_ERRORS = (
     '2026-03-02 10:14:51.169 UTC [63] ERROR:  duplicate key value violates unique constraint "uq_wf"\n'
@@ -234,3 +235,19 @@ def test_analyze_accepts_str_and_pathlike(tmp_path: Path) -> None:
             ("integration-x.log", "test-run"),
         ]
     assert from_str.bundle.display_path == str(root)
+
+
+def test_an_invalid_inspect_is_listed_present_but_unreadable_never_absent(tmp_path: Path) -> None:
+    """An inspect document with a JSON error is a container row saying so, with the line of the error."""
+    # A trailing comma left where lines were deleted, as in hand-edited examples.
+    broken = '[\n {\n  "Id": "9a1f",\n  "Name": "gateway_redis_test",\n  "Args": ["a",\n  ],\n'
+    broken += '  "State": {}\n }\n]\n'
+    root = _write(tmp_path, {"gateway_redis_test_inspect.json": broken})
+    report = analyze(root)
+    (account,) = report.accounts
+    assert account.source.container == "gateway_redis_test"
+    error = "JSON error at line 6, column 3: Expecting value"
+    assert account.notes == (f"present but unreadable: {error} (no container read)",)
+    markdown = render(report, "markdown")
+    assert "No `podman inspect` output was found." not in markdown
+    assert f"| redis | `unknown` | unreadable: {error} (no container read) |" in markdown

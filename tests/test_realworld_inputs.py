@@ -68,6 +68,9 @@ def test_e06_invalid_inspect_json_is_present_but_unreadable_and_the_run_goes_on(
     assert source["notes"] == [
         "present but unreadable: JSON error at line 57, column 9: Expecting value (no container read)"
     ]
+    result = CliRunner().invoke(main, ["analyze", str(_case("e06") / "foobar_inspect.json")])
+    assert "No `podman inspect` output was found." not in result.output
+    assert "| foobar | `unknown` | unreadable: JSON error at line 57" in result.output
 
 
 def test_e07_inspect_is_read_and_the_httpd_log_listed_as_unknown_with_samples() -> None:

@@ -218,6 +218,8 @@ def _source(path: Path, name: str, service: str | None = None) -> Source:
         return Source(path, printable_name(name), "unknown", hint, why, container)
     kind, why = classify(head)
     kind, component, whose = identify(path.name, kind, head)
+    if kind == "podman_inspect":  # the document names its container
+        container = inspect_identity(_text(head))[0] or container
     return Source(path, printable_name(name), kind, component, f"{why}; {whose}" if whose else why, container)
 
 
@@ -305,7 +307,8 @@ def discover(path: Path, test_logs: Sequence[Path] = ()) -> Bundle:
     sources = [_source(f, f.relative_to(root).as_posix(), service) for f in files]
     for log in test_logs:
         if not log.is_file():
-            raise BundleError(f"{log}: test log not found")
+            what = "is not a regular file" if log.exists() else "not found"
+            raise BundleError(f"{log}: test log {what}")
         resolved = log.resolve()
         if any(s.path.resolve() == resolved for s in sources):
             continue

@@ -593,7 +593,26 @@ def _containers(report: Report) -> tuple[ContainerRow, ...]:
                 evidence=f"{c.file}:{c.line}",
             )
         )
-    return tuple(rows)
+    return tuple(rows) + _unreadable_inspects(report)
+
+
+def _unreadable_inspects(report: Report) -> tuple[ContainerRow, ...]:
+    """Inspect documents that are present but could not be read: never shown as absent."""
+    read = {c.file for c in report.containers}
+    return tuple(
+        ContainerRow(
+            service=a.source.service or a.source.container or "unknown",
+            image="unknown",
+            state=note.removeprefix("present but "),
+            health="unknown",
+            log="unknown",
+            evidence=f"{a.source.name}:1",
+        )
+        for a in report.accounts
+        if a.source.kind == "podman_inspect" and a.source.name not in read
+        for note in a.notes[:1]
+        if note.startswith("present but unreadable")
+    )
 
 
 def build_context(report: Report) -> ReportContext:
