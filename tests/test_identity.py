@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import triage.discovery
 from triage.api import analyze
@@ -251,3 +253,18 @@ def test_an_invalid_inspect_is_listed_present_but_unreadable_never_absent(tmp_pa
     markdown = render(report, "markdown")
     assert "No `podman inspect` output was found." not in markdown
     assert f"| redis | `unknown` | unreadable: {error} (no container read) |" in markdown
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.text(min_size=1, max_size=40),
+    kind=st.sampled_from(["zap_json", "zap_console", "podman_inspect", "postgres", "unknown"]),
+    head=st.binary(max_size=400)
+    | st.text(alphabet='{}[]":,\t \n-_.0123456789TZabcdeloggrstm').map(str.encode),
+)
+def test_identify_never_raises(name: str, kind: str, head: bytes) -> None:
+    """Any name, kind and head give a kind, a component or None, and a reason; nothing raises."""
+    new_kind, service, why = identify(name, kind, head)
+    assert new_kind in (kind, "ginkgo")
+    assert service in (None, "datastorage", "postgres", "redis", "test-run", "controller")
+    assert isinstance(why, str)

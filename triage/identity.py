@@ -73,7 +73,7 @@ class _Record:
 def _json_record(line: str) -> _Record | None:
     try:
         value = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(value, dict) or ("msg" not in value and "level" not in value):
         return None
@@ -169,7 +169,7 @@ def inspect_identity(head: str) -> tuple[str | None, str | None]:
         name = first.get("Name") if isinstance(first, dict) else None
         config = first.get("Config") if isinstance(first, dict) else None
         image = first.get("ImageName") or (config.get("Image") if isinstance(config, dict) else None)
-    except (ValueError, AttributeError):
+    except (ValueError, RecursionError, AttributeError):
         found = re.search(r'"Name"\s*:\s*"([^"]*)"', head)
         name = found[1] if found else None
         found = re.search(r'"(?:ImageName|Image)"\s*:\s*"([^"]*[a-z][^"]*)"', head)
