@@ -136,10 +136,13 @@ def identify(name: str, kind: str, head: bytes) -> tuple[str, str | None, str]:
         if container is None and component is None:
             return kind, hint if hint in CONTAINERS else None, ""
         agree = component == hint or (component is None and hint not in CONTAINERS)
-        return kind, component, "" if agree else f"the container it describes is {container or 'unnamed'}"
+        what = f"{container or 'an unnamed container'} ({component or 'another container'})"
+        return kind, component, "" if agree else f"describes {what}, whatever the name"
     if kind in ("zap_json", "zap_console"):
         component, why = zap_identity(_sampled(_text(head)), name)
-        return ("ginkgo" if component == TEST_RUN else kind), component, "" if component == hint else why
+        if component == TEST_RUN:  # parsed as Ginkgo output, so the reason is always given
+            return "ginkgo", component, why
+        return kind, component, "" if component == hint else why
     return kind, None, ""
 
 
