@@ -268,3 +268,20 @@ def test_identify_never_raises(name: str, kind: str, head: bytes) -> None:
     assert new_kind in (kind, "ginkgo")
     assert service in (None, "datastorage", "postgres", "redis", "test-run", "controller")
     assert isinstance(why, str)
+
+
+def test_a_relayed_datastorage_log_is_datastorage_with_its_trace_attached(tmp_path: Path) -> None:
+    """DataStorage's console lines relayed by Testcontainers are DataStorage's, each line understood."""
+    relay = "10:14:52.301 INFO  \U0001f433 [localhost/kubernaut/datastorage:sp-1a2b3c4d] - "
+    text = (
+        f"{relay}STDOUT: {DS_CONSOLE.splitlines()[0]}\n"
+        f"{relay}STDERR: 2026-03-02T10:14:52.300Z\tERROR\tdatastorage\tx.go:201\tBatch write failed\n"
+        f"{relay}STDERR: github.com/jordigilh/kubernaut/pkg/datastorage/server.(*Server).handleBatch\n"
+        f"{relay}STDERR: \t/opt/app-root/src/pkg/datastorage/server/batch.go:201\n"
+    )
+    report = analyze(_write(tmp_path, {"app.log": text}))
+    (account,) = report.accounts
+    assert (account.source.kind, account.source.service) == ("zap_console", "datastorage")
+    assert (account.lines, account.unparsed_lines, account.records) == (4, 0, 2)
+    error = report.events.filter(report.events["level"] == "error").row(0, named=True)
+    assert (error["line"], error["n_lines"]) == (2, 3)
