@@ -106,11 +106,11 @@ def _text(head: bytes) -> str:
 
 
 def _sampled(text: str) -> list[str]:
-    """The sampled lines as the container printed them (a relay's prefix and pasted commas removed)."""
-    lines = text.splitlines()[:SNIFF_LINES]
-    if len(text) >= SNIFF_BYTES and len(lines) > 1:
-        lines = lines[:-1]  # the head may end inside a line
-    return peel_text(lines)
+    """The sampled lines as the container printed them (a relay's prefix and pasted commas removed).
+
+    The last one may be cut where the head ends; a cut JSON record just does not decode.
+    """
+    return peel_text(text.splitlines()[:SNIFF_LINES])
 
 
 def identify(name: str, kind: str, head: bytes) -> tuple[str, str | None, str]:
