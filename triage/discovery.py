@@ -56,7 +56,8 @@ GINKGO_MARKERS = re.compile(
     r"^(?:Running Suite: |Will run \d+ of \d+ specs|Running in parallel across \d+ processes"
     r"|Ran \d+ of \d+ Specs in |Random Seed: \d+|\s*(?:•|P|S) \[[A-Z]+|\s*• \[\d"
     r"|\s*STEP: .* @ \d\d/\d\d/\d\d \d\d:\d\d:\d\d|\s*(?:Timeline >>|<< Timeline)$"
-    r"|\[(?:Synchronized|Report)?(?:Before|After)Suite\] |\s*In \[\w+\] at: \S+:\d+ @ \d\d/\d\d/\d\d )"
+    r"|\[(?:Synchronized|Report)?(?:Before|After)Suite\] "
+    r"|\s*In \[[A-Za-z]+\] at: .* @ \d\d/\d\d/\d\d \d\d:\d\d:\d\d)"
 )
 INSPECT_START = re.compile(r'^\s*[\[{]\s*(?:\{\s*)?"(?:Id|ID|Name|State|Config|Image)"\s*:')
 
@@ -74,7 +75,7 @@ def classify(head: bytes) -> tuple[str, str]:
         return "empty", "no content"
     if b"\x00" in head[:8192]:
         return "binary", "NUL bytes: not a text log"
-    text = _text(head)
+    text = re.sub(ANSI_PATTERN, "", head.decode("utf-8", errors="replace"))
     if INSPECT_START.match(text.lstrip()[:200].replace("\n", " ")):
         return "podman_inspect", "JSON document with container fields"
     lines = [ln for ln in _sampled(text) if ln.strip()]
@@ -127,7 +128,7 @@ def identify(name: str, kind: str, head: bytes) -> tuple[str, str | None, str]:
         container, or not shown), and what decided it ("" when content and name agree).
     """
     hint = name_hint(name)
-    if kind == "ginkgo":
+    if kind.startswith("ginkgo"):  # Ginkgo's output and reports are the test run's
         return kind, TEST_RUN, ""
     if kind in ("postgres", "redis"):
         return kind, kind, "" if hint in (kind, None) else f"{kind} by its content, whatever the name"
@@ -306,8 +307,8 @@ def discover(path: Path, test_logs: Sequence[Path] = ()) -> Bundle:
     if len(files) > MAX_FILES:
         notes.append(f"{len(files)} files found; only the first {MAX_FILES} in name order were read")
         files = files[:MAX_FILES]
-    service, run_dir, collected, run_notes = _run_metadata(root, files)
-    sources = [_source(f, f.relative_to(root).as_posix(), service) for f in files]
+    under_test = _run_metadata(root, files)[0]  # container names drop the service's prefix
+    sources = [_source(f, f.relative_to(root).as_posix(), under_test) for f in files]
     for log in test_logs:
         if not log.is_file():
             what = "is not a regular file" if log.exists() else "not found"
@@ -318,8 +319,9 @@ def discover(path: Path, test_logs: Sequence[Path] = ()) -> Bundle:
         inside = resolved.is_relative_to(root.resolve())
         sources.append(_source(log, resolved.relative_to(root.resolve()).as_posix() if inside else log.name))
     if not sources:
-        raise BundleError(f"{path}: no files to analyse" + (f" ({notes[0]})" if notes else ""))
+        raise BundleError(f"{path}: no files to analyse")
     sources = mark_duplicates(sources)
+    service, run_dir, collected, run_notes = _run_metadata(root, files)
     return Bundle(
         root=root,
         display_path=str(path),
