@@ -1,8 +1,11 @@
 """Find the sources of a bundle and recognise each by its content.
 
-Only this module knows the must-gather layout: `{service}-integration-{YYYYMMDD-HHMMSS}/` holding, per
-container, `{service}_[{service}_|sp_]{container}[_test].log` and `..._inspect.json`, and a Ginkgo
-test-run log beside or inside it. File names are hints; the content decides the kind.
+Only this module (with `triage.identity`, which reads file names) knows the must-gather layout:
+`{service}-integration-{YYYYMMDD-HHMMSS}/` holding, per container, `{service}_{container}.log` and
+`{service}_{container}_inspect.json` (`signalprocessing_signalprocessing_postgres_test.log`,
+`notification_notification_postgres_1.log`, ...), and a Ginkgo test-run log beside or inside it. File
+names are hints; the content decides the kind and who wrote the file. Entries that are not regular
+files are listed in the bundle's notes with the reason, never read.
 """
 
 from __future__ import annotations
