@@ -44,7 +44,8 @@ GINKGO_MARKERS = re.compile(
     r"^(?:Running Suite: |Will run \d+ of \d+ specs|Running in parallel across \d+ processes"
     r"|Ran \d+ of \d+ Specs in |Random Seed: \d+|\s*(?:•|P|S) \[[A-Z]+|\s*• \[\d"
     r"|\s*STEP: .* @ \d\d/\d\d/\d\d \d\d:\d\d:\d\d|\s*(?:Timeline >>|<< Timeline)$"
-    r"|\[(?:Synchronized)?(?:Before|After)Suite\] )"
+    r"|\[(?:Synchronized|Report)?(?:Before|After)Suite\] "
+    r"|\s*In \[[A-Za-z]+\] at: .* @ \d\d/\d\d/\d\d \d\d:\d\d:\d\d)"
 )
 INSPECT_START = re.compile(r'^\s*[\[{]\s*(?:\{\s*)?"(?:Id|ID|Name|State|Config|Image)"\s*:')
 

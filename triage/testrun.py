@@ -2,8 +2,10 @@
 
 Ginkgo's "N Failed" counts interrupted specs too (Ran = Passed + Failed), so the interrupted ones are
 counted apart: from the `Summarizing N Failures:` entries when the log has them, else from the spec
-blocks. Totals come from the `Ran …` and `SUCCESS!|FAIL! -- …` lines; a truncated log falls back to
-counting spec blocks.
+blocks; when the run was interrupted (`FAIL! - Interrupted by …`) and no entries list them, every
+counted failure that no failed spec block shows is an interrupted spec. Totals come from the `Ran …`
+and `SUCCESS!|FAIL! -- …` lines; a log cut before them leaves `ran` unknown and counts the spec
+blocks it shows.
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ class SpecResult:
         failure_location: file:line of the failure, None when not printed.
         file: the test-run log.
         line: line of the spec's header (or of its summary entry when no block was printed).
+        process: the Ginkgo parallel process that ran it, None when the source does not say (a JSON
+            report always does; a text log only in a progress report).
     """
 
     name: str
@@ -69,6 +73,7 @@ class SpecResult:
     failure_location: str | None
     file: str
     line: int
+    process: int | None = None
 
 
 @dataclass(frozen=True)
@@ -80,11 +85,15 @@ class TestRun:
         suite: suite description from `Running Suite:`.
         processes: parallel processes (1 when the header says none, None without a header).
         will_run, total: from `Will run N of M specs` / `Ran N of M Specs`.
-        ran: specs that ran (passed + failed + interrupted).
+        ran: specs that ran (passed + failed + interrupted); None when the log ends before Ginkgo's
+            summary (the other counts are then those of the spec blocks it shows).
         passed, failed, interrupted, pending, skipped: spec counts; `failed` excludes interrupted.
         duration_s: from `Ran … in X seconds`.
         status: the run's verdict.
         specs: failed, panicked, timed-out, aborted and interrupted specs, in file order.
+        reason: why the run stopped early when Ginkgo says (`Interrupted by Other Ginkgo Process`,
+            `Interrupted by User`, ...), None otherwise.
+        flags: the options of the `ginkgo` command line the log starts with (e.g. `--fail-fast`).
     """
 
     __test__ = False  # not a pytest test class, despite the name
@@ -103,6 +112,8 @@ class TestRun:
     duration_s: float | None
     status: RunStatus
     specs: tuple[SpecResult, ...]
+    reason: str | None = None
+    flags: tuple[str, ...] = ()
 
 
 _ATTRS = pl.Struct(
@@ -124,6 +135,9 @@ _ATTRS = pl.Struct(
         "pending": pl.Int64,
         "skipped": pl.Int64,
         "result": pl.String,
+        "reason": pl.String,
+        "process": pl.Int64,
+        "flags": pl.String,
     }
 )
 
@@ -195,6 +209,7 @@ def _spec_results(
                 failure_location=location,
                 file=file,
                 line=block["line"],
+                process=block["process"],
             )
         )
     names = {block["spec"] for block in blocks}
@@ -234,8 +249,12 @@ def _summarize_file(file: str, rows: _LogRows) -> TestRun:
     status_row = next((row for row in summary if row["status"] is not None), None)
     counts_row = next((row for row in summary if row["passed"] is not None), None)
 
+    reason = status_row["reason"] if status_row else None
     interrupted = _count(it_entries if entries else its, (SpecState.INTERRUPTED,))
     if counts_row is not None:
+        if not entries and reason and reason.startswith("Interrupted"):
+            # Interrupted specs may print no block: Ginkgo's failures beyond the failed blocks are them.
+            interrupted = max(interrupted, counts_row["failed"] - _count(its, FAILED_STATES))
         failed = counts_row["failed"] - interrupted
     else:
         failed = _count(it_entries if entries else its, FAILED_STATES)
@@ -253,7 +272,7 @@ def _summarize_file(file: str, rows: _LogRows) -> TestRun:
             ("skipped", SpecState.SKIPPED),
         )
     )
-    ran = ran_row["ran"] if ran_row else _count(its, (SpecState.PASSED, *NOT_PASSED_STATES))
+    ran = ran_row["ran"] if ran_row else None
     verdict = status_row["status"] if status_row else _first(summary, "result")
     status = {
         "SUCCESS!": RunStatus.PASSED,
@@ -278,6 +297,8 @@ def _summarize_file(file: str, rows: _LogRows) -> TestRun:
         duration_s=ran_row["duration_s"] if ran_row else None,
         status=status,
         specs=_spec_results(file, rows, blocks, entries),
+        reason=reason,
+        flags=tuple(flag for flag in (_first(suite, "flags") or "").split() if flag.startswith("-")),
     )
 
 
