@@ -47,7 +47,7 @@ def test_full_run_totals_split_failed_from_interrupted() -> None:
     assert failed.name.endswith("[It] should emit audit event with policy-defined fallback severity")
     assert failed.location == ROOT + "severity_integration_test.go:296"
     assert (failed.duration_s, failed.correlation_ids) == (31.542, ("audit-test-rr-04",))
-    assert failed.failure_message == "Timed out after 30.001s."
+    assert failed.failure_message == "Timed out after 30.001s. Expected <int>: 0 to be >= <int>: 1"
     assert failed.failure_location == ROOT + "severity_integration_test.go:334"
     assert (failed.file, failed.line) == ("integration-signalprocessing.log", 19)
     assert interrupted.state is SpecState.INTERRUPTED

@@ -47,6 +47,8 @@ GINKGO_MARKERS = re.compile(
     r"|\[(?:Synchronized|Report)?(?:Before|After)Suite\] "
     r"|\s*In \[[A-Za-z]+\] at: .* @ \d\d/\d\d/\d\d \d\d:\d\d:\d\d)"
 )
+# A Ginkgo JSON report (`--json-report`) opens with its first suite report's SuitePath.
+GINKGO_REPORT_START = re.compile(r'^\[\s*\{\s*"SuitePath"\s*:')
 INSPECT_START = re.compile(r'^\s*[\[{]\s*(?:\{\s*)?"(?:Id|ID|Name|State|Config|Image)"\s*:')
 
 
@@ -64,7 +66,10 @@ def classify(head: bytes) -> tuple[str, str]:
     if b"\x00" in head[:8192]:
         return "binary", "NUL bytes: not a text log"
     text = re.sub(ANSI_PATTERN, "", head.decode("utf-8", errors="replace"))
-    if INSPECT_START.match(text.lstrip()[:200].replace("\n", " ")):
+    opening = text.lstrip()[:200].replace("\n", " ")
+    if GINKGO_REPORT_START.match(opening) and '"SpecReports"' in text:
+        return "ginkgo_report", "Ginkgo JSON report: suite reports with SpecReports"
+    if INSPECT_START.match(opening):
         return "podman_inspect", "JSON document with container fields"
     lines = [ln for ln in text.splitlines()[:SNIFF_LINES] if ln.strip()]
     ginkgo = sum(1 for ln in lines if GINKGO_MARKERS.match(ln))
@@ -101,7 +106,7 @@ def container_of(name: str, kind: str, head: bytes) -> str | None:
     Returns:
         "datastorage", "postgres", "redis", "test-run" for a Ginkgo log, or None.
     """
-    if kind == "ginkgo":
+    if kind in ("ginkgo", "ginkgo_report"):
         return "test-run"
     stem = name.lower()
     for container in CONTAINERS:

@@ -368,7 +368,9 @@ def _tests_views(report: Report) -> tuple[TestsView, ...]:
         else:
             parts = ["How many specs ran is unknown: the log ends before Ginkgo's summary"]
             if run.will_run is not None:
-                parts.append(f"(it was to run {run.will_run} of {run.total}; the counts are the specs it shows)")
+                parts.append(
+                    f"(it was to run {run.will_run} of {run.total}; the counts are the specs it shows)"
+                )
         if run.duration_s is not None:
             parts.append(f"in {run.duration_s:.1f} s")
         if run.processes and run.processes > 1:

@@ -38,6 +38,7 @@ SOURCE_KINDS = (
     "zap_json",
     "zap_console",
     "ginkgo",
+    "ginkgo_report",
     "postgres",
     "redis",
     "podman_inspect",

@@ -10,6 +10,7 @@ blocks it shows.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -56,7 +57,7 @@ class SpecResult:
         location: the spec's file:line (the failure location when only the summary names it).
         duration_s: runtime from the block header, None when unknown.
         correlation_ids: sorted unique correlation IDs seen in the spec's block.
-        failure_message: first line of the failure message, None when not printed.
+        failure_message: the failure message on one line (`failure_message`), None when not printed.
         failure_location: file:line of the failure, None when not printed.
         file: the test-run log.
         line: line of the spec's header (or of its summary entry when no block was printed).
@@ -138,6 +139,7 @@ _ATTRS = pl.Struct(
         "reason": pl.String,
         "process": pl.Int64,
         "flags": pl.String,
+        "text": pl.String,
     }
 )
 
@@ -172,6 +174,29 @@ def _ids_by_block(logged: pl.DataFrame, blocks: list[int]) -> dict[int, tuple[st
     return {int(row["spec_index"]): tuple(row["correlation_id"]) for row in ids.to_dicts()}
 
 
+MAX_MESSAGE_CHARS = 400
+
+
+def failure_message(text: str | None) -> str | None:
+    """A failure's message on one line: Gomega's `Expected … to equal …` lines joined, spaces collapsed.
+
+    Args:
+        text: the failure as printed (a `[FAILED] …` block up to its `In [It] at:` line) or as a
+            JSON report keeps it.
+
+    Returns:
+        The message, cut at MAX_MESSAGE_CHARS with an ellipsis; None for no text.
+    """
+    if not text:
+        return None
+    lines = [line for line in text.split("\n") if not re.match(r"^\s*In \[[^\]]+\] at: ", line)]
+    message = re.sub(r"\s+", " ", " ".join(lines)).strip()
+    message = re.sub(r"^\[[A-Z]+\] ", "", message)
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[: MAX_MESSAGE_CHARS - 1].rstrip() + "…"
+    return message or None
+
+
 def _failures_by_block(events: pl.DataFrame) -> dict[int, tuple[str | None, str | None]]:
     # The failure message block wins; a timeline `[FAILED] in [It]` marker gives only a location.
     blocks: dict[int, tuple[str | None, str | None]] = {}
@@ -183,7 +208,7 @@ def _failures_by_block(events: pl.DataFrame) -> dict[int, tuple[str | None, str 
         if row["marker"]:
             markers.setdefault(index, row["location"])
         else:
-            blocks.setdefault(index, (row["message"], row["location"]))
+            blocks.setdefault(index, (failure_message(row["text"]) or row["message"], row["location"]))
     return {
         index: blocks.get(index, (None, markers.get(index))) for index in sorted(set(blocks) | set(markers))
     }

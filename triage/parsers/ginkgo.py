@@ -20,8 +20,8 @@ from triage.parsers import ParseResult
 from triage.parsers._common import message_key, offset_counts, with_per_value
 from triage.parsers.ginkgo_fields import record_fields
 from triage.parsers.ginkgo_syntax import (
-    BLOCK_LEAD,
     BANNERS,
+    BLOCK_LEAD,
     COLLECTORS,
     COMMAND,
     COUNTS,
@@ -118,9 +118,14 @@ def _serial_starts(df: pl.DataFrame) -> pl.Series:
     followed by a location line.
     """
     candidate = (
-        pl.col("is_sep").shift(1, fill_value=False) & ~pl.col("is_header") & ~pl.col("stop") & ~pl.col("blank")
+        pl.col("is_sep").shift(1, fill_value=False)
+        & ~pl.col("is_header")
+        & ~pl.col("stop")
+        & ~pl.col("blank")
     )
-    (after,) = _tested(df, "raw", candidate.shift(1, fill_value=False), _loc=pl.col("raw").str.contains(LOCATION))
+    (after,) = _tested(
+        df, "raw", candidate.shift(1, fill_value=False), _loc=pl.col("raw").str.contains(LOCATION)
+    )
     starts = df.select((candidate & after.shift(-1, fill_value=False)).alias("serial_start"))
     return starts.to_series()
 
@@ -287,7 +292,11 @@ def _assign(df: pl.DataFrame) -> pl.DataFrame:
     fail_owner = pl.when(pl.col("in_fail")).then(pl.col("line")).min().over("region", "fail_id")
     owner = (
         pl.when(pl.col("kind") == "spec_part")
-        .then(pl.coalesce(pl.col("line").filter(pl.col("is_header")).first(), pl.col("line").first()).over("region"))
+        .then(
+            pl.coalesce(pl.col("line").filter(pl.col("is_header")).first(), pl.col("line").first()).over(
+                "region"
+            )
+        )
         .when(pl.col("kind") == "stack")
         .then(pl.col("_owner"))
         .when(pl.col("kind") == "entry_loc")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import polars as pl
 
+from triage.parsers._common import fraction_precision
 from triage.parsers.ginkgo_syntax import (
     COLLECTORS,
     COMMAND,
@@ -265,20 +266,6 @@ _DEFAULTS = {
 }
 
 
-def _precision(when_text: pl.Expr) -> pl.Expr:
-    """What an `@` time's fraction resolves: none "s", 1-3 digits "ms", 4-6 "us", 7-9 "ns"."""
-    digits = when_text.str.extract(r"\.(\d+)$", 1).str.len_chars().fill_null(0)
-    return (
-        pl.when(digits == 0)
-        .then(pl.lit("s"))
-        .when(digits <= 3)
-        .then(pl.lit("ms"))
-        .when(digits <= 6)
-        .then(pl.lit("us"))
-        .otherwise(pl.lit("ns"))
-    )
-
-
 def _with_kind_fields(rows: pl.DataFrame, kind: str) -> pl.DataFrame:
     fields = _DEFAULTS | _KIND_FIELDS.get(kind, dict)()
     return rows.with_columns(expr.cast(pl.String).alias(name) for name, expr in fields.items())
@@ -309,7 +296,7 @@ def record_fields(records: pl.DataFrame) -> pl.DataFrame:
         .sort("line")
         .with_columns(
             ginkgo_ts(when_text).alias("ts"),
-            pl.when(timed).then(_precision(when_text)).alias("ts_precision"),
+            pl.when(timed).then(fraction_precision(when_text)).alias("ts_precision"),
             pl.when(timed).then(pl.lit(True)).alias("ts_assumed"),
             pl.lit("ginkgo").alias("logger"),
             pl.col("kind").alias("record"),

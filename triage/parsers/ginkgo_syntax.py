@@ -53,7 +53,10 @@ RULE = r"^={3,}$"
 INDENTED_SEPARATOR = r"^\s*-{30,}$"
 # The command that started the run, as CI logs echo it: `ginkgo -v --procs=12 --fail-fast ./...`, maybe
 # after a shell prompt, by path, or through `go run`.
-COMMAND = r"^(?:[$#>] )?(?:\S*/)?(?:ginkgo|go run \S*onsi/ginkgo/v2/ginkgo(?:@\S+)?)((?: +\S+)*? +-\S*(?: +\S+)*)?\s*$"
+COMMAND = (
+    r"^(?:[$#>] )?(?:\S*/)?(?:ginkgo|go run \S*onsi/ginkgo/v2/ginkgo(?:@\S+)?)"
+    r"((?: +\S+)*? +-\S*(?: +\S+)*)?\s*$"
+)
 # A suite's own banners in its GinkgoWriter output: rules of box-drawing characters, titles ending in
 # "...", status lines led by a symbol or emoji, and indented bullet lists.
 BANNERS = (

@@ -1,0 +1,351 @@
+"""Ginkgo v2 JSON report (`ginkgo --json-report`): a JSON array of suite reports.
+
+Each suite report (types.Report) holds the suite's description, path, `PreRunStats`, `SuiteConfig`
+(`ParallelTotal`, `FailFast`, ...), whether it succeeded and why not (`SpecialSuiteFailureReasons`),
+and one `SpecReports` entry per spec and suite node: texts, location, state, times, the parallel
+process that ran it, its failure, and its captured GinkgoWriter output.
+
+The report becomes the records a `-v` log gives: a suite record, a spec record per spec report (its
+state, location, process), a failure record per failure, a summary record with Ginkgo's counts, and
+the captured output parsed like a `-v` timeline (zap console and JSON lines, helper prints, banners),
+each line in its spec's block. Its records carry `source_kind` "ginkgo": they are the test run's.
+
+Lines: a record of the report itself cites the report's line holding its key (`"LeafNodeType"` for a
+spec, `"Message"` for a failure, `"SuiteDescription"` and `"SuiteSucceeded"` for the suite). A
+captured output is one JSON string on one line, so its lines are numbered after the report's last
+line: line N + k is line k of every spec's `CapturedGinkgoWriterOutput`, taken one after another in
+report order, each split at its newlines (`captured_lines` gives them back for quoting).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, cast
+
+import polars as pl
+
+from triage.parsers import ParseResult
+from triage.parsers import ginkgo as ginkgo_text
+from triage.parsers._common import fraction_precision, iso_ts, message_key, utc_offset_seconds
+from triage.schema import conform
+from triage.sources import Source
+
+_EVENT_KIND = "ginkgo"
+_NOT_PASSED = ("failed", "panicked", "interrupted", "aborted", "timedout")
+
+
+class NotAReport(ValueError):
+    """The text is not a Ginkgo JSON report."""
+
+
+def suites_of(text: str) -> list[dict[str, Any]]:
+    """The suite reports of a Ginkgo JSON report.
+
+    Args:
+        text: the report's text.
+
+    Returns:
+        Its suite reports.
+
+    Raises:
+        NotAReport: the text is not JSON, or not a list of suite reports with `SpecReports`.
+    """
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise NotAReport(f"not valid JSON: {exc}") from None
+    if not isinstance(doc, list) or not all(isinstance(s, dict) and "SpecReports" in s for s in doc):
+        raise NotAReport("not a list of Ginkgo suite reports with SpecReports")
+    return doc
+
+
+def _output_lines(spec: dict[str, Any]) -> list[str]:
+    text = spec.get("CapturedGinkgoWriterOutput") or ""
+    lines = text.split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def _key_lines(raw: list[str], key: str) -> list[int]:
+    """1-based line of every occurrence of `"key":`, in order (a line holding two counts twice)."""
+    needle = f'"{key}":'
+    return [number for number, text in enumerate(raw, 1) for _ in range(text.count(needle))]
+
+
+def _first_at_or_after(lines: list[int], start: int, end: int) -> int | None:
+    return next((n for n in lines if start <= n < end), None)
+
+
+def _location(value: object) -> str | None:
+    if not isinstance(value, dict) or not value.get("FileName"):
+        return None
+    return f"{value['FileName']}:{value.get('LineNumber', 0)}"
+
+
+def _name(spec: dict[str, Any]) -> str:
+    node = spec.get("LeafNodeType") or "It"
+    texts = [t for t in (spec.get("ContainerHierarchyTexts") or []) if t]
+    leaf = spec.get("LeafNodeText") or ""
+    if node != "It":
+        return " ".join([f"[{node}]", *texts, leaf]).strip()
+    return " ".join([*texts, leaf]).strip()
+
+
+def _attrs(**fields: object) -> str:
+    return json.dumps({k: v for k, v in fields.items() if v is not None}, ensure_ascii=False)
+
+
+def _flags(config: dict[str, Any]) -> str | None:
+    """The command-line options a suite config shows (the report keeps no command line)."""
+    flags = []
+    if (config.get("ParallelTotal") or 1) > 1:
+        flags.append(f"--procs={config['ParallelTotal']}")
+    if config.get("FailFast"):
+        flags.append("--fail-fast")
+    if config.get("FlakeAttempts"):
+        flags.append(f"--flake-attempts={config['FlakeAttempts']}")
+    if config.get("LabelFilter"):
+        flags.append(f"--label-filter={config['LabelFilter']}")
+    return " ".join(flags) or None
+
+
+def _record(line: int, raw: list[str], record: str, message: str, **fields: object) -> dict[str, object]:
+    when = fields.pop("when", None)
+    return {
+        "line": line,
+        "n_lines": 1,
+        "record": record,
+        # Go's zero time stands for "not set" (a pending spec's end).
+        "when": when if isinstance(when, str) and not when.startswith("0001-01-01") else None,
+        "level": fields.pop("level", None),
+        "logger": "ginkgo",
+        "message": message,
+        "spec": fields.pop("spec", None),
+        "spec_index": fields.pop("spec_index", None),
+        "attrs": _attrs(**fields),
+        "raw": raw[line - 1],
+    }
+
+
+def _level(state: str) -> str:
+    if state == "interrupted":
+        return "warn"
+    return "error" if state in _NOT_PASSED else "info"
+
+
+def _suite_records(suite: dict[str, Any], raw: list[str], at: dict[str, int]) -> list[dict[str, object]]:
+    config = suite.get("SuiteConfig") or {}
+    stats = suite.get("PreRunStats") or {}
+    its = [s for s in suite["SpecReports"] if (s.get("LeafNodeType") or "It") == "It"]
+    states = Counter(str(s.get("State")) for s in its)
+    failed = sum(states[s] for s in _NOT_PASSED)
+    succeeded = bool(suite.get("SuiteSucceeded"))
+    reasons = [str(r) for r in (suite.get("SpecialSuiteFailureReasons") or [])]
+    description = suite.get("SuiteDescription") or ""
+    run_s = suite.get("RunTime")
+    return [
+        _record(
+            at["suite"],
+            raw,
+            "suite",
+            f"Running Suite: {description} - {suite.get('SuitePath') or ''}",
+            when=suite.get("StartTime"),
+            suite=description,
+            path=suite.get("SuitePath"),
+            seed=config.get("RandomSeed"),
+            randomize_all=config.get("RandomizeAllSpecs"),
+            will_run=stats.get("SpecsThatWillRun"),
+            total=stats.get("TotalSpecs"),
+            processes=config.get("ParallelTotal") or 1,
+            flags=_flags(config),
+        ),
+        _record(
+            at["summary"],
+            raw,
+            "summary",
+            ("SUCCESS!" if succeeded else "FAIL!") + (f" - {'; '.join(reasons)}" if reasons else ""),
+            when=suite.get("EndTime"),
+            level="info" if succeeded else "error",
+            ran=states["passed"] + failed,
+            total=stats.get("TotalSpecs"),
+            duration_s=run_s / 1e9 if isinstance(run_s, int | float) else None,
+            status="SUCCESS!" if succeeded else "FAIL!",
+            reason="; ".join(reasons) or None,
+            passed=states["passed"],
+            failed=failed,
+            pending=states["pending"],
+            skipped=states["skipped"],
+        ),
+    ]
+
+
+def _spec_records(
+    spec: dict[str, Any], index: int, raw: list[str], at: int, failure_at: int | None
+) -> list[dict[str, object]]:
+    state = str(spec.get("State") or "passed")
+    node = spec.get("LeafNodeType") or "It"
+    name = _name(spec)
+    run_s = spec.get("RunTime")
+    common = {"spec": name, "spec_index": index}
+    records = [
+        _record(
+            at,
+            raw,
+            "spec",
+            name,
+            when=spec.get("StartTime"),
+            level=_level(state),
+            state=state,
+            duration_s=run_s / 1e9 if isinstance(run_s, int | float) and state != "pending" else None,
+            node=None if node == "It" else node,
+            location=_location(spec.get("LeafNodeLocation")),
+            process=spec.get("ParallelProcess"),
+            **common,
+        )
+    ]
+    failure = spec.get("Failure")
+    if isinstance(failure, dict) and failure_at is not None:
+        message = str(failure.get("Message") or "")
+        records.append(
+            _record(
+                failure_at,
+                raw,
+                "failure",
+                message.split("\n", 1)[0],
+                # No `ts`: the record sits above its spec's output lines, which a time here would bound.
+                time=(failure.get("TimelineLocation") or {}).get("Time"),
+                level=_level(state),
+                state=state,
+                node=failure.get("FailureNodeType"),
+                location=_location(failure.get("Location")),
+                text=message,
+                marker=False,
+                **common,
+            )
+        )
+    return records
+
+
+def _output_events(
+    outputs: list[tuple[int, str, list[str]]], first_line: int, source: Source
+) -> tuple[list[pl.DataFrame], Counter[int], int]:
+    """Parse each spec's captured output as GinkgoWriter output, its lines numbered on from `first_line`.
+
+    Returns:
+        The events of each output (in its spec's block), their UTC offset counts, and the number of
+        lines not understood.
+    """
+    events, offsets, not_understood = [], Counter[int](), 0
+    line = first_line
+    for spec_index, name, texts in outputs:
+        if not texts:
+            continue
+        lines = pl.DataFrame(
+            {"line": range(line, line + len(texts)), "raw": texts},
+            schema={"line": pl.UInt32, "raw": pl.String},
+        )
+        line += len(texts)
+        # Parsed by itself, so that one spec's output never runs on into the next one's.
+        result = ginkgo_text.parse(lines, replace(source, kind=_EVENT_KIND))
+        offsets.update(cast(dict[int, int], result.facts.get("utc_offsets", {})))
+        not_understood += result.unparsed.height
+        block = [pl.lit(spec_index, pl.UInt32).alias("spec_index"), pl.lit(name).alias("spec")]
+        events.append(conform(result.events.with_columns(block)))
+    return events, offsets, not_understood
+
+
+def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
+    """Parse a Ginkgo v2 JSON report.
+
+    Args:
+        lines: columns `line` and `raw` (the whole report).
+        source: the report.
+
+    Returns:
+        Suite, spec, failure and summary records, and the captured output's records in their specs'
+        blocks; a report that cannot be read leaves every line not understood, with a note saying why.
+    """
+    raw = lines.get_column("raw").to_list()
+    try:
+        suites = suites_of("\n".join(raw))
+    except NotAReport as exc:
+        facts: dict[str, object] = {"utc_offsets": {}, "notes": [f"Ginkgo JSON report unreadable: {exc}"]}
+        return ParseResult(conform(pl.DataFrame()), lines.select("line", "raw"), facts)
+    spec_lines = _key_lines(raw, "LeafNodeType")
+    failure_lines = _key_lines(raw, "Failure")
+    message_lines = _key_lines(raw, "Message")
+    suite_lines = _key_lines(raw, "SuiteDescription") or [1]
+    end_lines = _key_lines(raw, "SuiteSucceeded") or suite_lines
+    records: list[dict[str, object]] = []
+    outputs: list[tuple[int, str, list[str]]] = []
+    index = 0
+    for number, suite in enumerate(suites):
+        at = {
+            "suite": suite_lines[min(number, len(suite_lines) - 1)],
+            "summary": end_lines[min(number, len(end_lines) - 1)],
+        }
+        records.extend(_suite_records(suite, raw, at))
+        for spec in suite["SpecReports"]:
+            index += 1
+            start = spec_lines[index - 1] if index <= len(spec_lines) else at["suite"]
+            end = spec_lines[index] if index < len(spec_lines) else len(raw) + 1
+            failure_key = _first_at_or_after(failure_lines, start, end)
+            message = _first_at_or_after(message_lines, failure_key, end) if failure_key else None
+            records.extend(_spec_records(spec, index, raw, start, message or failure_key))
+            outputs.append((index, _name(spec), _output_lines(spec)))
+    when = pl.col("when")
+    own = pl.DataFrame(records, infer_schema_length=None).with_columns(
+        iso_ts(when).alias("ts"),
+        pl.when(when.is_not_null()).then(fraction_precision(when)).alias("ts_precision"),
+        pl.when(when.is_not_null()).then(False).alias("ts_assumed"),
+        utc_offset_seconds(when).alias("utc_offset"),
+    )
+    logged, offsets, not_understood = _output_events(outputs, len(raw) + 1, source)
+    offsets.update(int(o) for o in own.get_column("utc_offset").drop_nulls().to_list())
+    own = own.with_columns(
+        pl.lit(source.name).alias("file"),
+        pl.lit(_EVENT_KIND).alias("source_kind"),
+        pl.lit(source.service or "test-run").alias("service"),
+        message_key(pl.col("message")).alias("msg_key"),
+    )
+    events = pl.concat([conform(own), *logged]).sort("line")
+    notes = [f"{not_understood} line(s) of captured output not understood"] if not_understood else []
+    facts = {"utc_offsets": dict(sorted(offsets.items())), "notes": notes}
+    return ParseResult(events, pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String}), facts)
+
+
+@lru_cache(maxsize=4)
+def _captured(path: Path, size: int, mtime_ns: int) -> tuple[int, tuple[str, ...]] | None:
+    del size, mtime_ns  # part of the cache key only: a changed file is read again
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        suites = suites_of(text)
+    except (OSError, NotAReport):
+        return None
+    lines = [line for suite in suites for spec in suite["SpecReports"] for line in _output_lines(spec)]
+    return text.count("\n") + (0 if text.endswith("\n") else 1), tuple(lines)
+
+
+def captured_line(path: Path, line: int) -> str | None:
+    """The text of a captured-output line of a Ginkgo JSON report, as its records cite it.
+
+    Args:
+        path: the report.
+        line: a line number past the report's last line.
+
+    Returns:
+        The line's text, or None when the file is no report or has no such line.
+    """
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    found = _captured(path, stat.st_size, stat.st_mtime_ns)
+    if found is None:
+        return None
+    count, lines = found
+    at = line - count - 1
+    return lines[at] if 0 <= at < len(lines) else None
