@@ -545,6 +545,12 @@ def _interrupted_md(report: Report) -> str:
     if any("--fail-fast" in run.flags for run in report.tests):
         return "were interrupted by `--fail-fast`"
     reason = next((run.reason for run in report.tests if run.reason), None)
+    known = {
+        "Interrupted by Other Ginkgo Process": "were interrupted when another Ginkgo process failed",
+        "Interrupted by User": "were interrupted by the user",
+    }
+    if reason in known:
+        return known[reason]
     if reason and reason.startswith("Interrupted "):
         return "were " + md_escape(reason[0].lower() + reason[1:])
     return "were interrupted"

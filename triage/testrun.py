@@ -237,9 +237,9 @@ def _spec_results(
                 process=block["process"],
             )
         )
-    names = {block["spec"] for block in blocks}
+    names = {_plain_name(block["spec"]) for block in blocks}
     for entry in entries:
-        if entry["name"] not in names and entry["state"] in NOT_PASSED_STATES:
+        if _plain_name(entry["name"]) not in names and entry["state"] in NOT_PASSED_STATES:
             results.append(
                 SpecResult(
                     entry["name"],
@@ -254,6 +254,16 @@ def _spec_results(
                 )
             )
     return tuple(sorted(results, key=lambda result: result.line))
+
+
+def _bare_failures(records: pl.DataFrame) -> list[dict[str, Any]]:
+    """Failure messages printed outside any spec block (a log excerpt that kept no header)."""
+    return [row for row in _rows(records, "failure") if row["spec_index"] is None and not row["marker"]]
+
+
+def _plain_name(name: str | None) -> str:
+    """A spec's name without the `[It]` (or other node) marker Ginkgo puts before the failing node."""
+    return re.sub(r" \[[A-Za-z]+\] ", " ", name or "")
 
 
 def _count(rows: list[dict[str, Any]], states: tuple[str, ...]) -> int:
@@ -278,8 +288,10 @@ def _summarize_file(file: str, rows: _LogRows) -> TestRun:
     interrupted = _count(it_entries if entries else its, (SpecState.INTERRUPTED,))
     if counts_row is not None:
         if not entries and reason and reason.startswith("Interrupted"):
-            # Interrupted specs may print no block: Ginkgo's failures beyond the failed blocks are them.
-            interrupted = max(interrupted, counts_row["failed"] - _count(its, FAILED_STATES))
+            # Interrupted specs may print no block: Ginkgo's failures beyond the failures shown (in
+            # spec blocks, or bare in an excerpt) are them.
+            shown = _count(its, FAILED_STATES) + _count(_bare_failures(rows.records), FAILED_STATES)
+            interrupted = max(interrupted, counts_row["failed"] - shown)
         failed = counts_row["failed"] - interrupted
     else:
         failed = _count(it_entries if entries else its, FAILED_STATES)

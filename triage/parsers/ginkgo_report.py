@@ -28,10 +28,11 @@ from typing import Any, cast
 
 import polars as pl
 
+from triage.lines import read_lines
 from triage.parsers import ParseResult
 from triage.parsers import ginkgo as ginkgo_text
 from triage.parsers._common import fraction_precision, iso_ts, message_key, utc_offset_seconds
-from triage.schema import conform
+from triage.schema import conform, empty_events
 from triage.sources import Source
 
 _EVENT_KIND = "ginkgo"
@@ -273,7 +274,7 @@ def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
         suites = suites_of("\n".join(raw))
     except NotAReport as exc:
         facts: dict[str, object] = {"utc_offsets": {}, "notes": [f"Ginkgo JSON report unreadable: {exc}"]}
-        return ParseResult(conform(pl.DataFrame()), lines.select("line", "raw"), facts)
+        return ParseResult(empty_events(), lines.select("line", "raw"), facts)
     spec_lines = _key_lines(raw, "LeafNodeType")
     failure_lines = _key_lines(raw, "Failure")
     message_lines = _key_lines(raw, "Message")
@@ -321,12 +322,12 @@ def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
 def _captured(path: Path, size: int, mtime_ns: int) -> tuple[int, tuple[str, ...]] | None:
     del size, mtime_ns  # part of the cache key only: a changed file is read again
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        suites = suites_of(text)
+        read = read_lines(path)  # split as the report was split when it was parsed
+        suites = suites_of("\n".join(read.frame.get_column("raw").to_list()))
     except (OSError, NotAReport):
         return None
     lines = [line for suite in suites for spec in suite["SpecReports"] for line in _output_lines(spec)]
-    return text.count("\n") + (0 if text.endswith("\n") else 1), tuple(lines)
+    return read.count, tuple(lines)
 
 
 def captured_line(path: Path, line: int) -> str | None:
