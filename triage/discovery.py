@@ -247,7 +247,9 @@ def discover(path: Path, test_logs: Sequence[Path] = ()) -> Bundle:
         sources.append(_source(log, resolved.relative_to(root.resolve()).as_posix() if inside else log.name))
     if not sources:
         raise BundleError(f"{path}: no files to analyse")
-    sources = mark_duplicates(sources)
+    from triage.parsers.ginkgo_report import mark_same_runs  # parsers load polars: only when needed
+
+    sources = mark_same_runs(mark_duplicates(sources))
     service, run_dir, collected, run_notes = _run_metadata(root, files)
     return Bundle(
         root=root,

@@ -235,3 +235,17 @@ def test_bundle_with_only_a_report_runs_the_rules(tmp_path: Path) -> None:
     assert (tests["ran"], tests["failed"], tests["interrupted"], tests["status"]) == (3, 1, 1, "failed")
     assert [spec["process"] for spec in tests["specs"]] == [2, 1]
     assert [o["status"] for o in document["rules"] if o["rule"] == "unexpected-event-count"] == ["ran"]
+
+
+def test_a_v_log_of_the_reported_run_is_not_read_twice(tmp_path: Path) -> None:
+    """Beside a report, the `-v` log of the same suite and seed is a duplicate; another seed's log is read."""
+    (tmp_path / "report.json").write_text(_text(), encoding="utf-8")
+    header = "Running Suite: SignalProcessing Controller Integration Suite (ENVTEST) - {ROOT}\n=====\nRandom Seed: {seed}\n\nWill run 5 of 6 specs\n"
+    (tmp_path / "integration-signalprocessing.log").write_text(header.format(ROOT=ROOT, seed=1768404312))
+    (tmp_path / "rerun.log").write_text(header.format(ROOT=ROOT, seed=1768409999))
+    sources = {s["file"]: s["kind"] for s in to_json(analyze(tmp_path))["sources"]}
+    assert sources == {
+        "integration-signalprocessing.log": "duplicate",
+        "report.json": "ginkgo_report",
+        "rerun.log": "ginkgo",
+    }

@@ -20,7 +20,9 @@ report order, each split at its newlines (`captured_lines` gives them back for q
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -316,6 +318,55 @@ def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
     notes = [f"{not_understood} line(s) of captured output not understood"] if not_understood else []
     facts = {"utc_offsets": dict(sorted(offsets.items())), "notes": notes}
     return ParseResult(events, pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String}), facts)
+
+
+_TEXT_RUN = (re.compile(r"^Running Suite: (.*) - ", re.M), re.compile(r"^Random Seed: (\d+)", re.M))
+_REPORT_RUN = (re.compile(r'"SuiteDescription":\s*"((?:[^"\\]|\\.)*)"'), re.compile(r'"RandomSeed":\s*(\d+)'))
+
+
+def _run_key(head: str, patterns: tuple[re.Pattern[str], re.Pattern[str]]) -> tuple[str, str] | None:
+    suite, seed = (pattern.search(head) for pattern in patterns)
+    if suite is None or seed is None:
+        return None
+    name = suite[1] if patterns is _TEXT_RUN else json.loads(f'"{suite[1]}"')
+    return name, seed[1]
+
+
+def mark_same_runs(sources: Sequence[Source]) -> list[Source]:
+    """Mark a `-v` log that tells the same run as a JSON report beside it: parsing both would count every
+    spec and audit-store line twice. The report is kept: it names each spec's process.
+
+    A run is known by its suite description and random seed, which both print at the start.
+
+    Args:
+        sources: recognised sources.
+
+    Returns:
+        The sources, such logs with kind "duplicate".
+    """
+    heads = {}
+    for source in sources:
+        if source.kind in ("ginkgo", "ginkgo_report"):
+            try:
+                with source.path.open("rb") as handle:
+                    heads[source.name] = handle.read(64 * 1024).decode("utf-8", "replace")
+            except OSError:
+                continue
+    reports = {
+        key: source.name
+        for source in sources
+        if source.kind == "ginkgo_report" and source.name in heads
+        if (key := _run_key(heads[source.name], _REPORT_RUN)) is not None
+    }
+    out = []
+    for source in sources:
+        text_log = source.kind == "ginkgo" and source.name in heads
+        key = _run_key(heads[source.name], _TEXT_RUN) if text_log else None
+        if key is not None and key in reports:
+            why = f"the run {reports[key]} reports (same suite, seed {key[1]}): read from the report only"
+            source = replace(source, kind="duplicate", why=why)
+        out.append(source)
+    return out
 
 
 @lru_cache(maxsize=4)
