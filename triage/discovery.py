@@ -49,6 +49,8 @@ GINKGO_MARKERS = re.compile(
 )
 # A Ginkgo JSON report (`--json-report`) opens with its first suite report's SuitePath.
 GINKGO_REPORT_START = re.compile(r'^\[\s*\{\s*"SuitePath"\s*:')
+# Ginkgo's JUnit report (`--junit-report`) gives its suite config as properties.
+GINKGO_JUNIT = re.compile(r'<testsuite\s[^>]*>\s*<properties>\s*<property name="SuiteSucceeded"')
 INSPECT_START = re.compile(r'^\s*[\[{]\s*(?:\{\s*)?"(?:Id|ID|Name|State|Config|Image)"\s*:')
 
 
@@ -69,6 +71,8 @@ def classify(head: bytes) -> tuple[str, str]:
     opening = text.lstrip()[:200].replace("\n", " ")
     if GINKGO_REPORT_START.match(opening) and '"SpecReports"' in text:
         return "ginkgo_report", "Ginkgo JSON report: suite reports with SpecReports"
+    if GINKGO_JUNIT.search(text) and opening.startswith("<"):
+        return "ginkgo_junit", "Ginkgo JUnit report: test suites with Ginkgo's suite properties"
     if INSPECT_START.match(opening):
         return "podman_inspect", "JSON document with container fields"
     lines = [ln for ln in text.splitlines()[:SNIFF_LINES] if ln.strip()]
@@ -106,7 +110,7 @@ def container_of(name: str, kind: str, head: bytes) -> str | None:
     Returns:
         "datastorage", "postgres", "redis", "test-run" for a Ginkgo log, or None.
     """
-    if kind in ("ginkgo", "ginkgo_report"):
+    if kind in ("ginkgo", "ginkgo_report", "ginkgo_junit"):
         return "test-run"
     stem = name.lower()
     for container in CONTAINERS:

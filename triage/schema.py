@@ -39,6 +39,7 @@ SOURCE_KINDS = (
     "zap_console",
     "ginkgo",
     "ginkgo_report",
+    "ginkgo_junit",
     "postgres",
     "redis",
     "podman_inspect",

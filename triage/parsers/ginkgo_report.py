@@ -19,6 +19,7 @@ report order, each split at its newlines (`captured_lines` gives them back for q
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections import Counter
@@ -320,50 +321,55 @@ def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
     return ParseResult(events, pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String}), facts)
 
 
-_TEXT_RUN = (re.compile(r"^Running Suite: (.*) - ", re.M), re.compile(r"^Random Seed: (\d+)", re.M))
-_REPORT_RUN = (re.compile(r'"SuiteDescription":\s*"((?:[^"\\]|\\.)*)"'), re.compile(r'"RandomSeed":\s*(\d+)'))
+# Per kind, in order of preference, how the start of a file names its suite and random seed: a JSON
+# report names every spec's process, a `-v` log holds the timelines, a JUnit report only the results.
+_RUN_KEYS = {
+    "ginkgo_report": (r'"SuiteDescription":\s*"((?:[^"\\]|\\.)*)"', r'"RandomSeed":\s*(\d+)'),
+    "ginkgo": (r"(?m)^Running Suite: (.*) - ", r"(?m)^Random Seed: (\d+)"),
+    "ginkgo_junit": (r'<testsuite name="([^"]*)"', r'<property name="RandomSeed" value="(\d+)"'),
+}
 
 
-def _run_key(head: str, patterns: tuple[re.Pattern[str], re.Pattern[str]]) -> tuple[str, str] | None:
-    suite, seed = (pattern.search(head) for pattern in patterns)
+def _run_key(kind: str, head: str) -> tuple[str, str] | None:
+    suite, seed = (re.search(pattern, head) for pattern in _RUN_KEYS[kind])
     if suite is None or seed is None:
         return None
-    name = suite[1] if patterns is _TEXT_RUN else json.loads(f'"{suite[1]}"')
-    return name, seed[1]
+    name = {"ginkgo_report": lambda t: json.loads(f'"{t}"'), "ginkgo_junit": html.unescape}.get(kind, str)
+    return name(suite[1]), seed[1]
 
 
 def mark_same_runs(sources: Sequence[Source]) -> list[Source]:
-    """Mark a `-v` log that tells the same run as a JSON report beside it: parsing both would count every
-    spec and audit-store line twice. The report is kept: it names each spec's process.
+    """Mark the Ginkgo outputs of a run that another output of it beside them tells better: reading a
+    `-v` log and a JSON report of one run would count every spec and audit-store line twice.
 
-    A run is known by its suite description and random seed, which both print at the start.
+    A run is known by its suite description and random seed, which every output prints at its start.
 
     Args:
         sources: recognised sources.
 
     Returns:
-        The sources, such logs with kind "duplicate".
+        The sources, the outputs not read with kind "duplicate".
     """
-    heads = {}
+    keys: dict[str, tuple[str, str]] = {}
     for source in sources:
-        if source.kind in ("ginkgo", "ginkgo_report"):
+        if source.kind in _RUN_KEYS:
             try:
                 with source.path.open("rb") as handle:
-                    heads[source.name] = handle.read(64 * 1024).decode("utf-8", "replace")
+                    head = handle.read(64 * 1024).decode("utf-8", "replace")
             except OSError:
                 continue
-    reports = {
-        key: source.name
-        for source in sources
-        if source.kind == "ginkgo_report" and source.name in heads
-        if (key := _run_key(heads[source.name], _REPORT_RUN)) is not None
-    }
+            if (key := _run_key(source.kind, head)) is not None:
+                keys[source.name] = key
+    rank = list(_RUN_KEYS)
+    best: dict[tuple[str, str], Source] = {}
+    for source in sorted((s for s in sources if s.name in keys), key=lambda s: rank.index(s.kind)):
+        best.setdefault(keys[source.name], source)
     out = []
     for source in sources:
-        text_log = source.kind == "ginkgo" and source.name in heads
-        key = _run_key(heads[source.name], _TEXT_RUN) if text_log else None
-        if key is not None and key in reports:
-            why = f"the run {reports[key]} reports (same suite, seed {key[1]}): read from the report only"
+        keeper = best.get(keys[source.name]) if source.name in keys else None
+        if keeper is not None and keeper.kind != source.kind:
+            seed = keys[source.name][1]
+            why = f"the run {keeper.name} tells (same suite, seed {seed}): read from {keeper.name} only"
             source = replace(source, kind="duplicate", why=why)
         out.append(source)
     return out
