@@ -368,8 +368,8 @@ def _tests_views(report: Report) -> tuple[TestsView, ...]:
         else:
             parts = ["How many specs ran is unknown: the log ends before Ginkgo's summary"]
             if run.will_run is not None:
-                parts.append(
-                    f"(it was to run {run.will_run} of {run.total}; the counts are the specs it shows)"
+                parts[0] += (
+                    f"; it was to run {run.will_run} of {run.total} specs, the counts are those it shows"
                 )
         if run.duration_s is not None:
             parts.append(f"in {run.duration_s:.1f} s")
@@ -379,6 +379,8 @@ def _tests_views(report: Report) -> tuple[TestsView, ...]:
         headline = " ".join(parts) + f" (run {run.status}{why})"
         if run.flags:
             headline += f"; run with ginkgo {' '.join(run.flags)}"
+        if run.unfinished:
+            headline += f". The log ends while this spec runs: {run.unfinished[-1]}"
         counts = [
             (label.capitalize(), str(value))
             for label, value in (

@@ -95,6 +95,7 @@ class TestRun:
         reason: why the run stopped early when Ginkgo says (`Interrupted by Other Ginkgo Process`,
             `Interrupted by User`, ...), None otherwise.
         flags: the options of the `ginkgo` command line the log starts with (e.g. `--fail-fast`).
+        unfinished: specs whose block the log starts but never closes (a log cut while they ran).
     """
 
     __test__ = False  # not a pytest test class, despite the name
@@ -115,6 +116,7 @@ class TestRun:
     specs: tuple[SpecResult, ...]
     reason: str | None = None
     flags: tuple[str, ...] = ()
+    unfinished: tuple[str, ...] = ()
 
 
 _ATTRS = pl.Struct(
@@ -336,6 +338,7 @@ def _summarize_file(file: str, rows: _LogRows) -> TestRun:
         specs=_spec_results(file, rows, blocks, entries),
         reason=reason,
         flags=tuple(flag for flag in (_first(suite, "flags") or "").split() if flag.startswith("-")),
+        unfinished=tuple(row["spec"] or "" for row in blocks if row["state"] is None),
     )
 
 

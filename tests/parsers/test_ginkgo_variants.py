@@ -137,6 +137,7 @@ def test_log_cut_inside_a_spec_leaves_totals_unknown() -> None:
     assert run is not None
     assert (run.ran, run.total, run.will_run, run.status) == (None, 3, 3, RunStatus.INCOMPLETE)
     assert (run.passed, run.failed, run.specs) == (1, 0, ())
+    assert run.unfinished == ("Notification Delivery should record a failed delivery",)
 
 
 def test_cut_log_says_unknown_in_json_and_markdown(tmp_path: Path) -> None:
@@ -147,6 +148,7 @@ def test_cut_log_says_unknown_in_json_and_markdown(tmp_path: Path) -> None:
     assert (tests["ran"], tests["total"], tests["status"]) == (None, 3, "incomplete")
     markdown = render(report, "markdown")
     assert "How many specs ran is unknown: the log ends before Ginkgo's summary" in markdown
+    assert "The log ends while this spec runs: Notification Delivery should record a failed delivery" in markdown
     assert "Ran 0" not in markdown and "All 0 specs" not in markdown
 
 
