@@ -249,3 +249,30 @@ def test_a_v_log_of_the_reported_run_is_not_read_twice(tmp_path: Path) -> None:
         "report.json": "ginkgo_report",
         "rerun.log": "ginkgo",
     }
+
+
+def test_fields_of_unexpected_types_read_as_absent() -> None:
+    """Odd values (null spec lists, a process given as text, a non-object config) never break the parse."""
+    odd = json.loads(json.dumps(SUITE_REPORT))
+    odd[0]["SuiteConfig"] = "parallel"
+    odd[0]["SpecReports"][1]["ParallelProcess"] = "two"
+    odd[0]["SpecReports"][1]["CapturedGinkgoWriterOutput"] = None
+    odd.append({"SuitePath": "/x", "SuiteDescription": "Empty Suite", "SpecReports": None})
+    run = summarize_tests(_parse(json.dumps(odd)).events)
+    assert run is not None
+    (failed, _) = run.specs
+    assert (failed.process, failed.correlation_ids, run.processes) == (None, (), 1)
+
+
+def test_a_report_of_several_suites_sums_their_counts() -> None:
+    """`ginkgo -r` reports several suites in one file: the totals are theirs together, specs numbered on."""
+    second = json.loads(json.dumps(SUITE_REPORT[0]))
+    second["SuiteDescription"], second["SuiteSucceeded"] = "Gateway Integration Suite", True
+    second["SpecialSuiteFailureReasons"] = None
+    result = _parse(_text([SUITE_REPORT[0], second]))
+    assert result.events.filter(pl.col("record") == "spec")["spec_index"].to_list() == list(range(1, 11))
+    run = summarize_tests(result.events)
+    assert run is not None
+    assert (run.ran, run.total, run.passed, run.failed, run.interrupted, run.pending) == (6, 12, 2, 2, 2, 2)
+    assert (run.status.value, run.reason) == ("failed", "Interrupted by Other Ginkgo Process")
+    assert _parse("[]\n").events.height == 0

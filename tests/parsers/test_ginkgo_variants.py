@@ -148,7 +148,9 @@ def test_cut_log_says_unknown_in_json_and_markdown(tmp_path: Path) -> None:
     assert (tests["ran"], tests["total"], tests["status"]) == (None, 3, "incomplete")
     markdown = render(report, "markdown")
     assert "How many specs ran is unknown: the log ends before Ginkgo's summary" in markdown
-    assert "The log ends while this spec runs: Notification Delivery should record a failed delivery" in markdown
+    assert (
+        "The log ends while this spec runs: Notification Delivery should record a failed delivery" in markdown
+    )
     assert "Ran 0" not in markdown and "All 0 specs" not in markdown
 
 

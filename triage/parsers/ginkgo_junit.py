@@ -106,6 +106,10 @@ def _failure_location(text: str) -> str | None:
     return match[1] if match else None
 
 
+# Columns a run of records may leave all null.
+_RECORD_TYPES = {"level": pl.String, "spec": pl.String, "spec_index": pl.UInt32}
+
+
 def _record(line: int, record: str, message: str, **fields: Any) -> dict[str, Any]:
     return {
         "line": line,
@@ -228,7 +232,7 @@ def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
         records.extend(_suite_records(suite, len([r for r in records if r["record"] == "spec"]) + 1))
     if not records:
         return ParseResult(empty_events(), pl.DataFrame(schema=lines.schema), {"utc_offsets": {}})
-    events = pl.DataFrame(records, infer_schema_length=None).with_columns(
+    events = pl.DataFrame(records, schema_overrides=_RECORD_TYPES, infer_schema_length=None).with_columns(
         pl.col("line").cast(pl.UInt32),
         pl.Series("raw", [raw[r["line"] - 1] for r in records]),
         pl.lit(source.name).alias("file"),

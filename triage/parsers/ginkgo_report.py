@@ -64,12 +64,29 @@ def suites_of(text: str) -> list[dict[str, Any]]:
         raise NotAReport(f"not valid JSON: {exc}") from None
     if not isinstance(doc, list) or not all(isinstance(s, dict) and "SpecReports" in s for s in doc):
         raise NotAReport("not a list of Ginkgo suite reports with SpecReports")
+    for suite in doc:  # a field of an unexpected type reads as absent
+        suite["SpecReports"] = [r for r in _list(suite.get("SpecReports")) if isinstance(r, dict)]
     return doc
 
 
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def _output_lines(spec: dict[str, Any]) -> list[str]:
-    text = spec.get("CapturedGinkgoWriterOutput") or ""
-    lines = text.split("\n")
+    lines = _str(spec.get("CapturedGinkgoWriterOutput")).split("\n")
     return lines[:-1] if lines and lines[-1] == "" else lines
 
 
@@ -90,9 +107,9 @@ def _location(value: object) -> str | None:
 
 
 def _name(spec: dict[str, Any]) -> str:
-    node = spec.get("LeafNodeType") or "It"
-    texts = [t for t in (spec.get("ContainerHierarchyTexts") or []) if t]
-    leaf = spec.get("LeafNodeText") or ""
+    node = _str(spec.get("LeafNodeType")) or "It"
+    texts = [t for t in _list(spec.get("ContainerHierarchyTexts")) if isinstance(t, str) and t]
+    leaf = _str(spec.get("LeafNodeText"))
     if node != "It":
         return " ".join([f"[{node}]", *texts, leaf]).strip()
     return " ".join([*texts, leaf]).strip()
@@ -105,15 +122,24 @@ def _attrs(**fields: object) -> str:
 def _flags(config: dict[str, Any]) -> str | None:
     """The command-line options a suite config shows (the report keeps no command line)."""
     flags = []
-    if (config.get("ParallelTotal") or 1) > 1:
-        flags.append(f"--procs={config['ParallelTotal']}")
-    if config.get("FailFast"):
+    processes, attempts, labels = (
+        _int(config.get("ParallelTotal")),
+        _int(config.get("FlakeAttempts")),
+        _str(config.get("LabelFilter")),
+    )
+    if processes and processes > 1:
+        flags.append(f"--procs={processes}")
+    if config.get("FailFast") is True:
         flags.append("--fail-fast")
-    if config.get("FlakeAttempts"):
-        flags.append(f"--flake-attempts={config['FlakeAttempts']}")
-    if config.get("LabelFilter"):
-        flags.append(f"--label-filter={config['LabelFilter']}")
+    if attempts:
+        flags.append(f"--flake-attempts={attempts}")
+    if labels:
+        flags.append(f"--label-filter={labels}")
     return " ".join(flags) or None
+
+
+# Columns a run of records may leave all null.
+_RECORD_TYPES = {"when": pl.String, "level": pl.String, "spec": pl.String, "spec_index": pl.UInt32}
 
 
 def _record(line: int, raw: list[str], record: str, message: str, **fields: object) -> dict[str, object]:
@@ -140,57 +166,61 @@ def _level(state: str) -> str:
     return "error" if state in _NOT_PASSED else "info"
 
 
-def _suite_records(suite: dict[str, Any], raw: list[str], at: dict[str, int]) -> list[dict[str, object]]:
-    config = suite.get("SuiteConfig") or {}
-    stats = suite.get("PreRunStats") or {}
-    its = [s for s in suite["SpecReports"] if (s.get("LeafNodeType") or "It") == "It"]
-    states = Counter(str(s.get("State")) for s in its)
+def _suite_record(suite: dict[str, Any], raw: list[str], line: int) -> dict[str, object]:
+    config, stats = _dict(suite.get("SuiteConfig")), _dict(suite.get("PreRunStats"))
+    description = _str(suite.get("SuiteDescription"))
+    return _record(
+        line,
+        raw,
+        "suite",
+        f"Running Suite: {description} - {_str(suite.get('SuitePath'))}",
+        when=suite.get("StartTime"),
+        suite=description,
+        path=_str(suite.get("SuitePath")),
+        seed=_int(config.get("RandomSeed")),
+        randomize_all=config.get("RandomizeAllSpecs") is True,
+        will_run=_int(stats.get("SpecsThatWillRun")),
+        total=_int(stats.get("TotalSpecs")),
+        processes=_int(config.get("ParallelTotal")) or 1,
+        flags=_flags(config),
+    )
+
+
+def _summary_record(suites: list[dict[str, Any]], raw: list[str], line: int) -> dict[str, object]:
+    """Ginkgo's closing counts over every suite of the report (`ginkgo -r` reports several)."""
+    specs = [spec for suite in suites for spec in suite["SpecReports"]]
+    states = Counter(
+        _str(s.get("State")) or "passed" for s in specs if (_str(s.get("LeafNodeType")) or "It") == "It"
+    )
     failed = sum(states[s] for s in _NOT_PASSED)
-    succeeded = bool(suite.get("SuiteSucceeded"))
-    reasons = [str(r) for r in (suite.get("SpecialSuiteFailureReasons") or [])]
-    description = suite.get("SuiteDescription") or ""
-    run_s = suite.get("RunTime")
-    return [
-        _record(
-            at["suite"],
-            raw,
-            "suite",
-            f"Running Suite: {description} - {suite.get('SuitePath') or ''}",
-            when=suite.get("StartTime"),
-            suite=description,
-            path=suite.get("SuitePath"),
-            seed=config.get("RandomSeed"),
-            randomize_all=config.get("RandomizeAllSpecs"),
-            will_run=stats.get("SpecsThatWillRun"),
-            total=stats.get("TotalSpecs"),
-            processes=config.get("ParallelTotal") or 1,
-            flags=_flags(config),
-        ),
-        _record(
-            at["summary"],
-            raw,
-            "summary",
-            ("SUCCESS!" if succeeded else "FAIL!") + (f" - {'; '.join(reasons)}" if reasons else ""),
-            when=suite.get("EndTime"),
-            level="info" if succeeded else "error",
-            ran=states["passed"] + failed,
-            total=stats.get("TotalSpecs"),
-            duration_s=run_s / 1e9 if isinstance(run_s, int | float) else None,
-            status="SUCCESS!" if succeeded else "FAIL!",
-            reason="; ".join(reasons) or None,
-            passed=states["passed"],
-            failed=failed,
-            pending=states["pending"],
-            skipped=states["skipped"],
-        ),
-    ]
+    succeeded = all(suite.get("SuiteSucceeded") is True for suite in suites)
+    reasons = sorted({str(r) for suite in suites for r in _list(suite.get("SpecialSuiteFailureReasons"))})
+    run_ns = [suite.get("RunTime") for suite in suites]
+    totals = [_int(_dict(suite.get("PreRunStats")).get("TotalSpecs")) for suite in suites]
+    return _record(
+        line,
+        raw,
+        "summary",
+        ("SUCCESS!" if succeeded else "FAIL!") + (f" - {'; '.join(reasons)}" if reasons else ""),
+        when=suites[-1].get("EndTime"),
+        level="info" if succeeded else "error",
+        ran=states["passed"] + failed,
+        total=sum(t for t in totals if t is not None) if any(t is not None for t in totals) else None,
+        duration_s=sum(r for r in run_ns if isinstance(r, int | float)) / 1e9,
+        status="SUCCESS!" if succeeded else "FAIL!",
+        reason="; ".join(reasons) or None,
+        passed=states["passed"],
+        failed=failed,
+        pending=states["pending"],
+        skipped=states["skipped"],
+    )
 
 
 def _spec_records(
     spec: dict[str, Any], index: int, raw: list[str], at: int, failure_at: int | None
 ) -> list[dict[str, object]]:
-    state = str(spec.get("State") or "passed")
-    node = spec.get("LeafNodeType") or "It"
+    state = _str(spec.get("State")) or "passed"
+    node = _str(spec.get("LeafNodeType")) or "It"
     name = _name(spec)
     run_s = spec.get("RunTime")
     common = {"spec": name, "spec_index": index}
@@ -206,13 +236,13 @@ def _spec_records(
             duration_s=run_s / 1e9 if isinstance(run_s, int | float) and state != "pending" else None,
             node=None if node == "It" else node,
             location=_location(spec.get("LeafNodeLocation")),
-            process=spec.get("ParallelProcess"),
+            process=_int(spec.get("ParallelProcess")),
             **common,
         )
     ]
     failure = spec.get("Failure")
     if isinstance(failure, dict) and failure_at is not None:
-        message = str(failure.get("Message") or "")
+        message = _str(failure.get("Message"))
         records.append(
             _record(
                 failure_at,
@@ -220,10 +250,10 @@ def _spec_records(
                 "failure",
                 message.split("\n", 1)[0],
                 # No `ts`: the record sits above its spec's output lines, which a time here would bound.
-                time=(failure.get("TimelineLocation") or {}).get("Time"),
+                time=_dict(failure.get("TimelineLocation")).get("Time"),
                 level=_level(state),
                 state=state,
-                node=failure.get("FailureNodeType"),
+                node=_str(failure.get("FailureNodeType")) or None,
                 location=_location(failure.get("Location")),
                 text=message,
                 marker=False,
@@ -287,21 +317,21 @@ def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
     outputs: list[tuple[int, str, list[str]]] = []
     index = 0
     for number, suite in enumerate(suites):
-        at = {
-            "suite": suite_lines[min(number, len(suite_lines) - 1)],
-            "summary": end_lines[min(number, len(end_lines) - 1)],
-        }
-        records.extend(_suite_records(suite, raw, at))
+        at = suite_lines[min(number, len(suite_lines) - 1)]
+        records.append(_suite_record(suite, raw, at))
         for spec in suite["SpecReports"]:
             index += 1
-            start = spec_lines[index - 1] if index <= len(spec_lines) else at["suite"]
+            start = spec_lines[index - 1] if index <= len(spec_lines) else at
             end = spec_lines[index] if index < len(spec_lines) else len(raw) + 1
             failure_key = _first_at_or_after(failure_lines, start, end)
             message = _first_at_or_after(message_lines, failure_key, end) if failure_key else None
             records.extend(_spec_records(spec, index, raw, start, message or failure_key))
             outputs.append((index, _name(spec), _output_lines(spec)))
+    if not suites:
+        return ParseResult(empty_events(), pl.DataFrame(schema=lines.schema), {"utc_offsets": {}})
+    records.append(_summary_record(suites, raw, end_lines[min(len(suites), len(end_lines)) - 1]))
     when = pl.col("when")
-    own = pl.DataFrame(records, infer_schema_length=None).with_columns(
+    own = pl.DataFrame(records, schema_overrides=_RECORD_TYPES, infer_schema_length=None).with_columns(
         iso_ts(when).alias("ts"),
         pl.when(when.is_not_null()).then(fraction_precision(when)).alias("ts_precision"),
         pl.when(when.is_not_null()).then(False).alias("ts_assumed"),
