@@ -276,3 +276,19 @@ def test_a_report_of_several_suites_sums_their_counts() -> None:
     assert (run.ran, run.total, run.passed, run.failed, run.interrupted, run.pending) == (6, 12, 2, 2, 2, 2)
     assert (run.status.value, run.reason) == ("failed", "Interrupted by Other Ginkgo Process")
     assert _parse("[]\n").events.height == 0
+
+
+def test_captured_output_that_looks_like_ginkgo_adds_no_spec() -> None:
+    """A spec's output that prints separators or a spec-like header stays that spec's output."""
+    odd = json.loads(json.dumps(SUITE_REPORT))
+    odd[0]["SpecReports"][3]["CapturedGinkgoWriterOutput"] = (
+        "------------------------------\n• [FAILED] [1.000 seconds]\nfake spec\n/x/y_test.go:1\nRan 1 of 1 Specs in 1.0 seconds\n"
+    )
+    result = _parse(_text(odd))
+    assert result.unparsed.height == 0
+    assert result.events.filter(pl.col("record") == "spec").height == 5
+    run = summarize_tests(result.events)
+    assert run is not None and (run.ran, run.passed, run.failed) == (3, 1, 1)
+    last = len(split_lines(_text(odd).encode()).frame)
+    tail = result.events.filter(pl.col("line") > last + 10)
+    assert set(tail["spec_index"]) == {4} and set(tail["record"].cast(pl.String)) <= {"output"}

@@ -234,10 +234,10 @@ def _line_kinds(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _assign(df: pl.DataFrame) -> pl.DataFrame:
+def _assign(df: pl.DataFrame, captured: bool) -> pl.DataFrame:
     # Without a separator, header or closing line the text is bare GinkgoWriter output (a spec's
     # captured output, or the test process's stream written out): any line of it is the suite's own.
-    framed = (pl.col("is_sep") | pl.col("is_header") | pl.col("stop")).any()
+    framed = pl.lit(False) if captured else (pl.col("is_sep") | pl.col("is_header") | pl.col("stop")).any()
     decoded = decode_any(df, "text")
     eligible = ~pl.col("in_fail") & ~pl.col("is_header") & ~pl.col("spec_part") & ~pl.col("in_summary")
     df = decoded.with_columns((pl.col("decoded") & eligible).alias("is_log"))
@@ -332,19 +332,21 @@ def _log_fields(logs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
+def parse(lines: pl.DataFrame, source: Source, *, captured: bool = False) -> ParseResult:
     """Parse a Ginkgo v2 test-run log.
 
     Args:
         lines: columns `line` and `raw`.
         source: the test-run log.
+        captured: the lines are specs' captured GinkgoWriter output (as a JSON report keeps it): no
+            line of it is Ginkgo's own, so every line no other shape claims is output.
 
     Returns:
         Events of kinds suite, spec, step, failure, helper, collector, output, log and summary; blank
         lines, separators and section markers are structural; the rest is unparsed.
         facts["utc_offsets"] counts the UTC offsets of the embedded zoned zap records.
     """
-    df = _assign(_classify(lines.select("line", "raw")))
+    df = _assign(_classify(lines.select("line", "raw")), captured)
     df = _spec_columns(df).with_columns(pl.col("raw").shift(-1).alias("_next"))
     # Failure blocks: whole text, and the `In [It] at:` line that closes them.
     fail_rows = df.filter(pl.col("kind") == "failure")

@@ -265,30 +265,44 @@ def _spec_records(
 
 def _output_events(
     outputs: list[tuple[int, str, list[str]]], first_line: int, source: Source
-) -> tuple[list[pl.DataFrame], Counter[int], int]:
-    """Parse each spec's captured output as GinkgoWriter output, its lines numbered on from `first_line`.
+) -> tuple[pl.DataFrame | None, Counter[int], int]:
+    """Parse the specs' captured output as GinkgoWriter output, its lines numbered on from `first_line`.
 
     Returns:
-        The events of each output (in its spec's block), their UTC offset counts, and the number of
-        lines not understood.
+        The events, each in its spec's block (None without output), their UTC offset counts, and the
+        number of lines not understood.
     """
-    events, offsets, not_understood = [], Counter[int](), 0
-    line = first_line
-    for spec_index, name, texts in outputs:
-        if not texts:
-            continue
-        lines = pl.DataFrame(
-            {"line": range(line, line + len(texts)), "raw": texts},
-            schema={"line": pl.UInt32, "raw": pl.String},
+    numbers: list[int] = []
+    texts: list[str] = []
+    owners: list[tuple[int, int, str]] = []
+    for spec_index, name, lines in (output for output in outputs if output[2]):
+        start = first_line + len(numbers)
+        numbers.extend(range(start, start + len(lines)))
+        texts.extend(lines)
+        owners.append((start, spec_index, name))
+    if not numbers:
+        return None, Counter(), 0
+    frame = pl.DataFrame({"line": numbers, "raw": texts}, schema={"line": pl.UInt32, "raw": pl.String})
+    result = ginkgo_text.parse(frame, replace(source, kind=_EVENT_KIND), captured=True)
+    blocks = pl.DataFrame(
+        owners, schema={"line": pl.UInt32, "_index": pl.UInt32, "_name": pl.String}, orient="row"
+    )
+    # Each record belongs to the spec whose output holds its first line. Ginkgo writes no headers,
+    # failures or summaries into GinkgoWriter: whatever looks like one there is the suite's output.
+    events = (
+        result.events.sort("line")
+        .join_asof(blocks, on="line", strategy="backward")
+        .with_columns(
+            pl.col("_index").alias("spec_index"),
+            pl.col("_name").alias("spec"),
+            pl.when(pl.col("record").cast(pl.String).is_in(["spec", "failure", "summary", "suite"]))
+            .then(pl.lit("output"))
+            .otherwise(pl.col("record").cast(pl.String))
+            .alias("record"),
         )
-        line += len(texts)
-        # Parsed by itself, so that one spec's output never runs on into the next one's.
-        result = ginkgo_text.parse(lines, replace(source, kind=_EVENT_KIND))
-        offsets.update(cast(dict[int, int], result.facts.get("utc_offsets", {})))
-        not_understood += result.unparsed.height
-        block = [pl.lit(spec_index, pl.UInt32).alias("spec_index"), pl.lit(name).alias("spec")]
-        events.append(conform(result.events.with_columns(block)))
-    return events, offsets, not_understood
+    )
+    offsets = Counter(cast(dict[int, int], result.facts.get("utc_offsets", {})))
+    return conform(events), offsets, result.unparsed.height
 
 
 def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
@@ -345,7 +359,7 @@ def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
         pl.lit(source.service or "test-run").alias("service"),
         message_key(pl.col("message")).alias("msg_key"),
     )
-    events = pl.concat([conform(own), *logged]).sort("line")
+    events = pl.concat([conform(own), *([] if logged is None else [logged])]).sort("line")
     notes = [f"{not_understood} line(s) of captured output not understood"] if not_understood else []
     facts = {"utc_offsets": dict(sorted(offsets.items())), "notes": notes}
     return ParseResult(events, pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String}), facts)
