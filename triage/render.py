@@ -95,6 +95,7 @@ def to_json(report: Report) -> dict[str, Any]:
         tests["status"] = _worst_status(report)
         tests["reason"] = next((run.reason for run in report.tests if run.reason), None)
         tests["flags"] = next((list(run.flags) for run in report.tests if run.flags), [])
+        tests["unfinished"] = [name for run in report.tests for name in run.unfinished]
         tests["specs"] = [
             {
                 "name": spec.name,

@@ -146,6 +146,7 @@ def test_cut_log_says_unknown_in_json_and_markdown(tmp_path: Path) -> None:
     report = analyze(tmp_path)
     tests = to_json(report)["tests"]
     assert (tests["ran"], tests["total"], tests["status"]) == (None, 3, "incomplete")
+    assert tests["unfinished"] == ["Notification Delivery should record a failed delivery"]
     markdown = render(report, "markdown")
     assert "How many specs ran is unknown: the log ends before Ginkgo's summary" in markdown
     assert (
