@@ -25,11 +25,11 @@ import polars as pl
 
 from triage.parsers import ParseResult
 from triage.parsers._common import message_key
+from triage.parsers.ginkgo_report import NOT_PASSED, state_level
 from triage.parsers.ginkgo_syntax import IN_LINE
 from triage.schema import conform, empty_events
 from triage.sources import Source
 
-_NOT_PASSED = ("failed", "panicked", "interrupted", "aborted", "timedout")
 _NAME = re.compile(r"^\[([A-Za-z]+)\](?: (.*))?$", re.S)
 _LOCATION = re.compile(r"^\s*(\S+:\d+)\s*$", re.M)
 
@@ -123,12 +123,6 @@ def _record(line: int, record: str, message: str, **fields: Any) -> dict[str, An
     }
 
 
-def _level(state: str) -> str:
-    if state == "interrupted":
-        return "warn"
-    return "error" if state in _NOT_PASSED else "info"
-
-
 def _seconds(value: str | None) -> float | None:
     try:
         return float(value) if value is not None else None
@@ -160,7 +154,7 @@ def _suite_records(suite: _Suite, first_index: int) -> list[dict[str, Any]]:
         state = case.attrs.get("status", "passed")
         if node == "It":
             states[state] += 1
-        common: dict[str, Any] = {"spec": name, "spec_index": index, "level": _level(state)}
+        common: dict[str, Any] = {"spec": name, "spec_index": index, "level": state_level(state)}
         records.append(
             _record(
                 case.line,
@@ -190,7 +184,7 @@ def _suite_records(suite: _Suite, first_index: int) -> list[dict[str, Any]]:
             )
     succeeded = props.get("SuiteSucceeded") == "true"
     reason = props.get("SpecialSuiteFailureReason") or None
-    failed = sum(states[s] for s in _NOT_PASSED)
+    failed = sum(states[s] for s in NOT_PASSED)
     records.append(
         _record(
             suite.end_line or suite.line,

@@ -39,7 +39,7 @@ from triage.schema import conform, empty_events
 from triage.sources import Source
 
 _EVENT_KIND = "ginkgo"
-_NOT_PASSED = ("failed", "panicked", "interrupted", "aborted", "timedout")
+NOT_PASSED = ("failed", "panicked", "interrupted", "aborted", "timedout")
 
 
 class NotAReport(ValueError):
@@ -160,10 +160,18 @@ def _record(line: int, raw: list[str], record: str, message: str, **fields: obje
     }
 
 
-def _level(state: str) -> str:
+def state_level(state: str) -> str:
+    """The level of a spec's record: error for a failure, warn for an interruption, else info.
+
+    Args:
+        state: Ginkgo's spec state (`passed`, `failed`, `interrupted`, ...).
+
+    Returns:
+        A LEVELS value.
+    """
     if state == "interrupted":
         return "warn"
-    return "error" if state in _NOT_PASSED else "info"
+    return "error" if state in NOT_PASSED else "info"
 
 
 def _suite_record(suite: dict[str, Any], raw: list[str], line: int) -> dict[str, object]:
@@ -192,7 +200,7 @@ def _summary_record(suites: list[dict[str, Any]], raw: list[str], line: int) -> 
     states = Counter(
         _str(s.get("State")) or "passed" for s in specs if (_str(s.get("LeafNodeType")) or "It") == "It"
     )
-    failed = sum(states[s] for s in _NOT_PASSED)
+    failed = sum(states[s] for s in NOT_PASSED)
     succeeded = all(suite.get("SuiteSucceeded") is True for suite in suites)
     reasons = sorted({str(r) for suite in suites for r in _list(suite.get("SpecialSuiteFailureReasons"))})
     run_ns = [suite.get("RunTime") for suite in suites]
@@ -231,7 +239,7 @@ def _spec_records(
             "spec",
             name,
             when=spec.get("StartTime"),
-            level=_level(state),
+            level=state_level(state),
             state=state,
             duration_s=run_s / 1e9 if isinstance(run_s, int | float) and state != "pending" else None,
             node=None if node == "It" else node,
@@ -251,7 +259,7 @@ def _spec_records(
                 message.split("\n", 1)[0],
                 # No `ts`: the record sits above its spec's output lines, which a time here would bound.
                 time=_dict(failure.get("TimelineLocation")).get("Time"),
-                level=_level(state),
+                level=state_level(state),
                 state=state,
                 node=_str(failure.get("FailureNodeType")) or None,
                 location=_location(failure.get("Location")),
