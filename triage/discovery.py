@@ -47,8 +47,8 @@ GINKGO_MARKERS = re.compile(
     r"|\[(?:Synchronized|Report)?(?:Before|After)Suite\] "
     r"|\s*In \[[A-Za-z]+\] at: .* @ \d\d/\d\d/\d\d \d\d:\d\d:\d\d)"
 )
-# A Ginkgo JSON report (`--json-report`) opens with its first suite report's SuitePath.
-GINKGO_REPORT_START = re.compile(r'^\[\s*\{\s*"SuitePath"\s*:')
+# A Ginkgo JSON report (`--json-report`) is a list of suite reports, each with SuitePath and SpecReports.
+GINKGO_REPORT_START = re.compile(r'^\[\s*\{\s*"')
 # Ginkgo's JUnit report (`--junit-report`) gives its suite config as properties.
 GINKGO_JUNIT = re.compile(r'<testsuite\s[^>]*>\s*<properties>\s*<property name="SuiteSucceeded"')
 INSPECT_START = re.compile(r'^\s*[\[{]\s*(?:\{\s*)?"(?:Id|ID|Name|State|Config|Image)"\s*:')
@@ -69,7 +69,7 @@ def classify(head: bytes) -> tuple[str, str]:
         return "binary", "NUL bytes: not a text log"
     text = re.sub(ANSI_PATTERN, "", head.decode("utf-8", errors="replace"))
     opening = text.lstrip()[:200].replace("\n", " ")
-    if GINKGO_REPORT_START.match(opening) and '"SpecReports"' in text:
+    if GINKGO_REPORT_START.match(opening) and '"SuitePath"' in text and '"SpecReports"' in text:
         return "ginkgo_report", "Ginkgo JSON report: suite reports with SpecReports"
     if GINKGO_JUNIT.search(text) and opening.startswith("<"):
         return "ginkgo_junit", "Ginkgo JUnit report: test suites with Ginkgo's suite properties"
