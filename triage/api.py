@@ -18,7 +18,7 @@ from triage.discovery import discover
 from triage.errors import BundleError, ConfigError
 from triage.ingest import SourceAccount, ingest
 from triage.normalize import default_steps, normalize
-from triage.parsers import ParseResult
+from triage.parsers import EVENT_KINDS, ParseResult
 from triage.rules import RuleOutcome, run_rules, select_rules
 from triage.rules.base import Finding, Rule
 from triage.schema import TABLE_SCHEMA, conform, empty_events
@@ -210,7 +210,7 @@ def _table(parsed: list[tuple[SourceAccount, ParseResult | None]]) -> _Table:
         attrs=Attrs.join(stores),
         offsets=offsets,
         assumptions=tuple(assumptions),
-        kinds=frozenset(a.source.kind for a, r in parsed if r is not None),
+        kinds=frozenset(EVENT_KINDS.get(k, k) for k in (a.source.kind for a, r in parsed if r is not None)),
     )
 
 

@@ -62,6 +62,10 @@ GINKGO_MARKERS = re.compile(
     r"|\[(?:Synchronized|Report)?(?:Before|After)Suite\] "
     r"|\s*In \[[A-Za-z]+\] at: .* @ \d\d/\d\d/\d\d \d\d:\d\d:\d\d)"
 )
+# A Ginkgo JSON report (`--json-report`) is a list of suite reports, each with SuitePath and SpecReports.
+GINKGO_REPORT_START = re.compile(r'^\[\s*\{\s*"')
+# Ginkgo's JUnit report (`--junit-report`) gives its suite config as properties.
+GINKGO_JUNIT = re.compile(r'<testsuite\s[^>]*>\s*<properties>\s*<property name="SuiteSucceeded"')
 INSPECT_START = re.compile(r'^\s*[\[{]\s*(?:\{\s*)?"(?:Id|ID|Name|State|Config|Image)"\s*:')
 
 
@@ -79,7 +83,12 @@ def classify(head: bytes) -> tuple[str, str]:
     if b"\x00" in head[:8192]:
         return "binary", "NUL bytes: not a text log"
     text = re.sub(ANSI_PATTERN, "", head.decode("utf-8", errors="replace"))
-    if INSPECT_START.match(text.lstrip()[:200].replace("\n", " ")):
+    opening = text.lstrip()[:200].replace("\n", " ")
+    if GINKGO_REPORT_START.match(opening) and '"SuitePath"' in text and '"SpecReports"' in text:
+        return "ginkgo_report", "Ginkgo JSON report: suite reports with SpecReports"
+    if GINKGO_JUNIT.search(text) and opening.startswith("<"):
+        return "ginkgo_junit", "Ginkgo JUnit report: test suites with Ginkgo's suite properties"
+    if INSPECT_START.match(opening):
         return "podman_inspect", "JSON document with container fields"
     lines = [ln for ln in _sampled(text) if ln.strip()]
     ginkgo = sum(1 for ln in lines if GINKGO_MARKERS.match(ln))
@@ -323,7 +332,9 @@ def discover(path: Path, test_logs: Sequence[Path] = ()) -> Bundle:
         sources.append(_source(log, resolved.relative_to(root.resolve()).as_posix() if inside else log.name))
     if not sources:
         raise BundleError(f"{path}: no files to analyse")
-    sources = mark_duplicates(sources)
+    from triage.parsers.ginkgo_report import mark_same_runs  # parsers load polars: only when needed
+
+    sources = mark_same_runs(mark_duplicates(sources))
     service, run_dir, collected, run_notes = _run_metadata(root, files)
     return Bundle(
         root=root,

@@ -90,6 +90,12 @@ def to_json(report: Report) -> dict[str, Any]:
             key: _sum_or_none(getattr(run, key) for run in report.tests)
             for key in ("ran", "total", "passed", "failed", "interrupted", "pending", "skipped")
         }
+        if any(run.ran is None for run in report.tests):
+            tests["ran"] = None  # a log ends before its summary: how many ran is unknown
+        tests["status"] = _worst_status(report)
+        tests["reason"] = next((run.reason for run in report.tests if run.reason), None)
+        tests["flags"] = next((list(run.flags) for run in report.tests if run.flags), [])
+        tests["unfinished"] = [name for run in report.tests for name in run.unfinished]
         tests["specs"] = [
             {
                 "name": spec.name,
@@ -98,6 +104,7 @@ def to_json(report: Report) -> dict[str, Any]:
                 "correlation_ids": list(spec.correlation_ids),
                 "file": spec.file,
                 "line": spec.line,
+                "process": spec.process,
             }
             for run in report.tests
             for spec in run.specs
@@ -170,6 +177,11 @@ def audit_json(report: Report) -> dict[str, Any]:
             for s in report.analysis.stores
         ],
     }
+
+
+def _worst_status(report: Report) -> str:
+    statuses = {run.status.value for run in report.tests}
+    return next(s for s in ("failed", "incomplete", "passed") if s in statuses)
 
 
 def _sum_or_none(values: Any) -> int | None:

@@ -363,12 +363,24 @@ def _spec_sections(report: Report) -> tuple[list[SpecSection], int]:
 def _tests_views(report: Report) -> tuple[TestsView, ...]:
     views = []
     for run in report.tests:
-        parts = [f"Ran {run.ran} of {run.total} specs" if run.ran is not None else "Spec totals not printed"]
+        if run.ran is not None:
+            parts = [f"Ran {run.ran} of {run.total} specs"]
+        else:
+            parts = ["How many specs ran is unknown: the log ends before Ginkgo's summary"]
+            if run.will_run is not None:
+                parts[0] += (
+                    f"; it was to run {run.will_run} of {run.total} specs, the counts are those it shows"
+                )
         if run.duration_s is not None:
             parts.append(f"in {run.duration_s:.1f} s")
-        if run.processes:
+        if run.processes and run.processes > 1:
             parts.append(f"on {run.processes} parallel processes")
-        headline = " ".join(parts) + f" (run {run.status})"
+        why = f": {run.reason}" if run.reason else ""
+        headline = " ".join(parts) + f" (run {run.status}{why})"
+        if run.flags:
+            headline += f"; run with ginkgo {' '.join(run.flags)}"
+        if run.unfinished:
+            headline += f". The log ends while this spec runs: {run.unfinished[-1]}"
         counts = [
             (label.capitalize(), str(value))
             for label, value in (
@@ -480,13 +492,19 @@ def _verdict(report: Report, failed_specs: list[SpecResult], numbered: dict[Find
     failed = sum(run.failed or 0 for run in report.tests)
     interrupted = sum(run.interrupted or 0 for run in report.tests)
     ran = sum(run.ran or 0 for run in report.tests)
+    cut = any(run.ran is None for run in report.tests)
+    ran_md = "how many ran is unknown: the test log ends before Ginkgo's summary" if cut else f"{ran} ran"
     if not report.tests:
         out.append("**No Ginkgo test-run log was found**: the verdict rests on the container logs alone.")
     elif failed or interrupted:
         parts = [f"{failed} spec(s) failed"]
         if interrupted:
-            parts.append(f"{interrupted} were interrupted by `--fail-fast` and did not fail on their own")
-        out.append(f"**{' and '.join(parts)}** ({ran} ran).")
+            parts.append(f"{interrupted} {_interrupted_md(report)} and did not fail on their own")
+        out.append(f"**{' and '.join(parts)}** ({ran_md}).")
+    elif failed_specs:
+        out.append(f"**No spec failed, but {len(failed_specs)} suite node(s) did** ({ran_md}).")
+    elif cut:
+        out.append(f"**No failed spec in the test log** ({ran_md}).")
     else:
         out.append(f"**All {ran} specs that ran passed.**")
     for spec in failed_specs:
@@ -522,6 +540,22 @@ def _verdict(report: Report, failed_specs: list[SpecResult], numbered: dict[Find
     if caveat:
         out.append(caveat)
     return tuple(out)
+
+
+def _interrupted_md(report: Report) -> str:
+    """How the interrupted specs came to be interrupted, as far as the test logs say."""
+    if any("--fail-fast" in run.flags for run in report.tests):
+        return "were interrupted by `--fail-fast`"
+    reason = next((run.reason for run in report.tests if run.reason), None)
+    known = {
+        "Interrupted by Other Ginkgo Process": "were interrupted when another Ginkgo process failed",
+        "Interrupted by User": "were interrupted by the user",
+    }
+    if reason in known:
+        return known[reason]
+    if reason and reason.startswith("Interrupted "):
+        return "were " + md_escape(reason[0].lower() + reason[1:])
+    return "were interrupted"
 
 
 def _cause_ref(f: Finding, numbered: dict[Finding, int]) -> str:

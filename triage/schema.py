@@ -39,6 +39,8 @@ SOURCE_KINDS = (
     "zap_json",
     "zap_console",
     "ginkgo",
+    "ginkgo_report",
+    "ginkgo_junit",
     "postgres",
     "redis",
     "podman_inspect",

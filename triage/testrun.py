@@ -2,12 +2,15 @@
 
 Ginkgo's "N Failed" counts interrupted specs too (Ran = Passed + Failed), so the interrupted ones are
 counted apart: from the `Summarizing N Failures:` entries when the log has them, else from the spec
-blocks. Totals come from the `Ran …` and `SUCCESS!|FAIL! -- …` lines; a truncated log falls back to
-counting spec blocks.
+blocks; when the run was interrupted (`FAIL! - Interrupted by …`) and no entries list them, every
+counted failure that no failed spec block shows is an interrupted spec. Totals come from the `Ran …`
+and `SUCCESS!|FAIL! -- …` lines; a log cut before them leaves `ran` unknown and counts the spec
+blocks it shows.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -54,10 +57,12 @@ class SpecResult:
         location: the spec's file:line (the failure location when only the summary names it).
         duration_s: runtime from the block header, None when unknown.
         correlation_ids: sorted unique correlation IDs seen in the spec's block.
-        failure_message: first line of the failure message, None when not printed.
+        failure_message: the failure message on one line (`failure_message`), None when not printed.
         failure_location: file:line of the failure, None when not printed.
         file: the test-run log.
         line: line of the spec's header (or of its summary entry when no block was printed).
+        process: the Ginkgo parallel process that ran it, None when the source does not say (a JSON
+            report always does; a text log only in a progress report).
     """
 
     name: str
@@ -69,6 +74,7 @@ class SpecResult:
     failure_location: str | None
     file: str
     line: int
+    process: int | None = None
 
 
 @dataclass(frozen=True)
@@ -80,11 +86,16 @@ class TestRun:
         suite: suite description from `Running Suite:`.
         processes: parallel processes (1 when the header says none, None without a header).
         will_run, total: from `Will run N of M specs` / `Ran N of M Specs`.
-        ran: specs that ran (passed + failed + interrupted).
+        ran: specs that ran (passed + failed + interrupted); None when the log ends before Ginkgo's
+            summary (the other counts are then those of the spec blocks it shows).
         passed, failed, interrupted, pending, skipped: spec counts; `failed` excludes interrupted.
         duration_s: from `Ran … in X seconds`.
         status: the run's verdict.
         specs: failed, panicked, timed-out, aborted and interrupted specs, in file order.
+        reason: why the run stopped early when Ginkgo says (`Interrupted by Other Ginkgo Process`,
+            `Interrupted by User`, ...), None otherwise.
+        flags: the options of the `ginkgo` command line the log starts with (e.g. `--fail-fast`).
+        unfinished: specs whose block the log starts but never closes (a log cut while they ran).
     """
 
     __test__ = False  # not a pytest test class, despite the name
@@ -103,6 +114,9 @@ class TestRun:
     duration_s: float | None
     status: RunStatus
     specs: tuple[SpecResult, ...]
+    reason: str | None = None
+    flags: tuple[str, ...] = ()
+    unfinished: tuple[str, ...] = ()
 
 
 _ATTRS = pl.Struct(
@@ -124,6 +138,10 @@ _ATTRS = pl.Struct(
         "pending": pl.Int64,
         "skipped": pl.Int64,
         "result": pl.String,
+        "reason": pl.String,
+        "process": pl.Int64,
+        "flags": pl.String,
+        "text": pl.String,
     }
 )
 
@@ -158,6 +176,29 @@ def _ids_by_block(logged: pl.DataFrame, blocks: list[int]) -> dict[int, tuple[st
     return {int(row["spec_index"]): tuple(row["correlation_id"]) for row in ids.to_dicts()}
 
 
+MAX_MESSAGE_CHARS = 400
+
+
+def failure_message(text: str | None) -> str | None:
+    """A failure's message on one line: Gomega's `Expected … to equal …` lines joined, spaces collapsed.
+
+    Args:
+        text: the failure as printed (a `[FAILED] …` block up to its `In [It] at:` line) or as a
+            JSON report keeps it.
+
+    Returns:
+        The message, cut at MAX_MESSAGE_CHARS with an ellipsis; None for no text.
+    """
+    if not text:
+        return None
+    lines = [line for line in text.split("\n") if not re.match(r"^\s*In \[[^\]]+\] at: ", line)]
+    message = re.sub(r"\s+", " ", " ".join(lines)).strip()
+    message = re.sub(r"^\[[A-Z]+\] ", "", message)
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[: MAX_MESSAGE_CHARS - 1].rstrip() + "…"
+    return message or None
+
+
 def _failures_by_block(events: pl.DataFrame) -> dict[int, tuple[str | None, str | None]]:
     # The failure message block wins; a timeline `[FAILED] in [It]` marker gives only a location.
     blocks: dict[int, tuple[str | None, str | None]] = {}
@@ -169,7 +210,7 @@ def _failures_by_block(events: pl.DataFrame) -> dict[int, tuple[str | None, str 
         if row["marker"]:
             markers.setdefault(index, row["location"])
         else:
-            blocks.setdefault(index, (row["message"], row["location"]))
+            blocks.setdefault(index, (failure_message(row["text"]) or row["message"], row["location"]))
     return {
         index: blocks.get(index, (None, markers.get(index))) for index in sorted(set(blocks) | set(markers))
     }
@@ -195,11 +236,12 @@ def _spec_results(
                 failure_location=location,
                 file=file,
                 line=block["line"],
+                process=block["process"],
             )
         )
-    names = {block["spec"] for block in blocks}
+    names = {_plain_name(block["spec"]) for block in blocks}
     for entry in entries:
-        if entry["name"] not in names and entry["state"] in NOT_PASSED_STATES:
+        if _plain_name(entry["name"]) not in names and entry["state"] in NOT_PASSED_STATES:
             results.append(
                 SpecResult(
                     entry["name"],
@@ -214,6 +256,16 @@ def _spec_results(
                 )
             )
     return tuple(sorted(results, key=lambda result: result.line))
+
+
+def _bare_failures(records: pl.DataFrame) -> list[dict[str, Any]]:
+    """Failure messages printed outside any spec block (a log excerpt that kept no header)."""
+    return [row for row in _rows(records, "failure") if row["spec_index"] is None and not row["marker"]]
+
+
+def _plain_name(name: str | None) -> str:
+    """A spec's name without the `[It]` (or other node) marker Ginkgo puts before the failing node."""
+    return re.sub(r" \[[A-Za-z]+\] ", " ", name or "")
 
 
 def _count(rows: list[dict[str, Any]], states: tuple[str, ...]) -> int:
@@ -234,8 +286,14 @@ def _summarize_file(file: str, rows: _LogRows) -> TestRun:
     status_row = next((row for row in summary if row["status"] is not None), None)
     counts_row = next((row for row in summary if row["passed"] is not None), None)
 
+    reason = status_row["reason"] if status_row else None
     interrupted = _count(it_entries if entries else its, (SpecState.INTERRUPTED,))
     if counts_row is not None:
+        if not entries and reason and reason.startswith("Interrupted"):
+            # Interrupted specs may print no block: Ginkgo's failures beyond the failures shown (in
+            # spec blocks, or bare in an excerpt) are them.
+            shown = _count(its, FAILED_STATES) + _count(_bare_failures(rows.records), FAILED_STATES)
+            interrupted = max(interrupted, counts_row["failed"] - shown)
         failed = counts_row["failed"] - interrupted
     else:
         failed = _count(it_entries if entries else its, FAILED_STATES)
@@ -253,7 +311,7 @@ def _summarize_file(file: str, rows: _LogRows) -> TestRun:
             ("skipped", SpecState.SKIPPED),
         )
     )
-    ran = ran_row["ran"] if ran_row else _count(its, (SpecState.PASSED, *NOT_PASSED_STATES))
+    ran = ran_row["ran"] if ran_row else None
     verdict = status_row["status"] if status_row else _first(summary, "result")
     status = {
         "SUCCESS!": RunStatus.PASSED,
@@ -278,6 +336,9 @@ def _summarize_file(file: str, rows: _LogRows) -> TestRun:
         duration_s=ran_row["duration_s"] if ran_row else None,
         status=status,
         specs=_spec_results(file, rows, blocks, entries),
+        reason=reason,
+        flags=tuple(flag for flag in (_first(suite, "flags") or "").split() if flag.startswith("-")),
+        unfinished=tuple(row["spec"] or "" for row in blocks if row["state"] is None),
     )
 
 

@@ -76,7 +76,7 @@ class LineTexts:
         path, blocks = self.files[file]
         at = bisect_right(blocks, line, key=lambda b: b.first_line) - 1
         if at < 0 or line >= blocks[at].first_line + blocks[at].lines:
-            return UNREADABLE
+            return _past_the_end(path, line)
         lines = self._block(file, path, at, blocks[at])
         if lines is None:
             return UNREADABLE
@@ -98,3 +98,11 @@ class LineTexts:
         while len(self._blocks) > 1 and sum(size for size, _ in self._blocks.values()) > CACHE_BYTES:
             self._blocks.popitem(last=False)
         return lines
+
+
+def _past_the_end(path: Path, line: int) -> str:
+    """A line numbered past a file's end: a Ginkgo JSON report's captured output, else unreadable."""
+    from triage.parsers.ginkgo_report import captured_line
+
+    text = captured_line(path, line)
+    return UNREADABLE if text is None else text

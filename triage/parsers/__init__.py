@@ -44,17 +44,31 @@ class ParseResult:
 Parser = Callable[[pl.DataFrame, Source], ParseResult]
 
 CHUNK_ROWS = 12_500
+# Source kinds whose records carry another kind's `source_kind`: the records of Ginkgo's JSON and JUnit
+# reports are the test run's, as a `-v` log's are.
+EVENT_KINDS = {"ginkgo_report": "ginkgo", "ginkgo_junit": "ginkgo"}
 LINES_SCHEMA = {"line": pl.UInt32, "raw": pl.String}
 
 
 def _registry() -> dict[str, Parser]:
     # Imported here so that `import triage` stays cheap for commands that parse nothing.
-    from triage.parsers import ginkgo, podman_inspect, postgres, redis, zap_console, zap_json
+    from triage.parsers import (
+        ginkgo,
+        ginkgo_junit,
+        ginkgo_report,
+        podman_inspect,
+        postgres,
+        redis,
+        zap_console,
+        zap_json,
+    )
 
     return {
         "zap_json": zap_json.parse,
         "zap_console": zap_console.parse,
         "ginkgo": ginkgo.parse,
+        "ginkgo_report": ginkgo_report.parse,
+        "ginkgo_junit": ginkgo_junit.parse,
         "postgres": postgres.parse,
         "redis": redis.parse,
         "podman_inspect": podman_inspect.parse,

@@ -20,8 +20,10 @@ from triage.parsers import ParseResult
 from triage.parsers._common import message_key, offset_counts, with_per_value
 from triage.parsers.ginkgo_fields import record_fields
 from triage.parsers.ginkgo_syntax import (
+    BANNERS,
     BLOCK_LEAD,
     COLLECTORS,
+    COMMAND,
     COUNTS,
     DENOTERS,
     ENTRY,
@@ -108,26 +110,58 @@ def _block_edges(lines: pl.DataFrame) -> list[pl.Series]:
     )
 
 
+def _serial_starts(df: pl.DataFrame) -> pl.Series:
+    """Per line: does a spec start here as serial `-v` output streams it?
+
+    Run serially with `-v`, Ginkgo prints a spec's name and location when it starts, streams its
+    timeline, and prints the state header when it ends: a separator, then a line that is no header
+    followed by a location line.
+    """
+    candidate = (
+        pl.col("is_sep").shift(1, fill_value=False)
+        & ~pl.col("is_header")
+        & ~pl.col("stop")
+        & ~pl.col("blank")
+    )
+    (after,) = _tested(
+        df, "raw", candidate.shift(1, fill_value=False), _loc=pl.col("raw").str.contains(LOCATION)
+    )
+    starts = df.select((candidate & after.shift(-1, fill_value=False)).alias("serial_start"))
+    return starts.to_series()
+
+
 def _classify(lines: pl.DataFrame) -> pl.DataFrame:
     raw = pl.col("raw")
     df = lines.with_columns(
         (raw.str.strip_chars() == "").alias("blank"),
         *_block_edges(lines),
         pl.int_range(pl.len(), dtype=pl.Int64).alias("i"),
-    ).with_columns((pl.col("is_header") | pl.col("stop")).cum_sum().alias("region"))
+    )
+    df = df.with_columns(_serial_starts(df))
+    serial_start = pl.col("serial_start")
+    # A serial spec's header closes its own block; every other header starts one.
+    serial_region = serial_start.first().over((serial_start | pl.col("stop")).cum_sum())
+    opens = serial_start | (pl.col("is_header") & ~serial_region)
+    df = df.with_columns((opens | pl.col("stop")).cum_sum().alias("region"), opens.alias("_opens"))
     df = df.with_columns(
-        (pl.col("is_header").first().over("region") & ~pl.col("stop")).alias("in_block"),
+        (pl.col("_opens").first().over("region") & ~pl.col("stop")).alias("in_block"),
         pl.col("_summary_head").first().over("region").alias("in_summary"),
-        (pl.col("i") - pl.col("i").first().over("region")).alias("rel"),
+        # Name and location follow a header; a serial block starts with them.
+        (
+            pl.col("i")
+            - pl.col("i").first().over("region")
+            + serial_start.first().over("region").cast(pl.Int64)
+        ).alias("rel"),
+        (serial_start & ~pl.col("is_header").any().over("region")).alias("_open"),
     ).drop("_summary_head")
     df = df.with_columns(
         pl.when(pl.col("in_block")).then(raw.str.strip_prefix("  ")).otherwise(raw).alias("text"),
-        pl.when(pl.col("in_block")).then(pl.col("is_header").cum_sum()).alias("spec_index"),
-    )
+        pl.when(pl.col("in_block")).then(pl.col("_opens").cum_sum()).alias("spec_index"),
+    ).drop("_opens")
     text, in_block, rel = pl.col("text"), pl.col("in_block"), pl.col("rel")
     # Location lines are the second and third lines of a block.
     is_loc = _tested(df, "text", in_block & rel.is_between(2, 3), _loc=text.str.contains(LOCATION))
-    name_ok = in_block & (rel == 1) & ~pl.col("blank") & ~pl.col("stop")
+    name_ok = in_block & (rel == 1) & ~pl.col("blank") & ~pl.col("stop") & ~pl.col("is_header")
     df = df.with_columns(name_ok.alias("name_ok"), *is_loc).with_columns(
         (in_block & (rel == 2) & pl.col("_loc") & pl.col("name_ok").shift(1, fill_value=False)).alias("loc2"),
     )
@@ -195,10 +229,15 @@ def _line_kinds(rows: pl.DataFrame) -> pl.DataFrame:
         summary.alias("_summary"),
         (has(SEED) | has(WILL_RUN) | has(PARALLEL) | has(SUITE)).alias("_suite"),
         has(DENOTERS).alias("_denoters"),
+        has(COMMAND).alias("_command"),
+        pl.any_horizontal([has(p) for p in BANNERS]).alias("_banner"),
     )
 
 
-def _assign(df: pl.DataFrame) -> pl.DataFrame:
+def _assign(df: pl.DataFrame, captured: bool) -> pl.DataFrame:
+    # Without a separator, header or closing line the text is bare GinkgoWriter output (a spec's
+    # captured output, or the test process's stream written out): any line of it is the suite's own.
+    framed = pl.lit(False) if captured else (pl.col("is_sep") | pl.col("is_header") | pl.col("stop")).any()
     decoded = decode_any(df, "text")
     eligible = ~pl.col("in_fail") & ~pl.col("is_header") & ~pl.col("spec_part") & ~pl.col("in_summary")
     df = decoded.with_columns((pl.col("decoded") & eligible).alias("is_log"))
@@ -218,7 +257,7 @@ def _assign(df: pl.DataFrame) -> pl.DataFrame:
     kind = (
         pl.when(pl.col("in_fail"))
         .then(pl.lit("failure"))
-        .when(pl.col("is_header"))
+        .when(pl.col("is_header") | pl.col("_open"))
         .then(pl.lit("spec"))
         .when(pl.col("spec_part"))
         .then(pl.lit("spec_part"))
@@ -244,14 +283,20 @@ def _assign(df: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("suite"))
         .when(out & pl.col("_denoters"))
         .then(pl.lit("spec"))
-        .when(pl.col("in_block"))
+        .when(out & pl.col("_command"))
+        .then(pl.lit("suite"))
+        .when(pl.col("in_block") | pl.col("_banner") | ~framed)
         .then(pl.lit("output"))
         .otherwise(pl.lit("unparsed"))
     )
     fail_owner = pl.when(pl.col("in_fail")).then(pl.col("line")).min().over("region", "fail_id")
     owner = (
         pl.when(pl.col("kind") == "spec_part")
-        .then(pl.col("line").first().over("region"))
+        .then(
+            pl.coalesce(pl.col("line").filter(pl.col("is_header")).first(), pl.col("line").first()).over(
+                "region"
+            )
+        )
         .when(pl.col("kind") == "stack")
         .then(pl.col("_owner"))
         .when(pl.col("kind") == "entry_loc")
@@ -287,19 +332,21 @@ def _log_fields(logs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
+def parse(lines: pl.DataFrame, source: Source, *, captured: bool = False) -> ParseResult:
     """Parse a Ginkgo v2 test-run log.
 
     Args:
         lines: columns `line` and `raw`.
         source: the test-run log.
+        captured: the lines are specs' captured GinkgoWriter output (as a JSON report keeps it): no
+            line of it is Ginkgo's own, so every line no other shape claims is output.
 
     Returns:
         Events of kinds suite, spec, step, failure, helper, collector, output, log and summary; blank
         lines, separators and section markers are structural; the rest is unparsed.
         facts["utc_offsets"] counts the UTC offsets of the embedded zoned zap records.
     """
-    df = _assign(_classify(lines.select("line", "raw")))
+    df = _assign(_classify(lines.select("line", "raw")), captured)
     df = _spec_columns(df).with_columns(pl.col("raw").shift(-1).alias("_next"))
     # Failure blocks: whole text, and the `In [It] at:` line that closes them.
     fail_rows = df.filter(pl.col("kind") == "failure")

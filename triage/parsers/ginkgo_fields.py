@@ -11,8 +11,10 @@ from collections.abc import Callable
 
 import polars as pl
 
+from triage.parsers._common import fraction_precision
 from triage.parsers.ginkgo_syntax import (
     COLLECTORS,
+    COMMAND,
     COUNTS,
     ENTRY,
     ENTRY_NAME,
@@ -83,6 +85,8 @@ def _spec_attrs(header_state: pl.Expr) -> pl.Expr:
                 process=pl.col("_process"),
             )
         )
+        .when(pl.col("_open"))
+        .then(_obj(location=leaf_loc, node=group(r"^\[([A-Za-z ()]+)\]$", 1, "spec")))
         .otherwise(
             _obj(
                 passed=denoters.str.count_matches("[•↺]"),
@@ -147,6 +151,7 @@ def _suite_attrs() -> pl.Expr:
         will_run=integer(WILL_RUN, 1),
         total=integer(WILL_RUN, 2),
         processes=integer(PARALLEL, 1),
+        flags=group(COMMAND, 1).str.strip_chars(),
     )
 
 
@@ -217,7 +222,7 @@ def _spec_fields() -> dict[str, pl.Expr]:
     header = pl.col("is_header")
     return {
         "attrs": _spec_attrs(header_state),
-        "message": pl.when(header).then(pl.col("spec")).otherwise(pl.col("text")),
+        "message": pl.when(header | pl.col("_open")).then(pl.col("spec")).otherwise(pl.col("text")),
         "level": _level_for(pl.when(header).then(header_state)),
     }
 
@@ -291,9 +296,7 @@ def record_fields(records: pl.DataFrame) -> pl.DataFrame:
         .sort("line")
         .with_columns(
             ginkgo_ts(when_text).alias("ts"),
-            pl.when(timed)
-            .then(pl.when(when_text.str.contains(r"\.")).then(pl.lit("ms")).otherwise(pl.lit("s")))
-            .alias("ts_precision"),
+            pl.when(timed).then(fraction_precision(when_text)).alias("ts_precision"),
             pl.when(timed).then(pl.lit(True)).alias("ts_assumed"),
             pl.lit("ginkgo").alias("logger"),
             pl.col("kind").alias("record"),

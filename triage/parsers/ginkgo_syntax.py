@@ -12,7 +12,7 @@ import polars as pl
 from triage.schema import TsDtype
 
 GINKGO_TIME_FORMAT = "%m/%d/%y %H:%M:%S%.f"
-_T = r"(\d\d/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)?)"
+_T = r"(\d\d/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d{1,9})?)"
 _STATE = r"(FAILED|PANICKED|INTERRUPTED|TIMEDOUT|ABORTED|SKIPPED|PENDING)"
 
 HEADER = (
@@ -51,6 +51,20 @@ PROCESS = r"Progress Report for Ginkgo Process #(\d+)"
 SEPARATOR = r"^-{30,}$"
 RULE = r"^={3,}$"
 INDENTED_SEPARATOR = r"^\s*-{30,}$"
+# The command that started the run, as CI logs echo it: `ginkgo -v --procs=12 --fail-fast ./...`, maybe
+# after a shell prompt, by path, or through `go run`.
+COMMAND = (
+    r"^(?:[$#>] )?(?:\S*/)?(?:ginkgo|go run \S*onsi/ginkgo/v2/ginkgo(?:@\S+)?)"
+    r"((?: +\S+)*? +-\S*(?: +\S+)*)?\s*$"
+)
+# A suite's own banners in its GinkgoWriter output: rules of box-drawing characters, titles ending in
+# "...", status lines led by a symbol or emoji, and indented bullet lists.
+BANNERS = (
+    r"^\s*[━─═▬┅┄]{3,}\s*$",
+    r"^\S[^\t{}]*(?:\.\.\.|:)$",
+    r"^\s*(?:[^\w\s\[\](){}<>\"'`/\\.,;:!?@#$%^&*+=|~-]\x{FE0F}?)+\s+\S",
+    r"^\s+(?:[•◦▪*-]|\d+[.)]) \S",
+)
 SECTION_OPEN = ["Timeline >>", "Captured StdOut/StdErr Output >>", "Report Entries >>"]
 SECTION_CLOSE = ["<< Timeline", "<< Captured StdOut/StdErr Output", "<< Report Entries"]
 
