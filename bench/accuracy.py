@@ -209,9 +209,7 @@ def score_causes(truth: dict[str, Any], doc: dict[str, Any]) -> list[CauseScore]
     Returns:
         One score per failed spec of the truth.
     """
-    listed = {
-        _spec_key(s["name"], s["location"]): s for s in ((doc.get("tests") or {}).get("specs") or [])
-    }
+    listed = {_spec_key(s["name"], s["location"]): s for s in ((doc.get("tests") or {}).get("specs") or [])}
     scores = []
     for spec in truth["tests"]["specs"]:
         cause = spec.get("cause")

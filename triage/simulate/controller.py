@@ -130,7 +130,11 @@ class Controller:
     def _reconcile(self, sp: SpRun, phase: str) -> str:
         rid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         self._line(
-            "DEBUG", f"Reconciling {self.service.kind}", sp, rid, (("name", sp.name), ("namespace", sp.namespace))
+            "DEBUG",
+            f"Reconciling {self.service.kind}",
+            sp,
+            rid,
+            (("name", sp.name), ("namespace", sp.namespace)),
         )
         for i in range(self.debug_lines):
             self._line("DEBUG", DEBUG_MESSAGES[i % len(DEBUG_MESSAGES)], sp, rid)

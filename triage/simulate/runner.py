@@ -182,7 +182,13 @@ class Runner:
     def _main(
         self, proc: Proc, infra: Callable[[Proc], Generator[Any, Any, None]]
     ) -> Generator[Any, Any, None]:
-        report = Report(None, "SynchronizedBeforeSuite", f"{self.service.suite_dir}/suite_test.go:112", proc.index, self.sim.now)
+        report = Report(
+            None,
+            "SynchronizedBeforeSuite",
+            f"{self.service.suite_dir}/suite_test.go:112",
+            proc.index,
+            self.sim.now,
+        )
         proc.begin(report)
         if proc.index == 1:
             yield from infra(proc)
@@ -298,7 +304,13 @@ class Runner:
 
     # ---- SynchronizedAfterSuite ----------------------------------------------------------------
     def _after_suite(self, proc: Proc) -> Generator[Any, Any, None]:
-        report = Report(None, "SynchronizedAfterSuite", f"{self.service.suite_dir}/suite_test.go:612", proc.index, self.sim.now)
+        report = Report(
+            None,
+            "SynchronizedAfterSuite",
+            f"{self.service.suite_dir}/suite_test.go:612",
+            proc.index,
+            self.sim.now,
+        )
         proc.begin(report)
         proc.step("Tearing down per-process test environment")
         flushed = yield from proc.store.flush()
@@ -348,7 +360,8 @@ class Runner:
             if proc.capturing:
                 self.flush_failures_seen += 1
             proc.gw(
-                self.sim.now, "⚠️ Warning: Failed to close audit store: timeout waiting for audit store to close"
+                self.sim.now,
+                "⚠️ Warning: Failed to close audit store: timeout waiting for audit store to close",
             )
         elif stats.dropped:
             proc.gw(
@@ -407,7 +420,9 @@ def _fault_targets(knobs: Knobs, queue: list[SpecDef]) -> tuple[dict[str, SpecDe
         (fault name -> victim spec, filler spec -> borrowed correlation ID).
     """
     counted = [
-        s for s in queue if s.kind in AUDIT_KINDS and not s.pending and not s.event_type.endswith("error.occurred")
+        s
+        for s in queue
+        if s.kind in AUDIT_KINDS and not s.pending and not s.event_type.endswith("error.occurred")
     ]
     borrowed: dict[SpecDef, str] = {}
     fixed = [s for s in counted if s.rr_name]

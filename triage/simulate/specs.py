@@ -130,7 +130,11 @@ class SpecBody:
     def wait_phase(self, sp: SpRun, timeout_s: float, interval_s: float) -> Generator[Any, Any, bool]:
         deadline = self.r.sim.now + int(timeout_s * SECOND)
         while True:
-            if sp.done.fired or sp.phase in ("Completed", "Failed") or (sp.target_missing and sp.phase not in ("", "Pending")):
+            if (
+                sp.done.fired
+                or sp.phase in ("Completed", "Failed")
+                or (sp.target_missing and sp.phase not in ("", "Pending"))
+            ):
                 return True
             if self.r.sim.now >= deadline:
                 return False
@@ -365,13 +369,13 @@ class SpecBody:
                 self.check(cid, spec.event_type, 1 if any_event else spec.expected, got, not once)
                 break
             yield int(spec.interval_s * SECOND)
-        if spec.pattern == "poll-then-expect" and self.report.state == "passed" and not self.report.cancelled:
-            if got != spec.expected:
-                self.fail(
-                    f"{svc.title} should record exactly {spec.expected} {spec.event_type} event(s)\n"
-                    f"Expected\n    <int>: {got}\nto equal\n    <int>: {spec.expected}",
-                    spec.check_line + 4,
-                )
-                self.check(cid, spec.event_type, spec.expected, got, False)
+        settled = self.report.state == "passed" and not self.report.cancelled
+        if spec.pattern == "poll-then-expect" and settled and got != spec.expected:
+            self.fail(
+                f"{svc.title} should record exactly {spec.expected} {spec.event_type} event(s)\n"
+                f"Expected\n    <int>: {got}\nto equal\n    <int>: {spec.expected}",
+                spec.check_line + 4,
+            )
+            self.check(cid, spec.event_type, spec.expected, got, False)
         yield int(self.rng.uniform(5, 40) * MS)
         self.say(f"✅ Deleted test namespace: {ns}")

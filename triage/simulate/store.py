@@ -353,7 +353,11 @@ class AuditStore:
                 yield self._wake
                 continue
             case = cases[0] if len(cases) == 1 else self.rng.choice(cases)  # Go's select is random
-            if self.hang_at is not None and self.sim.now >= self.hang_at and (case == "flush" or (case == "tick" and self.batch)):
+            if (
+                self.hang_at is not None
+                and self.sim.now >= self.hang_at
+                and (case == "flush" or (case == "tick" and self.batch))
+            ):
                 # flush-stuck: the next write blocks on a connection that never answers, for good
                 self.hung = True
                 yield Signal()
