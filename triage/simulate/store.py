@@ -135,7 +135,7 @@ class AuditStore:
         fields: Fields,
         error: str | None = None,
         logger: str = "audit-store",
-        stack: bool = True,
+        frames: tuple[tuple[str, int], ...] = (("writeBatchWithRetry", 533), ("backgroundWriter", 443)),
     ) -> bool:
         now = self.sim.now
         second = now // SECOND
@@ -145,12 +145,9 @@ class AuditStore:
         if count > SAMPLER_FIRST and (count - SAMPLER_FIRST) % SAMPLER_THEREAFTER != 0:
             return False
         trace = None
-        if level == "error" and stack:
+        if level == "error":
             pkg = "github.com/jordigilh/kubernaut/pkg/audit.(*BufferedAuditStore)"
-            trace = (
-                f"{pkg}.writeBatchWithRetry\n\t{_SRC}/pkg/audit/store.go:533\n"
-                f"{pkg}.backgroundWriter\n\t{_SRC}/pkg/audit/store.go:443"
-            )
+            trace = "\n".join(f"{pkg}.{fn}\n\t{_SRC}/pkg/audit/store.go:{line}" for fn, line in frames)
         self.emit(
             now, json_line(level, rfc3339_seconds(now, self.offset), logger, "", msg, fields, error, trace)
         )
@@ -301,7 +298,7 @@ class AuditStore:
             self.sim.call_at(self.sim.now + CLOSE_TIMEOUT, lambda _: self.sim.fire(waited, "timeout"))
             self.sim.spawn(self._fire_when_stopped(waited))
             if (yield waited) is not None:
-                self._log("error", "Timeout waiting for audit store to close", (), stack=False)
+                self._log("error", "Timeout waiting for audit store to close", (), frames=(("Close", 363),))
                 return False
         else:
             yield self.stopped
