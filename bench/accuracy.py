@@ -34,7 +34,7 @@ import random
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -309,18 +309,26 @@ def _group_rows(results: Sequence[RunResult], label: str, key: Any) -> list[str]
     lines = [head, "-" * len(head)]
     for value in sorted({key(r) for r in results}):
         group = [r for r in results if key(r) == value]
-        t = Tally()
-        for r in group:
-            for tally in r.tallies.values():
-                t.add(tally)
+        t = _sum(tally for r in group for tally in r.tallies.values())
         causes = [c for r in group for c in r.causes]
         hit = sum(c.matched for c in causes)
+        counts = f"{value:24} {len(group):5} {t.tp:5} {t.fp:5} {t.fn:5}"
         lines.append(
-            f"{value:24} {len(group):5} {t.tp:5} {t.fp:5} {t.fn:5} {_ratio(t.tp, t.tp + t.fp):>6} "
-            f"{_ratio(t.tp, t.tp + t.fn):>6} {t.healthy_findings:12} {hit:9} {len(causes):4} "
-            f"{_ratio(hit, len(causes)):>6}"
+            f"{counts} {_pr(t)} {t.healthy_findings:12} {hit:9} {len(causes):4} {_ratio(hit, len(causes)):>6}"
         )
     return lines
+
+
+def _sum(tallies: Iterable[Tally]) -> Tally:
+    total = Tally()
+    for tally in tallies:
+        total.add(tally)
+    return total
+
+
+def _pr(t: Tally) -> str:
+    """Precision and recall, each right-aligned in six characters."""
+    return f"{_ratio(t.tp, t.tp + t.fp):>6} {_ratio(t.tp, t.tp + t.fn):>6}"
 
 
 def table(results: Sequence[RunResult]) -> str:
@@ -332,10 +340,9 @@ def table(results: Sequence[RunResult]) -> str:
     Returns:
         The tables as text.
     """
-    totals = {rule.id: Tally() for rule in ALL_RULES}
-    for result in results:
-        for rid, tally in result.tallies.items():
-            totals[rid].add(tally)
+    totals = {
+        rule.id: _sum(r.tallies[rule.id] for r in results if rule.id in r.tallies) for rule in ALL_RULES
+    }
     healthy_runs = sum(1 for r in results if r.healthy)
     head = (
         f"{'rule':24} {'TP':>5} {'FP':>5} {'FN':>5} {'TN':>5} {'prec':>6} {'recall':>6} "
@@ -348,10 +355,8 @@ def table(results: Sequence[RunResult]) -> str:
         "-" * len(head),
     ]
     for rid, t in totals.items():
-        lines.append(
-            f"{rid:24} {t.tp:5} {t.fp:5} {t.fn:5} {t.tn:5} {_ratio(t.tp, t.tp + t.fp):>6} "
-            f"{_ratio(t.tp, t.tp + t.fn):>6} {t.skipped:5} {t.errors:4} {t.extra:5} {t.healthy_findings:12}"
-        )
+        counts = f"{rid:24} {t.tp:5} {t.fp:5} {t.fn:5} {t.tn:5}"
+        lines.append(f"{counts} {_pr(t)} {t.skipped:5} {t.errors:4} {t.extra:5} {t.healthy_findings:12}")
     overall = sum(t.healthy_findings for t in totals.values())
     lines.append(f"findings above info on healthy runs: {overall} (must be 0)")
     causes = [c for r in results for c in r.causes]

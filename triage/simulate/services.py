@@ -110,8 +110,9 @@ def _audit(
     )
 
 
-def _filler(suite: str, file: str, line: int, containers: tuple[str, ...], text: str, kind: str) -> SpecDef:
-    return SpecDef(file, line, containers, text, kind, "", "", False, False, suite)
+def _fillers(suite: str, rows: tuple[tuple[str, int, str, str, str], ...]) -> tuple[SpecDef, ...]:
+    """Specs that create resources (`sp`) or none (`plain`): (file, line, container, text, kind) each."""
+    return tuple(SpecDef(f, n, (c,), t, k, "", "", False, False, suite) for f, n, c, t, k in rows)
 
 
 _RO_DIR = f"{_SRC}/test/integration/remediationorchestrator"
@@ -173,108 +174,108 @@ _RO_CATALOGUE: tuple[SpecDef, ...] = (
         rr_name="rr-lifecycle-created",
         check=97,
     ),
-    *(
-        _filler(_RO_DIR, f, n, c, t, k)
-        for f, n, c, t, k in (
+    *_fillers(
+        _RO_DIR,
+        (
             (
                 "lifecycle_test.go",
                 71,
-                ("RemediationOrchestrator lifecycle",),
+                "RemediationOrchestrator lifecycle",
                 "moves a request to Processing",
                 "sp",
             ),
             (
                 "lifecycle_test.go",
                 142,
-                ("RemediationOrchestrator lifecycle",),
+                "RemediationOrchestrator lifecycle",
                 "creates the SignalProcessing child",
                 "sp",
             ),
             (
                 "lifecycle_test.go",
                 210,
-                ("RemediationOrchestrator lifecycle",),
+                "RemediationOrchestrator lifecycle",
                 "completes after verification",
                 "sp",
             ),
             (
                 "routing_integration_test.go",
                 58,
-                ("RemediationOrchestrator routing",),
+                "RemediationOrchestrator routing",
                 "blocks a duplicate signal",
                 "sp",
             ),
             (
                 "routing_integration_test.go",
                 131,
-                ("RemediationOrchestrator routing",),
+                "RemediationOrchestrator routing",
                 "routes by severity label",
                 "plain",
             ),
             (
                 "timeout_integration_test.go",
                 77,
-                ("RemediationOrchestrator timeouts",),
+                "RemediationOrchestrator timeouts",
                 "times out a stuck phase",
                 "sp",
             ),
             (
                 "timeout_integration_test.go",
                 150,
-                ("RemediationOrchestrator timeouts",),
+                "RemediationOrchestrator timeouts",
                 "reads timeouts from config",
                 "plain",
             ),
             (
                 "blocking_integration_test.go",
                 66,
-                ("RemediationOrchestrator blocking",),
+                "RemediationOrchestrator blocking",
                 "blocks after consecutive failures",
                 "sp",
             ),
             (
                 "blocking_integration_test.go",
                 139,
-                ("RemediationOrchestrator blocking",),
+                "RemediationOrchestrator blocking",
                 "unblocks after the cooldown",
                 "plain",
             ),
             (
                 "notification_creation_integration_test.go",
                 72,
-                ("RemediationOrchestrator notifications",),
+                "RemediationOrchestrator notifications",
                 "creates a notification on failure",
                 "sp",
             ),
             (
                 "approval_conditions_test.go",
                 61,
-                ("RemediationOrchestrator approvals",),
+                "RemediationOrchestrator approvals",
                 "waits for approval when required",
                 "sp",
             ),
             (
                 "approval_conditions_test.go",
                 118,
-                ("RemediationOrchestrator approvals",),
+                "RemediationOrchestrator approvals",
                 "sets the approval condition",
                 "plain",
             ),
             (
                 "field_index_smoke_test.go",
                 40,
-                ("RemediationOrchestrator field index",),
+                "RemediationOrchestrator field index",
                 "indexes requests by fingerprint",
                 "plain",
             ),
             (
                 "severity_normalization_integration_test.go",
                 55,
-                ("RemediationOrchestrator severity",),
+                "RemediationOrchestrator severity",
                 "normalizes external severity",
                 "sp",
             ),
-        )
+        ),
     ),
 )
 
@@ -332,82 +333,76 @@ _NT_CATALOGUE: tuple[SpecDef, ...] = (
         pattern="poll-then-expect",
         check=141,
     ),
-    *(
-        _filler(_NT_DIR, f, n, c, t, k)
-        for f, n, c, t, k in (
+    *_fillers(
+        _NT_DIR,
+        (
             (
                 "crd_lifecycle_test.go",
                 63,
-                ("Notification CRD lifecycle",),
+                "Notification CRD lifecycle",
                 "delivers a simple notification",
                 "sp",
             ),
             (
                 "crd_lifecycle_test.go",
                 120,
-                ("Notification CRD lifecycle",),
+                "Notification CRD lifecycle",
                 "marks a delivered notification Sent",
                 "sp",
             ),
             (
                 "delivery_errors_test.go",
                 71,
-                ("Notification delivery errors",),
+                "Notification delivery errors",
                 "retries a failed slack delivery",
                 "sp",
             ),
             (
                 "delivery_errors_test.go",
                 133,
-                ("Notification delivery errors",),
+                "Notification delivery errors",
                 "gives up after the retry budget",
                 "plain",
             ),
-            ("phase_state_machine_test.go", 58, ("Notification phases",), "never goes back from Sent", "sp"),
+            ("phase_state_machine_test.go", 58, "Notification phases", "never goes back from Sent", "sp"),
             (
                 "priority_validation_test.go",
                 49,
-                ("Notification priorities",),
+                "Notification priorities",
                 "rejects an unknown priority",
                 "plain",
             ),
             (
                 "label_routing_integration_test.go",
                 77,
-                ("Notification routing",),
+                "Notification routing",
                 "routes by label to slack",
                 "sp",
             ),
-            (
-                "label_routing_integration_test.go",
-                140,
-                ("Notification routing",),
-                "falls back to console",
-                "sp",
-            ),
+            ("label_routing_integration_test.go", 140, "Notification routing", "falls back to console", "sp"),
             (
                 "status_update_conflicts_test.go",
                 66,
-                ("Notification status updates",),
+                "Notification status updates",
                 "retries a conflicting update",
                 "plain",
             ),
             (
                 "performance_concurrent_test.go",
                 81,
-                ("Notification performance",),
+                "Notification performance",
                 "delivers ten notifications at once",
                 "sp",
             ),
             (
                 "graceful_shutdown_test.go",
                 70,
-                ("Notification shutdown",),
+                "Notification shutdown",
                 "finishes in-flight deliveries",
                 "plain",
             ),
-            ("data_validation_test.go", 52, ("Notification validation",), "requires a subject", "plain"),
-        )
+            ("data_validation_test.go", 52, "Notification validation", "requires a subject", "plain"),
+        ),
     ),
 )
 
