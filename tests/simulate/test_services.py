@@ -45,7 +45,8 @@ def test_current_era_prints_no_per_event_store_line(tmp_path: Path, service: str
     messages = _store_messages(log)
     assert not [m for m in messages if any(p in m for p in PER_EVENT)]
     assert "Audit store closed" in messages and "🚀 Audit background writer started" in messages
-    assert re.search(r"\tDEBUG\tProcessing \w+ phase\t", log)  # the controller's phase lines remain
+    # the controller's phase lines remain
+    assert re.search(r"\tDEBUG\tProcessing \w+ phase\t|\tINFO\t🔍 PHASE TRANSITION LOGIC START\t", log)
     assert " --race " in log.splitlines()[0] and " --keep-going " in log.splitlines()[0]
     assert "Batch audit events created successfully" in ds
     assert all('"user":' in line for line in ds.splitlines() if '"msg":"HTTP request"' in line)
@@ -70,7 +71,10 @@ def test_each_service_writes_its_own_events_names_and_ports(tmp_path: Path, serv
     lifecycle = {t for _, ts in svc.lifecycle for t in ts}
     assert types and types <= lifecycle
     assert "signalprocessing." not in log and "signalprocessing-controller" not in log
-    assert f'"controller": "{svc.controller}"' in log and f"Reconciling {svc.kind}" in log
+    if svc.reconcile_lines == "controller-runtime":
+        assert f'"controller": "{svc.controller}"' in log and f"\tDEBUG\tReconciling {svc.kind}\t" in log
+    else:
+        assert "\tINFO\t🔍 RECONCILE START DEBUG\t" in log and "\tDEBUG\tReconciling" not in log
     assert f"/test/integration/{service}/" in log
     assert f"Data Storage API (port {svc.port('datastorage')})" in log
     files = [p.name for p in (out / truth["bundle"]["run_dir"]).iterdir()]

@@ -129,6 +129,17 @@ class Controller:
 
     def _reconcile(self, sp: SpRun, phase: str) -> str:
         rid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        if self.service.reconcile_lines == "notification":
+            ts = rfc3339_seconds(self.sim.now, self.offset)
+            start = (("phase", sp.phase or "Pending"), ("failedDeliveries", 0))
+            self.emit(self.sim.now, console_line(ts, "INFO", "", "", "🔍 RECONCILE START DEBUG", start))
+            if phase:
+                transition = (("currentPhase", phase), ("failedDeliveries", 0))
+                self.emit(
+                    self.sim.now,
+                    console_line(ts, "INFO", "", "", "🔍 PHASE TRANSITION LOGIC START", transition),
+                )
+            return rid
         self._line(
             "DEBUG",
             f"Reconciling {self.service.kind}",

@@ -48,6 +48,10 @@ class Service:
         correlation: How an audit spec names its correlation ID: `rr-name` (a fixed name from the
             catalogue), `uid` (the resource's UID), `test-id` (a prefix and 8 hex digits).
         catalogue: The suite's specs.
+        reconcile_lines: What the controller prints per reconcile: `controller-runtime`
+            (DEBUG `Reconciling <Kind>` and `Processing <phase> phase` with the controller's fields)
+            or `notification` (INFO `🔍 RECONCILE START DEBUG` and `🔍 PHASE TRANSITION LOGIC START`
+            with only a phase field, as the Notification controller prints them).
     """
 
     name: str
@@ -63,6 +67,7 @@ class Service:
     flushes: str
     correlation: str
     catalogue: tuple[SpecDef, ...]
+    reconcile_lines: str = "controller-runtime"
 
     def port(self, container: str) -> int:
         """The host port of a container.
@@ -462,6 +467,7 @@ SERVICES: tuple[Service, ...] = (
         "silent",
         "test-id",
         _NT_CATALOGUE,
+        "notification",
     ),
 )
 SERVICE_NAMES: tuple[str, ...] = tuple(s.name for s in SERVICES)
