@@ -89,6 +89,10 @@ class SpecBody:
         found = yield from self.r.ds.query(cid, event_type)
         self.report.queries.append(QueryRecord(cid, event_type, self.r.sim.now, found, self.spec.full_text))
         svc = self.r.service
+        record = self.report.queries[-1]
+        record.printed = found is not None and (
+            svc.queries_print == "ro" or (svc.queries_print == "sp" and not quiet)
+        )
         if svc.queries_print != "sp":
             if svc.queries_print == "ro":
                 self.say(
