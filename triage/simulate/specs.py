@@ -340,6 +340,9 @@ class SpecBody:
         if 0 < occurs < spec.expected:
             sp.repeat = {spec.event_type: spec.expected}  # one event per delivery channel
         self.apply_victims(sp)
+        if self.r.knobs.has("timer-stall") and self.r.stall_target is None:
+            self.r.stall_target = cid  # the writer is starved right after this resource's first events
+            sp.stall_after_classification = self.r.knobs.stall_seconds
         once = spec is self.r.victims.get("eventually-value")
         self.by(f"Creating the {svc.kind}")
         self.start_sp(sp)
