@@ -446,7 +446,7 @@ def _errors(where: str, rows: pl.DataFrame, verdicts: Sequence[Verdict | None] =
     if failed:
         count = sum(1 for v in verdicts if v is not None)
         summary += (
-            f" {count} of them look like errors a spec provokes on purpose, but were logged while failed "
+            f" {count} of them match errors that specs provoke on purpose, but were logged while failed "
             f"{_names(failed)} ran, so they are not discounted."
         )
     return _finding(severity, summary, _cite(rows.head(MAX_EVIDENCE).to_dicts()))
