@@ -19,8 +19,6 @@ ERROR_LEVELS = ("error", "fatal", "panic")
 FIRST_ERRORS = 5
 
 
-# Start-up noise of the container logs: the table's entries that no spec provokes.
-NOISE: tuple[Expected, ...] = tuple(e for e in for_kinds(*CONTAINER_LOG_KINDS) if not e.provoked)
 # Loggers of the audit store inside the test process or a controller; DataStorage's own self-audit
 # store logs as `datastorage.audit-store`.
 CLIENT_STORE_LOGGER = r"^(?:[^.]+\.)*audit(?:-store)?$"
@@ -89,7 +87,7 @@ class LogHealth:
         levels: (level, count) for every level present, in LEVELS order.
         errors: error, fatal and panic records that are not known noise.
         warnings: warn records that are not known noise.
-        noise: records matching NOISE (known start-up messages), whatever their level.
+        noise: records matching `noise()` (known start-up messages), whatever their level.
         first_errors: the first FIRST_ERRORS error records (not noise), in line order.
     """
 
@@ -183,14 +181,19 @@ def summarize_containers(events: pl.DataFrame, attrs: Attrs | None = None) -> tu
     )
 
 
+def noise() -> tuple[Expected, ...]:
+    """The start-up noise of container logs: the entries of the expected table that no spec provokes."""
+    return tuple(e for e in for_kinds(*CONTAINER_LOG_KINDS) if not e.provoked)
+
+
 def is_noise(records: pl.DataFrame) -> pl.Expr:
-    """True for records that match an entry of NOISE (known, benign start-up messages).
+    """True for records that match an entry of `noise()` (known, benign start-up messages).
 
     The messages are matched once each, not once per record.
     """
     messages = records.get_column("message").unique().cast(pl.String).drop_nulls()
     matched = pl.lit(False)
-    for entry in NOISE:
+    for entry in noise():
         said = matching_messages(messages, entry)
         matched = matched | (
             pl.col("source_kind").cast(pl.String).is_in(entry.kinds)

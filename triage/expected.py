@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -134,12 +135,19 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-EXPECTED: tuple[Expected, ...] = load()
+@cache
+def shipped() -> tuple[Expected, ...]:
+    """The table shipped with triage, read once, when first needed (so a broken edit is a ConfigError).
+
+    Returns:
+        Its entries, in file order.
+    """
+    return load()
 
 
 def for_kinds(*kinds: str) -> tuple[Expected, ...]:
-    """The entries that apply to any of the given source kinds, in table order."""
-    return tuple(e for e in EXPECTED if set(e.kinds) & set(kinds))
+    """The shipped entries that apply to any of the given source kinds, in table order."""
+    return tuple(e for e in shipped() if set(e.kinds) & set(kinds))
 
 
 def matching_messages(messages: pl.Series, entry: Expected) -> pl.Series:

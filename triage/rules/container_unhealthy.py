@@ -55,7 +55,7 @@ from typing import Any
 import polars as pl
 
 from triage.analysis import Analysis
-from triage.containers import NOISE, ContainerState, container_records
+from triage.containers import ContainerState, container_records, noise
 from triage.discovery import RUN_DIR, container_of
 from triage.expected import Expected, SpecWindow, Verdict, first_match, for_kinds, judge, spec_windows
 from triage.pipeline import json_field
@@ -63,7 +63,6 @@ from triage.rules._store import spec_states
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 
 RULE_ID = "container-unhealthy"
-PROBE_NOISE = for_kinds("podman_inspect")
 # DD-TESTING-002: an integration must-gather collects these three containers.
 EXPECTED = ("datastorage", "postgres", "redis")
 MAX_EVIDENCE = 8
@@ -195,7 +194,7 @@ def _health(c: ContainerState, name: str, probes: list[dict[str, Any]], inspect_
     evidence = _cite(probes) or (inspect_line,)
     streak = f"Health.Status {c.health}, FailingStreak {c.failing_streak}"
     output = c.last_health_output or ""
-    for entry in PROBE_NOISE:
+    for entry in for_kinds("podman_inspect"):
         found = re.search(entry.pattern, output)
         if found:
             return _finding(
@@ -456,7 +455,7 @@ def _noise(where: str, rows: pl.DataFrame) -> Finding:
     parts: list[str] = []
     firsts: list[dict[str, Any]] = []
     message = pl.col("message").cast(pl.String)
-    for entry in NOISE:
+    for entry in noise():
         hits = rows.filter(message.str.contains(entry.pattern).fill_null(False))
         if hits.height:
             parts.append(f"{hits.height}x `{_pattern_text(entry, hits.row(0, named=True))}` ({entry.why})")
