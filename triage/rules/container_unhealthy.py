@@ -383,13 +383,18 @@ def _log_label(file: str, service: str | None, kind: object) -> str:
 
 def _provoked(analysis: Analysis, rows: pl.DataFrame, windows: Sequence[SpecWindow]) -> list[Verdict | None]:
     """For each error record, the verdict of the table entry (provoked on purpose) that describes it."""
-    out: list[Verdict | None] = []
-    for row in rows.iter_rows(named=True):
-        entries = [e for e in for_kinds(str(row["source_kind"])) if e.provoked]
-        needs_text = any(e.detail for e in entries)
-        text = analysis.texts.text(str(row["file"]), int(row["line"])) if needs_text else None
-        entry = first_match(entries, str(row["message"] or ""), text)
-        out.append(None if entry is None else judge(entry, row["ts"], windows))
+    entries = [e for e in for_kinds(*rows["source_kind"].cast(pl.String).unique().to_list()) if e.provoked]
+    messages = rows["message"].cast(pl.String).fill_null("")
+    said = pl.Series([False] * rows.height)
+    for entry in entries:  # most error records match no entry: only those that do are read further
+        said = said | messages.str.contains(entry.pattern)
+    out: list[Verdict | None] = [None] * rows.height
+    for at in said.arg_true().to_list():
+        row = rows.row(at, named=True)
+        own = [e for e in entries if str(row["source_kind"]) in e.kinds]
+        text = analysis.texts.text(str(row["file"]), int(row["line"])) if any(e.detail for e in own) else None
+        found = first_match(own, str(row["message"] or ""), text)
+        out[at] = None if found is None else judge(found, row["ts"], windows)
     return out
 
 

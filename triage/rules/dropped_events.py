@@ -46,6 +46,7 @@ from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 import polars as pl
 
@@ -142,13 +143,22 @@ def _timelines_with_drops(analysis: Analysis) -> list[tuple[str, int | None]]:
 
 
 class _Context:
-    """What deciding whether a loss is expected reads, worked out once per run."""
+    """What deciding whether a loss is expected reads, worked out once per run when first needed."""
 
     def __init__(self, analysis: Analysis) -> None:
-        self.windows: tuple[SpecWindow, ...] = spec_windows(analysis.events, spec_states(analysis))
-        self.datastorage_exited = any(
+        self._analysis = analysis
+
+    @cached_property
+    def windows(self) -> tuple[SpecWindow, ...]:
+        """The run's spec windows."""
+        return spec_windows(self._analysis.events, spec_states(self._analysis))
+
+    @cached_property
+    def datastorage_exited(self) -> bool:
+        """True when an inspected DataStorage container was not running."""
+        return any(
             c.service == "datastorage" and (c.running is False or (c.status or "running") != "running")
-            for c in analysis.containers
+            for c in self._analysis.containers
         )
 
 
