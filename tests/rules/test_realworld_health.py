@@ -40,9 +40,17 @@ def _above_info(report: Report, rule: str) -> list[Finding]:
 
 
 @needs_corpus
-def test_k01_store_output_is_not_container_health() -> None:
-    """k01's GinkgoWriter output (controller lines, the store's AUDIT DATA LOSS) is no container's log."""
-    report = analyze(_case("k01-*", "derived", "all-specs-ginkgowriter.log"))
+@pytest.mark.parametrize(
+    "parts",
+    [
+        ("k01-*", "derived", "all-specs-ginkgowriter.log"),  # controller lines, the store's AUDIT DATA LOSS
+        ("k06-*", "bundle-rejoined"),  # the test log: three refused attempts at teardown
+        ("k07-*", "controller-console.log"),  # a controller's errors, retryable or not
+    ],
+)
+def test_test_and_controller_output_is_not_container_health(parts: tuple[str, ...]) -> None:
+    """The test process's and a controller's output give no container finding and no container log."""
+    report = analyze(_case(*parts))
     assert not [f for f in report.findings if f.rule == "container-unhealthy"]
     assert report.log_health == ()
 
@@ -58,7 +66,7 @@ def test_k01_closed_port_loss_is_expected() -> None:
 
 
 @needs_corpus
-def test_k04_postgres_errors_are_expected_and_postgres_s() -> None:
+def test_k04_postgres_errors_are_provoked_on_purpose() -> None:
     """k04's duplicate-key and foreign-key errors are PostgreSQL's, provoked on purpose, at info only."""
     report = analyze(_case("k04-*", "bundle"))
     findings = [f for f in report.findings if f.rule == "container-unhealthy"]
@@ -82,14 +90,6 @@ def test_k05_probe_fatal_is_start_up_noise() -> None:
 
 
 @needs_corpus
-def test_k06_teardown_test_log_is_not_a_container() -> None:
-    """k06's test log with three refused attempts gives no container finding: it is not a container."""
-    report = analyze(_case("k06-*", "bundle-rejoined"))
-    assert not [f for f in report.findings if f.rule == "container-unhealthy"]
-    assert report.log_health == ()
-
-
-@needs_corpus
 @NEEDS_TEST_OUTPUT_IDENTITY
 def test_k06_teardown_loss_is_info() -> None:
     """k06's batch of 2 refused three times at teardown is an info audit loss of the test process's store."""
@@ -98,14 +98,6 @@ def test_k06_teardown_loss_is_info() -> None:
     assert lost.severity == Severity.INFO
     assert lost.summary.startswith("1 batch (2 events) dropped in a store outside any spec block")
     assert "(connection refused)" in lost.summary and "At teardown" in lost.summary
-
-
-@needs_corpus
-def test_k07_controller_errors_are_not_container_health() -> None:
-    """k07's Notification controller errors, retryable or not, are not container health."""
-    report = analyze(_case("k07-*", "controller-console.log"))
-    assert not [f for f in report.findings if f.rule == "container-unhealthy"]
-    assert report.log_health == ()
 
 
 @needs_corpus
