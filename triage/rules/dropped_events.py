@@ -11,7 +11,6 @@
 * `Audit buffer full, event dropped`: the channel was full and StoreAudit gave the event up.
 * DataStorage 400s on the batch endpoint whose drop lines fell outside the captured timelines.
 * Process 1's `Audit store closed` counters with `dropped_count` or `failed_batch_count` above 0.
-
 * A batch whose third and last attempt failed with no drop line after it: the store drops it then,
   so it is lost (inferred).
 
@@ -84,7 +83,9 @@ LINK_AFTER = timedelta(milliseconds=1050)
 SKEW_NOTE_NS = 50_000_000  # below this the two clocks agree within a log line's precision
 _INDEX = re.compile(r'Error at \\?"/(\d+)/')
 TEARDOWN = re.compile(r"^\[(?:Synchronized|Report)?AfterSuite\]")
-UNAVAILABLE = "after"  # causes that start with it: the attempts failed, DataStorage was unreachable
+REJECTED = "rejected with a non-retryable 4xx (invalid data)"
+# The source kinds that hold the test process's store lines.
+STORE_KINDS = ("ginkgo", "zap_json", "zap_console")
 
 
 @dataclass(frozen=True)
@@ -236,13 +237,13 @@ def _weigh(
     them passed, or when it happened at teardown while no failed spec was running and DataStorage had
     not exited before it was inspected.
     """
-    if not cause.startswith(UNAVAILABLE):
+    if cause == REJECTED:
         return Severity.HIGH, ""
     at = row["ts"] if isinstance(row["ts"], datetime) else None
     spec_index = row.get("spec_index")
     block = None if spec_index is None else (str(row["file"]), int(str(spec_index)))
     lines = [r for r in (write.failure, row) if r is not None]
-    entries = [e for e in for_kinds(*analysis.kinds) if e.provoked]
+    entries = [e for e in for_kinds(*STORE_KINDS) if e.provoked]
     for line in lines:
         text = analysis.texts.text(str(line["file"]), int(str(line["line"])))
         entry = first_match(entries, text, text)  # a store line's text holds its message
@@ -280,7 +281,7 @@ def _cause(row: Mapping[str, object], text: str, write: Write) -> str:
     error = failure.get("error") or row.get("error") or _error(text)
     if row.get("kind") == "failed" or row.get("msg_key") == DROP_RETRIES or "max retries" in text:
         return f"after {MAX_ATTEMPTS} failed attempts ({reason(error)})"
-    return "rejected with a non-retryable 4xx (invalid data)"
+    return REJECTED
 
 
 def _error(text: str) -> str:
