@@ -146,8 +146,9 @@ def test_teardown_connection_refused_after_passing_specs_is_info(tmp_path: Path)
     (lost,) = _rule(report, "dropped-events")
     assert lost.severity == Severity.INFO
     assert lost.summary.startswith("1 batch (2 events of rr-teardown-1) dropped in")
-    assert "No drop line follows the last attempt" in lost.summary and "At teardown" in lost.summary
-    assert [e.line for e in lost.evidence][-1] == max(e.line for e in lost.evidence)
+    assert "Its attempt 3 was its last" in lost.summary and "At teardown" in lost.summary
+    attempts = [e.text or "" for e in lost.evidence]
+    assert [f'"attempt":{n}' in text for n, text in enumerate(attempts, 1)] == [True, True, True]
     assert not [f for f in _rule(report, "container-unhealthy") if f.severity > Severity.INFO]
 
 

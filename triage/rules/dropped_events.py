@@ -194,8 +194,10 @@ def _timeline_drops(
             rows.append(row)
             if write.failure is not None:
                 rows.append(write.failure)
+            if row["kind"] == "failed":  # no drop line: the earlier attempts show the batch failing
+                rows.extend(_earlier_attempts(activity, row))
             cids.update(str(e["correlation_id"]) for e in write.events)
-            if cause.startswith("rejected"):
+            if cause == REJECTED:
                 match = _link(row, rejections, linked)
                 if match is not None:
                     rows.extend(r for r in (match.validation, match.http) if r is not None)
@@ -209,8 +211,8 @@ def _timeline_drops(
         )
         if any(row["kind"] == "failed" for _, row in drops):
             summary += (
-                f" No drop line follows the last attempt; the store drops a batch after attempt "
-                f"{MAX_ATTEMPTS}, so it is lost (inferred)."
+                f" Its attempt {MAX_ATTEMPTS} was its last: the store drops a batch then, so it is lost "
+                "(inferred; no drop line the store is known to print follows)."
             )
         if links:
             summary += (
@@ -225,6 +227,19 @@ def _timeline_drops(
             correlation_id=next(iter(cids)) if len(cids) == 1 else None,
             evidence=evidence(rows),
         )
+
+
+def _earlier_attempts(activity: pl.DataFrame, last: Mapping[str, object]) -> list[Mapping[str, object]]:
+    """The failed attempts of the same batch before its last one, counting down to attempt 1."""
+    failed = activity.filter((pl.col("kind") == "failed") & (pl.col("line") < last["line"]))
+    out: list[Mapping[str, object]] = []
+    attempt = int(str(last["attempt"]))
+    for row in reversed(failed.to_dicts()):
+        if row["attempt"] != attempt - 1 or row["batch_size"] != last["batch_size"]:
+            break
+        out.append(row)
+        attempt -= 1
+    return out
 
 
 def _weigh(
