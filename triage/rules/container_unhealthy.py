@@ -328,7 +328,7 @@ def _log_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
             verdicts = _provoked(analysis, errors, windows)
             expected = [i for i, v in enumerate(verdicts) if v is not None and v.expected]
             if expected:
-                yield _expected(where, errors, verdicts, expected)
+                yield _expected(where, errors, verdicts, expected, bool(windows))
             rest = [i for i in range(errors.height) if i not in set(expected)]
             if rest:
                 yield _errors(where, errors[rest], [verdicts[i] for i in rest])
@@ -399,7 +399,7 @@ def _provoked(analysis: Analysis, rows: pl.DataFrame, windows: Sequence[SpecWind
 
 
 def _expected(
-    where: str, rows: pl.DataFrame, verdicts: Sequence[Verdict | None], picked: list[int]
+    where: str, rows: pl.DataFrame, verdicts: Sequence[Verdict | None], picked: list[int], specs_shown: bool
 ) -> Finding:
     """Errors that specs provoke on purpose, with the spec that provoked them where the log shows it."""
     groups: dict[str, list[tuple[dict[str, Any], Verdict]]] = {}
@@ -415,7 +415,8 @@ def _expected(
         if specs:
             by = f"logged while {_names(specs)} ran and passed"
         else:
-            by = f"provoked by {entry.provoked_by or 'a spec'}; no failed spec is shown running then"
+            shown = "no failed spec was running then" if specs_shown else "no test log shows the specs"
+            by = f"provoked by {entry.provoked_by or 'a spec'}; {shown}"
         parts.append(f"{len(hits)}x `{_pattern_text(entry, hits[0][0])}` ({entry.why}; {by})")
         cited.extend(row for row, _ in hits[:2])
     cited.sort(key=lambda r: int(r["line"]))
