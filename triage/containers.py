@@ -23,6 +23,8 @@ FIRST_ERRORS = 5
 # store logs as `datastorage.audit-store`.
 CLIENT_STORE_LOGGER = r"^(?:[^.]+\.)*audit(?:-store)?$"
 DATASTORAGE_LOGGER = r"^datastorage(?:\.|$)"
+# Services discovery gives to output that is not a container's: the test process's and a controller's.
+NOT_CONTAINERS = ("test-run", "controller")
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,7 @@ def container_files(events: pl.DataFrame) -> list[str]:
     PostgreSQL and Redis logs are containers' by their format. A zap log is DataStorage's when its
     records carry DataStorage's logger; a zap log with the audit store's lines of the test process or
     a controller is their output, whatever its name; any other zap log counts when the must-gather
-    named it after a container (its service is known and is not the test run).
+    named it after a container (its service is known and is neither the test run nor a controller).
 
     Args:
         events: the event table.
@@ -237,7 +239,7 @@ def container_files(events: pl.DataFrame) -> list[str]:
     )
     named = pl.col("service").is_not_null() & ~pl.col("process")
     keep = pl.col("kind").is_in(["postgres", "redis"]) | (
-        (pl.col("service").fill_null("") != "test-run") & (pl.col("datastorage") | named)
+        ~pl.col("service").fill_null("").is_in(NOT_CONTAINERS) & (pl.col("datastorage") | named)
     )
     return sorted(str(f) for f in by_file.filter(keep)["file"].to_list())
 
