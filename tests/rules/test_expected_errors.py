@@ -137,6 +137,30 @@ def test_closed_port_in_a_failed_spec_stays_high(tmp_path: Path) -> None:
     assert "but the spec failed" in finding.summary
 
 
+def _closing(failed_batches: int) -> str:
+    return store(
+        "2026-01-22T17:19:19-05:00",
+        "Audit store closed",
+        buffered_count=1,
+        written_count=0,
+        dropped_count=0,
+        failed_batch_count=failed_batches,
+    )
+
+
+@pytest.mark.parametrize(("failed_batches", "severity"), [(1, Severity.INFO), (2, Severity.HIGH)])
+def test_closing_counters_are_info_only_when_the_expected_losses_explain_them(
+    tmp_path: Path, failed_batches: int, severity: Severity
+) -> None:
+    """The store's closing count of failed batches is info when it is the expected loss, high when more."""
+    spec = _unavailable_spec("passed")
+    spec = Block(spec.name, spec.state, [*spec.lines, _closing(failed_batches)], spec.seconds, spec.at)
+    report = analyze(_write(tmp_path, [spec]), select=("dropped-events",))
+    (counters,) = [f for f in _rule(report, "dropped-events") if f.summary.startswith("Process 1's store")]
+    assert counters.severity == severity
+    assert ("expected losses reported above" in counters.summary) == (severity == Severity.INFO)
+
+
 def test_teardown_connection_refused_after_passing_specs_is_info(tmp_path: Path) -> None:
     """Two events lost at teardown when every spec passed are an info audit loss, not container health."""
     passed = _plain_spec(

@@ -128,7 +128,7 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     unlinked = [r for r in rejections.items if (str(r.http["file"]), int(str(r.http["line"]))) not in linked]
     if unlinked:
         yield _unlinked(unlinked)
-    yield from _counters(analysis)
+    yield from _counters(analysis, context)
     yield from _db_failures(analysis)
 
 
@@ -150,6 +150,8 @@ class _Context:
 
     def __init__(self, analysis: Analysis) -> None:
         self._analysis = analysis
+        self.expected_batches = 0  # lost batches judged expected, and the others, as they are found
+        self.other_batches = 0
 
     @cached_property
     def windows(self) -> tuple[SpecWindow, ...]:
@@ -185,6 +187,11 @@ def _timeline_drops(
         severity, note = _weigh(analysis, context, cause, write, row)
         by_cause.setdefault((cause, severity, note), []).append((write, row))
     where = store_label(analysis, spec_index) if spec_index is not None else "a store outside any spec block"
+    for (_, severity, _), drops in by_cause.items():
+        if severity == Severity.INFO:
+            context.expected_batches += len(drops)
+        else:
+            context.other_batches += len(drops)
     for (cause, severity, note), drops in sorted(
         by_cause.items(), key=lambda item: (item[0][0], -item[0][1])
     ):
@@ -418,10 +425,16 @@ def _unlinked(unlinked: list[Rejection]) -> Finding:
     )
 
 
-def _counters(analysis: Analysis) -> Iterator[Finding]:
+def _counters(analysis: Analysis, context: _Context) -> Iterator[Finding]:
+    """Process 1's closing counters; info when every failed batch is one of the expected losses found."""
     counters = closing_counters(analysis)
     if counters is None or not (counters.dropped or counters.failed_batches):
         return
+    explained = (
+        not counters.dropped
+        and not context.other_batches
+        and counters.failed_batches <= context.expected_batches
+    )
     parts = []
     if counters.failed_batches:
         parts.append(
@@ -429,10 +442,13 @@ def _counters(analysis: Analysis) -> Iterator[Finding]:
         )
     if counters.dropped:
         parts.append(f"{counters.dropped} events dropped on a full buffer")
+    summary = f"Process 1's store closed with {' and '.join(parts)}."
+    if explained:
+        summary += " They are the expected losses reported above."
     yield Finding(
         rule=RULE_ID,
-        severity=Severity.HIGH,
-        summary=f"Process 1's store closed with {' and '.join(parts)}.",
+        severity=Severity.INFO if explained else Severity.HIGH,
+        summary=summary,
         correlation_id=None,
         evidence=evidence([counters.row]),
     )
