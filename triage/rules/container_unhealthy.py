@@ -39,9 +39,7 @@ should start from the infrastructure before blaming the code under test.
   `SynchronizedAfterSuite` collected it; look for an earlier teardown or a failed bootstrap.
 * Connection retries or PostgreSQL FATAL records: make the bootstrap wait for PostgreSQL to accept
   connections before starting DataStorage.
-* An error a spec provokes on purpose, reported because a failed spec was running: read that
-  spec's failure; if the database's rejection is what it tested, the failure lies elsewhere. To
-  teach triage another provoked error or start-up message, add an entry to `triage/expected.toml`.
+* Expected errors are listed in `triage/expected.toml`; add one there to teach triage another.
 * The malformed HEALTHCHECK is harmless here, but the image should use the exec form
   `["CMD", "curl", "-f", "http://localhost:8080/health"]`.
 """

@@ -36,8 +36,7 @@ For 400s, read the `Request validation failed` error: the events do not match Da
 OpenAPI schema (e.g. a severity outside the enum); fix the producer or the schema so both agree.
 For retries exhausted, find out why DataStorage was unreachable (`container-unhealthy`). For a full
 buffer, raise the store's BufferSize or find what stalls its writer (`timer-stall`, `slow-write`).
-An expected loss needs no fix; to mark another loss a spec provokes on purpose, add an entry to
-`triage/expected.toml`.
+An expected loss needs no fix (`triage/expected.toml` lists those provoked on purpose).
 """
 
 from __future__ import annotations
