@@ -66,6 +66,17 @@ def test_k01_closed_port_loss_is_expected() -> None:
 
 
 @needs_corpus
+@pytest.mark.xfail(reason="needs the Ginkgo JSON report read as a test-run source", strict=False)
+def test_k01_report_names_the_passing_spec_that_lost_a_batch_on_purpose() -> None:
+    """Read from k01's JSON report, the localhost:9999 loss is info in the passing spec that provoked it."""
+    report = analyze(_case("k01-*", "report.json"))
+    assert not _above_info(report, "dropped-events")
+    (lost,) = [f for f in report.findings if f.rule == "dropped-events"]
+    assert "should not block StoreAudit when DataStorage is temporarily unavailable" in lost.summary
+    assert "Expected, not a DataStorage fault" in lost.summary and "(the spec passed)" in lost.summary
+
+
+@needs_corpus
 def test_k04_postgres_errors_are_provoked_on_purpose() -> None:
     """k04's duplicate-key and foreign-key errors are PostgreSQL's, provoked on purpose, at info only."""
     report = analyze(_case("k04-*", "bundle"))
