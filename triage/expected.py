@@ -38,7 +38,7 @@ class Expected:
         kinds: the source kinds it applies to.
         pattern: regular expression searched in the record's message.
         why: why it is expected rather than a fault.
-        detail: regular expression that must also be in the record's whole text, or None.
+        detail: regular expression that must also be in the record's line as logged, or None.
         spec: regular expression on the names of the specs that provoke it; None for start-up noise.
         provoked_by: the provoking specs in words, or None.
     """
@@ -57,11 +57,11 @@ class Expected:
         return self.spec is not None
 
     def says(self, message: str, text: str | None = None) -> bool:
-        """Whether a record's message (and, when the entry has `detail`, its whole text) match.
+        """Whether a record's message (and, when the entry has `detail`, its line) match.
 
         Args:
             message: the record's message.
-            text: the record's whole text; needed only when the entry has `detail`.
+            text: the record's line as logged; needed only when the entry has `detail`.
 
         Returns:
             True when the entry describes the record.
