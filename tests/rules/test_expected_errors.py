@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -174,6 +175,48 @@ def test_teardown_connection_refused_after_passing_specs_is_info(tmp_path: Path)
     attempts = [e.text or "" for e in lost.evidence]
     assert [f'"attempt":{n}' in text for n, text in enumerate(attempts, 1)] == [True, True, True]
     assert not [f for f in _rule(report, "container-unhealthy") if f.severity > Severity.INFO]
+
+
+def _datastorage_inspect(exit_code: int, oom_killed: bool) -> str:
+    """A trimmed podman inspect document of a DataStorage container that is no longer running."""
+    state = {
+        "Status": "exited",
+        "Running": False,
+        "OOMKilled": oom_killed,
+        "ExitCode": exit_code,
+        "StartedAt": "2026-01-22T22:18:40.117283548Z",
+        "FinishedAt": "2026-01-22T22:19:46.451220811Z",
+    }
+    doc = {
+        "Id": "5e0f2b7c9a1d",
+        "Name": "signalprocessing_datastorage_test",
+        "ImageName": "localhost/kubernaut/datastorage:signalprocessing-1a2b3c4d",
+        "State": state,
+        "RestartCount": 0,
+    }
+    return json.dumps([doc], indent=5) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "oom_killed", "severity"), [(143, False, Severity.INFO), (137, True, Severity.HIGH)]
+)
+def test_teardown_loss_is_high_when_datastorage_died(
+    tmp_path: Path, exit_code: int, oom_killed: bool, severity: Severity
+) -> None:
+    """A teardown loss stays info when DataStorage was stopped (143) and is high when it was OOM-killed."""
+    passed = _plain_spec(
+        "Audit Integration should emit a phase transition", "passed", "17:19:21.004", "17:19:23.2"
+    )
+    bundle = _write(tmp_path, [passed, _teardown(DS_STOPPED)])
+    run = bundle / RUN_DIR
+    run.mkdir()
+    inspect = _datastorage_inspect(exit_code, oom_killed)
+    (run / "signalprocessing_signalprocessing_datastorage_test_inspect.json").write_text(
+        inspect, encoding="utf-8"
+    )
+    report = analyze(bundle, select=("dropped-events",))
+    (lost,) = _rule(report, "dropped-events")
+    assert lost.severity == severity
 
 
 def test_connection_refused_while_a_failed_spec_runs_stays_high(tmp_path: Path) -> None:

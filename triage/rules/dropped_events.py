@@ -23,8 +23,8 @@ Reported at info, because they are expected rather than faults:
   e.g. a spec that points its store at an unreachable `localhost:9999` on purpose;
 * a loss at teardown (in an `AfterSuite` block, or outside any spec block) because DataStorage
   refused connections, while no failed spec was running and no inspected DataStorage container had
-  exited: the containers are stopped after the specs, and a store still flushing then loses its last
-  batch.
+  died (OOM-killed or a failure exit code): the containers are stopped after the specs, and a store
+  still flushing then loses its last batch.
 A rejected (4xx) batch, a full buffer, and any loss while a failed spec was running stay high.
 
 ## Why it matters
@@ -87,6 +87,8 @@ TEARDOWN = re.compile(r"^\[(?:Synchronized|Report)?AfterSuite\]")
 REJECTED = "rejected with a non-retryable 4xx (invalid data)"
 # The source kinds that hold the test process's store lines.
 STORE_KINDS = ("ginkgo", "zap_json", "zap_console")
+# Exit codes of a container that was stopped rather than died: 0, or 143 after podman's SIGTERM.
+STOPPED_CODES = (0, 143)
 
 
 @dataclass(frozen=True)
@@ -158,10 +160,12 @@ class _Context:
         return spec_windows(self._analysis.events, spec_states(self._analysis))
 
     @cached_property
-    def datastorage_exited(self) -> bool:
-        """True when an inspected DataStorage container was not running."""
+    def datastorage_crashed(self) -> bool:
+        """True when an inspected DataStorage container had died: OOM-killed or exited with a failure code."""
         return any(
-            c.service == "datastorage" and (c.running is False or (c.status or "running") != "running")
+            c.service == "datastorage"
+            and (c.running is False or (c.status or "running") != "running")
+            and (bool(c.oom_killed) or c.exit_code not in STOPPED_CODES)
             for c in self._analysis.containers
         )
 
@@ -257,8 +261,8 @@ def _weigh(
 
     A rejected batch is a fault wherever it happens. A batch lost because DataStorage was unreachable
     is expected when the table of expected errors describes its attempts and the spec that printed
-    them passed, or when it happened at teardown while no failed spec was running and DataStorage had
-    not exited before it was inspected.
+    them passed, or when it happened at teardown while no failed spec was running and no inspected
+    DataStorage container had died.
     """
     if cause == REJECTED:
         return Severity.HIGH, ""
@@ -281,7 +285,7 @@ def _weigh(
         return Severity.HIGH, f" It looks like a loss a spec provokes on purpose, but {spec} failed."
     running = [w for w in context.windows if at is not None and w.holds(at) and not w.passed]
     teardown = spec_index is None or TEARDOWN.match(str(row.get("spec") or "")) is not None
-    if not teardown or running or context.datastorage_exited or "connection refused" not in cause:
+    if not teardown or running or context.datastorage_crashed or "connection refused" not in cause:
         return Severity.HIGH, ""
     return Severity.INFO, (
         " At teardown, while no failed spec was running: DataStorage refused the connection, so it had "
