@@ -9,10 +9,10 @@ import polars as pl
 
 from triage.containers import (
     FIRST_ERRORS,
-    NOISE,
     ContainerState,
     ErrorSample,
     log_health,
+    noise,
     summarize_containers,
 )
 from triage.lines import split_lines
@@ -227,8 +227,9 @@ def test_first_errors_are_capped_and_in_line_order() -> None:
 
 
 def test_noise_entries_explain_themselves() -> None:
-    """Every noise entry names a known log format, a message fragment and why it is benign."""
-    for entry in NOISE:
-        assert entry.source_kind in ("postgres", "redis")
-        assert entry.text
+    """Every start-up noise entry applies to a container log format, has a pattern and says why."""
+    assert noise()
+    for entry in noise():
+        assert set(entry.kinds) <= {"postgres", "redis", "zap_json", "zap_console"}
+        assert entry.pattern and not entry.provoked
         assert len(entry.why) > 20

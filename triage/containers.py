@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from triage.attrs import Attrs
+from triage.expected import Expected, for_kinds, matching_messages
 from triage.schema import LEVELS
 
 # Source kinds whose files are container logs (the Ginkgo log and inspect documents are not).
@@ -18,68 +19,12 @@ ERROR_LEVELS = ("error", "fatal", "panic")
 FIRST_ERRORS = 5
 
 
-@dataclass(frozen=True)
-class Noise:
-    """A message that every healthy integration start-up logs, so it is counted apart.
-
-    Attributes:
-        source_kind: the log format it appears in.
-        text: a literal part of the message.
-        why: why it is benign, shown with the count.
-    """
-
-    source_kind: str
-    text: str
-    why: str
-
-
-NOISE: tuple[Noise, ...] = (
-    Noise(
-        "postgres",
-        'database "slm_user" does not exist',
-        # The readiness probe runs `pg_isready -U slm_user` without `-d`, which connects to a
-        # database named after the user; the server refuses it with this FATAL on every probe.
-        "readiness probe connects without -d; the server still answers, so the probe works",
-    ),
-    Noise(
-        "postgres",
-        'role "slm_user" already exists',
-        # The migration script creates slm_user although POSTGRES_USER already did, and goes on
-        # with `|| echo "Role slm_user already exists"`.
-        "the migration re-creates the role POSTGRES_USER created and carries on",
-    ),
-    Noise(
-        "postgres",
-        "no usable system locales were found",
-        # Alpine's musl has no `locale -a`; initdb falls back to the C locale.
-        "musl images have no locale list; initdb uses the C locale",
-    ),
-    Noise(
-        "postgres",
-        "sh: locale: not found",
-        # The same probe's shell error, printed just before the WARNING above.
-        "musl images have no locale program; initdb uses the C locale",
-    ),
-    Noise(
-        "postgres",
-        'enabling "trust" authentication for local connections',
-        # The image's default when POSTGRES_HOST_AUTH_METHOD is unset: only local sockets trust.
-        "the postgres image's default for local socket connections",
-    ),
-    Noise(
-        "redis",
-        "Memory overcommit must be enabled",
-        # A host sysctl (vm.overcommit_memory) that a rootless container cannot change; it matters
-        # only for background saves under memory pressure.
-        "host sysctl a test container cannot change; affects background saves only",
-    ),
-    Noise(
-        "redis",
-        "no config file specified, using the default config",
-        # The redis image runs redis-server without a config file by design.
-        "the redis image starts without a config file by design",
-    ),
-)
+# Loggers of the audit store inside the test process or a controller; DataStorage's own self-audit
+# store logs as `datastorage.audit-store`.
+CLIENT_STORE_LOGGER = r"^(?:[^.]+\.)*audit(?:-store)?$"
+DATASTORAGE_LOGGER = r"^datastorage(?:\.|$)"
+# Services discovery gives to output that is not a container's: the test process's and a controller's.
+NOT_CONTAINERS = ("test-run", "controller")
 
 
 @dataclass(frozen=True)
@@ -144,7 +89,7 @@ class LogHealth:
         levels: (level, count) for every level present, in LEVELS order.
         errors: error, fatal and panic records that are not known noise.
         warnings: warn records that are not known noise.
-        noise: records matching NOISE, whatever their level.
+        noise: records matching `noise()` (known start-up messages), whatever their level.
         first_errors: the first FIRST_ERRORS error records (not noise), in line order.
     """
 
@@ -238,24 +183,71 @@ def summarize_containers(events: pl.DataFrame, attrs: Attrs | None = None) -> tu
     )
 
 
+def noise() -> tuple[Expected, ...]:
+    """The start-up noise of container logs: the entries of the expected table that no spec provokes."""
+    return tuple(e for e in for_kinds(*CONTAINER_LOG_KINDS) if not e.provoked)
+
+
 def is_noise(records: pl.DataFrame) -> pl.Expr:
-    """True for records that match an entry of NOISE (known, benign start-up messages).
+    """True for records that match an entry of `noise()` (known, benign start-up messages).
 
     The messages are matched once each, not once per record.
     """
     messages = records.get_column("message").unique().cast(pl.String).drop_nulls()
     matched = pl.lit(False)
-    for entry in NOISE:
-        said = messages.filter(messages.str.contains(entry.text, literal=True))
+    for entry in noise():
+        said = matching_messages(messages, entry)
         matched = matched | (
-            (pl.col("source_kind").cast(pl.String) == entry.source_kind)
+            pl.col("source_kind").cast(pl.String).is_in(entry.kinds)
             & pl.col("message").is_in(said.implode()).fill_null(False)
         )
     return matched
 
 
+def container_files(events: pl.DataFrame) -> list[str]:
+    """The files that are container logs, decided by what wrote them.
+
+    PostgreSQL and Redis logs are containers' by their format. A zap log is DataStorage's when its
+    records carry DataStorage's logger; a zap log with the audit store's lines of the test process or
+    a controller is their output, whatever its name; any other zap log counts when the must-gather
+    named it after a container (its service is known and is neither the test run nor a controller).
+
+    Args:
+        events: the event table.
+
+    Returns:
+        Their names, sorted.
+    """
+    logs = (
+        events.lazy()
+        .filter(
+            (pl.col("record") == "log") & pl.col("source_kind").cast(pl.String).is_in(CONTAINER_LOG_KINDS)
+        )
+        .group_by("file", "source_kind", "service", "logger")
+        .len()
+        .collect()
+        .with_columns(pl.col("logger").cast(pl.String).fill_null(""), pl.col("service").cast(pl.String))
+    )
+    by_file = logs.group_by("file").agg(
+        kind=pl.col("source_kind").cast(pl.String).first(),
+        service=pl.col("service").drop_nulls().first(),
+        datastorage=pl.col("logger").str.contains(DATASTORAGE_LOGGER).any(),
+        process=(
+            pl.col("logger").str.contains(CLIENT_STORE_LOGGER)
+            & ~pl.col("logger").str.contains(DATASTORAGE_LOGGER)
+        ).any(),
+    )
+    named = pl.col("service").is_not_null() & ~pl.col("process")
+    keep = pl.col("kind").is_in(["postgres", "redis"]) | (
+        ~pl.col("service").fill_null("").is_in(NOT_CONTAINERS) & (pl.col("datastorage") | named)
+    )
+    return sorted(str(f) for f in by_file.filter(keep)["file"].to_list())
+
+
 def container_records(events: pl.DataFrame) -> pl.DataFrame:
-    """The log records of the containers (not the test run's), in table order, with `noise`.
+    """The log records of the containers (not the test run's or a controller's), in table order.
+
+    PostgreSQL and Redis logs take their format's name as their service, whatever the file is called.
 
     Args:
         events: the event table.
@@ -264,17 +256,17 @@ def container_records(events: pl.DataFrame) -> pl.DataFrame:
         Their file, line, service, source kind, time, level (as text), message, message key and attrs
         (or attrs id), and `noise` (Boolean).
     """
+    kind = pl.col("source_kind").cast(pl.String)
     records = (
         events.lazy()
-        .filter(
-            (pl.col("record") == "log")
-            & pl.col("source_kind").cast(pl.String).is_in(CONTAINER_LOG_KINDS)
-            & (pl.col("service").fill_null("") != "test-run")
-        )
+        .filter((pl.col("record") == "log") & pl.col("file").is_in(container_files(events)))
         .select(
             "file",
             "line",
-            "service",
+            pl.when(kind.is_in(["postgres", "redis"]))
+            .then(kind)
+            .otherwise(pl.col("service").cast(pl.String))
+            .alias("service"),
             "source_kind",
             "ts",
             "ts_precision",

@@ -219,27 +219,31 @@ class WriterEnd:
             None when no write was visibly stuck.
         waiting: buffered rows not yet handed to any write.
         dropped: each dropped write with the drop line that ended it, in line order.
+        exhausted: the write whose last attempt failed when the timeline ended, with no drop line
+            after it (the store drops it then), None when there is none.
     """
 
     stuck: Write | None
     waiting: tuple[Mapping[str, object], ...]
     dropped: tuple[tuple[Write, Mapping[str, object]], ...]
+    exhausted: Write | None = None
 
 
-def store_activity(analysis: Analysis, file: str, spec_index: int) -> pl.DataFrame:
+def store_activity(analysis: Analysis, file: str, spec_index: int | None) -> pl.DataFrame:
     """One timeline's buffered, tick and writer-outcome lines, in line order.
 
     Args:
         analysis: the analysed bundle.
         file: the test log.
-        spec_index: the timeline.
+        spec_index: the timeline; None for the store lines outside any spec block.
 
     Returns:
         Rows with kind ("buffered", "tick", "failed", "dropped", "slow"), the row's evidence columns,
         correlation_id, ts, ts_precision, tick fields, attempt, batch_size and error.
     """
     p = analysis.pipeline
-    where = (pl.col("file") == file) & (pl.col("spec_index") == spec_index)
+    block = pl.col("spec_index").is_null() if spec_index is None else pl.col("spec_index") == spec_index
+    where = (pl.col("file") == file) & block
     common = ["file", "line", "ts", "ts_precision", "spec", "spec_index"]
     buffered = p.buffered.filter(where).select(
         *common, pl.lit("buffered").alias("kind"), "correlation_id", "total_buffered"
@@ -310,7 +314,8 @@ def replay(activity: pl.DataFrame) -> WriterEnd:
         elif kind == "slow":
             write = None
     stuck = write if write is not None and 1 <= write.attempt < MAX_ATTEMPTS else None
-    return WriterEnd(stuck=stuck, waiting=tuple(waiting), dropped=tuple(dropped))
+    exhausted = write if write is not None and write.attempt >= MAX_ATTEMPTS and write.failure else None
+    return WriterEnd(stuck=stuck, waiting=tuple(waiting), dropped=tuple(dropped), exhausted=exhausted)
 
 
 CLIENT_TIMEOUT_S = 5.0  # the store's DataStorage client gives up on a request after 5 s

@@ -11,12 +11,20 @@ per container and kind of problem:
 * its log shows a panic (`PANIC RECOVERED`, PANIC records), DataStorage giving up or retrying its
   PostgreSQL/Redis connection (`Failed to connect, retrying...`), or FATAL/ERROR records.
 
-Reported as info only, because they are not failures: known start-up noise (PostgreSQL's
-`database "slm_user" does not exist` from the readiness probe, `role "slm_user" already exists`
-from the migration, and the DataStorage image's malformed HEALTHCHECK whose every probe prints
-`[/usr/bin/curl,: No such file or directory`, which is why podman calls it `starting` or
-`unhealthy`), and DataStorage 5xx responses while it kept serving (the audit store retries them;
-whether events were lost is what `dropped-events` decides).
+Only containers count: PostgreSQL and Redis logs, DataStorage's log and other logs the must-gather
+named after a container. The test process's output and a controller's (the audit store's lines,
+reconcile errors that are retried) are not container health, whatever their file is called.
+
+Reported as info only, because they are not failures: the entries of the table of expected errors
+(`triage/expected.toml`): known start-up noise (PostgreSQL's `database "slm_user" does not exist`
+from the readiness probe, `role "slm_user" already exists` from the migration, and the DataStorage
+image's malformed HEALTHCHECK whose every probe prints `[/usr/bin/curl,: No such file or
+directory`, which is why podman calls it `starting` or `unhealthy`) and errors that kubernaut's
+specs provoke on purpose (duplicate keys, a parent row deleted under its children), named beside
+the spec that provoked them when the test log shows it; and DataStorage 5xx responses while it kept
+serving (the audit store retries them; whether events were lost is what `dropped-events` decides).
+A provoked error logged while a failed spec was running, with no passing spec that provokes it
+running too, is reported like any other error.
 
 ## Why it matters
 Every audit event goes through DataStorage into PostgreSQL. A DataStorage that was OOM-killed or never
@@ -31,6 +39,7 @@ should start from the infrastructure before blaming the code under test.
   `SynchronizedAfterSuite` collected it; look for an earlier teardown or a failed bootstrap.
 * Connection retries or PostgreSQL FATAL records: make the bootstrap wait for PostgreSQL to accept
   connections before starting DataStorage.
+* Expected errors are listed in `triage/expected.toml`; add one there to teach triage another.
 * The malformed HEALTHCHECK is harmless here, but the image should use the exec form
   `["CMD", "curl", "-f", "http://localhost:8080/health"]`.
 """
@@ -47,14 +56,14 @@ from typing import Any
 import polars as pl
 
 from triage.analysis import Analysis
-from triage.containers import NOISE, ContainerState, container_records
+from triage.containers import ContainerState, container_records, noise
 from triage.discovery import RUN_DIR, container_of
+from triage.expected import Expected, SpecWindow, Verdict, first_match, for_kinds, judge, spec_windows
 from triage.pipeline import json_field
+from triage.rules._store import spec_states
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 
 RULE_ID = "container-unhealthy"
-# The image's HEALTHCHECK puts an exec-form array inside CMD-SHELL, so sh tries to run `[/usr/bin/curl,`.
-DS_PROBE_NOISE = "[/usr/bin/curl,: No such file or directory"
 # DD-TESTING-002: an integration must-gather collects these three containers.
 EXPECTED = ("datastorage", "postgres", "redis")
 MAX_EVIDENCE = 8
@@ -186,13 +195,14 @@ def _health(c: ContainerState, name: str, probes: list[dict[str, Any]], inspect_
     evidence = _cite(probes) or (inspect_line,)
     streak = f"Health.Status {c.health}, FailingStreak {c.failing_streak}"
     output = c.last_health_output or ""
-    if DS_PROBE_NOISE in output:
-        return _finding(
-            Severity.INFO,
-            f"{name}: {streak}, the last probe printed `{DS_PROBE_NOISE}`; known noise: the image's "
-            "HEALTHCHECK is malformed, so podman's health status says nothing about the service.",
-            evidence,
-        )
+    for entry in for_kinds("podman_inspect"):
+        found = re.search(entry.pattern, output)
+        if found:
+            return _finding(
+                Severity.INFO,
+                f"{name}: {streak}, the last probe printed `{found.group(0)}`; known noise: {entry.why}.",
+                evidence,
+            )
     severity = Severity.MEDIUM if c.health == "unhealthy" else Severity.LOW
     said = f"; the last probe printed `{output}`" if output else ""
     return _finding(severity, f"{name}: {streak}{said}.", evidence)
@@ -294,9 +304,10 @@ def _log_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
     noise = pl.col("noise") & pl.col("bad")
     # Most records are none of these: only the others are grouped by log.
     flagged = rec.filter(pl.any_horizontal(e.fill_null(False) for e in (panic, retry, server, other, noise)))
+    windows: tuple[SpecWindow, ...] | None = None
     for (file,), group in sorted(flagged.group_by("file"), key=lambda item: str(item[0][0])):
         service = group["service"][0]
-        where = names.get(service, service or str(file))
+        where = names.get(service) or _log_label(str(file), service, group["source_kind"][0])
         panics = group.filter(panic.fill_null(False))
         if panics.height:
             yield _finding(
@@ -313,7 +324,15 @@ def _log_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
             yield _server_errors(where, failed)
         errors = group.filter(other.fill_null(False))
         if errors.height:
-            yield _errors(where, errors)
+            if windows is None:
+                windows = spec_windows(analysis.events, spec_states(analysis))
+            verdicts = _provoked(analysis, errors, windows)
+            expected = [i for i, v in enumerate(verdicts) if v is not None and v.expected]
+            if expected:
+                yield _expected(where, errors, verdicts, expected, bool(windows))
+            rest = [i for i in range(errors.height) if i not in set(expected)]
+            if rest:
+                yield _errors(where, errors[rest], [verdicts[i] for i in rest])
         known = group.filter(noise.fill_null(False))
         if known.height:
             yield _noise(where, known)
@@ -355,7 +374,70 @@ def _server_errors(where: str, rows: pl.DataFrame) -> Finding:
     return _finding(Severity.INFO, summary, _cite(rows.head(MAX_EVIDENCE).to_dicts()))
 
 
-def _errors(where: str, rows: pl.DataFrame) -> Finding:
+def _log_label(file: str, service: str | None, kind: object) -> str:
+    """How a log no inspected container names is called: `the PostgreSQL log x.log`, or its service."""
+    formats = {"postgres": "PostgreSQL", "redis": "Redis"}
+    if str(kind) in formats:
+        return f"the {formats[str(kind)]} log {file.rsplit('/', 1)[-1]}"
+    return service or file
+
+
+def _provoked(analysis: Analysis, rows: pl.DataFrame, windows: Sequence[SpecWindow]) -> list[Verdict | None]:
+    """For each error record, the verdict of the table entry (provoked on purpose) that describes it."""
+    entries = [e for e in for_kinds(*rows["source_kind"].cast(pl.String).unique().to_list()) if e.provoked]
+    messages = rows["message"].cast(pl.String).fill_null("")
+    said = pl.Series([False] * rows.height)
+    for entry in entries:  # most error records match no entry: only those that do are read further
+        said = said | messages.str.contains(entry.pattern)
+    out: list[Verdict | None] = [None] * rows.height
+    for at in said.arg_true().to_list():
+        row = rows.row(at, named=True)
+        own = [e for e in entries if str(row["source_kind"]) in e.kinds]
+        text = analysis.texts.text(str(row["file"]), int(row["line"])) if any(e.detail for e in own) else None
+        found = first_match(own, str(row["message"] or ""), text)
+        out[at] = None if found is None else judge(found, row["ts"], windows)
+    return out
+
+
+def _expected(
+    where: str, rows: pl.DataFrame, verdicts: Sequence[Verdict | None], picked: list[int], specs_shown: bool
+) -> Finding:
+    """Errors that specs provoke on purpose, with the spec that provoked them where the log shows it."""
+    groups: dict[str, list[tuple[dict[str, Any], Verdict]]] = {}
+    for i in picked:
+        verdict = verdicts[i]
+        if verdict is not None:
+            groups.setdefault(verdict.entry.id, []).append((rows.row(i, named=True), verdict))
+    parts: list[str] = []
+    cited: list[dict[str, Any]] = []
+    for hits in sorted(groups.values(), key=lambda h: int(h[0][0]["line"])):
+        entry = hits[0][1].entry
+        specs = sorted({v.spec.spec for _, v in hits if v.spec is not None})
+        if specs:
+            by = f"logged while {_names(specs)} ran and passed"
+        else:
+            shown = "no failed spec was running then" if specs_shown else "no test log shows the specs"
+            by = f"provoked by {entry.provoked_by or 'a spec'}; {shown}"
+        parts.append(f"{len(hits)}x `{_pattern_text(entry, hits[0][0])}` ({entry.why}; {by})")
+        cited.extend(row for row, _ in hits[:2])
+    cited.sort(key=lambda r: int(r["line"]))
+    summary = f"{where}: errors that specs provoke on purpose, expected, not a fault: {'; '.join(parts)}."
+    return _finding(Severity.INFO, summary, _cite(cited))
+
+
+def _names(specs: Sequence[str]) -> str:
+    shown = [f"`{s if len(s) <= 90 else '…' + s[-89:]}`" for s in specs[:2]]
+    more = f" and {len(specs) - 2} more" if len(specs) > 2 else ""
+    return f"spec{'s' if len(specs) > 1 else ''} {', '.join(shown)}{more}"
+
+
+def _pattern_text(entry: Expected, row: dict[str, Any]) -> str:
+    """The part of the message the entry's pattern found."""
+    said = re.search(entry.pattern, str(row["message"] or ""))
+    return said.group(0) if said else entry.id
+
+
+def _errors(where: str, rows: pl.DataFrame, verdicts: Sequence[Verdict | None] = ()) -> Finding:
     levels = set(rows["level"].drop_nulls().to_list())
     severity = Severity.MEDIUM if "fatal" in levels else Severity.LOW
     first = rows.row(0, named=True)
@@ -366,6 +448,13 @@ def _errors(where: str, rows: pl.DataFrame) -> Finding:
         f"{where} logged {by_level} record(s) that are not known start-up noise; the first, at "
         f"{_at(first['ts'], first['ts_precision'])}: `{first['message']}`."
     )
+    failed = sorted({v.spec.spec for v in verdicts if v is not None and v.spec is not None})
+    if failed:
+        count = sum(1 for v in verdicts if v is not None)
+        summary += (
+            f" {count} of them match errors that specs provoke on purpose, but were logged while failed "
+            f"{_names(failed)} ran, so they are not discounted."
+        )
     return _finding(severity, summary, _cite(rows.head(MAX_EVIDENCE).to_dicts()))
 
 
@@ -373,10 +462,10 @@ def _noise(where: str, rows: pl.DataFrame) -> Finding:
     parts: list[str] = []
     firsts: list[dict[str, Any]] = []
     message = pl.col("message").cast(pl.String)
-    for entry in NOISE:
-        hits = rows.filter(message.str.contains(entry.text, literal=True).fill_null(False))
+    for entry in noise():
+        hits = rows.filter(message.str.contains(entry.pattern).fill_null(False))
         if hits.height:
-            parts.append(f"{hits.height}x `{entry.text}` ({entry.why})")
+            parts.append(f"{hits.height}x `{_pattern_text(entry, hits.row(0, named=True))}` ({entry.why})")
             firsts.append(hits.row(0, named=True))
     firsts.sort(key=lambda r: r["line"])
     summary = f"{where}: known start-up noise, not a failure: {'; '.join(parts)}."
