@@ -20,12 +20,6 @@ CORPUS = next(
 needs_corpus = pytest.mark.skipif(
     CORPUS is None, reason="the real-world corpus (../shared/realworld) is absent"
 )
-# The test process's own output (a store's lines with no Ginkgo frame) is told apart from a container's
-# log by what discovery makes of its content; until it names such a file the test run's, the pipeline
-# does not read its store lines.
-NEEDS_TEST_OUTPUT_IDENTITY = pytest.mark.xfail(
-    reason="needs discovery to recognise unframed audit-store output as the test process's", strict=False
-)
 
 
 def _case(*parts: str) -> Path:
@@ -56,7 +50,6 @@ def test_test_and_controller_output_is_not_container_health(parts: tuple[str, ..
 
 
 @needs_corpus
-@NEEDS_TEST_OUTPUT_IDENTITY
 def test_k01_closed_port_loss_is_expected() -> None:
     """k01's batch lost on localhost:9999 is an info loss said to be provoked on purpose, never high."""
     report = analyze(_case("k01-*", "derived", "all-specs-ginkgowriter.log"))
@@ -66,7 +59,6 @@ def test_k01_closed_port_loss_is_expected() -> None:
 
 
 @needs_corpus
-@pytest.mark.xfail(reason="needs the Ginkgo JSON report read as a test-run source", strict=False)
 def test_k01_report_names_the_passing_spec_that_lost_a_batch_on_purpose() -> None:
     """Read from k01's JSON report, the localhost:9999 loss is info in the passing spec that provoked it."""
     report = analyze(_case("k01-*", "report.json"))
@@ -101,7 +93,6 @@ def test_k05_probe_fatal_is_start_up_noise() -> None:
 
 
 @needs_corpus
-@NEEDS_TEST_OUTPUT_IDENTITY
 def test_k06_teardown_loss_is_info() -> None:
     """k06's batch of 2 refused three times at teardown is an info audit loss of the test process's store."""
     report = analyze(_case("k06-*", "bundle-rejoined"))
