@@ -40,6 +40,7 @@ FIELDS_DTYPE = pl.Struct({"correlation_id": pl.String, "event_type": pl.String})
 _HEAD = r"^((" + ISO_TS_PATTERN + r")(\t| +)([A-Za-z]+(?:\(-?\d+\))?)(?:\t| +|$))"
 # The last `⇥{` of a line: a tab and a brace with no other `⇥{` after them.
 _LAST_TAB_BRACE = r"\t\{(?:[^\t]|\t+[^\t{])*\t*$"
+_LAST_TAB_BRACE_FIELDS = r"\t(\{(?:[^\t]|\t+[^\t{])*\t*)$"
 _CALLER = r"^\S+\.go:\d+$"
 # A logger name is one lowercase word; used only for copies whose tabs became single spaces.
 _SPACED_LOGGER = r"^([a-z][a-z0-9_.-]*) ([A-Z].*)$"
@@ -88,27 +89,29 @@ def split_fields(rest: pl.Expr, tabbed: pl.Expr) -> list[pl.Expr]:
     Returns:
         `_body` and `_fields` expressions, both null when there is no fields object.
     """
-    # Most lines hold one `⇥{`: a literal search finds it; the regex runs only where there are more.
+    # Most lines hold one `⇥{`: a literal split finds it; the regex runs only where there are more.
+    # Splitting (rather than slicing at a found offset) keeps multibyte text whole whichever unit,
+    # bytes or characters, the polars version counts offsets in.
     tab_braces = rest.str.count_matches("\t{", literal=True)
-    last = pl.when(tab_braces > 1).then(rest).str.find(_LAST_TAB_BRACE)
-    at = pl.when(tab_braces > 1).then(last).otherwise(rest.str.find("\t{", literal=True))
-    found = tabbed & at.is_not_null() & rest.str.ends_with("}") & ~rest.str.contains("\n", literal=True)
-    # The tab is one byte, so slicing the bytes around it keeps both sides valid UTF-8.
-    data = rest.cast(pl.Binary)
+    one = rest.str.splitn("\t{", 2)
+    many = pl.when(tab_braces > 1).then(rest)
+    body = (
+        pl.when(tab_braces > 1)
+        .then(many.str.replace(_LAST_TAB_BRACE, ""))
+        .otherwise(one.struct.field("field_0"))
+    )
+    fields = (
+        pl.when(tab_braces > 1)
+        .then(many.str.extract(_LAST_TAB_BRACE_FIELDS, 1))
+        .otherwise(pl.lit("{") + one.struct.field("field_1"))
+    )
+    found = tabbed & fields.is_not_null() & rest.str.ends_with("}") & ~rest.str.contains("\n", literal=True)
     # Non-greedy: the fields object starts at the first ` {"` (nested objects have spaces too). Tabbed
     # rows are masked to null so that the regex runs on the copies only.
     spaced = pl.when(~tabbed).then(rest).str.extract_groups(r'^(.*?)\s+(\{".*\}|\{\})$')
     return [
-        pl.when(found)
-        .then(data.bin.slice(0, at).cast(pl.String))
-        .when(~tabbed)
-        .then(spaced.struct.field("1"))
-        .alias("_body"),
-        pl.when(found)
-        .then(data.bin.slice(at + 1).cast(pl.String))
-        .when(~tabbed)
-        .then(spaced.struct.field("2"))
-        .alias("_fields"),
+        pl.when(found).then(body).when(~tabbed).then(spaced.struct.field("1")).alias("_body"),
+        pl.when(found).then(fields).when(~tabbed).then(spaced.struct.field("2")).alias("_fields"),
     ]
 
 
