@@ -284,3 +284,15 @@ def test_banners_outside_blocks_of_a_framed_log_are_understood() -> None:
     )
     result = parse_text(text)
     assert result.unparsed["raw"].to_list() == ["make: *** [Makefile:312] Error 1"]
+
+
+def test_unframed_json_that_no_decoder_reads_stays_not_understood() -> None:
+    """Bare output's JSON object lines that are no zap record (a record wrapped in two) stay not understood."""
+    text = (
+        "2026-01-04T17:44:20Z\tERROR\taudit.audit-store\tFailed to write audit batch\n"
+        '{"attempt": 1, "batch_size": 2, "error": "network error: connection refused"}\n'
+        "✅ Audit store flushed successfully\n"
+    )
+    result = parse_text(text)
+    assert result.unparsed["line"].to_list() == [2]
+    assert result.events["record"].to_list() == ["log", "helper"]

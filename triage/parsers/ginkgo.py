@@ -253,6 +253,9 @@ def _assign(df: pl.DataFrame, captured: bool) -> pl.DataFrame:
         pl.col(flags).fill_null(False)
     )
     entry_loc = pl.col("_entry_loc_shape") & pl.col("_entry_line").shift(1, fill_value=False)
+    # Outside Ginkgo's frame a line opening a JSON object that no record decoder read is a record cut
+    # or wrapped on its way here, not something the suite printed: it stays not understood.
+    broken_record = pl.col("text").str.strip_chars_start().str.starts_with("{")
     out = ~pl.col("in_block")
     kind = (
         pl.when(pl.col("in_fail"))
@@ -285,7 +288,7 @@ def _assign(df: pl.DataFrame, captured: bool) -> pl.DataFrame:
         .then(pl.lit("spec"))
         .when(out & pl.col("_command"))
         .then(pl.lit("suite"))
-        .when(pl.col("in_block") | pl.col("_banner") | ~framed)
+        .when(pl.col("in_block") | pl.col("_banner") | (~framed & ~broken_record))
         .then(pl.lit("output"))
         .otherwise(pl.lit("unparsed"))
     )
