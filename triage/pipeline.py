@@ -227,6 +227,8 @@ STORE_ERRORS = (
     "Failed to write phase transition audit",
 )
 _KEEP = ["file", "line", "spec_index", "spec", "ts", "ts_precision"]
+# Store lines outside any spec block (spec blocks count from 1) form one timeline per file.
+UNFRAMED = 0
 
 
 _DS_FAILED = ("Batch database write failed", "Request validation failed")
@@ -236,12 +238,17 @@ _CLOSED = "Audit store closed"
 
 
 def _store_rows(events: pl.DataFrame) -> pl.DataFrame:
-    """Where the audit store's lines are in the table (`_at`) and what each says (`msg_key`)."""
+    """Where the audit store's lines are in the table (`_at`) and what each says (`msg_key`).
+
+    A store's lines count wherever they are: in a spec's timeline, unframed in the test log, or in
+    a controller's or an excerpt's log. DataStorage's own self-audit store is not the pipeline
+    under test and is left out.
+    """
     return (
         events.lazy()
         .with_row_index("_at")
         .filter(
-            (pl.col("service") == "test-run")
+            (pl.col("service").cast(pl.String).fill_null("") != "datastorage")
             & (pl.col("record") == "log")
             & pl.col("msg_key").is_in([_BUFFERED, _TICK, _CLOSED, *STORE_ERRORS])
             & matches(events, "logger", STORE_LOGGER)
@@ -257,7 +264,8 @@ def _pick(events: pl.DataFrame, store: pl.DataFrame, keys: Sequence[str], *colum
     Most of a big test log is store lines: each kind is copied by itself, and only the columns read.
     """
     at = store.filter(pl.col("msg_key").is_in(list(keys))).get_column("_at")
-    return events.select(*_KEEP, *columns, pl.col("^attrs(_id)?$")).select(pl.all().gather(at))
+    rows = events.select(*_KEEP, *columns, pl.col("^attrs(_id)?$")).select(pl.all().gather(at))
+    return rows.with_columns(pl.col("spec_index").fill_null(UNFRAMED))
 
 
 def _buffered(events: pl.DataFrame, store: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:

@@ -17,7 +17,7 @@ from datetime import datetime
 import polars as pl
 
 from triage.analysis import Analysis
-from triage.pipeline import attr
+from triage.pipeline import UNFRAMED, attr
 from triage.rules.base import Evidence, quote
 
 MAX_ATTEMPTS = 3  # store.go MaxRetries: total attempts before a batch is dropped
@@ -197,6 +197,8 @@ def store_label(analysis: Analysis, spec_index: object) -> str:
 
 def spec_label(row: Mapping[str, object]) -> str:
     """A spec's name for a summary, shortened to its last words."""
+    if row.get("spec_index") == UNFRAMED:
+        return "none (lines outside any spec block)"
     name = str(row.get("spec") or f"spec block {row.get('spec_index')}")
     return name if len(name) <= 90 else "…" + name[-89:]
 
