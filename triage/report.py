@@ -527,7 +527,7 @@ def _not_the_cause(report: Report) -> list[str]:
     pipe = report.analysis.pipeline
     cleared = []
     troubled = {f.rule for f in report.findings if f.severity > Severity.INFO}
-    lost = troubled & {"dropped-events", "container-unhealthy", "slow-write"}
+    lost = troubled & {"dropped-events", "container-unhealthy", "slow-write", "write-rate-gap", "unflushed-events"}
     if pipe.writes.height and not pipe.rejects.height and not lost:
         latency = _quantiles(pipe.writes["duration_seconds"] * 1000)
         cleared.append(f"DataStorage accepted every batch it logged ({pipe.writes.height} writes; {latency})")

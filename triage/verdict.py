@@ -139,6 +139,7 @@ class _Block:
     end: datetime | None
     queries: pl.DataFrame
     queried: bool
+    extra: bool
     buffered: int
     store_lines: int
 
@@ -148,7 +149,7 @@ def _block(report: Report, spec: SpecResult, index: int | None) -> _Block:
 
     analysis = report.analysis
     if index is None:
-        return _Block(None, None, pl.DataFrame(), False, 0, 0)
+        return _Block(None, None, pl.DataFrame(), False, False, 0, 0)
     rows = report.events.filter((pl.col("file") == spec.file) & (pl.col("spec_index") == index))
     times = rows.get_column("ts").drop_nulls()
     same = (pl.col("file") == spec.file) & (pl.col("spec_index") == index)
@@ -163,9 +164,20 @@ def _block(report: Report, spec: SpecResult, index: int | None) -> _Block:
         times.max() if times.len() else None,  # type: ignore[arg-type]
         queries,
         queried,
+        _counted_more(report, rows),
         pipe.buffered.filter(same).height,
         store_lines + pipe.store_errors.filter(same).height,
     )
+
+
+def _counted_more(report: Report, rows: pl.DataFrame) -> bool:
+    """True when the block's failure counted more than it expected (`Expected <int>: 5 to equal <int>: 4`)."""
+    failures = report.analysis.attrs.attach(rows.filter(pl.col("record") == "failure"))
+    for text in failures.get_column("attrs").drop_nulls().to_list():
+        match = COUNT.search(str(text).replace("\\n", "\n"))
+        if match and int(match.group(1)) > int(match.group(2)):
+            return True
+    return False
 
 
 def _cited_blocks(report: Report, findings: list[Finding]) -> dict[int, set[tuple[str, int]]]:
@@ -231,25 +243,35 @@ def _cause(
     periods: dict[int, tuple[datetime, datetime | None]],
     shown: _Block,
 ) -> tuple[Finding | None, str | None]:
-    """The most direct finding that explains a spec (findings are most severe first)."""
+    """The finding that explains a spec: the most severe of the candidates, the most direct on a tie.
+
+    Findings come most severe first, so the first of each kind is its best; a run-wide fault more
+    severe than what the spec's own IDs show (a pipeline that stopped writing behind a query that
+    timed out) is the deeper cause.
+    """
+    candidates: list[tuple[Finding, str]] = []
     own = [f for f in findings if f.correlation_id is not None and f.correlation_id in ids]
     if own:
-        return own[0], "its correlation ID"
+        candidates.append((own[0], "its correlation ID"))
     inside = [f for f in findings if block in cited.get(id(f), set())]
     if inside:
-        return inside[0], "evidence in its timeline"
-    if not (shown.queried or ids):
+        candidates.append((inside[0], "evidence in its timeline"))
+    if (shown.queried or ids) and not shown.extra:  # lost writes explain missing events, not extra ones
+        for f in findings:
+            period = periods.get(id(f))
+            if f.severity < Severity.MEDIUM or period is None:
+                continue
+            began, ended = period
+            started_in_time = shown.end is None or began <= shown.end
+            still_on = ended is None or shown.start is None or ended >= shown.start
+            if started_in_time and still_on:
+                basis = "inferred: the spec queried audit events while this pipeline fault was under way"
+                candidates.append((f, basis))
+                break
+    if not candidates:
         return None, None
-    for f in findings:
-        period = periods.get(id(f))
-        if f.severity < Severity.MEDIUM or period is None:
-            continue
-        began, ended = period
-        started_in_time = shown.end is None or began <= shown.end
-        still_on = ended is None or shown.start is None or ended >= shown.start
-        if started_in_time and still_on:
-            return f, "inferred: the spec queried audit events while this pipeline fault was under way"
-    return None, None
+    best = max(candidates, key=lambda c: c[0].severity)  # max keeps the first (most direct) on a tie
+    return best
 
 
 def _unexplained(report: Report, spec: SpecResult, ids: tuple[str, ...], block: _Block) -> str:
