@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from triage.api import analyze
+from tests.ginkgo_log import DROP, REFUSED, Spec, ginkgo_log, store_line, write_bundle
 from triage.render import render, to_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,54 +15,6 @@ BUNDLES = ROOT / "fixtures" / "bundles"
 # shared/ sits beside the clone (and two levels up from a worktree under wt/).
 PLACES = (ROOT / ".." / "shared" / "realworld", ROOT / ".." / ".." / "shared" / "realworld")
 REALWORLD = next((p for p in PLACES if p.is_dir()), None)
-REFUSED = "Data Storage Service returned status 400: HTTP 400 error from Data Storage API"
-DROP = "Dropping audit batch due to non-retryable error (invalid data)"
-LOCATION = "/home/ci/src/kubernaut/test/integration/notification/delivery_test.go"
-
-
-def spec_log(timeline: list[str], failure: list[str], name: str = "should record the delivery") -> str:
-    """A one-spec parallel Ginkgo log whose spec failed with `failure` after `timeline`."""
-    head = [
-        "Running Suite: Notification Controller Integration Suite - /home/ci/src/kubernaut/test/integration",
-        "===================================================================================",
-        "Random Seed: 1770000000",
-        "",
-        "Will run 1 of 1 specs",
-        "Running in parallel across 4 processes",
-        "------------------------------",
-        "• [FAILED] [12.004 seconds]",
-        f"Notification Delivery Audit [It] {name}",
-        f"{LOCATION}:40",
-        "",
-        "  Timeline >>",
-        "  STEP: Creating the NotificationRequest @ 03/02/26 09:15:01.100",
-    ]
-    tail = [
-        f"  [FAILED] in [It] - {LOCATION}:77 @ 03/02/26 09:15:13.104",
-        "  << Timeline",
-        "",
-        *failure,
-        f"  In [It] at: {LOCATION}:77 @ 03/02/26 09:15:13.104",
-        "------------------------------",
-        "",
-        "Ran 1 of 1 Specs in 14.210 seconds",
-        "FAIL! -- 0 Passed | 1 Failed | 0 Pending | 0 Skipped",
-    ]
-    return "\n".join([*head, *(f"  {line}" for line in timeline), *tail]) + "\n"
-
-
-def write_bundle(tmp_path: Path, log: str) -> Path:
-    """A must-gather directory holding only the test log."""
-    bundle = tmp_path / "notification-integration-20260302-091530"
-    bundle.mkdir()
-    (bundle / "integration-notification.log").write_text(log, encoding="utf-8")
-    return bundle
-
-
-def store_line(ts: str, msg: str, **fields: object) -> str:
-    """A zap JSON audit-store line as the test process writes it."""
-    return json.dumps({"level": "error", "ts": ts, "logger": "audit-store", "msg": msg, **fields})
-
 
 def test_timed_out_spec_without_evidence_says_what_was_checked(tmp_path: Path) -> None:
     """A spec that timed out with only query prints gets a reason naming its queries and the missing store lines."""
@@ -71,7 +23,7 @@ def test_timed_out_spec_without_evidence_says_what_was_checked(tmp_path: Path) -
         "⏳ No events yet for notification.message.sent (correlation_id=nr-delivery-7)",
     ] * 3
     failure = ["  [FAILED] Timed out after 12.001s.", "  Expected", "      <int>: 0", "  to be >", "      <int>: 0"]
-    log = spec_log(polls, failure)
+    log = ginkgo_log(Spec("should record the delivery", polls, failure))
     report = analyze(write_bundle(tmp_path, log))
     (verdict,) = report.verdicts
     assert verdict.cause is None and verdict.reason is not None
@@ -90,7 +42,7 @@ def test_store_drop_inside_the_timeline_is_the_cause(tmp_path: Path) -> None:
         store_line("2026-03-02T09:15:02-05:00", DROP, batch_size=3, is_4xx_error=True),
         "⏳ No events yet for notification.message.sent (correlation_id=nr-delivery-9)",
     ]
-    log = spec_log(timeline, ["  [FAILED] Timed out after 10.000s."])
+    log = ginkgo_log(Spec("should record the delivery", timeline, ["  [FAILED] Timed out after 10.000s."]))
     report = analyze(write_bundle(tmp_path, log))
     (verdict,) = report.verdicts
     assert verdict.cause is not None and verdict.cause.rule == "dropped-events"
