@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from triage.api import analyze
 from tests.ginkgo_log import DROP, REFUSED, Spec, ginkgo_log, store_line, write_bundle
+from triage.api import analyze
 from triage.render import render, to_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,13 +16,20 @@ BUNDLES = ROOT / "fixtures" / "bundles"
 PLACES = (ROOT / ".." / "shared" / "realworld", ROOT / ".." / ".." / "shared" / "realworld")
 REALWORLD = next((p for p in PLACES if p.is_dir()), None)
 
+
 def test_timed_out_spec_without_evidence_says_what_was_checked(tmp_path: Path) -> None:
-    """A spec that timed out with only query prints gets a reason naming its queries and the missing store lines."""
+    """A timed-out spec with only query prints gets a reason naming its queries and missing store lines."""
     polls = [
         "✅ Audit store flushed successfully",
         "⏳ No events yet for notification.message.sent (correlation_id=nr-delivery-7)",
     ] * 3
-    failure = ["  [FAILED] Timed out after 12.001s.", "  Expected", "      <int>: 0", "  to be >", "      <int>: 0"]
+    failure = [
+        "  [FAILED] Timed out after 12.001s.",
+        "  Expected",
+        "      <int>: 0",
+        "  to be >",
+        "      <int>: 0",
+    ]
     log = ginkgo_log(Spec("should record the delivery", polls, failure))
     report = analyze(write_bundle(tmp_path, log))
     (verdict,) = report.verdicts
@@ -37,8 +44,9 @@ def test_timed_out_spec_without_evidence_says_what_was_checked(tmp_path: Path) -
 def test_store_drop_inside_the_timeline_is_the_cause(tmp_path: Path) -> None:
     """A batch dropped after a 400 inside the spec's timeline is its cause, in Markdown and JSON alike."""
     timeline = [
-        store_line("2026-03-02T09:15:02-05:00", "Failed to write audit batch", attempt=1, batch_size=3,
-                   error=REFUSED),
+        store_line(
+            "2026-03-02T09:15:02-05:00", "Failed to write audit batch", attempt=1, batch_size=3, error=REFUSED
+        ),
         store_line("2026-03-02T09:15:02-05:00", DROP, batch_size=3, is_4xx_error=True),
         "⏳ No events yet for notification.message.sent (correlation_id=nr-delivery-9)",
     ]
@@ -58,8 +66,9 @@ def test_store_drop_inside_the_timeline_is_the_cause(tmp_path: Path) -> None:
 def test_unframed_store_lines_still_give_a_dropped_events_finding(tmp_path: Path) -> None:
     """Audit-store lines outside any Ginkgo frame, in a log of their own, still show the dropped batch."""
     lines = [
-        store_line("2026-03-02T09:15:02-05:00", "Failed to write audit batch", attempt=1, batch_size=5,
-                   error=REFUSED),
+        store_line(
+            "2026-03-02T09:15:02-05:00", "Failed to write audit batch", attempt=1, batch_size=5, error=REFUSED
+        ),
         store_line("2026-03-02T09:15:02-05:00", DROP, batch_size=5, is_4xx_error=True),
     ]
     path = tmp_path / "controller.log"
@@ -86,7 +95,7 @@ def test_json_and_markdown_name_the_same_cause() -> None:
 
 @pytest.mark.skipif(REALWORLD is None, reason="shared/realworld is not beside the clone")
 def test_realworld_k02_drop_is_the_root_cause_and_no_race() -> None:
-    """In k02 the dropped batch is the failed spec's cause, with no flush/query race and no "not explained"."""
+    """In k02 the dropped batch is the failed spec's cause, with no flush/query race and no "no rule"."""
     assert REALWORLD is not None
     report = analyze(REALWORLD / "k02-sp-400-drop-20260115" / "bundle")
     (verdict,) = report.verdicts

@@ -495,6 +495,8 @@ def _verdict(report: Report, numbered: dict[Finding, int]) -> tuple[str, ...]:
         where = f" for {md_code(top.correlation_id)}" if top.correlation_id else ""
         sure = "inferred" if "inferred" in top.summary.lower() else "observed in the logs"
         label = "Most likely root cause" if failed_specs else "Main finding"
+        if failed_specs and not any(v.cause is not None for v in report.verdicts):
+            label = "Main finding, not tied to a failed spec"  # the specs above say why none is explained
         out.append(f"- **{label}:** {_cause_ref(top, numbered)}{where}; {sure}.")
         fix = first_step(fix_of(top.rule))
         if fix:
@@ -527,7 +529,8 @@ def _not_the_cause(report: Report) -> list[str]:
     pipe = report.analysis.pipeline
     cleared = []
     troubled = {f.rule for f in report.findings if f.severity > Severity.INFO}
-    lost = troubled & {"dropped-events", "container-unhealthy", "slow-write", "write-rate-gap", "unflushed-events"}
+    lost = troubled & {"dropped-events", "container-unhealthy", "slow-write", "write-rate-gap"}
+    lost |= troubled & {"unflushed-events"}
     if pipe.writes.height and not pipe.rejects.height and not lost:
         latency = _quantiles(pipe.writes["duration_seconds"] * 1000)
         cleared.append(f"DataStorage accepted every batch it logged ({pipe.writes.height} writes; {latency})")

@@ -223,8 +223,9 @@ def _periods(report: Report, findings: list[Finding]) -> dict[int, tuple[datetim
         wanted.join(rows.drop_nulls("ts"), on=["file", "line"], how="inner")
         .join(stalls, on=["file", "line"], how="left")
         .with_columns(
-            (pl.col("ts") - pl.duration(microseconds=(pl.col("held").fill_null(0.0) * 1e6).cast(pl.Int64)))
-            .alias("began")
+            (
+                pl.col("ts") - pl.duration(microseconds=(pl.col("held").fill_null(0.0) * 1e6).cast(pl.Int64))
+            ).alias("began")
         )
     )
     spans = hits.group_by("f").agg(pl.col("began").min(), pl.col("ts").max())

@@ -150,13 +150,15 @@ def test_current_format_miss_then_find_after_a_flush_is_a_low_race(tmp_path: Pat
     report = analyze(write_bundle(tmp_path, ginkgo_log(Spec("should record the delivery", timeline))))
     (finding,) = [f for f in report.findings if f.rule == RULE.id]
     assert finding.severity == Severity.LOW and finding.correlation_id == "nr-race-1"
-    assert finding.summary.startswith("Observed: a query for notification.message.sent (correlation_id=nr-race-1)")
+    assert finding.summary.startswith(
+        "Observed: a query for notification.message.sent (correlation_id=nr-race-1)"
+    )
     assert "a later query" in finding.summary and "found 1" in finding.summary
     assert "Inferred: the event was already emitted (the test's Flush() had returned" in finding.summary
 
 
 def test_current_format_timeout_after_the_controller_reached_the_phase_is_high(tmp_path: Path) -> None:
-    """A spec that timed out waiting for delivery events after the controller logged its Delivering phase is high."""
+    """A spec that timed out on delivery events after the controller logged its Delivering phase is high."""
     timeline = [
         _phase("Pending"),
         _phase("Delivering"),
@@ -174,9 +176,14 @@ def test_current_format_timeout_after_the_controller_reached_the_phase_is_high(t
 
 def test_current_format_timeout_with_no_sign_the_event_was_emitted_is_not_a_race(tmp_path: Path) -> None:
     """A timed-out spec whose controller logged no phase naming the awaited type gives no race finding."""
-    timeline = [_phase("Pending"), "⏳ No events yet for notification.delivery.attempted (correlation_id=nr-none-3)"]
+    timeline = [
+        _phase("Pending"),
+        "⏳ No events yet for notification.delivery.attempted (correlation_id=nr-none-3)",
+    ]
     spec = Spec("should record the attempt", timeline, ["  [FAILED] Timed out after 10.001s."])
     report = analyze(write_bundle(tmp_path, ginkgo_log(spec)))
     assert not [f for f in report.findings if f.rule == RULE.id]
     (verdict,) = report.verdicts
-    assert verdict.cause is None and verdict.reason is not None and "timed out after 10.001s" in verdict.reason
+    assert (
+        verdict.cause is None and verdict.reason is not None and "timed out after 10.001s" in verdict.reason
+    )

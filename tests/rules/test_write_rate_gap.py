@@ -122,20 +122,22 @@ def test_stores_buffering_far_more_than_datastorage_wrote_is_critical(tmp_path: 
 
 
 def test_without_datastorage_log_the_flushes_stand_in(tmp_path: Path) -> None:
-    """With DataStorage's log missing, stores whose ticks flushed a fraction of their lines still give the finding."""
+    """Without DataStorage's log, stores whose ticks flushed few of their events still give the finding."""
     bundle = tmp_path / "bundle"
     shutil.copytree(BUNDLES / "02-healthy", bundle)
     for path in bundle.glob("*/*_datastorage_test*"):
         path.unlink()
     log = bundle / TEST_LOG
-    text = re.sub(r'"batch_size_before_flush":[1-9]\d*', '"batch_size_before_flush":0', log.read_text("utf-8"))
+    text = re.sub(
+        r'"batch_size_before_flush":[1-9]\d*', '"batch_size_before_flush":0', log.read_text("utf-8")
+    )
     log.write_text(text, encoding="utf-8")
     (headline,) = [f for f in analyze(bundle, select=(RULE,)).findings if f.severity > Severity.INFO]
     assert "the stores' ticks flushed (DataStorage's log is missing) 0 (0 %)" in headline.summary
 
 
 def test_healthy_runs_conserve_their_events() -> None:
-    """Every committed bundle whose DataStorage wrote what the stores buffered gives no conservation finding."""
+    """Bundles whose DataStorage wrote what the stores buffered give no conservation finding."""
     for name in ("02-healthy", "04-race-timeout", "05-flush-bug", "06-rejections-400", "09-later-format"):
         found = analyze(BUNDLES / name, select=(RULE,)).findings
         assert not [f for f in found if f.summary.startswith("The audit pipeline stopped writing")], name

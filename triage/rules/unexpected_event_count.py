@@ -43,7 +43,9 @@ from triage.rules._queries import FAILED, query_prints
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 
 COUNT_MISMATCH = re.compile(r"Expected\s*\n\s*<int>: (-?\d+)\s*\n\s*to equal\s*\n\s*<int>: (-?\d+)")
-HAVE_LENGTH = re.compile(r"Expected\s*\n\s*<[^>\n]*\blen:(\d+)[^>\n]*>:.*?\n\s*to have length (\d+)", re.DOTALL)
+HAVE_LENGTH = re.compile(
+    r"Expected\s*\n\s*<[^>\n]*\blen:(\d+)[^>\n]*>:.*?\n\s*to have length (\d+)", re.DOTALL
+)
 PHASE_LINE = r"^Processing (\w+) phase$"
 TRANSITION = "signalprocessing.phase.transition"
 MAX_EVIDENCE = 8
@@ -213,8 +215,8 @@ def _explain(
         unwritten = buffered.filter(pl.col("written_at").is_null())
         return (
             f"all {m.expected} were buffered before it counted, so the missing ones were late, not absent: "
-            f"{unwritten.height} of them show no linked DataStorage write (a buffered event is queryable only "
-            "once its batch is written)",
+            f"{unwritten.height} of them show no linked DataStorage write (a buffered event is queryable "
+            "only once its batch is written)",
             list(buffered.tail(2).iter_rows(named=True)),
         )
     if m.found < m.expected and buffered.height < m.expected and _store_logged(analysis, m):
@@ -225,10 +227,10 @@ def _explain(
         )
     if not _store_logged(analysis, m):
         side = "fewer" if m.found < m.expected else "more"
+        other = "late" if side == "fewer" else "counted twice"
         return (
-            f"its timeline holds no audit-store line (below Info in this log format), so the logs cannot tell "
-            f"whether {side} events were emitted or they were {'late' if side == 'fewer' else 'counted twice'}; "
-            "observed: only the count",
+            "its timeline holds no audit-store line (below Info in this log format), so the logs cannot "
+            f"tell whether {side} events were emitted or they were {other}; observed: only the count",
             [],
         )
     return f"the store buffered {buffered.height} {what} event(s) for it", list(

@@ -106,7 +106,9 @@ def _not_conserved(analysis: Analysis) -> Iterator[Finding]:
     has_ds = "datastorage" in set(analysis.events.get_column("service").cast(pl.String).unique().drop_nulls())
     skew = pl.duration(nanoseconds=pipe.skew_ns or 0, time_unit="ns")
     if has_ds:
-        outs = pipe.writes.select("file", "line", (pl.col("ts") - skew).alias("ts"), pl.col("count").alias("n"))
+        outs = pipe.writes.select(
+            "file", "line", (pl.col("ts") - skew).alias("ts"), pl.col("count").alias("n")
+        )
         measured, against = "DataStorage wrote", "DataStorage's log"
     else:
         outs = pipe.flushes.select("file", "line", "ts", pl.col("batch").alias("n"))
