@@ -99,15 +99,22 @@ def test_a_correlation_id_shared_with_another_spec_explains_extra_events(tmp_pat
     assert verdict.cause == finding
 
 
-def test_a_timed_out_count_without_store_lines_says_what_cannot_be_told(tmp_path: Path) -> None:
-    """An Eventually that timed out at 1 of 3 events, with no store line, is a count finding that says so."""
+def test_a_count_without_store_lines_says_what_cannot_be_told(tmp_path: Path) -> None:
+    """A one-shot count of 1 where 3 were expected, with no store line, says what the logs cannot tell."""
+    polls = ["✅ Found 1 event(s) for notification.message.sent (correlation_id=nr-late-2)"]
+    report = _counted(tmp_path, Spec("should record three attempts", polls, _equal(1, 3)))
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert "its query found 1 (2 missing) and no buffered line was logged" in finding.summary
+    assert "no audit-store line" in finding.summary and "observed: only the count" in finding.summary
+    assert [e.text for e in finding.evidence][-2:] == ["<int>: 1", "<int>: 3"]
+
+
+def test_a_timed_out_count_still_too_low_is_left_to_the_race_and_loss_rules(tmp_path: Path) -> None:
+    """An Eventually that timed out at 1 of 3 events is waiting for missing events: no count finding."""
     polls = ["✅ Found 1 event(s) for notification.message.sent (correlation_id=nr-late-2)"] * 3
     failure = _equal(1, 3, "  [FAILED] Timed out after 10.001s.")
     report = _counted(tmp_path, Spec("should record three attempts", polls, failure))
-    (finding,) = [f for f in report.findings if f.rule == RULE.id]
-    assert "its query found 1 after its Eventually timed out (2 missing)" in finding.summary
-    assert "no audit-store line" in finding.summary and "observed: only the count" in finding.summary
-    assert [e.text for e in finding.evidence][-2:] == ["<int>: 1", "<int>: 3"]
+    assert not [f for f in report.findings if f.rule == RULE.id]
 
 
 def test_events_emitted_twice_in_the_spec_are_named(tmp_path: Path) -> None:

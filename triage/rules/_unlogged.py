@@ -80,12 +80,11 @@ def names_step(event_type: str, message: str) -> bool:
     return any(a[:STEM] == b[:STEM] for a in kinds for b in said if len(a) >= STEM and len(b) >= STEM)
 
 
-def _silent_blocks(analysis: Analysis) -> set[tuple[str, int]]:
-    """The spec blocks that hold no audit-store line at all."""
+def _logged_blocks(analysis: Analysis) -> set[tuple[str, int]]:
+    """The spec blocks that hold an audit-store line (buffered, tick, or a write's failure or drop)."""
     pipe = analysis.pipeline
-    logged = pl.concat(
-        [pipe.buffered.select("file", "spec_index"), pipe.ticks.select("file", "spec_index")]
-    ).unique()
+    frames = (pipe.buffered, pipe.ticks, pipe.store_errors)
+    logged = pl.concat([f.select("file", "spec_index") for f in frames]).unique()
     return {(str(f), int(i)) for f, i in logged.drop_nulls().iter_rows()}
 
 
@@ -106,7 +105,7 @@ def unlogged_races(analysis: Analysis) -> list[UnloggedRace]:
     )
     if prints.is_empty():
         return []
-    logged = _silent_blocks(analysis)
+    logged = _logged_blocks(analysis)
     blocks = spec_blocks(analysis)
     events = analysis.events
     flushes = analysis.pipeline.explicit_flushes
