@@ -122,3 +122,14 @@ def test_realworld_k03_count_is_the_cause() -> None:
     assert [v.cause.rule for v in failed if v.cause] == ["unexpected-event-count"]
     summary = failed[0].cause.summary if failed[0].cause else ""
     assert "expected 4" in summary and "counted 5" in summary
+
+
+def test_another_suites_query_prints_are_read(tmp_path: Path) -> None:
+    """RemediationOrchestrator's `Found N events (expected 1) for correlation_id=X` prints are queries."""
+    kind = "orchestrator.lifecycle.completed"
+    polls = [f"Found 0 events (expected 1) for correlation_id=rr-gap8-1, event_type={kind}"] * 3
+    log = ginkgo_log(Spec("should emit the timeout event", polls, ["  [FAILED] Timed out after 10.001s."]))
+    (verdict,) = analyze(write_bundle(tmp_path, log)).verdicts
+    assert verdict.correlation_ids == ("rr-gap8-1",)
+    assert verdict.reason is not None
+    assert "3 query print(s) for orchestrator.lifecycle.completed, 0 of them found events" in verdict.reason

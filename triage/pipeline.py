@@ -231,6 +231,11 @@ _KEEP = ["file", "line", "spec_index", "spec", "ts", "ts_precision"]
 UNFRAMED = 0
 
 
+# Other suites' query prints: `Found N <type> events (expected M) for correlation_id=X[, event_type=T]`.
+COUNTED_QUERY = (
+    r"^[^A-Za-z0-9]*Found (\d+) (?:(\S+) )?events?(?:\(s\))?(?: \(expected \d+\))? for "
+    r"correlation_id=([^\s,]+)(?:, event_type=(\S+))?$"
+)
 _DS_FAILED = ("Batch database write failed", "Request validation failed")
 _BUFFERED = "Event buffered successfully"
 _TICK = "Timer tick received"
@@ -329,7 +334,7 @@ def _requests(ds: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
 def _queries(helpers: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
     helper = pl.col("attrs").str.json_path_match("$.helper")
     wanted = helpers.filter(helper.is_in(["no_events", "found", "query_error"]))
-    return with_time_bounds(wanted, events).select(
+    printed = with_time_bounds(wanted, events).select(
         *_KEEP,
         "ts_lo",
         "ts_hi",
@@ -338,6 +343,33 @@ def _queries(helpers: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
         helper.alias("helper"),
         attr("subject", pl.String()),
         attr("count", pl.Int64()),
+    )
+    counted = _counted_prints(events)
+    if counted.is_empty():
+        return printed
+    return pl.concat([printed, counted.select(printed.columns).cast(printed.schema)]).sort("file", "line")
+
+
+def _counted_prints(events: pl.DataFrame) -> pl.DataFrame:
+    """Other suites' query prints that name a correlation ID, with the columns of `_queries`.
+
+    E.g. `Found 3 phase_transition events for correlation_id=X` or `Found 0 events (expected 1) for
+    correlation_id=X, event_type=T`: a count, the ID and, when printed, the type.
+    """
+    msg = pl.col("message").cast(pl.String)
+    output = events.filter((pl.col("service") == "test-run") & (pl.col("record") == "output"))
+    wanted = output.filter(msg.str.contains(COUNTED_QUERY))
+    count = msg.str.extract(COUNTED_QUERY, 1).cast(pl.Int64)
+    kind = pl.coalesce(msg.str.extract(COUNTED_QUERY, 4), msg.str.extract(COUNTED_QUERY, 2))
+    return with_time_bounds(wanted, events).select(
+        *_KEEP,
+        "ts_lo",
+        "ts_hi",
+        msg.str.extract(COUNTED_QUERY, 3).alias("correlation_id"),
+        kind.alias("event_type"),
+        pl.when(count > 0).then(pl.lit("found")).otherwise(pl.lit("no_events")).alias("helper"),
+        kind.alias("subject"),
+        count.alias("count"),
     )
 
 

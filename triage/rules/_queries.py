@@ -170,9 +170,8 @@ def query_prints(analysis: Analysis) -> pl.DataFrame:
     """
     helpers = analysis.pipeline.queries.select(QUERY_COLUMNS)
     events = analysis.events
-    debug = events.filter((pl.col("service") == "test-run") & (pl.col("record") == "output")).filter(
-        pl.col("message").cast(pl.String).str.contains(DEBUG_QUERY)
-    )
+    output = events.filter((pl.col("service") == "test-run") & (pl.col("record") == "output"))
+    debug = output.filter(pl.col("message").cast(pl.String).str.contains(DEBUG_QUERY))
     if debug.is_empty():
         return _after_ticks(helpers.sort("file", "line"), analysis)
     msg = pl.col("message").cast(pl.String)
