@@ -180,17 +180,20 @@ def _counted_more(report: Report, rows: pl.DataFrame) -> bool:
     return False
 
 
-def _cited_blocks(report: Report, findings: list[Finding]) -> dict[int, set[tuple[str, int]]]:
-    """Per finding (by id), the spec blocks its evidence lines lie in."""
+def _cited(report: Report, findings: list[Finding], column: str) -> pl.DataFrame:
+    """The event table's `column` at every evidence line of `findings` (f = the finding's id), where set."""
     wanted = pl.DataFrame(
         [(id(f), e.file, e.line) for f in findings for e in f.evidence],
         schema={"f": pl.Int64, "file": pl.String, "line": pl.UInt32},
         orient="row",
     )
-    if wanted.is_empty():
-        return {}
-    rows = report.events.select(pl.col("file").cast(pl.String), pl.col("line").cast(pl.UInt32), "spec_index")
-    hits = wanted.join(rows.drop_nulls("spec_index"), on=["file", "line"], how="inner")
+    rows = report.events.select(pl.col("file").cast(pl.String), pl.col("line").cast(pl.UInt32), column)
+    return wanted.join(rows.drop_nulls(column), on=["file", "line"], how="inner")
+
+
+def _cited_blocks(report: Report, findings: list[Finding]) -> dict[int, set[tuple[str, int]]]:
+    """Per finding (by id), the spec blocks its evidence lines lie in."""
+    hits = _cited(report, findings, "spec_index")
     out: dict[int, set[tuple[str, int]]] = {}
     for f, file, index in hits.select("f", "file", "spec_index").iter_rows():
         out.setdefault(f, set()).add((file, index))
@@ -205,14 +208,6 @@ def _periods(report: Report, findings: list[Finding]) -> dict[int, tuple[datetim
     stays so (end None).
     """
     run_wide = [f for f in findings if f.correlation_id is None and f.rule in RUN_WIDE_RULES]
-    wanted = pl.DataFrame(
-        [(id(f), e.file, e.line) for f in run_wide for e in f.evidence],
-        schema={"f": pl.Int64, "file": pl.String, "line": pl.UInt32},
-        orient="row",
-    )
-    if wanted.is_empty():
-        return {}
-    rows = report.events.select(pl.col("file").cast(pl.String), pl.col("line").cast(pl.UInt32), "ts")
     errors = report.analysis.pipeline.store_errors
     stalls = errors.filter(pl.col("msg_key").str.starts_with("TIMER BUG")).select(
         pl.col("file").cast(pl.String),
@@ -220,7 +215,7 @@ def _periods(report: Report, findings: list[Finding]) -> dict[int, tuple[datetim
         pl.col("attrs").str.json_path_match("$.actual_interval").cast(pl.Float64, strict=False).alias("held"),
     )
     hits = (
-        wanted.join(rows.drop_nulls("ts"), on=["file", "line"], how="inner")
+        _cited(report, run_wide, "ts")
         .join(stalls, on=["file", "line"], how="left")
         .with_columns(
             (
