@@ -142,6 +142,7 @@ class SpecSection:
     duration: str
     store: str
     correlation_ids_md: str
+    cause_label: str
     cause_md: str
     failure: str
     timeline: tuple[TimelineRow, ...]
@@ -280,7 +281,7 @@ def _ids_md(ids: tuple[str, ...] | list[str]) -> str:
 def _cause_md(v: SpecVerdict, numbered: dict[Finding, int]) -> str:
     """A spec's verdict in words: its cause with how it is tied to the spec, or why none is known."""
     if v.cause is None:
-        return md_escape(v.reason or "not explained")
+        return md_escape(v.reason or "no rule explains it")
     f = v.cause
     number = f" (finding {numbered[f]})" if f in numbered else ""
     basis = v.basis or "its evidence"
@@ -339,6 +340,7 @@ def _spec_sections(report: Report, numbered: dict[Finding, int]) -> tuple[list[S
                 duration=f"{spec.duration_s:.3f} s" if spec.duration_s is not None else "unknown",
                 store=store.name if store else "unknown (no audit-store lines in its timeline)",
                 correlation_ids_md=_ids_md(ids),
+                cause_label="Root cause" if v.cause is not None else "Not explained",
                 cause_md=_cause_md(v, numbered),
                 failure=spec.failure_message or "",
                 timeline=timeline,
