@@ -219,12 +219,14 @@ class Pipeline:
 STORE_ERRORS = (
     "Failed to write audit batch",
     "Dropping audit batch due to non-retryable error (invalid data)",
+    "Dropping audit batch due to non-retryable client error (invalid request data)",
     "AUDIT DATA LOSS: Dropping batch after max retries (infrastructure unavailable)",
     "Slow audit batch write detected",
     "TIMER BUG DETECTED: Tick interval significantly exceeded expected",
     "Audit buffer full, event dropped",
     "Failed to write audit event",
     "Failed to write phase transition audit",
+    "Timeout waiting for audit store to close",
 )
 _KEEP = ["file", "line", "spec_index", "spec", "ts", "ts_precision"]
 # Store lines outside any spec block (spec blocks count from 1) form one timeline per file.

@@ -24,6 +24,7 @@ from triage.pipeline import attr, json_field, matches, next_in_timeline, with_ti
 DEBUG_QUERY = r"^DEBUG queryAuditEvents: eventType=([^,\s]+), namespace=([^,\s]+), total_returned=(\d+)$"
 DROP_KEYS = (
     "Dropping audit batch due to non-retryable error (invalid data)",
+    "Dropping audit batch due to non-retryable client error (invalid request data)",
     "AUDIT DATA LOSS: Dropping batch after max retries (infrastructure unavailable)",
 )
 FAILED = ("failed", "timedout", "panicked", "aborted")
