@@ -38,7 +38,7 @@ def _outcome(rule_id: str, status: str, *found: tuple[Severity, str | None]) -> 
 def test_two_seeds_print_a_row_per_rule_and_write_json(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Two seeds run end to end: the table has a row per rule and the JSON holds both runs."""
+    """Two seeds run end to end: a row per rule, per era and per service, causes, and both runs in JSON."""
     out = tmp_path / "acc.json"
     assert accuracy.main(["--seeds", "2", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
@@ -46,9 +46,12 @@ def test_two_seeds_print_a_row_per_rule_and_write_json(
     for rule in ALL_RULES:
         assert any(line.split()[0] == rule.id for line in printed.splitlines() if line.strip()), rule.id
     assert "findings above info on healthy runs:" in printed
+    assert "failed specs whose reported cause matches the truth:" in printed
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert [r["seed"] for r in doc["runs"]] == [1, 2]
-    assert [r["scenario"] for r in doc["runs"]] == ["jan14-1025", "healthy"]
+    assert [r["scenario"] for r in doc["runs"]] == [accuracy.plan(1).scenario, accuracy.plan(2).scenario]
+    eras = {r["knobs"]["era"] for r in doc["runs"]}
+    assert all(any(line.startswith(f"{era} ") for line in printed.splitlines()) for era in eras)
 
 
 def test_score_counts_must_and_must_not_entries_as_the_truth_defines() -> None:
@@ -88,12 +91,65 @@ def test_score_counts_must_and_must_not_entries_as_the_truth_defines() -> None:
     assert notes == ["missed flush-query-race(rr-2)", "violated flush-query-race(rr-3)"]
 
 
-def test_plan_spreads_seeds_over_every_scenario_and_fault() -> None:
-    """The default seeds cover every scenario and every fault kind, each bundle at most 4 processes."""
+def test_plan_spreads_seeds_over_every_scenario_era_service_and_fault() -> None:
+    """The default seeds cover every scenario, era, service and fault, combine faults, stay small."""
     from triage.simulate import FAULTS, SCENARIOS
+    from triage.simulate.knobs import ERAS
+    from triage.simulate.services import SERVICE_NAMES
 
-    plans = [accuracy.plan(seed) for seed in range(1, accuracy.DEFAULT_SEEDS + 1)]
+    seeds = [first + i for first, n in accuracy.DEFAULT_RANGES for i in range(n)]
+    assert len(seeds) >= 150 and len(accuracy.DEFAULT_RANGES) == 2
+    plans = [accuracy.plan(seed) for seed in seeds]
     assert {p.scenario for p in plans} == {s.name for s in SCENARIOS}
     assert {f for p in plans for f in p.knobs["faults"]} == set(FAULTS)
+    assert {p.knobs["era"] for p in plans} == set(ERAS)
+    assert {p.knobs["service"] for p in plans} == set(SERVICE_NAMES)
+    assert sum(len(p.knobs["faults"]) >= 2 for p in plans) >= 30
     assert all(p.knobs["processes"] <= 4 and p.knobs["specs"] <= 16 for p in plans)
-    assert any(not p.knobs["faults"] and not p.knobs["missing_container"] for p in plans)
+    assert sum(not p.knobs["faults"] and not p.knobs["missing_container"] for p in plans) >= 20
+
+
+def test_a_cause_matches_when_the_reported_rule_explains_the_true_cause() -> None:
+    """A spec's cause is read from the report's `cause` (rule id or object) and matched by RULE_EXPLAINS."""
+    loc = "/src/test/integration/notification/a_test.go:10"
+    truth = {
+        "tests": {
+            "specs": [
+                {"name": "A counts deliveries", "location": loc, "cause": "duplicate-events"},
+                {"name": "A counts others", "location": loc + "0", "cause": "unflushed-events"},
+                {"name": "A waits", "location": loc + "1", "cause": "write-delayed"},
+                {"name": "A passes", "location": loc + "2"},
+            ]
+        }
+    }
+    doc = {
+        "tests": {
+            "specs": [
+                {
+                    "name": "A [It] counts deliveries",
+                    "location": loc,
+                    "cause": {"rule": "unexpected-event-count"},
+                },
+                {"name": "A [It] counts others", "location": loc + "0", "cause": "flush-query-race"},
+            ]
+        },
+        "findings": [],
+    }
+    scores = accuracy.score_causes(truth, doc)
+    assert [(c.truth, c.reported, c.matched) for c in scores] == [
+        ("duplicate-events", "unexpected-event-count", True),
+        ("unflushed-events", "flush-query-race", False),
+        ("write-delayed", None, False),
+    ]
+
+
+def test_a_report_without_causes_is_read_from_the_findings_about_the_spec() -> None:
+    """Without a `cause` field the first finding above info about the spec's correlation IDs is its cause."""
+    spec = {"name": "x", "location": "y", "correlation_ids": ["rr-1"]}
+    findings = [
+        {"rule": "dropped-events", "severity": "high", "correlation_id": None},
+        {"rule": "flush-query-race", "severity": "info", "correlation_id": "rr-1"},
+        {"rule": "unexpected-event-count", "severity": "high", "correlation_id": "rr-1"},
+    ]
+    assert accuracy.reported_cause(spec, findings) == "unexpected-event-count"
+    assert accuracy.reported_cause({**spec, "cause": None}, findings) is None

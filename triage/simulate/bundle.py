@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from triage.simulate.catalogue import CATALOGUE, SUITE_DESCRIPTION, SUITE_DIR, SpecDef
+from triage.simulate.catalogue import SpecDef
 from triage.simulate.datastorage import DataStorage, DsConfig
 from triage.simulate.ginkgo import GinkgoLog, SuiteHeader
 from triage.simulate.infra import postgres_log, redis_log
@@ -21,11 +21,10 @@ from triage.simulate.layout import CONTAINERS, BundleNames
 from triage.simulate.reports import Report
 from triage.simulate.runner import Layout, Proc, Runner
 from triage.simulate.scenarios import get_scenario
+from triage.simulate.services import Service, get_service
 from triage.simulate.timefmt import SECOND, local_stamp, offset_text, utc_iso_micros
-from triage.simulate.truth import EventSpill, findings, mark_races, write_truth
+from triage.simulate.truth import EventSpill, findings, mark_races, spec_cause, write_truth
 
-SERVICE = "signalprocessing"
-PORTS = {"postgres": 15436, "redis": 16382, "datastorage": 18094}
 BYTES_PER_EXTRA_SPEC = 19_000  # measured: bundle growth per added passing spec (3 processes)
 BYTES_PER_DEBUG_LINE_PER_SPEC = 3_000  # measured: what each debug_lines adds to such a spec
 
@@ -60,14 +59,15 @@ def simulate(scenario: str, outdir: Path, *, seed: int | None = None, **knobs: A
 
 
 def _queue(k: Knobs, rng: random.Random) -> tuple[list[SpecDef], int]:
-    chosen = [s for s in CATALOGUE if s.kind in ("audit", "severity-audit") or s.pending]
-    chosen += [s for s in CATALOGUE if s not in chosen][: max(0, k.specs - len(chosen))]
-    chosen = [s for s in CATALOGUE if s in chosen][: k.specs] if k.specs < len(chosen) else chosen
+    catalogue = get_service(k.service).catalogue
+    chosen = [s for s in catalogue if s.kind in ("audit", "severity-audit", "audit-check") or s.pending]
+    chosen += [s for s in catalogue if s not in chosen][: max(0, k.specs - len(chosen))]
+    chosen = [s for s in catalogue if s in chosen][: k.specs] if k.specs < len(chosen) else chosen
     extra = 0
     if k.size_mb > 0:
         per_spec = BYTES_PER_EXTRA_SPEC + k.debug_lines * BYTES_PER_DEBUG_LINE_PER_SPEC
         extra = max(0, math.ceil(k.size_mb * 1_000_000 / per_spec) - len(chosen))
-        fillers = [s for s in CATALOGUE if s.kind in ("sp", "plain") and not s.serial]
+        fillers = [s for s in catalogue if s.kind in ("sp", "plain") and not s.serial]
         for i in range(extra):
             base = fillers[i % len(fillers)]
             chosen.append(replace(base, text=f"{base.text} [soak {i + 1:06d}]"))
@@ -83,12 +83,13 @@ def _run(
     name: str, k: Knobs, seed: int, start: int, offset: int, outdir: Path, work: Path, truth_path: Path
 ) -> None:
     rng = random.Random(seed)
-    names = BundleNames(SERVICE, k.naming, k.test_log)
+    svc = get_service(k.service)
+    names = BundleNames(svc.name, k.naming, k.test_log)
     queue, total = _queue(k, rng)
     sim = Sim(start)
     ds_up = start + int((95 if k.processes >= 8 else 38) * SECOND + rng.uniform(0, 4) * SECOND)
     cfg = DsConfig(
-        port=PORTS["datastorage"],
+        port=svc.port("datastorage"),
         latency_ms=k.ds_latency_ms,
         era=k.era,
         up_at=ds_up,
@@ -106,25 +107,30 @@ def _run(
         return names.run_dir(local_stamp(t_us, offset, "%Y%m%d-%H%M%S"))
 
     layout = Layout(
-        SERVICE,
+        names.service,
         tuple(names.container(c) for c in CONTAINERS),
         names.container(k.missing_container) if k.missing_container else "",
     )
     runner = Runner(sim, k, rng, ds, offset, queue, spill.add, layout, collect, glog.report)
+    current = k.era == "current"
     glog.preamble(
         [
-            f"{SUITE_DIR.rsplit('/test/', 1)[0]}/bin/ginkgo -v --timeout=15m --procs={k.processes}"
-            + (" --fail-fast" if k.fail_fast else "")
-            + f" ./test/integration/{SERVICE}/..."
+            f"{svc.suite_dir.rsplit('/test/', 1)[0]}/bin/ginkgo -v"
+            + (" --race --coverprofile=coverage_integration_" + names.service + ".out" if current else "")
+            + f" --timeout=15m --procs={k.processes}"
+            + (" --fail-fast" if k.fail_fast else (" --keep-going" if current else ""))
+            + f" ./test/integration/{names.service}/..."
         ]
     )
     pending = sum(1 for s in queue if s.pending)
     glog.begin(
-        SuiteHeader(SUITE_DESCRIPTION, SUITE_DIR, 1768000000 + seed, total - pending, total, k.processes)
+        SuiteHeader(
+            svc.suite_description, svc.suite_dir, 1768000000 + seed, total - pending, total, k.processes
+        )
     )
 
     def infra(proc: Proc) -> Generator[Any, Any, None]:
-        yield from _infra(sim, proc, ds, rng, k, timing)
+        yield from _infra(sim, proc, ds, rng, k, timing, svc)
 
     runner.start(infra)
     sim.run()
@@ -151,25 +157,32 @@ def _run(
 
 
 def _infra(
-    sim: Sim, proc: Proc, ds: DataStorage, rng: random.Random, k: Knobs, timing: dict[str, int]
+    sim: Sim,
+    proc: Proc,
+    ds: DataStorage,
+    rng: random.Random,
+    k: Knobs,
+    timing: dict[str, int],
+    svc: Service,
 ) -> Generator[Any, Any, None]:
+    ports = dict(svc.ports)
     bar = "━" * 60
     proc.step("Cleaning up stale containers from previous runs")
     yield int(rng.uniform(0.8, 2.0) * SECOND)
     proc.gw(sim.now, "✅ Stale containers cleaned up")
     for line in (
         bar,
-        "SignalProcessing Integration Test Suite - Automated Setup",
+        f"{svc.title} Integration Test Suite - Automated Setup",
         bar,
         "Creating test infrastructure...",
         "  • envtest (in-memory K8s API server)",
-        f"  • PostgreSQL (port {PORTS['postgres']})",
-        f"  • Redis (port {PORTS['redis']})",
-        f"  • Data Storage API (port {PORTS['datastorage']})",
+        f"  • PostgreSQL (port {ports['postgres']})",
+        f"  • Redis (port {ports['redis']})",
+        f"  • Data Storage API (port {ports['datastorage']})",
         bar,
     ):
         proc.gw(sim.now, line)
-    proc.step("Starting SignalProcessing integration infrastructure (DD-TEST-002)")
+    proc.step(f"Starting {svc.title} integration infrastructure (DD-TEST-002)")
     yield int(rng.uniform(1, 2) * SECOND)
     timing["postgres"] = sim.now
     yield int(rng.uniform(1, 2) * SECOND)
@@ -185,7 +198,7 @@ def _infra(
     timing["migrate"] = sim.now
     timing["datastorage"] = max(sim.now + SECOND, ds.cfg.up_at - int(1.6 * SECOND))
     yield max(0, timing["datastorage"] - sim.now)
-    sim.spawn(ds.boot(f"host.containers.internal:{PORTS['redis']}", PORTS["postgres"]))
+    sim.spawn(ds.boot(f"host.containers.internal:{ports['redis']}", ports["postgres"]))
     healthy = False
     for _ in range(15):
         yield 2 * SECOND
@@ -244,6 +257,7 @@ def _write_bundle(
 ) -> None:
     run_dir = outdir / runner.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
+    ports = dict(get_service(k.service).ports)
     # The containers print, and podman (in the VM beside them) records, times from the containers' clock.
     skew = k.clock_skew_us
     at = runner.must_gather_at + skew
@@ -257,15 +271,15 @@ def _write_bundle(
     states = {
         "datastorage": ContainerState(
             names.container("datastorage"),
-            f"localhost/kubernaut/datastorage:{SERVICE}-{ds.host[:8]}",
+            f"localhost/kubernaut/datastorage:{names.service}-{ds.host[:8]}",
             timing["datastorage"] + skew,
             at,
-            PORTS["datastorage"],
+            ports["datastorage"],
             "8080/tcp",
             (
                 *env_common,
                 "CONFIG_PATH=/etc/datastorage/config.yaml",
-                f"DATABASE_URL=postgres://slm_user:slm_password@host.containers.internal:{PORTS['postgres']}"
+                f"DATABASE_URL=postgres://slm_user:slm_password@host.containers.internal:{ports['postgres']}"
                 "/action_history?sslmode=disable",
             ),
             ("/usr/local/bin/datastorage",),
@@ -278,7 +292,7 @@ def _write_bundle(
             "docker.io/library/postgres:16-alpine",
             timing["postgres"] + skew,
             at,
-            PORTS["postgres"],
+            ports["postgres"],
             "5432/tcp",
             (
                 *env_common,
@@ -296,7 +310,7 @@ def _write_bundle(
             "docker.io/library/redis:7-alpine",
             timing["redis"] + skew,
             at,
-            PORTS["redis"],
+            ports["redis"],
             "6379/tcp",
             (*env_common, "REDIS_VERSION=7.4.7"),
             ("docker-entrypoint.sh", "redis-server"),
@@ -312,7 +326,7 @@ def _write_bundle(
         else:
             log_path.write_text(contents[short] or "", encoding="utf-8")
         stem.with_name(stem.name + "_inspect.json").write_text(
-            inspect_json(states[short], rng, f"{SERVICE}_test_network"), encoding="utf-8"
+            inspect_json(states[short], rng, f"{names.service}_test_network"), encoding="utf-8"
         )
     rel = names.test_log_path(runner.run_dir)
     if rel is not None:
@@ -335,6 +349,11 @@ def _write_truth(
     timing: dict[str, int],
 ) -> None:
     specs = [r for r in runner.reports if r.spec is not None]
+    causes = {
+        r.spec.full_text: cause
+        for r in specs
+        if r.spec is not None and (cause := spec_cause(r, runner.watched)) is not None
+    }
     spec_rows = sorted(
         (
             {
@@ -343,6 +362,7 @@ def _write_truth(
                 "location": r.spec.location,
                 "process": r.process,
                 "correlation_ids": sorted(set(r.correlation_ids)),
+                **({"cause": causes[r.spec.full_text]} if r.spec.full_text in causes else {}),
             }
             for r in specs
             if r.spec is not None
@@ -387,6 +407,8 @@ def _write_truth(
         observable,
         spill.unflushed_seen,
         k.test_log != "none",
+        causes,
+        runner.flush_failures_seen,
     )
     head = {
         "scenario": name,
@@ -394,7 +416,7 @@ def _write_truth(
         "knobs": k.as_dict(),
         "host_utc_offset": offset_text(offset),
         "bundle": {
-            "service": SERVICE,
+            "service": names.service,
             "run_dir": runner.run_dir,
             "collected_at": local_stamp(runner.must_gather_at, offset, "%Y-%m-%dT%H:%M:%S"),
             "test_log": names.test_log_path(runner.run_dir),

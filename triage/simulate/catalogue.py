@@ -17,7 +17,13 @@ SUITE_DESCRIPTION = "SignalProcessing Controller Integration Suite (ENVTEST)"
 
 @dataclass(frozen=True)
 class SpecDef:
-    """One It/PIt of the suite."""
+    """One It/PIt of a suite.
+
+    `suite` is the suite's directory. The last five fields describe the audit specs of the services
+    other than SignalProcessing (kind `audit-check`): how many events of `event_type` the spec
+    expects, how it waits for them (`pattern`, see triage/simulate/services.py), the Eventually's
+    timeout and polling interval, and the line of the assertion that fails.
+    """
 
     file: str
     line: int
@@ -28,6 +34,12 @@ class SpecDef:
     rr_name: str
     pending: bool
     serial: bool
+    suite: str = SUITE_DIR
+    expected: int = 1
+    pattern: str = ""
+    timeout_s: float = 0.0
+    interval_s: float = 0.0
+    check_line: int = 0
 
     @property
     def full_text(self) -> str:
@@ -37,7 +49,7 @@ class SpecDef:
     @property
     def location(self) -> str:
         """The It's code location as Ginkgo prints it."""
-        return f"{SUITE_DIR}/{self.file}:{self.line}"
+        return f"{self.suite}/{self.file}:{self.line}"
 
 
 def _(

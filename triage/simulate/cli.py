@@ -9,6 +9,7 @@ import click
 from triage.simulate.bundle import simulate
 from triage.simulate.knobs import ERAS, FAULTS, KnobError
 from triage.simulate.scenarios import SCENARIOS
+from triage.simulate.services import SERVICE_NAMES
 
 
 def _list(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -29,7 +30,10 @@ def _list(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.option("--flush-interval", type=float, help="Audit store FlushInterval in seconds.")
 @click.option("--ds-latency", type=float, help="DataStorage base write latency in ms.")
 @click.option("--fault", "faults", multiple=True, help="Inject a fault (repeatable; see --list).")
-@click.option("--era", type=click.Choice(ERAS), help="Log formats: January console or later JSON.")
+@click.option(
+    "--era", type=click.Choice(ERAS), help="Log formats: January console, later JSON, or current (HEAD)."
+)
+@click.option("--service", type=click.Choice(SERVICE_NAMES), help="Whose integration suite runs.")
 @click.option("--size-mb", type=float, help="Grow the bundle to about this many MB with passing specs.")
 @click.option(
     "--debug-lines",
@@ -60,6 +64,7 @@ def simulate_command(
     ds_latency: float | None,
     faults: tuple[str, ...],
     era: str | None,
+    service: str | None,
     size_mb: float | None,
     debug_lines: int | None,
     clock_skew_ms: float | None,
@@ -76,6 +81,7 @@ def simulate_command(
             ds_latency_ms=ds_latency,
             faults=faults or None,
             era=era,
+            service=service,
             size_mb=size_mb,
             debug_lines=debug_lines,
             clock_skew_ms=clock_skew_ms,

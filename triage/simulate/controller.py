@@ -1,9 +1,10 @@
-"""The SignalProcessing controller of one Ginkgo process: reconciles, console lines, audit events.
+"""The controller of one Ginkgo process: reconciles, console lines, audit events.
 
 Lines are controller-runtime's development console on GinkgoWriter (no colour, no caller, RFC3339
 seconds in the test host's zone, V(1) printed as DEBUG). Each SP goes Pending -> Enriching ->
 Classifying -> Categorizing -> Completed and emits the audit events of log-formats.md §6 with
-correlation_id = the RemediationRequest name.
+correlation_id = the RemediationRequest name. The other services' controllers walk their service's
+`lifecycle` (triage/simulate/services.py), emitting its events on entering each phase.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from triage.simulate.formats import Fields, Raw, console_line, go_stack, quote
 from triage.simulate.kernel import Signal, Sim
+from triage.simulate.services import SERVICES, Service
 from triage.simulate.store import AuditEvent, AuditStore
 from triage.simulate.timefmt import MS, rfc3339_seconds
 
@@ -45,6 +47,9 @@ class SpRun:
     error_after: Signal | None = None
     invalid: bool = False
     stall_after_classification: float = 0.0
+    skip_type: str = ""
+    double_type: str = ""
+    repeat: dict[str, int] = field(default_factory=dict)
     phase: str = ""
     done: Signal = field(default_factory=Signal)
     events: list[AuditEvent] = field(default_factory=list)
@@ -63,8 +68,10 @@ class Controller:
         offset_minutes: int,
         next_eid: Callable[[], int],
         debug_lines: int = 0,
+        service: Service = SERVICES[0],
     ) -> None:
         self.sim, self.process, self.store, self.emit, self.rng = sim, process, store, emit, rng
+        self.service = service
         self.offset = offset_minutes
         self.next_eid = next_eid
         self.debug_lines = debug_lines
@@ -74,10 +81,10 @@ class Controller:
     ) -> None:
         ref = Raw(f'{{"name":{quote(sp.name)},"namespace":{quote(sp.namespace)}}}')
         fields: Fields = (
-            ("controller", "signalprocessing-controller"),
+            ("controller", self.service.controller),
             ("controllerGroup", "kubernaut.ai"),
-            ("controllerKind", "SignalProcessing"),
-            ("SignalProcessing", ref),
+            ("controllerKind", self.service.kind),
+            (self.service.kind, ref),
             ("namespace", sp.namespace),
             ("name", sp.name),
             ("reconcileID", reconcile_id),
@@ -107,16 +114,38 @@ class Controller:
         self.emit(now, text)
 
     def _audit(self, sp: SpRun, event_type: str) -> None:
-        event = AuditEvent(
-            self.next_eid(), sp.rr_name, event_type, self.process, sp.name, valid=not sp.invalid
-        )
-        sp.events.append(event)
-        self.store.store_audit(event)
+        if event_type == sp.skip_type:  # the missing-event fault: this code path forgets to record it
+            sp.skip_type = ""
+            return
+        copies = 2 if event_type == sp.double_type else 1  # the double-emit fault
+        if copies == 2:
+            sp.double_type = ""
+        for _ in range(copies):
+            event = AuditEvent(
+                self.next_eid(), sp.rr_name, event_type, self.process, sp.name, valid=not sp.invalid
+            )
+            sp.events.append(event)
+            self.store.store_audit(event)
 
     def _reconcile(self, sp: SpRun, phase: str) -> str:
         rid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        if self.service.reconcile_lines == "notification":
+            ts = rfc3339_seconds(self.sim.now, self.offset)
+            start = (("phase", sp.phase or "Pending"), ("failedDeliveries", 0))
+            self.emit(self.sim.now, console_line(ts, "INFO", "", "", "🔍 RECONCILE START DEBUG", start))
+            if phase:
+                transition = (("currentPhase", phase), ("failedDeliveries", 0))
+                self.emit(
+                    self.sim.now,
+                    console_line(ts, "INFO", "", "", "🔍 PHASE TRANSITION LOGIC START", transition),
+                )
+            return rid
         self._line(
-            "DEBUG", "Reconciling SignalProcessing", sp, rid, (("name", sp.name), ("namespace", sp.namespace))
+            "DEBUG",
+            f"Reconciling {self.service.kind}",
+            sp,
+            rid,
+            (("name", sp.name), ("namespace", sp.namespace)),
         )
         for i in range(self.debug_lines):
             self._line("DEBUG", DEBUG_MESSAGES[i % len(DEBUG_MESSAGES)], sp, rid)
@@ -136,6 +165,9 @@ class Controller:
         Yields:
             Kernel delays and waits.
         """
+        if self.service.lifecycle:
+            yield from self._run_lifecycle(sp)
+            return
         yield int(self.rng.uniform(3, 12) * MS)
         self._reconcile(sp, "")
         sp.phase = "Pending"
@@ -191,3 +223,19 @@ class Controller:
             yield int(self.rng.uniform(2, 9) * MS)
             self._reconcile(sp, "")
             self._audit(sp, "signalprocessing.error.occurred")
+
+    def _run_lifecycle(self, sp: SpRun) -> Generator[Any, Any, None]:
+        yield int(self.rng.uniform(3, 12) * MS)
+        self._reconcile(sp, "")
+        for phase, event_types in self.service.lifecycle:
+            yield self._step()
+            self._reconcile(sp, phase)
+            sp.phase = phase
+            for event_type in event_types:
+                for i in range(sp.repeat.get(event_type, 1)):
+                    if i:  # one event per delivery channel, each after its own delivery
+                        yield int(self.rng.uniform(20, 400) * MS)
+                    self._audit(sp, event_type)
+        self.sim.fire(sp.done)
+        yield self._step()
+        self._reconcile(sp, "")

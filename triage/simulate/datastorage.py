@@ -55,6 +55,7 @@ class DsConfig:
     fail_500: tuple[int, int] | None = None
     slow_windows: list[tuple[int, int]] = field(default_factory=list)
     skew_us: int = 0  # the container clock minus the host clock; only printed times use it
+    user_ns: str = "kubernaut-system"
 
 
 class DataStorage(DataStorageClient):
@@ -71,6 +72,7 @@ class DataStorage(DataStorageClient):
         self._req_prefix = "".join(rng.choice(_CHARS) for _ in range(10))
         self._req_seq = 0
         self.january = cfg.era == "january"
+        self.current = cfg.era == "current"  # HEAD's access log names the authenticated user
 
     # ---- logging -------------------------------------------------------------------------------
     def log(
@@ -135,11 +137,18 @@ class DataStorage(DataStorageClient):
                 ("method", method),
                 ("path", path),
                 ("remote_addr", remote),
+                *((("user", self._user(path)),) if self.current else ()),
                 ("status", status),
                 ("bytes", size),
                 ("duration", Dur(took_us, self.rng.randrange(1000))),
             ),
         )
+
+    def _user(self, path: str) -> str:
+        """The authenticated principal HEAD's access log names (none for the unauthenticated probes)."""
+        if path.startswith("/health"):
+            return ""
+        return f"system:serviceaccount:{self.cfg.user_ns}:datastorage-client"
 
     def _remote(self) -> str:
         return f"10.89.0.1:{self.rng.randrange(40000, 61000)}"

@@ -6,20 +6,27 @@ import math
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from triage.simulate.services import SERVICE_NAMES
+
 # Fault names accepted by `--fault`; each is modelled where it happens (store, DataStorage, controller, test).
 FAULTS: tuple[str, ...] = (
     "datastorage-down",  # DataStorage never comes up: connection refused, batches dropped after 3 attempts
     "datastorage-oom",  # DataStorage is OOM-killed part-way through the run
     "db-errors-500",  # a window of `Batch database write failed` (500, retried by the client)
+    "double-emit",  # one audit spec's resource emits the event the spec counts twice (any service)
     "duplicate-transition",  # the phase-transition spec's SP emits one transition twice
+    "eventually-value",  # one audit spec passes a count, not a function, to Eventually: evaluated once
     "flush-bug",  # SP-AUDIT-001: Flush() writes the batch but does not drain the channel
+    "flush-stuck",  # every store's writer hangs on a write that never returns: Flush() and Close() time out
     "log-sampling",  # a burst of >100 identical store lines in a second hits zap's sampler
+    "missing-event",  # one audit spec's resource never emits the event the spec counts
     "poll-any-then-assert",  # the error spec polls for any event, then asserts a specific one at once
     "rejections-400",  # events with an out-of-enum severity: the batch is rejected and dropped
+    "shared-correlation",  # another spec's resource uses an audit spec's fixed correlation ID
     "slow-writes",  # DataStorage write latency spikes above 2 s (Slow audit batch write detected)
     "timer-stall",  # a store's writer goroutine is starved for tens of seconds
 )
-ERAS: tuple[str, ...] = ("january", "later")
+ERAS: tuple[str, ...] = ("january", "later", "current")
 NAMINGS: tuple[str, ...] = ("double", "single", "code-comment")
 TEST_LOGS: tuple[str, ...] = ("ci", "local", "none")
 CONTAINERS: tuple[str, ...] = ("datastorage", "postgres", "redis")
@@ -40,7 +47,11 @@ class Knobs:
         flush_interval: The SP store's FlushInterval in seconds (the suite uses 0.1).
         ds_latency_ms: DataStorage's base batch-write latency; it grows with concurrent load.
         faults: Fault names from FAULTS.
-        era: `january` (console DataStorage, emoji store lines) or `later` (JSON, post-January store).
+        era: `january` (console DataStorage, emoji store lines), `later` (JSON DataStorage, the store's
+            hot-path lines below Info) or `current` (kubernaut's HEAD: every per-event store line below
+            Info, HTTP requests name their user, Flush() and Close() give up after a timeout,
+            `--keep-going` in the ginkgo command line).
+        service: The service whose integration suite runs (triage/simulate/services.py).
         size_mb: Target bundle size; 0 means the scenario's natural size. Larger values add passing specs.
         fail_fast: Ginkgo's --fail-fast: the first failure interrupts running specs and skips the rest.
         naming: Container log naming: `double` (real), `single` (DD doc) or `code-comment` (`sp_`).
@@ -61,6 +72,7 @@ class Knobs:
     ds_latency_ms: float = 40.0
     faults: tuple[str, ...] = ()
     era: str = "january"
+    service: str = "signalprocessing"
     size_mb: float = 0.0
     fail_fast: bool = True
     naming: str = "double"
@@ -122,6 +134,10 @@ class Knobs:
             ),
             (0.5 <= self.ds_latency_ms <= 4000, f"ds latency must be 0.5-4000 ms, got {self.ds_latency_ms}"),
             (self.era in ERAS, f"era must be one of {', '.join(ERAS)}, got {self.era!r}"),
+            (
+                self.service in SERVICE_NAMES,
+                f"service must be one of {', '.join(SERVICE_NAMES)}, got {self.service!r}",
+            ),
             (0.5 <= self.stall_seconds <= 600, f"stall must be 0.5-600 s, got {self.stall_seconds}"),
             (0 <= self.size_mb <= 100_000, f"size must be 0-100000 MB, got {self.size_mb}"),
             (0 <= self.debug_lines <= 200, f"debug lines must be 0-200, got {self.debug_lines}"),
@@ -164,8 +180,11 @@ class Knobs:
         """Return the knobs as a JSON-ready dict (faults sorted).
 
         Returns:
-            Knob names mapped to values.
+            Knob names mapped to values; `service` only when it is not SignalProcessing, so the truth
+            of a SignalProcessing run reads as it did before other services existed.
         """
         out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
         out["faults"] = sorted(self.faults)
+        if self.service == "signalprocessing":
+            del out["service"]
         return out

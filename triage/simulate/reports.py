@@ -33,6 +33,8 @@ class Report:
         timeline: (kind, time, text) with kind `gw` (GinkgoWriter text) or `step` or `fail`.
         correlation_ids: RemediationRequest names the spec created.
         queries: Test queries the spec ran.
+        resources: Names of the resources the spec created.
+        check: The failed assertion about audit events, when one failed (see Check).
     """
 
     spec: SpecDef | None
@@ -47,6 +49,30 @@ class Report:
     correlation_ids: list[str] = field(default_factory=list)
     queries: list[QueryRecord] = field(default_factory=list)
     cancelled: bool = False
+    resources: list[str] = field(default_factory=list)
+    check: Check | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """A failed assertion about audit events: what was counted, how, and what was seen.
+
+    Attributes:
+        correlation_id: The queried correlation ID.
+        event_type: The event_type filter, or None for the category query.
+        expected: The count the assertion wanted (for `> 0` assertions, 1).
+        got: The count the assertion saw, or None when the query failed.
+        at: When the counted query ran (µs).
+        retried: Whether the count came from an Eventually that re-ran the query until its timeout
+            (False: a single evaluation, then an immediate assertion or a stale value).
+    """
+
+    correlation_id: str
+    event_type: str | None
+    expected: int
+    got: int | None
+    at: int
+    retried: bool
 
 
 @dataclass

@@ -14,18 +14,18 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
-from triage.simulate.catalogue import SUITE_DIR, SpecDef
+from triage.simulate.catalogue import SpecDef
 from triage.simulate.controller import Controller, SpRun
 from triage.simulate.datastorage import DataStorage
 from triage.simulate.kernel import Signal, Sim
 from triage.simulate.knobs import Knobs
 from triage.simulate.reports import Failure, Report
+from triage.simulate.services import Service, get_service
 from triage.simulate.specs import SpecBody
 from triage.simulate.store import AuditEvent, AuditStore
 from triage.simulate.timefmt import MS, SECOND, ginkgo_at
 
 ABORT_POLL = 500 * MS
-SUITE_FILE = f"{SUITE_DIR}/suite_test.go"
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,8 @@ class Proc:
             offset_minutes=runner.offset,
             era=runner.knobs.era,
             flush_bug=runner.knobs.has("flush-bug"),
+            service=runner.service.name,
+            timeouts=runner.knobs.has("flush-stuck"),
         )
         self.store.captured = lambda: self.capturing
         self.controller = Controller(
@@ -68,6 +70,7 @@ class Proc:
             runner.offset,
             runner.next_eid,
             runner.knobs.debug_lines,
+            runner.service,
         )
 
     def gw(self, t: int, text: str) -> None:
@@ -115,10 +118,15 @@ class Runner:
         on_report: Callable[[Report], None],
     ) -> None:
         self.sim, self.knobs, self.rng, self.ds, self.offset = sim, knobs, rng, ds, offset_minutes
+        self.service: Service = get_service(knobs.service)
         self.finalize_cb = finalize
         self.layout, self.collect, self.on_report = layout, collect, on_report
         self.parallel = [s for s in queue if not s.serial]
         self.serial = [s for s in queue if s.serial]
+        self.victims, self.borrowed = _fault_targets(knobs, self.parallel + self.serial)
+        self.keep: set[str] = set(self.borrowed.values())
+        self.flush_failures_seen = 0
+        self.hang_set = False
         self.reports: list[Report] = []
         self.next_index = 0
         self.abort_at: int | None = None
@@ -154,7 +162,7 @@ class Runner:
 
     def new_sp(self, name: str, ns: str, proc: Proc, rr_name: str = "") -> SpRun:
         self.sp_no += 1
-        sp = SpRun(name, ns, rr_name or f"{name}-rr")
+        sp = SpRun(name, ns, rr_name or (name if self.service.lifecycle else f"{name}-rr"))
         sp.severity = "warning" if self.sp_no % 3 == 0 else "critical"
         sp.invalid = self.knobs.has("rejections-400") and sp.severity == "warning"
         return sp
@@ -174,7 +182,13 @@ class Runner:
     def _main(
         self, proc: Proc, infra: Callable[[Proc], Generator[Any, Any, None]]
     ) -> Generator[Any, Any, None]:
-        report = Report(None, "SynchronizedBeforeSuite", f"{SUITE_FILE}:112", proc.index, self.sim.now)
+        report = Report(
+            None,
+            "SynchronizedBeforeSuite",
+            f"{self.service.suite_dir}/suite_test.go:112",
+            proc.index,
+            self.sim.now,
+        )
         proc.begin(report)
         if proc.index == 1:
             yield from infra(proc)
@@ -204,7 +218,7 @@ class Runner:
         return self.parallel[self.next_index - 1]
 
     def _per_process_setup(self, proc: Proc) -> Generator[Any, Any, None]:
-        proc.step("Registering SignalProcessing CRD scheme")
+        proc.step(f"Registering {self.service.kind} CRD scheme")
         yield int(self.rng.uniform(20, 80) * MS)
         proc.step("Bootstrapping per-process test environment (envtest)")
         yield int(self.rng.uniform(2.5, 4.5) * SECOND)
@@ -215,7 +229,7 @@ class Runner:
         proc.gw(self.sim.now, "✅ DataStorage ogen client ready for test queries")
         proc.step("Setting up the per-process controller manager")
         yield int(self.rng.uniform(20, 60) * MS)
-        proc.step("Setting up the SignalProcessing controller with audit client")
+        proc.step(f"Setting up the {self.service.title} controller with audit client")
         yield int(self.rng.uniform(20, 60) * MS)
         proc.step("Creating temporary Rego policy files for classifiers")
         yield int(self.rng.uniform(100, 300) * MS)
@@ -245,6 +259,10 @@ class Runner:
             for _ in range(2):
                 lo = now + int(self.rng.uniform(0.5, 6) * SECOND)
                 cfg.slow_windows.append((lo, lo + 400 * MS))
+        if self.knobs.has("flush-stuck") and not self.hang_set:
+            self.hang_set = True
+            for other in self.procs:
+                other.store.hang_at = now + int(self.rng.uniform(1, 6) * SECOND)
         if self.knobs.has("datastorage-oom") and self.ds.cfg.oom_at is None:
             self.ds.cfg.oom_at = now + int(self.rng.uniform(0.8, 1.6) * SECOND)
         proc.begin(report)
@@ -258,7 +276,7 @@ class Runner:
             for other in self.procs:
                 if other is not proc and other.current is not None:
                     self._arm_interrupt(other, other.current, None)
-        self.ds.forget([c for c in report.correlation_ids if c not in self.watched])
+        self.ds.forget([c for c in report.correlation_ids if c not in self.watched and c not in self.keep])
         proc.end(report)
         yield int(self.rng.uniform(1, 8) * MS)
 
@@ -286,10 +304,18 @@ class Runner:
 
     # ---- SynchronizedAfterSuite ----------------------------------------------------------------
     def _after_suite(self, proc: Proc) -> Generator[Any, Any, None]:
-        report = Report(None, "SynchronizedAfterSuite", f"{SUITE_FILE}:612", proc.index, self.sim.now)
+        report = Report(
+            None,
+            "SynchronizedAfterSuite",
+            f"{self.service.suite_dir}/suite_test.go:612",
+            proc.index,
+            self.sim.now,
+        )
         proc.begin(report)
         proc.step("Tearing down per-process test environment")
-        yield from proc.store.flush()
+        flushed = yield from proc.store.flush()
+        if not flushed:
+            self.flush_warning(proc, "⚠️  Warning: Failed to flush audit store: ")
         yield int(self.rng.uniform(0.2, 1.5) * SECOND)
         proc.step("Stopping per-process envtest")
         yield int(self.rng.uniform(0.3, 1.2) * SECOND)
@@ -323,11 +349,21 @@ class Runner:
             proc.gw(self.sim.now, f"   ✅ {container} inspect → {log_name[:-4]}_inspect.json")
         proc.gw(self.sim.now, f"✅ Must-gather collection complete: /tmp/kubernaut-must-gather/{base}/")
         proc.gw(self.sim.now, "🧹 Flushing audit store before infrastructure shutdown...")
-        yield from proc.store.flush()
-        proc.gw(self.sim.now, "✅ Audit store flushed (all buffered events written)")
-        yield from proc.store.close()
+        flushed = yield from proc.store.flush()
+        if flushed:
+            proc.gw(self.sim.now, "✅ Audit store flushed (all buffered events written)")
+        else:
+            self.flush_warning(proc, "⚠️  Warning: Failed to flush audit store: ")
+        closed = yield from proc.store.close()
         stats = proc.store.stats
-        if stats.dropped:
+        if not closed:
+            if proc.capturing:
+                self.flush_failures_seen += 1
+            proc.gw(
+                self.sim.now,
+                "⚠️ Warning: Failed to close audit store: timeout waiting for audit store to close",
+            )
+        elif stats.dropped:
             proc.gw(
                 self.sim.now,
                 "⚠️ Warning: Failed to close audit store: "
@@ -348,5 +384,65 @@ class Runner:
         self.end_at = self.sim.now
         self.sim.stop()
 
+    def flush_warning(self, proc: Proc, prefix: str) -> None:
+        """Print a failed Flush() as the suite does, and count it when the test log keeps it.
+
+        Args:
+            proc: The process whose Flush() timed out.
+            prefix: The suite's text before the error.
+        """
+        if proc.capturing:
+            self.flush_failures_seen += 1
+        proc.gw(self.sim.now, f"{prefix}flush timeout: context deadline exceeded")
+
     def ginkgo_time(self, t_us: int) -> str:
         return ginkgo_at(t_us, self.offset)
+
+
+AUDIT_KINDS = ("audit", "audit-check")
+
+
+def _fault_targets(knobs: Knobs, queue: list[SpecDef]) -> tuple[dict[str, SpecDef], dict[SpecDef, str]]:
+    """Pick the specs the per-spec faults act on, from the run order alone.
+
+    `missing-event`, `double-emit` and `eventually-value` each act on the first audit spec in queue
+    order that counts events of one type (not the error specs, whose events depend on the error) and
+    that no other of these faults took; `double-emit` prefers a spec that compares the count with a
+    number;
+    `shared-correlation` first gives the first audit spec with a fixed correlation ID a filler spec
+    that creates a resource under the same ID: the nearest filler before it in the queue, else after.
+
+    Args:
+        knobs: The run's knobs.
+        queue: Specs in run order.
+
+    Returns:
+        (fault name -> victim spec, filler spec -> borrowed correlation ID).
+    """
+    counted = [
+        s
+        for s in queue
+        if s.kind in AUDIT_KINDS and not s.pending and not s.event_type.endswith("error.occurred")
+    ]
+    borrowed: dict[SpecDef, str] = {}
+    fixed = [s for s in counted if s.rr_name]
+    taken: list[SpecDef] = []
+    if knobs.has("shared-correlation") and fixed:
+        victim = fixed[0]
+        at = queue.index(victim)
+        fillers = [s for s in queue if s.kind == "sp" and not s.pending]
+        before = [s for s in fillers if queue.index(s) < at]
+        if before or fillers:
+            borrowed[(before or fillers)[-1 if before else 0]] = victim.rr_name
+            taken.append(victim)
+    victims: dict[str, SpecDef] = {}
+    for fault in ("missing-event", "double-emit", "eventually-value"):
+        if not knobs.has(fault):
+            continue
+        free = [s for s in counted if s not in taken] or counted
+        # An extra event shows only where the spec compares the count with a number.
+        exact = [s for s in free if s.pattern != "eventually-any"] if fault == "double-emit" else free
+        if exact or free:
+            victims[fault] = (exact or free)[0]
+            taken.append(victims[fault])
+    return victims, borrowed

@@ -116,6 +116,51 @@ SCENARIOS: tuple[Scenario, ...] = (
         start_local="2026-05-02T16:05:27",
         utc_offset_minutes=-240,
     ),
+    Scenario(
+        "flush-stuck",
+        "10-flush-stuck",
+        "Every store's writer hangs on a write that never returns: events pile up, Flush() and Close() "
+        "time out, DataStorage has only the early batches and the first querying spec times out.",
+        Knobs(processes=2, specs=30, era="current", faults=("flush-stuck",)),
+        seed=12,
+        start_local="2026-08-20T14:02:11",
+        utc_offset_minutes=-240,
+    ),
+    Scenario(
+        "current-format",
+        "11-current-format",
+        "A RemediationOrchestrator run in kubernaut's current formats: no per-event store lines, the "
+        "helpers' query prints, a 1 s flush interval, --keep-going; one spec's count is taken once.",
+        Knobs(
+            processes=3,
+            specs=14,
+            era="current",
+            service="remediationorchestrator",
+            flush_interval=1.0,
+            faults=("eventually-value",),
+            fail_fast=False,
+        ),
+        seed=15,
+        start_local="2026-08-21T09:41:37",
+        utc_offset_minutes=-240,
+    ),
+    Scenario(
+        "count-mismatch",
+        "12-count-mismatch",
+        "Notification specs count events by correlation ID and get the wrong number: one event "
+        "emitted twice, one correlation ID shared with another spec, one event never emitted.",
+        Knobs(
+            processes=2,
+            specs=14,
+            era="current",
+            service="notification",
+            faults=("double-emit", "shared-correlation", "missing-event"),
+            fail_fast=False,
+        ),
+        seed=12,
+        start_local="2026-08-21T16:20:05",
+        utc_offset_minutes=-240,
+    ),
 )
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from triage.simulate.catalogue import SUITE_DIR, SpecDef
 from triage.simulate.controller import SpRun
 from triage.simulate.kernel import Signal
-from triage.simulate.reports import Failure, QueryRecord, Report
+from triage.simulate.reports import Check, Failure, QueryRecord, Report
 from triage.simulate.timefmt import MS, SECOND
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class SpecBody:
 
     def fail(self, message: str, line: int) -> None:
         now = self.r.sim.now
-        self.report.failure = Failure(message, f"{SUITE_DIR}/{self.spec.file}:{line}", now)
+        self.report.failure = Failure(message, f"{self.spec.suite}/{self.spec.file}:{line}", now)
         self.report.state = "failed"
         self.p.fail_marker(self.report)
 
@@ -66,14 +66,39 @@ class SpecBody:
 
     def start_sp(self, sp: SpRun) -> None:
         self.report.correlation_ids.append(sp.rr_name)
-        if self.spec.kind in ("audit", "severity-audit"):
-            self.r.watched[sp.rr_name] = sp.events  # the controller appends to this same list
+        self.report.resources.append(sp.name)
+        if self.spec.kind in ("audit", "severity-audit", "audit-check") or sp.rr_name in self.r.keep:
+            # The controller appends to this list; resources sharing a correlation ID share it.
+            sp.events = self.r.watched.setdefault(sp.rr_name, sp.events)
         self.r.sim.spawn(self.p.controller.run(sp))
+
+    def check(self, cid: str, event_type: str | None, expected: int, got: int, retried: bool) -> None:
+        """Record the failed assertion about audit events, with the query that produced `got`."""
+        last = next((q for q in reversed(self.report.queries) if q.correlation_id == cid), None)
+        self.report.check = Check(
+            cid,
+            event_type,
+            expected,
+            None if last is not None and last.found is None else got,
+            last.at if last is not None else self.r.sim.now,
+            retried,
+        )
 
     def count(self, cid: str, event_type: str | None, quiet: bool = False) -> Generator[Any, Any, int]:
         """countAuditEvents / countAuditEventsByCategory: query and print as the helpers do."""
         found = yield from self.r.ds.query(cid, event_type)
         self.report.queries.append(QueryRecord(cid, event_type, self.r.sim.now, found, self.spec.full_text))
+        svc = self.r.service
+        if svc.queries_print != "sp":
+            if svc.queries_print == "ro":
+                self.say(
+                    f"✅ Query successful: found {found} events (correlation={cid}, type={event_type})"
+                    if found is not None
+                    else "❌ Failed to query Data Storage: "
+                    f'Get "http://127.0.0.1:{svc.port("datastorage")}/api/v1/audit/events": '
+                    f"dial tcp 127.0.0.1:{svc.port('datastorage')}: connect: connection refused"
+                )
+            return found or 0
         if found is None:
             if event_type is None:
                 self.say(
@@ -97,13 +122,19 @@ class SpecBody:
         return found
 
     def flush(self) -> Generator[Any, Any, None]:
-        yield from self.p.store.flush()
-        self.say("✅ Audit store flushed successfully")
+        if (yield from self.p.store.flush()):
+            self.say("✅ Audit store flushed successfully")
+        else:
+            self.r.flush_warning(self.p, "⚠️ Flush warning (non-fatal, Eventually will retry): ")
 
     def wait_phase(self, sp: SpRun, timeout_s: float, interval_s: float) -> Generator[Any, Any, bool]:
         deadline = self.r.sim.now + int(timeout_s * SECOND)
         while True:
-            if sp.phase in ("Completed", "Failed") or (sp.target_missing and sp.phase not in ("", "Pending")):
+            if (
+                sp.done.fired
+                or sp.phase in ("Completed", "Failed")
+                or (sp.target_missing and sp.phase not in ("", "Pending"))
+            ):
                 return True
             if self.r.sim.now >= deadline:
                 return False
@@ -116,6 +147,8 @@ class SpecBody:
             yield from self.audit()
         elif kind == "severity-audit":
             yield from self.severity_audit()
+        elif kind == "audit-check":
+            yield from self.audit_check()
         elif kind == "sp" or (self.spec.file.startswith("component") and self.rng.random() < 0.7):
             yield from self.sp_spec()
         else:
@@ -138,9 +171,12 @@ class SpecBody:
             self.r.burst_done = True
             count = 40  # a burst of reconciles: >100 identical store lines in a second trips the sampler
         sps = []
+        borrowed = self.r.borrowed.get(self.spec, "")
         for i in range(count):
             name = f"sp-{self.n:03d}-{i}" if count > 1 else f"sp-{self.n:03d}"
-            sp = self.r.new_sp(name, ns, self.p)
+            if self.r.service.lifecycle:
+                name = f"{self.r.service.kind.lower()}-{name[3:]}"
+            sp = self.r.new_sp(name, ns, self.p, rr_name=borrowed if i == 0 else "")
             sps.append(sp)
             self.start_sp(sp)
         self.by("Waiting for processing to complete")
@@ -162,6 +198,8 @@ class SpecBody:
         sp.target_missing = error_spec
         sp.namespace_missing = spec.line == 782
         sp.duplicate_transition = spec.line == 570 and knobs.has("duplicate-transition")
+        self.apply_victims(sp)
+        once = spec is self.r.victims.get("eventually-value")
         flushed = Signal()
         if any_then_assert:
             sp.error_after = flushed
@@ -176,12 +214,14 @@ class SpecBody:
         start = self.r.sim.now
         deadline = start + timeout_s * SECOND
         expected = _EXPECTED.get(spec.event_type, 1)
+        got = -1
         while True:
             if any_then_assert:
                 got = yield from self.count(cid, None, quiet=True)
                 ok = got > 0
             else:
-                got = yield from self.count(cid, spec.event_type)
+                if got < 0 or not once:
+                    got = yield from self.count(cid, spec.event_type)
                 ok = got >= expected if spec.line == 570 else got > 0
             if ok or self.report.cancelled:
                 break
@@ -197,6 +237,7 @@ class SpecBody:
                     ),
                     ev_line,
                 )
+                self.check(cid, None if any_then_assert else spec.event_type, expected, got, not once)
                 break
             yield int(interval_s * SECOND)
         if self.report.state == "passed" and not self.report.cancelled:
@@ -208,13 +249,19 @@ class SpecBody:
                         "BR-SP-090: MUST emit error event\nExpected\n    <bool>: false\nto be true",
                         expect_line,
                     )
+                    self.check(cid, spec.event_type, 1, errors, False)
             elif got != expected:
                 self.fail(
-                    "BR-SP-090: MUST emit exactly 4 phase transitions: "
-                    "Pending→Enriching→Classifying→Categorizing→Completed\n"
-                    f"Expected\n    <int>: {got}\nto equal\n    <int>: {expected}",
+                    (
+                        "BR-SP-090: MUST emit exactly 4 phase transitions: "
+                        "Pending→Enriching→Classifying→Categorizing→Completed\n"
+                        if spec.line == 570
+                        else f"BR-SP-090: MUST emit exactly {expected} {spec.event_type} event\n"
+                    )
+                    + f"Expected\n    <int>: {got}\nto equal\n    <int>: {expected}",
                     expect_line,
                 )
+                self.check(cid, spec.event_type, expected, got, False)
             else:
                 yield from self.count(cid, spec.event_type, quiet=True)  # getLatestAuditEvent
         yield int(self.rng.uniform(5, 40) * MS)
@@ -258,5 +305,77 @@ class SpecBody:
                     "Expected\n    <int>: 0\nto be >\n    <int>: 0",
                     ev_line,
                 )
+                self.check(cid, spec.event_type, 1, got, True)
                 break
             yield int(interval_s * SECOND)
+
+    def apply_victims(self, sp: SpRun) -> None:
+        """Let the per-spec faults that picked this spec act on its resource."""
+        if self.spec is self.r.victims.get("missing-event"):
+            sp.skip_type = self.spec.event_type
+        if self.spec is self.r.victims.get("double-emit"):
+            sp.double_type = self.spec.event_type
+
+    def correlation(self) -> str:
+        """The audit spec's correlation ID, shaped as its service's tests shape it."""
+        if self.spec.rr_name:
+            return self.spec.rr_name
+        hexes = "".join(self.rng.choice("0123456789abcdef") for _ in range(32))
+        if self.r.service.correlation == "uid":
+            return f"{hexes[:8]}-{hexes[8:12]}-4{hexes[13:16]}-a{hexes[17:20]}-{hexes[20:]}"
+        return f"audit-{self.spec.event_type.rsplit('.', 1)[-1]}-{hexes[:8]}"
+
+    def audit_check(self) -> Generator[Any, Any, None]:
+        """An audit spec of a service other than SignalProcessing (see triage/simulate/services.py)."""
+        spec, svc = self.spec, self.r.service
+        ns = self.namespace(f"{svc.name[:5]}-audit", False)
+        cid = self.correlation()
+        name = f"{svc.kind.lower()}-{self.n:03d}"
+        sp = self.r.new_sp(name, ns, self.p, rr_name=cid)
+        occurs = sum(types.count(spec.event_type) for _, types in svc.lifecycle)
+        if 0 < occurs < spec.expected:
+            sp.repeat = {spec.event_type: spec.expected}  # one event per delivery channel
+        self.apply_victims(sp)
+        once = spec is self.r.victims.get("eventually-value")
+        self.by(f"Creating the {svc.kind}")
+        self.start_sp(sp)
+        self.by(f"Waiting for the {svc.kind} to finish")
+        yield from self.wait_phase(sp, 30, 0.5)
+        self.by("Querying DataStorage for the audit events")
+        any_event = spec.pattern in ("eventually-any", "poll-then-expect")
+        start = self.r.sim.now
+        deadline = start + int(spec.timeout_s * SECOND)
+        got = -1
+        while True:
+            if got < 0 or not once:
+                if svc.flushes == "silent":
+                    yield from self.p.store.flush()  # `_ = store.Flush(ctx)`: a timeout goes unnoticed
+                got = yield from self.count(cid, spec.event_type)
+            ok = got > 0 if any_event else got == spec.expected
+            if ok or self.report.cancelled:
+                break
+            if self.r.sim.now + int(spec.interval_s * SECOND) > deadline:
+                yield max(0, deadline - self.r.sim.now) + self.rng.randrange(500, 2500)
+                expectation = (
+                    "Expected\n    <bool>: false\nto be true"
+                    if any_event
+                    else f"Expected\n    <int>: {got}\nto equal\n    <int>: {spec.expected}"
+                )
+                self.fail(
+                    f"Timed out after {(self.r.sim.now - start) / SECOND:.3f}s.\n"
+                    f"{svc.title} should record {spec.event_type} in DataStorage\n{expectation}",
+                    spec.check_line,
+                )
+                self.check(cid, spec.event_type, 1 if any_event else spec.expected, got, not once)
+                break
+            yield int(spec.interval_s * SECOND)
+        settled = self.report.state == "passed" and not self.report.cancelled
+        if spec.pattern == "poll-then-expect" and settled and got != spec.expected:
+            self.fail(
+                f"{svc.title} should record exactly {spec.expected} {spec.event_type} event(s)\n"
+                f"Expected\n    <int>: {got}\nto equal\n    <int>: {spec.expected}",
+                spec.check_line + 4,
+            )
+            self.check(cid, spec.event_type, spec.expected, got, False)
+        yield int(self.rng.uniform(5, 40) * MS)
+        self.say(f"✅ Deleted test namespace: {ns}")

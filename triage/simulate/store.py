@@ -5,7 +5,10 @@ batch, on a timer tick with a non-empty batch, on Flush() (which drains the chan
 with the SP-AUDIT-001 `flush-bug` fault) and on Close(). Writes run synchronously in the writer, so a
 slow write holds ticks back: Go's ticker keeps at most one pending tick and drops the rest, the held
 tick is received late (its `tick_time` is when it fired) and `tick_number` counts received ticks.
-Only the lines the suite's production logger prints at Info are produced.
+Only the lines the suite's production logger prints at Info are produced: in the `january` era the
+per-event lines too; in `later` and `current` none of them. In the `current` era (and whenever the
+writer can hang, fault `flush-stuck`) Flush() gives up after FLUSH_TIMEOUT and Close() after
+CLOSE_TIMEOUT, as kubernaut's HEAD store does, logging `Timeout waiting for audit store to close`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ MAX_RETRIES = 3
 SAMPLER_FIRST = 100  # controller-runtime's production sampler: first 100 per message per second...
 SAMPLER_THEREAFTER = 100  # ...then every 100th
 _SRC = "/Users/jgil/go/src/github.com/jordigilh/kubernaut"
+FLUSH_TIMEOUT = 10 * SECOND  # the tests' context deadline for Flush(ctx)
+CLOSE_TIMEOUT = 30 * SECOND  # Close() stops waiting for the writer after this
 
 
 @dataclass(slots=True)
@@ -93,6 +98,8 @@ class AuditStore:
         offset_minutes: int,
         era: str,
         flush_bug: bool,
+        service: str = "signalprocessing",
+        timeouts: bool = False,
     ) -> None:
         self.sim, self.process, self.client, self.emit, self.rng = sim, process, client, emit, rng
         self.finalize_cb = finalize
@@ -100,6 +107,10 @@ class AuditStore:
         self.offset = offset_minutes
         self.january = era == "january"
         self.flush_bug = flush_bug
+        self.service = service
+        self.timeouts = timeouts or era == "current"
+        self.hang_at: int | None = None
+        self.hung = False
         self.stats = StoreStats()
         self.channel: deque[AuditEvent] = deque()
         self.batch: list[AuditEvent] = []
@@ -118,7 +129,13 @@ class AuditStore:
 
     # ---- logging -------------------------------------------------------------------------------
     def _log(
-        self, level: str, msg: str, fields: Fields, error: str | None = None, logger: str = "audit-store"
+        self,
+        level: str,
+        msg: str,
+        fields: Fields,
+        error: str | None = None,
+        logger: str = "audit-store",
+        frames: tuple[tuple[str, int], ...] = (("writeBatchWithRetry", 533), ("backgroundWriter", 443)),
     ) -> bool:
         now = self.sim.now
         second = now // SECOND
@@ -127,15 +144,12 @@ class AuditStore:
         self._sampler[msg] = (second, count)
         if count > SAMPLER_FIRST and (count - SAMPLER_FIRST) % SAMPLER_THEREAFTER != 0:
             return False
-        stack = None
+        trace = None
         if level == "error":
             pkg = "github.com/jordigilh/kubernaut/pkg/audit.(*BufferedAuditStore)"
-            stack = (
-                f"{pkg}.writeBatchWithRetry\n\t{_SRC}/pkg/audit/store.go:533\n"
-                f"{pkg}.backgroundWriter\n\t{_SRC}/pkg/audit/store.go:443"
-            )
+            trace = "\n".join(f"{pkg}.{fn}\n\t{_SRC}/pkg/audit/store.go:{line}" for fn, line in frames)
         self.emit(
-            now, json_line(level, rfc3339_seconds(now, self.offset), logger, "", msg, fields, error, stack)
+            now, json_line(level, rfc3339_seconds(now, self.offset), logger, "", msg, fields, error, trace)
         )
         return True
 
@@ -159,7 +173,7 @@ class AuditStore:
             "info",
             "Audit store initialized",
             (
-                ("service", "signalprocessing"),
+                ("service", self.service),
                 ("buffer_size", BUFFER_SIZE),
                 ("batch_size", BATCH_SIZE),
                 ("flush_interval", Dur(self.interval)),
@@ -250,27 +264,44 @@ class AuditStore:
             event.seen = event.logged and self.captured()
         self._notify()
 
-    def flush(self) -> Generator[Any, Any, None]:
-        """Flush(): hand a request to the writer and wait for it to finish.
+    def flush(self) -> Generator[Any, Any, bool]:
+        """Flush(): hand a request to the writer and wait for it to finish (or time out).
 
         Yields:
             Kernel waits.
+
+        Returns:
+            False when the flush timed out.
         """
         done = Signal()
         self.flush_requests.append(done)
         self._notify()
-        yield done
+        if self.timeouts:
+            self.sim.call_at(self.sim.now + FLUSH_TIMEOUT, lambda _: self.sim.fire(done, "timeout"))
+        result = yield done
+        return result is None
 
-    def close(self) -> Generator[Any, Any, None]:
-        """Close(): log, close the channel, wait for the writer, log the counters.
+    def close(self) -> Generator[Any, Any, bool]:
+        """Close(): log, close the channel, wait for the writer, log the counters (or time out).
 
         Yields:
             Kernel waits.
+
+        Returns:
+            False when the writer did not stop within CLOSE_TIMEOUT.
         """
         self._log("info", "Closing audit store, flushing remaining events", ())
         self.closing = True
         self._notify()
-        yield self.stopped
+        if self.timeouts:
+            waited = Signal()
+            self.sim.call_at(self.sim.now + CLOSE_TIMEOUT, lambda _: self.sim.fire(waited, "timeout"))
+            self.sim.spawn(self._fire_when_stopped(waited))
+            if (yield waited) is not None:
+                self._log("error", "Timeout waiting for audit store to close", (), frames=(("Close", 363),))
+                return False
+        else:
+            yield self.stopped
         self.stats.closed = True
         self._log(
             "info",
@@ -282,6 +313,11 @@ class AuditStore:
                 ("failed_batch_count", self.stats.failed_batches),
             ),
         )
+        return True
+
+    def _fire_when_stopped(self, waited: Signal) -> Generator[Any, Any, None]:
+        yield self.stopped
+        self.sim.fire(waited)
 
     def stall(self, at_us: int, duration_us: int) -> None:
         """Schedule a starvation of the writer goroutine (the timer-stall fault).
@@ -314,6 +350,14 @@ class AuditStore:
                 yield self._wake
                 continue
             case = cases[0] if len(cases) == 1 else self.rng.choice(cases)  # Go's select is random
+            if (
+                self.hang_at is not None
+                and self.sim.now >= self.hang_at
+                and (case == "flush" or (case == "tick" and self.batch))
+            ):
+                # flush-stuck: the next write blocks on a connection that never answers, for good
+                self.hung = True
+                yield Signal()
             if case == "event":
                 self.batch.append(self.channel.popleft())
                 if len(self.batch) >= BATCH_SIZE:
@@ -457,11 +501,12 @@ class AuditStore:
 
 
 def _action(event_type: str) -> str:
-    return {
+    known = {
         "signalprocessing.phase.transition": "phase_transition",
         "signalprocessing.enrichment.completed": "enrichment",
         "signalprocessing.classification.decision": "classification",
         "signalprocessing.business.classified": "classification",
         "signalprocessing.signal.processed": "processed",
         "signalprocessing.error.occurred": "error",
-    }[event_type]
+    }
+    return known.get(event_type) or event_type.rsplit(".", 1)[-1]

@@ -16,12 +16,29 @@ A rule id with `correlation_id: null` is about the run as a whole. Entries:
   be asked of an analysis, so such an ID is in neither list. must_not for every queried correlation ID
   whose queries never raced.
 * `unexpected-event-count(X)`: must when a spec for X failed its count assertion with a count other
-  than expected (e.g. 5 phase transitions where 4 were expected). must_not for every other queried ID
-  whose spec did not fail that way.
+  than expected (e.g. 5 phase transitions where 4 were expected) at once, or failed any assertion
+  about its events whose true cause is extra or missing events (`duplicate-events`, `shared-correlation-id`,
+  `missing-events`, below). must_not for every other queried ID whose spec did not fail that way.
 * `unflushed-events` (null): must when some event was never handed to DataStorage (still in a store's
   channel or batch when the run ended, or ignored by the SP-AUDIT-001 Flush) and the logs can show
-  it: the buffered line of such an event is in the test log, or process 1's closing counters show a
-  gap; in neither list when no line shows it; must_not when every event was handed over.
+  it: the buffered line of such an event is in the test log, process 1's closing counters show a
+  gap, or a timed-out Flush() or Close() is printed in the test log; in neither list when no line
+  shows it; must_not when every event was handed over.
+
+Each failed spec (`tests.specs[].cause`, null for the others) carries its true cause, read from what
+the model did to the events its failed assertion counted (matching correlation ID and type):
+
+* `datastorage-unavailable`: the counted query itself failed (connection refused).
+* `duplicate-events`: more events than expected, all from the spec's own resources.
+* `shared-correlation-id`: more events than expected, some from another spec's resource.
+* `missing-events`: fewer than expected were ever emitted.
+* `dropped-events`: enough were emitted, but one the query missed was dropped by the store.
+* `unflushed-events`: one the query missed was never handed to DataStorage.
+* `flush-query-race`: one the query missed was written later, and the count was taken once (an
+  immediate Expect, or Eventually given a value) rather than retried.
+* `write-delayed`: one the query missed was written later, after an Eventually retried until its
+  timeout: the writer was stalled or slow.
+* `other`: a failure that is not about audit events (none of the above).
 * `dropped-events` (null): must when some event was dropped (4xx, retries exhausted, buffer full)
   and a log shows it: the store's drop lines are in the collected test log, or DataStorage logged the
   400 that made the store drop the batch; in neither list when no log shows it; else must_not.
@@ -137,6 +154,42 @@ def mark_races(queries: Iterable[QueryRecord], watched: dict[str, list[AuditEven
         q.observable = any(e.seen for e in pending)
 
 
+COUNT_CAUSES = ("duplicate-events", "shared-correlation-id", "missing-events")
+
+
+def spec_cause(report: Report, watched: dict[str, list[AuditEvent]]) -> str | None:
+    """The true cause of a failed spec (see the module docstring), None when it did not fail.
+
+    Args:
+        report: The spec's report, after the run (event outcomes final).
+        watched: Events per queried correlation ID.
+
+    Returns:
+        The cause name, or None.
+    """
+    if report.state not in FAILED_STATES:
+        return None
+    check = report.check
+    if check is None:
+        return "other"
+    if check.got is None:
+        return "datastorage-unavailable"
+    events = [e for e in watched.get(check.correlation_id, []) if check.event_type in (None, e.event_type)]
+    if check.got > check.expected:
+        own = set(report.resources)
+        return "shared-correlation-id" if any(e.resource not in own for e in events) else "duplicate-events"
+    if len(events) < check.expected:
+        return "missing-events"
+    missed = [e for e in events if e.written_at is None or e.written_at > check.at]
+    if any(e.outcome.startswith("dropped") for e in missed):
+        return "dropped-events"
+    if any(e.outcome == "unflushed" for e in missed):
+        return "unflushed-events"
+    if missed:
+        return "write-delayed" if check.retried else "flush-query-race"
+    return "other"
+
+
 def findings(
     reports: list[Report],
     queries: list[QueryRecord],
@@ -149,6 +202,8 @@ def findings(
     skew_observable: bool = True,
     unflushed_seen: int = 0,
     test_log_collected: bool = True,
+    causes: dict[str, str] | None = None,
+    flush_failures_seen: int = 0,
 ) -> dict[str, list[dict[str, Any]]]:
     """Derive must/must_not findings (see the module docstring for their meaning).
 
@@ -164,6 +219,8 @@ def findings(
         skew_observable: Whether the test log holds the store's tick lines that show the offset.
         unflushed_seen: Unflushed events whose buffered line is in the test log.
         test_log_collected: Whether the bundle holds the test log (the store's drop lines are there).
+        causes: True cause per failed spec's full text (see spec_cause).
+        flush_failures_seen: Timed-out Flush() or Close() calls printed in the test log.
 
     Returns:
         {"must": [...], "must_not": [...]} sorted.
@@ -183,15 +240,17 @@ def findings(
         for r in reports
         if r.state in FAILED_STATES
         and r.failure is not None
-        and "to equal" in r.failure.message
-        and "Timed out" not in r.failure.message
+        and (
+            ("to equal" in r.failure.message and "Timed out" not in r.failure.message)
+            or (causes or {}).get(r.spec.full_text if r.spec else "") in COUNT_CAUSES
+        )
         for cid in r.correlation_ids
     }
     for cid in queried:
         (must if cid in miscounted else must_not).add(("unexpected-event-count", cid))
     if not outcomes.get("unflushed"):
         must_not.add(("unflushed-events", None))
-    elif unflushed_seen or closed_gap:
+    elif unflushed_seen or closed_gap or (flush_failures_seen and test_log_collected):
         must.add(("unflushed-events", None))
     dropped = sum(outcomes.get(k, 0) for k in ("dropped_4xx", "dropped_retries", "dropped_buffer_full"))
     if not dropped:
