@@ -233,10 +233,12 @@ _KEEP = ["file", "line", "spec_index", "spec", "ts", "ts_precision"]
 UNFRAMED = 0
 
 
-# Other suites' query prints: `Found N <type> events (expected M) for correlation_id=X[, event_type=T]`.
+# Other suites' query prints, groups (count, type, ID, type): `Found N <type> events (expected M) for
+# correlation_id=X[, event_type=T]` and `✅ Query successful: found N events (correlation=X, type=T)`.
 COUNTED_QUERY = (
-    r"^[^A-Za-z0-9]*Found (\d+) (?:(\S+) )?events?(?:\(s\))?(?: \(expected \d+\))? for "
-    r"correlation_id=([^\s,]+)(?:, event_type=(\S+))?$"
+    r"^[^A-Za-z0-9]*(?:Found (\d+) (?:(\S+) )?events?(?:\(s\))?(?: \(expected \d+\))? for "
+    r"correlation_id=([^\s,]+)(?:, event_type=(\S+))?"
+    r"|Query successful: found (\d+) events? \(correlation=([^\s,)]+), type=([^\s,)]+)\))$"
 )
 _DS_FAILED = ("Batch database write failed", "Request validation failed")
 _BUFFERED = "Event buffered successfully"
@@ -355,19 +357,24 @@ def _queries(helpers: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
 def _counted_prints(events: pl.DataFrame) -> pl.DataFrame:
     """Other suites' query prints that name a correlation ID, with the columns of `_queries`.
 
-    E.g. `Found 3 phase_transition events for correlation_id=X` or `Found 0 events (expected 1) for
-    correlation_id=X, event_type=T`: a count, the ID and, when printed, the type.
+    E.g. `Found 3 phase_transition events for correlation_id=X`, `Found 0 events (expected 1) for
+    correlation_id=X, event_type=T` or `✅ Query successful: found 0 events (correlation=X, type=T)`:
+    a count, the ID and, when printed, the type.
     """
     msg = pl.col("message").cast(pl.String)
     output = events.filter((pl.col("service") == "test-run") & (pl.col("record") == "output"))
     wanted = output.filter(msg.str.contains(COUNTED_QUERY))
-    count = msg.str.extract(COUNTED_QUERY, 1).cast(pl.Int64)
-    kind = pl.coalesce(msg.str.extract(COUNTED_QUERY, 4), msg.str.extract(COUNTED_QUERY, 2))
+
+    def group(*indices: int) -> pl.Expr:
+        return pl.coalesce([msg.str.extract(COUNTED_QUERY, i) for i in indices])
+
+    count = group(1, 5).cast(pl.Int64)
+    kind = group(4, 7, 2)
     return with_time_bounds(wanted, events).select(
         *_KEEP,
         "ts_lo",
         "ts_hi",
-        msg.str.extract(COUNTED_QUERY, 3).alias("correlation_id"),
+        group(3, 6).alias("correlation_id"),
         kind.alias("event_type"),
         pl.when(count > 0).then(pl.lit("found")).otherwise(pl.lit("no_events")).alias("helper"),
         kind.alias("subject"),

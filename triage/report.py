@@ -521,7 +521,7 @@ def _verdict(report: Report, numbered: dict[Finding, int]) -> tuple[str, ...]:
 
 def _cause_ref(f: Finding, numbered: dict[Finding, int]) -> str:
     rule = get_rule(f.rule)
-    title = rule.title.lower() if rule else f.rule
+    title = rule.title[:1].lower() + rule.title[1:] if rule else f.rule
     number = f", finding {numbered[f]}" if f in numbered else ""
     return f"{title} (`{f.rule}`, {f.severity.label}{number})"
 

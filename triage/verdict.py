@@ -158,7 +158,15 @@ def _block(report: Report, spec: SpecResult, index: int | None) -> _Block:
     store_lines = pipe.buffered.filter(same).height + pipe.ticks.filter(same).height
     # Query prints whose correlation ID is unknown (a namespace no event names) still show it queried.
     printed = rows.filter(pl.col("record").is_in(["helper", "output"])).get_column("message").cast(pl.String)
-    queried = queries.height > 0 or bool(printed.str.contains(DEBUG_QUERY).any())
+    unnamed = printed.filter(printed.str.contains(DEBUG_QUERY))
+    if queries.is_empty() and unnamed.len():  # prints that name a namespace no event ties to an ID
+        queries = pl.DataFrame(
+            {
+                "event_type": unnamed.str.extract(DEBUG_QUERY, 1),
+                "count": unnamed.str.extract(DEBUG_QUERY, 3).cast(pl.Int64),
+            }
+        )
+    queried = queries.height > 0
     return _Block(
         times.min() if times.len() else None,  # type: ignore[arg-type]
         times.max() if times.len() else None,  # type: ignore[arg-type]
