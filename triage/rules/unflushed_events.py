@@ -129,11 +129,12 @@ def _flushes_timing_out(analysis: Analysis) -> Iterator[Finding]:
     if not stopped or end is None:
         return
     wrote = int(writes.get_column("count").sum() or 0)
-    since = (
-        f"DataStorage's last batch write was at {when(last_write)} ({wrote} events written in all)"
-        if last_write is not None
-        else "DataStorage logged no batch write at all"
-    )
+    if last_write is not None:
+        since = f"DataStorage's last batch write was at {when(last_write)} ({wrote} events written in all)"
+    elif events.filter(pl.col("service") == "datastorage").height:
+        since = "DataStorage logged no batch write at all"
+    else:
+        since = "DataStorage's log is missing, so when its writes stopped is not known"
     after = as_dt(last_write["ts"]) - skew if last_write is not None else None
     phases = _phase_lines_after(analysis, after)
     active = f", and the controllers logged {phases} phase line(s) after it" if phases else ""
