@@ -4,8 +4,13 @@ A failed spec is tied to a finding above info, most direct first:
 
 1. a finding about one of the spec's correlation IDs;
 2. a finding that quotes a line of the spec's own timeline (a store-level drop inside it);
-3. a run-wide finding about the audit pipeline (no correlation ID, high or worse) whose evidence
-   starts before the spec ended, when the spec queried audit events: inferred, and said so.
+3. a run-wide finding about the audit pipeline (no correlation ID, medium or worse) under way while
+   the spec ran, when the spec queried audit events: inferred, and said so.
+
+The most severe candidate wins, the most direct on a tie; but a failing DataStorage (a high
+`container-unhealthy` under way while the spec queried) goes first, since it explains the drops,
+gaps and races behind it. A spec that counted more events than it expected is never blamed on a
+run-wide fault.
 
 A spec that none of these explains gets no cause and a reason instead: what its failure says, what
 its queries returned, what the store and DataStorage logged meanwhile, and which evidence is missing.
@@ -35,6 +40,7 @@ RUN_WIDE_RULES = (
     "timer-stall",
     "slow-write",
 )
+INFRA_RULE = "container-unhealthy"
 # Faults that end: they explain a spec only while under way. Lost events and a dead container stay so.
 TRANSIENT_RULES = ("timer-stall", "slow-write", "dropped-events")
 TIMED_OUT = re.compile(r"Timed out after ([0-9.]+m?s)")
@@ -260,22 +266,32 @@ def _cause(
     inside = [f for f in findings if block in cited.get(id(f), set())]
     if inside:
         candidates.append((inside[0], "evidence in its timeline"))
-    if (shown.queried or ids) and not shown.extra:  # lost writes explain missing events, not extra ones
-        for f in findings:
-            period = periods.get(id(f))
-            if f.severity < Severity.MEDIUM or period is None:
-                continue
-            began, ended = period
-            started_in_time = shown.end is None or began <= shown.end
-            still_on = ended is None or shown.start is None or ended >= shown.start
-            if started_in_time and still_on:
-                basis = "inferred: the spec queried audit events while this pipeline fault was under way"
-                candidates.append((f, basis))
-                break
+    audit = shown.queried or bool(ids) or shown.store_lines > 0
+    if audit and not shown.extra:  # lost writes explain missing events, not extra ones
+        under_way = [
+            f for f in findings if _overlaps(periods.get(id(f)), shown) and f.severity >= Severity.MEDIUM
+        ]
+        # DataStorage down or failing explains the drops, gaps and races behind it: it goes first.
+        infra = [f for f in under_way if f.rule == INFRA_RULE and f.severity >= Severity.HIGH]
+        if infra:
+            return infra[0], "inferred: DataStorage was failing while the spec ran"
+        if under_way:
+            basis = "inferred: this pipeline fault was under way while the spec ran"
+            candidates.append((under_way[0], basis))
     if not candidates:
         return None, None
     best = max(candidates, key=lambda c: c[0].severity)  # max keeps the first (most direct) on a tie
     return best
+
+
+def _overlaps(period: tuple[datetime, datetime | None] | None, shown: _Block) -> bool:
+    """True when a fault's period and the spec's time span meet (unknown ends meet anything)."""
+    if period is None:
+        return False
+    began, ended = period
+    started_in_time = shown.end is None or began <= shown.end
+    still_on = ended is None or shown.start is None or ended >= shown.start
+    return started_in_time and still_on
 
 
 def _unexplained(report: Report, spec: SpecResult, ids: tuple[str, ...], block: _Block) -> str:

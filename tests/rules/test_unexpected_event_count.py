@@ -109,11 +109,29 @@ def test_a_count_without_store_lines_says_what_cannot_be_told(tmp_path: Path) ->
     assert [e.text for e in finding.evidence][-2:] == ["<int>: 1", "<int>: 3"]
 
 
-def test_a_timed_out_count_still_too_low_is_left_to_the_race_and_loss_rules(tmp_path: Path) -> None:
-    """An Eventually that timed out at 1 of 3 events is waiting for missing events: no count finding."""
+def test_a_timed_out_count_without_store_lines_is_a_count_finding(tmp_path: Path) -> None:
+    """An Eventually that timed out at 1 of 3 events, with no store line, is a count finding that says so."""
     polls = ["✅ Found 1 event(s) for notification.message.sent (correlation_id=nr-late-2)"] * 3
     failure = _equal(1, 3, "  [FAILED] Timed out after 10.001s.")
     report = _counted(tmp_path, Spec("should record three attempts", polls, failure))
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert "its query found 1 after its Eventually timed out (2 missing)" in finding.summary
+
+
+def test_a_timed_out_count_of_buffered_events_is_left_to_the_race_and_loss_rules(tmp_path: Path) -> None:
+    """An Eventually that timed out at 0 of 1 after the store buffered that event gives no count finding."""
+    buffered = store_line(
+        "2026-03-02T09:15:02-05:00",
+        "✅ Event buffered successfully",
+        level="info",
+        event_type="notification.message.sent",
+        correlation_id="nr-lost-4",
+        buffer_size_after=1,
+        total_buffered=3,
+    )
+    polls = ["⏳ No events yet for notification.message.sent (correlation_id=nr-lost-4)"] * 2
+    failure = _equal(0, 1, "  [FAILED] Timed out after 10.001s.")
+    report = _counted(tmp_path, Spec("should record the delivery", [buffered, *polls], failure))
     assert not [f for f in report.findings if f.rule == RULE.id]
 
 
