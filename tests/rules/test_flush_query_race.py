@@ -187,3 +187,17 @@ def test_current_format_timeout_with_no_sign_the_event_was_emitted_is_not_a_race
     assert (
         verdict.cause is None and verdict.reason is not None and "timed out after 10.001s" in verdict.reason
     )
+
+
+def test_current_format_one_query_right_after_flush_that_fails_the_spec_is_medium(tmp_path: Path) -> None:
+    """A spec that queried once right after Flush() returned and failed on that answer is a medium race."""
+    timeline = [
+        "✅ Audit store flushed successfully",
+        "⏳ No events yet for notification.message.failed (correlation_id=nr-once-4)",
+    ]
+    failure = ["  [FAILED] MUST emit the failure event", "  Expected", "      <bool>: false", "  to be true"]
+    report = analyze(write_bundle(tmp_path, ginkgo_log(Spec("should record the failure", timeline, failure))))
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert finding.severity == Severity.MEDIUM and finding.correlation_id == "nr-once-4"
+    assert "without querying again" in finding.summary
+    assert "the test's Flush() had returned before the first miss" in finding.summary

@@ -30,6 +30,8 @@ BUFFER_FULL = "Audit buffer full, event dropped"
 SLOW_WRITE = "Slow audit batch write detected"
 TIMER_BUG = "TIMER BUG DETECTED: Tick interval significantly exceeded expected"
 DROPS = (DROP_4XX, DROP_4XX_LATER, DROP_RETRIES)
+# The tests' prints of a Flush() that timed out (`Flush warning …: flush timeout`, `Failed to flush …`).
+FLUSH_TIMED_OUT = r"(?i)(?:flush warning|failed to flush audit store).*(?:timeout|deadline exceeded)"
 MAX_EVIDENCE = 8
 
 

@@ -10,7 +10,9 @@ shapes are races the logs can still show, each stated as observed and inferred:
   that emits T (its words share a stem with T's, e.g. `Processing Classifying phase` and
   `classification.decision`);
 * a spec that failed while every query for T and X found too few, after the controller had logged
-  the phase that emits T: inferred that T was emitted and not yet queryable when the test gave up.
+  the phase that emits T: inferred that T was emitted and not yet queryable when the test gave up;
+* a spec that queried T once, right after its `Flush()` returned, and failed on that answer: a
+  one-shot query races the write even after a flush (medium: nothing shows T was emitted).
 """
 
 from __future__ import annotations
@@ -51,6 +53,11 @@ class UnloggedRace:
     flushed: dict[str, Any] | None
     phase: dict[str, Any] | None
     block: SpecBlock | None
+
+    @property
+    def one_shot(self) -> bool:
+        """True when the spec queried once, right after its Flush() returned, and failed on that answer."""
+        return self.found is None and self.misses == 1 and self.flushed is not None
 
     @property
     def emitted(self) -> bool:
@@ -140,8 +147,8 @@ def unlogged_races(analysis: Analysis) -> list[UnloggedRace]:
             phase,
             block,
         )
-        if found is None and race.phase is None:
-            continue  # a spec that never saw T, with nothing showing T was emitted: missing, not raced
+        if found is None and race.phase is None and not race.one_shot:
+            continue  # retried until the spec gave up, nothing showing T was emitted: missing, not raced
         out.append(race)
         done.add(str(cid))
     return out
@@ -183,7 +190,8 @@ def describe(race: UnloggedRace) -> tuple[str, tuple[Evidence, ...]]:
         observed.append(f"a later query {span(f['ts_lo'], f['ts_hi'])} UTC found {f['count']}")
         rows.append(f)
     elif race.block is not None and race.block.fail_line is not None:
-        observed.append(f"the spec {race.block.state} at {clock(race.block.fail_at)} without finding it")
+        again = "without querying again" if race.one_shot else "without finding it"
+        observed.append(f"the spec {race.block.state} at {clock(race.block.fail_at)} {again}")
         rows.append({"file": race.block.file, "line": race.block.fail_line})
     reasons = []
     if race.flushed is not None:

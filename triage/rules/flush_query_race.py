@@ -17,7 +17,8 @@ later log formats), the query prints stand alone: a query that found fewer event
 of the same type and ID is a race the logs show (low when the test had flushed before it or the
 controller had logged the phase that emits the type, so the event already existed; info when nothing
 shows that); a spec that failed while every query for a type found too few, after the controller had
-logged the phase that emits it, is a high finding, inferred.
+logged the phase that emits it, is a high finding, inferred; one that queried once right after its
+`Flush()` returned and failed on that answer is a medium one.
 
 It also catches a poll that printed nothing (a `STEP: … Poll …` with no query print inside, as in
 "poll for any event, then assert a specific one"): when events of the ID were still unflushed at
@@ -475,7 +476,8 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     for unlogged in unlogged_races(analysis):
         summary, evidence = describe(unlogged)
         if unlogged.found is None:
-            severity = Severity.HIGH  # the spec failed after the controller reached the event's phase
+            # The spec failed after the controller reached the event's phase, or on one query after Flush().
+            severity = Severity.HIGH if unlogged.phase is not None else Severity.MEDIUM
         else:
             severity = Severity.LOW if unlogged.emitted else Severity.INFO
         yield Finding(RULE.id, severity, summary, unlogged.miss["correlation_id"], evidence[:MAX_EVIDENCE])

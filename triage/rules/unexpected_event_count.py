@@ -4,11 +4,11 @@
 A spec that failed an exact-count assertion on audit events, wherever Gomega printed it: e.g.
 `Expected <int>: 5 to equal <int>: 4` under `MUST emit exactly 4 phase transitions`, or `to have
 length 4` on a list of events, also when an `Eventually` compared it until it timed out; but not
-when the store had buffered every awaited event (then they were late or lost on the way, which
-`flush-query-race`, `dropped-events` and `write-rate-gap` explain). The finding ties the numbers to
-the logs: the query print `✅ Found 5 event(s) for <type> (correlation_id=X)` (or the one correlation
-ID the spec owns), the `✅ Event buffered successfully` lines the store logged for X, and says what
-explains the difference:
+when the store had buffered every awaited event or failed a write meanwhile (then they were late or
+lost, which `flush-query-race`, `dropped-events` and `write-rate-gap` explain). The finding ties the
+numbers to the logs: the query print `✅ Found 5 event(s) for <type> (correlation_id=X)` (or the one
+correlation ID the spec owns), the `✅ Event buffered successfully` lines the store logged for X, and
+says what explains the difference:
 
 * events emitted twice in the spec (for phase transitions, the controller's `Processing <Phase>
   phase` lines show the phase processed twice);
@@ -46,6 +46,7 @@ import polars as pl
 from triage.analysis import Analysis
 from triage.pipeline import matches
 from triage.rules._queries import FAILED, query_prints
+from triage.rules._store import FLUSH_TIMED_OUT
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 
 COUNT_MISMATCH = re.compile(r"Expected\s*\n\s*<int>: (-?\d+)\s*\n\s*to equal\s*\n\s*<int>: (-?\d+)")
@@ -254,6 +255,21 @@ def _store_logged(analysis: Analysis, m: Mismatch) -> bool:
     return bool(pipe.buffered.filter(where).height or pipe.ticks.filter(where).height)
 
 
+def _pipeline_failed(analysis: Analysis, m: Mismatch) -> bool:
+    """True when the spec's timeline shows its store failing or dropping a batch, or a Flush() timing out."""
+    f = m.failure
+    before = (
+        (pl.col("file") == f["file"])
+        & (pl.col("spec_index") == f["spec_index"])
+        & (pl.col("line") < f["line"])
+    )
+    errors = analysis.pipeline.store_errors.filter(before)
+    if errors.filter(pl.col("msg_key").str.contains("(?i)drop|failed to write|data loss")).height:
+        return True
+    prints = analysis.events.filter(before & pl.col("record").is_in(["helper", "output"]))
+    return bool(prints.get_column("message").cast(pl.String).str.contains(FLUSH_TIMED_OUT).any())
+
+
 def _shared(analysis: Analysis, m: Mismatch, cid: str) -> pl.DataFrame:
     """Lines of other spec blocks that buffered or queried the same correlation ID."""
     f = m.failure
@@ -291,10 +307,10 @@ def _finding(analysis: Analysis, m: Mismatch) -> Finding | None:
     event_type = q["event_type"] if q is not None else (m.last["event_type"] if m.last is not None else None)
     buffered = _buffered(analysis, m, cid, event_type)
     text = str(json.loads(m.failure["attrs"]).get("text") or "")
-    if "Timed out" in text and m.found < m.expected and buffered.height >= m.expected:
-        return (
-            None  # every awaited event was buffered: late or lost on the way, the race and loss rules' matter
-        )
+    # The awaited events were buffered, or batches failed meanwhile: late or lost, the race and loss rules'.
+    lost = buffered.height >= m.expected or _pipeline_failed(analysis, m)
+    if "Timed out" in text and m.found < m.expected and lost:
+        return None
     why, rows = _explain(analysis, m, cid, event_type)
     what = event_type or "audit"
     seen = f"its query found {m.found}" if q is not None else f"it counted {m.found}"
@@ -328,6 +344,8 @@ def _anonymous(analysis: Analysis, m: Mismatch) -> Finding | None:
     kind = EVENT_TYPE.search(message)
     if not AUDIT_WORDS.search(message) and kind is None:
         return None
+    if "Timed out" in text and m.found < m.expected and _pipeline_failed(analysis, m):
+        return None  # lost on the way: the loss rules' matter
     what = kind.group(0) if kind else "audit"
     waited = " after its Eventually timed out" if "Timed out" in text else ""
     diff = abs(m.found - m.expected)

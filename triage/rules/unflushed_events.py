@@ -50,6 +50,7 @@ from triage.analysis import Analysis
 from triage.pipeline import matches, with_time_bounds
 from triage.rules._queries import spec_blocks
 from triage.rules._store import (
+    FLUSH_TIMED_OUT,
     MAX_ATTEMPTS,
     WriterEnd,
     as_dt,
@@ -73,8 +74,6 @@ from triage.rules._store import (
 from triage.rules.base import Finding, Rule, Severity
 
 RULE_ID = "unflushed-events"
-# The tests' prints of a Flush() that timed out (`Flush warning …: flush timeout`, `Failed to flush …`).
-FLUSH_TIMED_OUT = r"(?i)(?:flush warning|failed to flush audit store).*(?:timeout|deadline exceeded)"
 CLOSE_TIMEOUT = "Timeout waiting for audit store to close"
 _SLACK = timedelta(seconds=1)  # a write in the second a flush gave up is no sign of the writer moving on
 # The store ticks at this interval when no tick line says otherwise (the suite's FlushInterval).
