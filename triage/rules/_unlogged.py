@@ -69,12 +69,13 @@ def _words(text: str) -> set[str]:
     return {w for w in re.split(r"[^a-z]+", text.lower()) if len(w) >= 4}
 
 
-def names_step(event_type: str, message: str) -> bool:
+def names_step(event_type: str, message: str, common: frozenset[str] = frozenset()) -> bool:
     """True when a phase line's words share a stem with the event type's (its service prefix aside).
 
     Args:
         event_type: e.g. `signalprocessing.classification.decision`.
         message: e.g. `Processing Classifying phase`.
+        common: words every phase line of the timeline says (`processing`): they name no step.
 
     Returns:
         Whether a word of each starts with the same STEM letters (or both are `phase`).
@@ -83,7 +84,7 @@ def names_step(event_type: str, message: str) -> bool:
     said = _words(message)
     if "phase" in kinds and "phase" in said:
         return True
-    kinds, said = kinds - GENERIC, said - GENERIC
+    kinds, said = kinds - GENERIC, said - GENERIC - common
     return any(a[:STEM] == b[:STEM] for a in kinds for b in said if len(a) >= STEM and len(b) >= STEM)
 
 
@@ -165,7 +166,10 @@ def _phase_line(
         & ~matches(events, "logger", STORE_LOGGER).fill_null(False)
         & matches(events, "message", PHASE)
     ).select("file", "line", "ts", "ts_precision", pl.col("message").cast(pl.String))
-    named = [r for r in rows.sort("line").to_dicts() if names_step(event_type, r["message"])]
+    lines = rows.sort("line").to_dicts()
+    said = [_words(r["message"]) for r in lines]
+    common = frozenset(set.intersection(*said)) if len(said) > 1 else frozenset()
+    named = [r for r in lines if names_step(event_type, r["message"], common)]
     return named[-1] if named else None
 
 

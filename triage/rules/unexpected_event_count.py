@@ -39,6 +39,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -58,6 +59,7 @@ EVENT_TYPE = re.compile(r"\b[a-z][a-z_]*(?:\.[a-z][a-z_]*){2,3}\b")  # an audit 
 PHASE_LINE = r"^Processing (\w+) phase$"
 TRANSITION = "signalprocessing.phase.transition"
 MAX_EVIDENCE = 8
+TIMED_OUT = re.compile(r"Timed out after (\d+(?:\.\d+)?)s")
 
 
 @dataclass(frozen=True)
@@ -255,6 +257,41 @@ def _store_logged(analysis: Analysis, m: Mismatch) -> bool:
     return bool(pipe.buffered.filter(where).height or pipe.ticks.filter(where).height)
 
 
+def _writes_stopped(analysis: Analysis, m: Mismatch, text: str) -> bool:
+    """True when DataStorage logged no batch write while a timed-out `Eventually` waited (its log present).
+
+    A query sees an event only after its batch committed: with no commit at all during the wait, the
+    count says nothing about what was emitted.
+    """
+    waited = TIMED_OUT.search(text)
+    at = m.failure.get("ts")
+    writes = analysis.pipeline.writes
+    if (
+        waited is None
+        or not isinstance(at, datetime)
+        or not analysis.events.filter(pl.col("service") == "datastorage").height
+    ):
+        return False
+    skew = timedelta(microseconds=(analysis.pipeline.skew_ns or 0) // 1000)
+    start = at - timedelta(seconds=float(waited.group(1)))
+    return not writes.filter(pl.col("ts").is_between(start + skew, at + skew)).height
+
+
+def _still_arriving(analysis: Analysis, m: Mismatch, cid: str, event_type: str | None) -> bool:
+    """True when the spec's queries for the ID found more events as it waited: they were arriving late."""
+    f = m.failure
+    prints = query_prints(analysis).filter(
+        (pl.col("file") == f["file"])
+        & (pl.col("spec_index") == f["spec_index"])
+        & (pl.col("correlation_id") == cid)
+        & pl.col("count").is_not_null()
+    )
+    if event_type is not None:
+        prints = prints.filter(pl.col("event_type") == event_type)
+    counts = prints.get_column("count").to_list()
+    return len(counts) > 1 and max(counts) > min(counts)
+
+
 def _pipeline_failed(analysis: Analysis, m: Mismatch) -> bool:
     """True when the spec's timeline shows its store failing or dropping a batch, or a Flush() timing out."""
     f = m.failure
@@ -264,7 +301,9 @@ def _pipeline_failed(analysis: Analysis, m: Mismatch) -> bool:
         & (pl.col("line") < f["line"])
     )
     errors = analysis.pipeline.store_errors.filter(before)
-    if errors.filter(pl.col("msg_key").str.contains("(?i)drop|failed to write|data loss")).height:
+    if errors.filter(
+        pl.col("msg_key").str.contains("(?i)drop|failed to write|data loss|slow audit batch write")
+    ).height:
         return True
     prints = analysis.events.filter(before & pl.col("record").is_in(["helper", "output"]))
     return bool(prints.get_column("message").cast(pl.String).str.contains(FLUSH_TIMED_OUT).any())
@@ -308,7 +347,12 @@ def _finding(analysis: Analysis, m: Mismatch) -> Finding | None:
     buffered = _buffered(analysis, m, cid, event_type)
     text = str(json.loads(m.failure["attrs"]).get("text") or "")
     # The awaited events were buffered, or batches failed meanwhile: late or lost, the race and loss rules'.
-    lost = buffered.height >= m.expected or _pipeline_failed(analysis, m)
+    lost = (
+        buffered.height >= m.expected
+        or _pipeline_failed(analysis, m)
+        or _writes_stopped(analysis, m, text)
+        or _still_arriving(analysis, m, cid, event_type)
+    )
     if "Timed out" in text and m.found < m.expected and lost:
         return None
     why, rows = _explain(analysis, m, cid, event_type)
@@ -344,7 +388,8 @@ def _anonymous(analysis: Analysis, m: Mismatch) -> Finding | None:
     kind = EVENT_TYPE.search(message)
     if not AUDIT_WORDS.search(message) and kind is None:
         return None
-    if "Timed out" in text and m.found < m.expected and _pipeline_failed(analysis, m):
+    lost = _pipeline_failed(analysis, m) or _writes_stopped(analysis, m, text)
+    if "Timed out" in text and m.found < m.expected and lost:
         return None  # lost on the way: the loss rules' matter
     what = kind.group(0) if kind else "audit"
     waited = " after its Eventually timed out" if "Timed out" in text else ""
