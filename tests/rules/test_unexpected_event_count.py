@@ -154,3 +154,13 @@ def test_events_emitted_twice_in_the_spec_are_named(tmp_path: Path) -> None:
     (finding,) = [f for f in report.findings if f.rule == RULE.id]
     assert "3 were buffered before the failure" in finding.summary
     assert "beyond the expected 2 were buffered at line(s)" in finding.summary
+
+
+def test_a_timed_out_count_that_kept_rising_is_late_events_not_a_wrong_count(tmp_path: Path) -> None:
+    """Queries that found 1, then 2 of 3 events until the Eventually timed out show late events, no count."""
+    found = "✅ Found {} event(s) for notification.message.sent (correlation_id=nr-rising-5)"
+    failure = _equal(2, 3, "  [FAILED] Timed out after 10.001s.")
+    report = _counted(
+        tmp_path, Spec("should record three attempts", [found.format(1), found.format(2)], failure)
+    )
+    assert not [f for f in report.findings if f.rule == RULE.id]
