@@ -45,7 +45,7 @@ from typing import Any
 import polars as pl
 
 from triage.analysis import Analysis
-from triage.pipeline import matches
+from triage.pipeline import UNFRAMED, matches
 from triage.rules._queries import FAILED, query_prints
 from triage.rules._store import FLUSH_TIMED_OUT
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
@@ -86,12 +86,9 @@ def _mismatches(analysis: Analysis) -> list[Mismatch]:
     # Cheap columns first: a predicate is computed for every row it is given, and few are failures.
     failures = (
         analysis.attrs.attach(
-            events.filter(
-                (pl.col("source_kind") == "ginkgo")
-                & (pl.col("record") == "failure")
-                & pl.col("spec_index").is_not_null()
-            )
+            events.filter((pl.col("source_kind") == "ginkgo") & (pl.col("record") == "failure"))
         )
+        .with_columns(pl.col("spec_index").fill_null(UNFRAMED))  # an assertion printed outside any spec
         .filter(
             (pl.col("attrs").str.json_path_match("$.marker") == "false")
             & pl.col("attrs").str.json_path_match("$.state").is_in(list(FAILED))
