@@ -7,10 +7,11 @@ A failed spec is tied to a finding above info, most direct first:
 3. a run-wide finding about the audit pipeline (no correlation ID, medium or worse) under way while
    the spec ran, when the spec queried audit events: inferred, and said so.
 
-The most severe candidate wins, the most direct on a tie; but a failing DataStorage (a high
-`container-unhealthy` under way while the spec queried) goes first, since it explains the drops,
-gaps and races behind it. A spec that counted more events than it expected is never blamed on a
-run-wide fault.
+The most severe candidate wins; on a tie the deeper fault (DataStorage, then a store that stopped
+writing, then a dropped batch, then races and counts), then the most direct. A failing DataStorage
+(a high `container-unhealthy` under way while the spec ran) goes first whatever the others' severity,
+since it explains the drops, gaps and races behind it. A spec that counted more events than it
+expected is never blamed on a run-wide fault.
 
 A spec that none of these explains gets no cause and a reason instead: what its failure says, what
 its queries returned, what the store and DataStorage logged meanwhile, and which evidence is missing.
@@ -41,6 +42,8 @@ RUN_WIDE_RULES = (
     "slow-write",
 )
 INFRA_RULE = "container-unhealthy"
+# How deep in the pipeline a rule's fault lies: a deeper fault explains the shallower ones it causes.
+DEPTH = {"container-unhealthy": 3, "unflushed-events": 2, "write-rate-gap": 2, "dropped-events": 1}
 # Faults that end: they explain a spec only while under way. Lost events and a dead container stay so.
 TRANSIENT_RULES = ("timer-stall", "slow-write", "dropped-events")
 TIMED_OUT = re.compile(r"Timed out after ([0-9.]+m?s)")
@@ -280,7 +283,9 @@ def _cause(
             candidates.append((under_way[0], basis))
     if not candidates:
         return None, None
-    best = max(candidates, key=lambda c: c[0].severity)  # max keeps the first (most direct) on a tie
+    # On equal severity the deeper fault wins (a stuck writer explains the race behind it), then the
+    # more direct tie: max keeps the first of equals.
+    best = max(candidates, key=lambda c: (c[0].severity, DEPTH.get(c[0].rule, 0)))
     return best
 
 
