@@ -133,3 +133,15 @@ def test_another_suites_query_prints_are_read(tmp_path: Path) -> None:
     assert verdict.correlation_ids == ("rr-gap8-1",)
     assert verdict.reason is not None
     assert "3 query print(s) for orchestrator.lifecycle.completed, 0 of them found events" in verdict.reason
+
+
+def test_queries_datastorage_refused_are_named_in_the_reason(tmp_path: Path) -> None:
+    """Query prints that DataStorage refused count as the spec's queries and are named in its reason."""
+    url = "http://127.0.0.1:18140/api/v1/audit/events"
+    refused = f'❌ Failed to query Data Storage: Get "{url}": dial tcp: connect: connection refused'
+    log = ginkgo_log(
+        Spec("should record the delivery", [refused] * 4, ["  [FAILED] Timed out after 10.001s."])
+    )
+    (verdict,) = analyze(write_bundle(tmp_path, log)).verdicts
+    assert verdict.cause is None and verdict.reason is not None
+    assert "4 of its queries got no answer from DataStorage" in verdict.reason

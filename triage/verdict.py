@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -49,6 +49,8 @@ TRANSIENT_RULES = ("timer-stall", "slow-write", "dropped-events")
 TIMED_OUT = re.compile(r"Timed out after ([0-9.]+m?s)")
 COUNT = re.compile(r"Expected\s+<int>: (-?\d+)\s+to equal\s+<int>: (-?\d+)")
 MAX_TYPES = 3
+# A test's query that DataStorage did not answer (`❌ Failed to query Data Storage: … connection refused`).
+FAILED_QUERY = r"(?i)failed to query data ?storage|query error for"
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ class _Block:
     end: datetime | None
     queries: pl.DataFrame
     queried: bool
+    failed_queries: int
     extra: bool
     buffered: int
     store_lines: int
@@ -158,7 +161,7 @@ def _block(report: Report, spec: SpecResult, index: int | None) -> _Block:
 
     analysis = report.analysis
     if index is None:
-        return _Block(None, None, pl.DataFrame(), False, False, 0, 0)
+        return _Block(None, None, pl.DataFrame(), False, 0, False, 0, 0)
     rows = report.events.filter((pl.col("file") == spec.file) & (pl.col("spec_index") == index))
     times = rows.get_column("ts").drop_nulls()
     same = (pl.col("file") == spec.file) & (pl.col("spec_index") == index)
@@ -175,12 +178,14 @@ def _block(report: Report, spec: SpecResult, index: int | None) -> _Block:
                 "count": unnamed.str.extract(DEBUG_QUERY, 3).cast(pl.Int64),
             }
         )
-    queried = queries.height > 0
+    failed_queries = int(printed.str.contains(FAILED_QUERY).sum())
+    queried = queries.height > 0 or failed_queries > 0
     return _Block(
         times.min() if times.len() else None,  # type: ignore[arg-type]
         times.max() if times.len() else None,  # type: ignore[arg-type]
         queries,
         queried,
+        failed_queries,
         _counted_more(report, rows),
         pipe.buffered.filter(same).height,
         store_lines + pipe.store_errors.filter(same).height,
@@ -245,6 +250,10 @@ def _periods(report: Report, findings: list[Finding]) -> dict[int, tuple[datetim
     rules = {id(f): f.rule for f in run_wide}
     for f, began, ended in spans.iter_rows():
         out[int(f)] = (began, ended if rules[int(f)] in TRANSIENT_RULES else None)
+    # A container found dead whose log holds no time (it failed before logging) was down all along.
+    for f in run_wide:
+        if f.rule == INFRA_RULE and id(f) not in out:
+            out[id(f)] = (datetime.min.replace(tzinfo=UTC), None)
     return out
 
 
@@ -314,6 +323,8 @@ def _unexplained(report: Report, spec: SpecResult, ids: tuple[str, ...], block: 
     else:
         parts.append("no failure message was printed")
     parts.append(_queries_seen(block.queries))
+    if block.failed_queries:
+        parts.append(f"{block.failed_queries} of its queries got no answer from DataStorage")
     if block.store_lines:
         parts.append(f"its timeline holds {block.buffered} buffered line(s) and no store fault")
     else:
