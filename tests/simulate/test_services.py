@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +157,20 @@ def test_faults_combine_and_a_serial_run_still_shares_correlation_ids(tmp_path: 
     assert len(owners) == 2
     audit = next(s for s in owners if "correlation ID" in s["name"])
     assert audit["state"] == "failed" and audit["cause"] == "shared-correlation-id"
+
+
+def test_timer_stall_starves_the_writer_of_any_service(tmp_path: Path) -> None:
+    """The timer-stall fault starves a store in any service: writes wait out the stall, ticks report it."""
+    for service in ("remediationorchestrator", "notification"):
+        _, truth, log, _ = _run(
+            tmp_path, service, seed=4, specs=8, service=service, faults=("timer-stall",), stall_seconds=6.0
+        )
+        waits = [
+            datetime.fromisoformat(e["written_at"]) - datetime.fromisoformat(e["buffered_at"])
+            for e in truth["events"]
+            if e["written_at"]
+        ]
+        assert max(waits) >= timedelta(seconds=5.9), service
+        if service == "remediationorchestrator":  # its tests never flush, so the late tick is measured
+            assert "🚨 TIMER BUG DETECTED: Tick interval significantly exceeded expected" in log
+            assert {"rule": "timer-stall", "correlation_id": None} in truth["findings"]["must"]

@@ -236,6 +236,9 @@ class Controller:
                     if i:  # one event per delivery channel, each after its own delivery
                         yield int(self.rng.uniform(20, 400) * MS)
                     self._audit(sp, event_type)
+            if sp.stall_after_classification and event_types:  # timer-stall, as for SignalProcessing
+                self.store.stall(self.sim.now + 1, int(sp.stall_after_classification * 1_000_000))
+                sp.stall_after_classification = 0.0
         self.sim.fire(sp.done)
         yield self._step()
         self._reconcile(sp, "")

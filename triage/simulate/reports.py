@@ -87,8 +87,11 @@ class QueryRecord:
         spec: The spec's full text.
         raced: Filled in at the end of the run (see truth.py).
         buffered_before: Matching events buffered before the query (filled in at the end).
-        observable: Whether a raced event's `Event buffered successfully` line is in the test log
-            (filled in at the end); a race nothing shows cannot be asked of an analysis.
+        observable: Whether the test log shows the race (filled in at the end): a raced event's
+            `Event buffered successfully` line is in it, or the helper printed this query's count
+            with its correlation ID and the controller line of a raced event's step is in the log
+            before it; a race nothing shows cannot be asked of an analysis.
+        printed: Whether the test helper printed this query's count with its correlation ID.
     """
 
     correlation_id: str
@@ -99,3 +102,4 @@ class QueryRecord:
     raced: bool = False
     buffered_before: int = 0
     observable: bool = False
+    printed: bool = False

@@ -89,6 +89,10 @@ class SpecBody:
         found = yield from self.r.ds.query(cid, event_type)
         self.report.queries.append(QueryRecord(cid, event_type, self.r.sim.now, found, self.spec.full_text))
         svc = self.r.service
+        record = self.report.queries[-1]
+        record.printed = found is not None and (
+            svc.queries_print == "ro" or (svc.queries_print == "sp" and not quiet)
+        )
         if svc.queries_print != "sp":
             if svc.queries_print == "ro":
                 self.say(
@@ -336,6 +340,9 @@ class SpecBody:
         if 0 < occurs < spec.expected:
             sp.repeat = {spec.event_type: spec.expected}  # one event per delivery channel
         self.apply_victims(sp)
+        if self.r.knobs.has("timer-stall") and self.r.stall_target is None:
+            self.r.stall_target = cid  # the writer is starved right after this resource's first events
+            sp.stall_after_classification = self.r.knobs.stall_seconds
         once = spec is self.r.victims.get("eventually-value")
         self.by(f"Creating the {svc.kind}")
         self.start_sp(sp)

@@ -50,6 +50,7 @@ class AuditEvent:
     logged: bool = True
     seen: bool = False
     total_buffered: int = 0
+    phase_seen: bool = False
 
 
 @dataclass(slots=True)
@@ -209,6 +210,7 @@ class AuditStore:
             event: The event the controller built.
         """
         event.buffered_at = self.sim.now
+        event.phase_seen = self.captured()  # the controller's line for this step is in the test log
         self.pending.append(event)
         if self.january:
             self._log(

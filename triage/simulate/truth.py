@@ -11,9 +11,12 @@ A rule id with `correlation_id: null` is about the run as a whole. Entries:
 * `flush-query-race(X)`: must when some test query for X was *raced*: it ran while an event of X
   matching its filter had been buffered (StoreAudit done) but not yet committed by DataStorage, and
   that event was later written or was still unflushed at the end, so the query found fewer events than
-  had been buffered, and the `Event buffered successfully` line of such an event is in the test log
-  (January era, kept by the sampler, inside a spec's captured timeline): a race no line shows cannot
-  be asked of an analysis, so such an ID is in neither list. must_not for every queried correlation ID
+  had been buffered, and the test log shows it: the `Event buffered successfully` line of such an
+  event is in it (January era, kept by the sampler, inside a spec's captured timeline), or the test
+  helper printed the query's count with its correlation ID (`⏳ No events yet`, `✅ Found N`,
+  `✅ Query successful: found N`) and the controller's line of the step that emitted such an event is
+  in the log before it (any era). A race no line shows cannot be asked of an analysis, so such an ID
+  is in neither list. must_not for every queried correlation ID
   whose queries never raced.
 * `unexpected-event-count(X)`: must when a spec for X failed its count assertion with a count other
   than expected (e.g. 5 phase transitions where 4 were expected) at once, or failed any assertion
@@ -151,7 +154,7 @@ def mark_races(queries: Iterable[QueryRecord], watched: dict[str, list[AuditEven
             if (e.written_at is None or e.written_at > q.at) and e.outcome in ("written", "unflushed")
         ]
         q.raced = (q.found or 0) < len(before) and bool(pending)
-        q.observable = any(e.seen for e in pending)
+        q.observable = any(e.seen for e in pending) or (q.printed and any(e.phase_seen for e in pending))
 
 
 COUNT_CAUSES = ("duplicate-events", "shared-correlation-id", "missing-events")
