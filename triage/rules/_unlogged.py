@@ -8,7 +8,7 @@ shapes are races the logs can still show, each stated as observed and inferred:
   observed; the event reached DataStorage between the two. It was already emitted at the miss
   (inferred) when the test had flushed the store before it or the controller had logged the phase
   that emits T (its words share a stem with T's, e.g. `Processing Classifying phase` and
-  `classification.decision`);
+  `classification.decision`), or, more weakly, any later step before the miss;
 * a spec that failed while every query for T and X found too few, after the controller had logged
   the phase that emits T: inferred that T was emitted and not yet queryable when the test gave up;
 * a spec that queried T once, right after its `Flush()` returned, and failed on that answer: a
@@ -44,6 +44,7 @@ class UnloggedRace:
         flushed: the last `Audit store flushed successfully` print before the miss, None when none.
         phase: the controller's phase line that names the event type's step, before the last miss.
         block: the spec block.
+        progress: the controller's last phase line before the first miss, whatever step it names.
     """
 
     miss: dict[str, Any]
@@ -53,6 +54,7 @@ class UnloggedRace:
     flushed: dict[str, Any] | None
     phase: dict[str, Any] | None
     block: SpecBlock | None
+    progress: dict[str, Any] | None = None
 
     @property
     def one_shot(self) -> bool:
@@ -61,8 +63,8 @@ class UnloggedRace:
 
     @property
     def emitted(self) -> bool:
-        """True when something shows the event existed at the miss (a flush before it, a phase line)."""
-        return self.flushed is not None or self.phase is not None
+        """True when something shows the controller was past the event's step at the miss."""
+        return self.flushed is not None or self.phase is not None or self.progress is not None
 
 
 def _words(text: str) -> set[str]:
@@ -88,12 +90,10 @@ def names_step(event_type: str, message: str, common: frozenset[str] = frozenset
     return any(a[:STEM] == b[:STEM] for a in kinds for b in said if len(a) >= STEM and len(b) >= STEM)
 
 
-def _logged_blocks(analysis: Analysis) -> set[tuple[str, int]]:
-    """The spec blocks that hold an audit-store line (buffered, tick, or a write's failure or drop)."""
-    pipe = analysis.pipeline
-    frames = (pipe.buffered, pipe.ticks, pipe.store_errors)
-    logged = pl.concat([f.select("file", "spec_index") for f in frames]).unique()
-    return {(str(f), int(i)) for f, i in logged.drop_nulls().iter_rows()}
+def _blocks_of(*frames: pl.DataFrame) -> set[tuple[str, int]]:
+    """The spec blocks (file, spec_index) that rows of `frames` lie in."""
+    rows = pl.concat([f.select("file", "spec_index") for f in frames]).unique()
+    return {(str(f), int(i)) for f, i in rows.drop_nulls().iter_rows()}
 
 
 def unlogged_races(analysis: Analysis) -> list[UnloggedRace]:
@@ -113,7 +113,9 @@ def unlogged_races(analysis: Analysis) -> list[UnloggedRace]:
     )
     if prints.is_empty():
         return []
-    logged = _logged_blocks(analysis)
+    pipe = analysis.pipeline
+    logged = _blocks_of(pipe.buffered, pipe.ticks)  # the buffered lines tell these blocks' races
+    failing = _blocks_of(pipe.store_errors)  # a batch failed here: what was never found may be lost
     blocks = spec_blocks(analysis)
     events = analysis.events
     flushes = analysis.pipeline.explicit_flushes
@@ -133,20 +135,22 @@ def unlogged_races(analysis: Analysis) -> list[UnloggedRace]:
         short = [r for r in rows if int(r["count"]) < best or best == 0]
         short = [r for r in short if found is None or r["line"] < found["line"]]
         failed = block is not None and block.failed
-        if not short or (found is None and not failed):
+        if not short or (found is None and (not failed or key in failing)):
             continue
         miss, last = short[0], short[-1]
         same = (pl.col("file") == file) & (pl.col("spec_index") == index)
         flushed = flushes.filter(same & (pl.col("line") < miss["line"])).sort("line").tail(1)
-        phase = _phase_line(analysis, events, same, str(kind), int(last["line"]))
+        lines = _phase_lines(events, same, int(last["line"]))
+        progress = [r for r in lines if r["line"] < miss["line"]]
         race = UnloggedRace(
             miss,
             found,
             len(short),
             last,
             flushed.row(0, named=True) if flushed.height else None,
-            phase,
+            _naming(lines, str(kind)),
             block,
+            progress[-1] if progress else None,
         )
         if found is None and race.phase is None and not race.one_shot:
             continue  # retried until the spec gave up, nothing showing T was emitted: missing, not raced
@@ -155,10 +159,8 @@ def unlogged_races(analysis: Analysis) -> list[UnloggedRace]:
     return out
 
 
-def _phase_line(
-    analysis: Analysis, events: pl.DataFrame, same: pl.Expr, event_type: str, before: int
-) -> dict[str, Any] | None:
-    """The last controller phase line before `before` in the block that names the event type's step."""
+def _phase_lines(events: pl.DataFrame, same: pl.Expr, before: int) -> list[dict[str, Any]]:
+    """The controller's phase lines in a block before a line, in line order."""
     rows = events.filter(
         same
         & (pl.col("line") < before)
@@ -166,7 +168,11 @@ def _phase_line(
         & ~matches(events, "logger", STORE_LOGGER).fill_null(False)
         & matches(events, "message", PHASE)
     ).select("file", "line", "ts", "ts_precision", pl.col("message").cast(pl.String))
-    lines = rows.sort("line").to_dicts()
+    return rows.sort("line").to_dicts()
+
+
+def _naming(lines: list[dict[str, Any]], event_type: str) -> dict[str, Any] | None:
+    """The last phase line that names the event type's step (words every phase line says aside)."""
     said = [_words(r["message"]) for r in lines]
     common = frozenset(set.intersection(*said)) if len(said) > 1 else frozenset()
     named = [r for r in lines if names_step(event_type, r["message"], common)]
@@ -205,6 +211,13 @@ def describe(race: UnloggedRace) -> tuple[str, tuple[Evidence, ...]]:
         p = race.phase
         reasons.append(f"the controller had logged `{p['message']}` at {clock(p['ts'], precise=False)}")
         rows.append(p)
+    elif race.progress is not None and race.found is not None:
+        p = race.progress
+        reasons.append(
+            f"the controller had logged `{p['message']}` at {clock(p['ts'], precise=False)}, its last step "
+            "before the miss"
+        )
+        rows.append(p)
     inferred = (
         f"inferred: the event was already emitted ({'; '.join(reasons)}) but not yet written to DataStorage"
         if reasons
@@ -212,8 +225,9 @@ def describe(race: UnloggedRace) -> tuple[str, tuple[Evidence, ...]]:
         "it was emitted"
     )
     summary = (
-        f"Observed: {'; '.join(observed)}; the store's lines are below Info in this log, so no buffered "
-        f"line shows the event. {inferred[0].upper()}{inferred[1:]}."
+        f"Observed: {'; '.join(observed)}; the spec's timeline holds no buffered line (the store's per-event "
+        f"lines are below Info in this log), so none shows when the event was buffered. "
+        f"{inferred[0].upper()}{inferred[1:]}."
     )
     ordered = sorted(rows, key=lambda r: (str(r["file"]), int(r["line"])))
     return summary, tuple(dict.fromkeys(quote(r["file"], r["line"]) for r in ordered))
