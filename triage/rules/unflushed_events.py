@@ -8,9 +8,11 @@ retrying) when the evidence ends, so DataStorage never got them:
   dropped_count` and no failed batch to account for the difference;
 * `Flush()` calls that timed out (`Flush warning …: flush timeout`, `Failed to flush audit store:
   … deadline exceeded`) or process 1's `Timeout waiting for audit store to close`, with DataStorage
-  logging no batch write after the first of them while the run went on: the stores stopped handing
-  events over. Without buffered lines the number left behind is not known, and the finding says so.
-  High when a spec failed after the writes stopped, info when only a passing run's teardown shows it;
+  logging no batch write after the first of them while the run went on, and no store line showing a
+  write failing or dropped meanwhile (that is DataStorage refusing, not a stuck writer): the stores
+  stopped handing events over. Without buffered lines the number left behind is not known, and the
+  finding says so. High when a spec failed after the writes stopped, info when only a passing run's
+  teardown shows it;
 * a store whose last captured timeline ends with its writer retrying a failed batch write
   (`Failed to write audit batch` with attempt 1 or 2 of 3, no drop line after it), with events
   buffered into or behind that batch, when the run's last line comes before the remaining retries
@@ -50,6 +52,8 @@ from triage.analysis import Analysis
 from triage.pipeline import matches, with_time_bounds
 from triage.rules._queries import spec_blocks
 from triage.rules._store import (
+    DROPS,
+    FAILED_WRITE,
     FLUSH_TIMED_OUT,
     MAX_ATTEMPTS,
     WriterEnd,
@@ -125,7 +129,12 @@ def _flushes_timing_out(analysis: Analysis) -> Iterator[Finding]:
     stopped = last_write is None or (
         latest.height > 0 and as_dt(last_write["ts"]) - skew <= as_dt(latest["ts"][0]) + _SLACK
     )
-    if not stopped or end is None:
+    # A writer still failing or dropping batches after the last write is moving: DataStorage refuses
+    # them (dropped-events, container-unhealthy), the writer is not stuck.
+    failing = analysis.pipeline.store_errors.filter(pl.col("msg_key").is_in([FAILED_WRITE, *DROPS]))
+    if last_write is not None:
+        failing = failing.filter(pl.col("ts") >= as_dt(last_write["ts"]) - skew)
+    if not stopped or end is None or failing.height:
         return
     wrote = int(writes.get_column("count").sum() or 0)
     if last_write is not None:
