@@ -6,6 +6,7 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 import polars as pl
@@ -25,6 +26,7 @@ from triage.schema import TABLE_SCHEMA, conform, empty_events
 from triage.sources import Bundle
 from triage.testrun import TestRun, summarize_test_runs
 from triage.texts import LineTexts
+from triage.verdict import SpecVerdict, judge
 
 DEFAULT_LIMITS = Limits()
 
@@ -63,6 +65,11 @@ class Report:
     def findings(self) -> tuple[Finding, ...]:
         """All findings, most severe first, in a deterministic order."""
         return tuple(sorted((f for o in self.outcomes for f in o.findings), key=Finding.sort_key))
+
+    @cached_property
+    def verdicts(self) -> tuple[SpecVerdict, ...]:
+        """Per failed or interrupted spec, its cause (a finding) or why none is known; decided once."""
+        return judge(self)
 
 
 def host_offset(facts: Mapping[str, object]) -> tuple[int, int, int] | None:

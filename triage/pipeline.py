@@ -219,16 +219,27 @@ class Pipeline:
 STORE_ERRORS = (
     "Failed to write audit batch",
     "Dropping audit batch due to non-retryable error (invalid data)",
+    "Dropping audit batch due to non-retryable client error (invalid request data)",
     "AUDIT DATA LOSS: Dropping batch after max retries (infrastructure unavailable)",
     "Slow audit batch write detected",
     "TIMER BUG DETECTED: Tick interval significantly exceeded expected",
     "Audit buffer full, event dropped",
     "Failed to write audit event",
     "Failed to write phase transition audit",
+    "Timeout waiting for audit store to close",
 )
 _KEEP = ["file", "line", "spec_index", "spec", "ts", "ts_precision"]
+# Store lines outside any spec block (spec blocks count from 1) form one timeline per file.
+UNFRAMED = 0
 
 
+# Other suites' query prints, groups (count, type, ID, type): `Found N <type> events (expected M) for
+# correlation_id=X[, event_type=T]` and `✅ Query successful: found N events (correlation=X, type=T)`.
+COUNTED_QUERY = (
+    r"^[^A-Za-z0-9]*(?:Found (\d+) (?:(\S+) )?events?(?:\(s\))?(?: \(expected \d+\))? for "
+    r"correlation_id=([^\s,]+)(?:, event_type=(\S+))?"
+    r"|Query successful: found (\d+) events? \(correlation=([^\s,)]+), type=([^\s,)]+)\))$"
+)
 _DS_FAILED = ("Batch database write failed", "Request validation failed")
 _BUFFERED = "Event buffered successfully"
 _TICK = "Timer tick received"
@@ -236,12 +247,17 @@ _CLOSED = "Audit store closed"
 
 
 def _store_rows(events: pl.DataFrame) -> pl.DataFrame:
-    """Where the audit store's lines are in the table (`_at`) and what each says (`msg_key`)."""
+    """Where the audit store's lines are in the table (`_at`) and what each says (`msg_key`).
+
+    A store's lines count wherever they are: in a spec's timeline, unframed in the test log, or in
+    a controller's or an excerpt's log. DataStorage's own self-audit store is not the pipeline
+    under test and is left out.
+    """
     return (
         events.lazy()
         .with_row_index("_at")
         .filter(
-            (pl.col("service") == "test-run")
+            (pl.col("service").cast(pl.String).fill_null("") != "datastorage")
             & (pl.col("record") == "log")
             & pl.col("msg_key").is_in([_BUFFERED, _TICK, _CLOSED, *STORE_ERRORS])
             & matches(events, "logger", STORE_LOGGER)
@@ -257,7 +273,8 @@ def _pick(events: pl.DataFrame, store: pl.DataFrame, keys: Sequence[str], *colum
     Most of a big test log is store lines: each kind is copied by itself, and only the columns read.
     """
     at = store.filter(pl.col("msg_key").is_in(list(keys))).get_column("_at")
-    return events.select(*_KEEP, *columns, pl.col("^attrs(_id)?$")).select(pl.all().gather(at))
+    rows = events.select(*_KEEP, *columns, pl.col("^attrs(_id)?$")).select(pl.all().gather(at))
+    return rows.with_columns(pl.col("spec_index").fill_null(UNFRAMED))
 
 
 def _buffered(events: pl.DataFrame, store: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
@@ -321,7 +338,7 @@ def _requests(ds: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
 def _queries(helpers: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
     helper = pl.col("attrs").str.json_path_match("$.helper")
     wanted = helpers.filter(helper.is_in(["no_events", "found", "query_error"]))
-    return with_time_bounds(wanted, events).select(
+    printed = with_time_bounds(wanted, events).select(
         *_KEEP,
         "ts_lo",
         "ts_hi",
@@ -330,6 +347,38 @@ def _queries(helpers: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
         helper.alias("helper"),
         attr("subject", pl.String()),
         attr("count", pl.Int64()),
+    )
+    counted = _counted_prints(events)
+    if counted.is_empty():
+        return printed
+    return pl.concat([printed, counted.select(printed.columns).cast(printed.schema)]).sort("file", "line")
+
+
+def _counted_prints(events: pl.DataFrame) -> pl.DataFrame:
+    """Other suites' query prints that name a correlation ID, with the columns of `_queries`.
+
+    E.g. `Found 3 phase_transition events for correlation_id=X`, `Found 0 events (expected 1) for
+    correlation_id=X, event_type=T` or `✅ Query successful: found 0 events (correlation=X, type=T)`:
+    a count, the ID and, when printed, the type.
+    """
+    msg = pl.col("message").cast(pl.String)
+    output = events.filter((pl.col("service") == "test-run") & (pl.col("record") == "output"))
+    wanted = output.filter(msg.str.contains(COUNTED_QUERY))
+
+    def group(*indices: int) -> pl.Expr:
+        return pl.coalesce([msg.str.extract(COUNTED_QUERY, i) for i in indices])
+
+    count = group(1, 5).cast(pl.Int64)
+    kind = group(4, 7, 2)
+    return with_time_bounds(wanted, events).select(
+        *_KEEP,
+        "ts_lo",
+        "ts_hi",
+        group(3, 6).alias("correlation_id"),
+        kind.alias("event_type"),
+        pl.when(count > 0).then(pl.lit("found")).otherwise(pl.lit("no_events")).alias("helper"),
+        kind.alias("subject"),
+        count.alias("count"),
     )
 
 

@@ -98,16 +98,19 @@ def to_json(report: Report) -> dict[str, Any]:
         tests["unfinished"] = [name for run in report.tests for name in run.unfinished]
         tests["specs"] = [
             {
-                "name": spec.name,
-                "state": spec.state,
-                "location": spec.location,
-                "correlation_ids": list(spec.correlation_ids),
-                "file": spec.file,
-                "line": spec.line,
-                "process": spec.process,
+                "name": v.spec.name,
+                "state": v.spec.state,
+                "location": v.spec.location,
+                "correlation_ids": list(v.spec.correlation_ids),
+                "file": v.spec.file,
+                "line": v.spec.line,
+                "process": v.spec.process,
+                "cause": None
+                if v.cause is None
+                else {"rule": v.cause.rule, "finding": v.finding, "basis": v.basis},
+                "cause_reason": v.reason,
             }
-            for run in report.tests
-            for spec in run.specs
+            for v in report.verdicts
         ]
     return {
         "schema_version": SCHEMA_VERSION,

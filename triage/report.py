@@ -19,6 +19,7 @@ from triage.rules import get_rule
 from triage.rules.base import Finding, Severity, parse_doc
 from triage.testrun import FAILED_STATES, SpecResult
 from triage.timeline import build_timelines
+from triage.verdict import SpecVerdict, spec_index
 
 MAX_FINDINGS = 40
 MAX_EVIDENCE = 8
@@ -141,6 +142,7 @@ class SpecSection:
     duration: str
     store: str
     correlation_ids_md: str
+    cause_label: str
     cause_md: str
     failure: str
     timeline: tuple[TimelineRow, ...]
@@ -276,26 +278,15 @@ def _ids_md(ids: tuple[str, ...] | list[str]) -> str:
     return ", ".join(md_code(i) for i in ids) or "none seen"
 
 
-def _spec_index(report: Report, spec: SpecResult) -> int | None:
-    rows = report.events.filter(
-        (pl.col("file") == spec.file) & (pl.col("line") == spec.line) & (pl.col("record") == "spec")
-    )
-    return rows["spec_index"][0] if rows.height else None
-
-
-def _own_ids(report: Report, spec: SpecResult) -> tuple[str, ...]:
-    index = _spec_index(report, spec)
-    own = report.analysis.owners.filter((pl.col("file") == spec.file) & (pl.col("spec_index") == index))
-    ids = sorted(own["correlation_id"].to_list())
-    return tuple(ids) or spec.correlation_ids
-
-
-def _cause(findings: list[Finding], spec: SpecResult) -> str:
-    serious = [f for f in findings if f.severity >= Severity.MEDIUM]
-    if serious:
-        return " ".join(f"{md_escape(f.summary)} (`{f.rule}`)" for f in serious[:2])
-    message = spec.failure_message or "no failure message printed"
-    return f"No rule explains this failure from the logs; Ginkgo reported: {md_escape(message)}"
+def _cause_md(v: SpecVerdict, numbered: dict[Finding, int]) -> str:
+    """A spec's verdict in words: its cause with how it is tied to the spec, or why none is known."""
+    if v.cause is None:
+        return md_escape(v.reason or "no rule explains it")
+    f = v.cause
+    number = f" (finding {numbered[f]})" if f in numbered else ""
+    basis = v.basis or "its evidence"
+    tie = basis if basis.startswith("inferred") else f"tied by {basis}"
+    return f"{md_escape(f.summary)} (`{f.rule}`{number}; {md_escape(tie)})"
 
 
 def _messages(rows: pl.DataFrame) -> list[Message]:
@@ -322,13 +313,13 @@ def _messages(rows: pl.DataFrame) -> list[Message]:
     return out
 
 
-def _spec_sections(report: Report) -> tuple[list[SpecSection], int]:
-    failed = [s for run in report.tests for s in run.specs if s.state in FAILED_STATES]
-    picked = [(spec, _own_ids(report, spec)) for spec in failed[:MAX_SPEC_SECTIONS]]
-    timelines = build_timelines(report.analysis, {i for _, ids in picked for i in ids})
+def _spec_sections(report: Report, numbered: dict[Finding, int]) -> tuple[list[SpecSection], int]:
+    failed = [v for v in report.verdicts if v.spec.state in FAILED_STATES]
+    picked = failed[:MAX_SPEC_SECTIONS]
+    timelines = build_timelines(report.analysis, {i for v in picked for i in v.correlation_ids})
     sections = []
-    for spec, ids in picked:
-        index = _spec_index(report, spec)
+    for v in picked:
+        spec, ids, index = v.spec, v.correlation_ids, v.spec_index
         store = report.analysis.store_of_spec.get(index) if index is not None else None
         rows = timelines.filter(pl.col("correlation_id").is_in(list(ids)))
         shown = rows.head(MAX_TIMELINE_ROWS)
@@ -341,7 +332,6 @@ def _spec_sections(report: Report) -> tuple[list[SpecSection], int]:
             )
             for r in shown.iter_rows(named=True)
         )
-        findings = [f for f in report.findings if f.correlation_id in ids]
         sections.append(
             SpecSection(
                 heading=spec.name,
@@ -350,7 +340,8 @@ def _spec_sections(report: Report) -> tuple[list[SpecSection], int]:
                 duration=f"{spec.duration_s:.3f} s" if spec.duration_s is not None else "unknown",
                 store=store.name if store else "unknown (no audit-store lines in its timeline)",
                 correlation_ids_md=_ids_md(ids),
-                cause_md=_cause(findings, spec),
+                cause_label="Root cause" if v.cause is not None else "Not explained",
+                cause_md=_cause_md(v, numbered),
                 failure=spec.failure_message or "",
                 timeline=timeline,
                 more_rows=rows.height - shown.height,
@@ -392,8 +383,9 @@ def _tests_views(report: Report) -> tuple[TestsView, ...]:
             )
             if value is not None
         ]
+        ids = {(v.spec.file, v.spec.line): v.correlation_ids for v in report.verdicts}
         specs = tuple(
-            SpecRow(s.state.upper(), s.name, short_location(s.location), _ids_md(_own_ids(report, s)))
+            SpecRow(s.state.upper(), s.name, short_location(s.location), _ids_md(ids[s.file, s.line]))
             for s in run.specs
         )
         views.append(
@@ -487,7 +479,8 @@ def _stores(report: Report) -> tuple[tuple[StoreRow, ...], str]:
     return tuple(rows), caveat
 
 
-def _verdict(report: Report, failed_specs: list[SpecResult], numbered: dict[Finding, int]) -> tuple[str, ...]:
+def _verdict(report: Report, numbered: dict[Finding, int]) -> tuple[str, ...]:
+    failed_specs = [v.spec for v in report.verdicts if v.spec.state in FAILED_STATES]
     out = []
     failed = sum(run.failed or 0 for run in report.tests)
     interrupted = sum(run.interrupted or 0 for run in report.tests)
@@ -507,21 +500,23 @@ def _verdict(report: Report, failed_specs: list[SpecResult], numbered: dict[Find
         out.append(f"**No failed spec in the test log** ({ran_md}).")
     else:
         out.append(f"**All {ran} specs that ran passed.**")
-    for spec in failed_specs:
-        ids = _own_ids(report, spec)
-        causes = [f for f in report.findings if f.correlation_id in ids and f.severity >= Severity.MEDIUM]
-        head = f"- **{md_escape(spec_title(spec.name))}** ({_ids_md(ids)}): "
-        if causes:
-            out.append(head + "; ".join(_cause_ref(f, numbered) for f in causes[:2]) + ".")
+    for v in report.verdicts:
+        if v.spec.state not in FAILED_STATES:
+            continue
+        head = f"- **{md_escape(spec_title(v.spec.name))}** ({_ids_md(v.correlation_ids)}): "
+        if v.cause is not None:
+            inferred = " (inferred)" if (v.basis or "").startswith("inferred") else ""
+            out.append(head + _cause_ref(v.cause, numbered) + inferred + ".")
         else:
-            message = md_escape(spec.failure_message or "no failure message printed")
-            out.append(head + f"no rule explains it from the logs; Ginkgo reported: {message}")
+            out.append(head + md_escape(v.reason or "not explained"))
     serious = [f for f in report.findings if f.severity >= Severity.MEDIUM]
     if serious:
         top = serious[0]
         where = f" for {md_code(top.correlation_id)}" if top.correlation_id else ""
         sure = "inferred" if "inferred" in top.summary.lower() else "observed in the logs"
         label = "Most likely root cause" if failed_specs else "Main finding"
+        if failed_specs and not any(v.cause is not None for v in report.verdicts):
+            label = "Main finding, not tied to a failed spec"  # the specs above say why none is explained
         out.append(f"- **{label}:** {_cause_ref(top, numbered)}{where}; {sure}.")
         fix = first_step(fix_of(top.rule))
         if fix:
@@ -560,7 +555,7 @@ def _interrupted_md(report: Report) -> str:
 
 def _cause_ref(f: Finding, numbered: dict[Finding, int]) -> str:
     rule = get_rule(f.rule)
-    title = rule.title.lower() if rule else f.rule
+    title = rule.title[:1].lower() + rule.title[1:] if rule else f.rule
     number = f", finding {numbered[f]}" if f in numbered else ""
     return f"{title} (`{f.rule}`, {f.severity.label}{number})"
 
@@ -570,7 +565,8 @@ def _not_the_cause(report: Report) -> list[str]:
     pipe = report.analysis.pipeline
     cleared = []
     troubled = {f.rule for f in report.findings if f.severity > Severity.INFO}
-    lost = troubled & {"dropped-events", "container-unhealthy", "slow-write"}
+    lost = troubled & {"dropped-events", "container-unhealthy", "slow-write", "write-rate-gap"}
+    lost |= troubled & {"unflushed-events"}
     if pipe.writes.height and not pipe.rejects.height and not lost:
         latency = _quantiles(pipe.writes["duration_seconds"] * 1000)
         cleared.append(f"DataStorage accepted every batch it logged ({pipe.writes.height} writes; {latency})")
@@ -589,7 +585,7 @@ def _counters_caveat(report: Report, failed_specs: list[SpecResult]) -> str:
         {
             store.name
             for spec in failed_specs
-            if (index := _spec_index(report, spec)) is not None
+            if (index := spec_index(report.events, spec)) is not None
             and (store := report.analysis.store_of_spec.get(index)) is not None
             and not store.closed
         }
@@ -659,12 +655,11 @@ def build_context(report: Report) -> ReportContext:
         The template context.
     """
     bundle = report.bundle
-    sections, more_specs = _spec_sections(report)
     findings = [f for f in report.findings if f.severity > Severity.INFO]
     info = [f for f in report.findings if f.severity == Severity.INFO]
     numbered = {f: i for i, f in enumerate(findings[:MAX_FINDINGS], 1)}
+    sections, more_specs = _spec_sections(report, numbered)
     fix_shown_at: dict[str, int] = {}
-    failed_specs = [s for run in report.tests for s in run.specs if s.state in FAILED_STATES]
     writes, chart, spark = _writes(report)
     stores, caveat = _stores(report)
     sources = [
@@ -695,7 +690,7 @@ def build_context(report: Report) -> ReportContext:
         bundle_path=bundle.display_path,
         service=bundle.service or "unknown",
         collected_at=_collected(bundle.collected_at, report.host_offset),
-        verdict_md=_verdict(report, failed_specs, numbered),
+        verdict_md=_verdict(report, numbered),
         tests=_tests_views(report),
         findings=tuple(_finding_view(f, fix_shown_at, n) for f, n in numbered.items()),
         more_findings=max(0, len(findings) - MAX_FINDINGS),

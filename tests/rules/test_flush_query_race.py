@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.ginkgo_log import Spec, ginkgo_log, write_bundle
 from triage.api import Report, analyze
 from triage.lines import split_lines
 from triage.rules._queries import buffered_fates, clock, seconds, span
@@ -129,3 +130,74 @@ def test_fates_of_chosen_blocks_are_those_of_the_whole_run(name: str) -> None:
     expected = whole.join(blocks, on=["file", "spec_index"], how="semi", maintain_order="left")
     assert 0 < narrowed.height < whole.height
     assert narrowed.equals(expected)
+
+
+def _phase(phase: str) -> str:
+    return (
+        f"2026-03-02T09:15:02-05:00\tDEBUG\tProcessing {phase} phase\t"
+        '{"controller": "notificationrequest-controller", "namespace": "nt-audit-4c1d"}'
+    )
+
+
+def test_current_format_miss_then_find_after_a_flush_is_a_low_race(tmp_path: Path) -> None:
+    """Without store lines, a query that missed what a later one found, after Flush() returned, is low."""
+    timeline = [
+        "✅ Audit store flushed successfully",
+        "⏳ No events yet for notification.message.sent (correlation_id=nr-race-1)",
+        "✅ Audit store flushed successfully",
+        "✅ Found 1 event(s) for notification.message.sent (correlation_id=nr-race-1)",
+    ]
+    report = analyze(write_bundle(tmp_path, ginkgo_log(Spec("should record the delivery", timeline))))
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert finding.severity == Severity.LOW and finding.correlation_id == "nr-race-1"
+    assert finding.summary.startswith(
+        "Observed: a query for notification.message.sent (correlation_id=nr-race-1)"
+    )
+    assert "a later query" in finding.summary and "found 1" in finding.summary
+    assert "Inferred: the event was already emitted (the test's Flush() had returned" in finding.summary
+
+
+def test_current_format_timeout_after_the_controller_reached_the_phase_is_high(tmp_path: Path) -> None:
+    """A spec that timed out on delivery events after the controller logged its Delivering phase is high."""
+    timeline = [
+        _phase("Pending"),
+        _phase("Delivering"),
+        *["⏳ No events yet for notification.delivery.attempted (correlation_id=nr-stuck-2)"] * 3,
+    ]
+    spec = Spec("should record the attempt", timeline, ["  [FAILED] Timed out after 10.001s."])
+    report = analyze(write_bundle(tmp_path, ginkgo_log(spec)))
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert finding.severity == Severity.HIGH
+    assert "and 2 more after it" in finding.summary
+    assert "the controller had logged `Processing Delivering phase`" in finding.summary
+    (verdict,) = report.verdicts
+    assert verdict.cause == finding and verdict.basis == "its correlation ID"
+
+
+def test_current_format_timeout_with_no_sign_the_event_was_emitted_is_not_a_race(tmp_path: Path) -> None:
+    """A timed-out spec whose controller logged no phase naming the awaited type gives no race finding."""
+    timeline = [
+        _phase("Pending"),
+        "⏳ No events yet for notification.delivery.attempted (correlation_id=nr-none-3)",
+    ]
+    spec = Spec("should record the attempt", timeline, ["  [FAILED] Timed out after 10.001s."])
+    report = analyze(write_bundle(tmp_path, ginkgo_log(spec)))
+    assert not [f for f in report.findings if f.rule == RULE.id]
+    (verdict,) = report.verdicts
+    assert (
+        verdict.cause is None and verdict.reason is not None and "timed out after 10.001s" in verdict.reason
+    )
+
+
+def test_current_format_one_query_right_after_flush_that_fails_the_spec_is_medium(tmp_path: Path) -> None:
+    """A spec that queried once right after Flush() returned and failed on that answer is a medium race."""
+    timeline = [
+        "✅ Audit store flushed successfully",
+        "⏳ No events yet for notification.message.failed (correlation_id=nr-once-4)",
+    ]
+    failure = ["  [FAILED] MUST emit the failure event", "  Expected", "      <bool>: false", "  to be true"]
+    report = analyze(write_bundle(tmp_path, ginkgo_log(Spec("should record the failure", timeline, failure))))
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert finding.severity == Severity.MEDIUM and finding.correlation_id == "nr-once-4"
+    assert "without querying again" in finding.summary
+    assert "the test's Flush() had returned before the first miss" in finding.summary

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from tests.ginkgo_log import Spec, ginkgo_log, store_line, write_bundle
 from triage.api import Report, analyze
 from triage.lines import split_lines
 from triage.rules.base import Finding, Severity
@@ -70,3 +71,96 @@ def test_runs_without_count_failures_have_no_finding() -> None:
     """Healthy, flush-bug and later-format runs have no count mismatch."""
     for name in ("02-healthy", "05-flush-bug", "09-later-format"):
         assert _report(name).findings == (), name
+
+
+def _counted(tmp_path: Path, *specs: Spec) -> Report:
+    return analyze(write_bundle(tmp_path, ginkgo_log(*specs)))
+
+
+def _equal(got: int, want: int, lead: str = "  [FAILED] MUST record every delivery attempt") -> list[str]:
+    return [lead, "  Expected", f"      <int>: {got}", "  to equal", f"      <int>: {want}"]
+
+
+def test_a_correlation_id_shared_with_another_spec_explains_extra_events(tmp_path: Path) -> None:
+    """Four counted where two were expected, with the same ID queried by another spec, names that spec."""
+    found = "✅ Found {} event(s) for notification.message.sent (correlation_id=nr-shared-1)"
+    report = _counted(
+        tmp_path,
+        Spec("should record a first delivery", [found.format(2)], minute=14),
+        Spec("should record a retried delivery", [found.format(4)], _equal(4, 2)),
+    )
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert finding.severity == Severity.HIGH and finding.correlation_id == "nr-shared-1"
+    assert "expected 2 notification.message.sent event(s)" in finding.summary
+    assert "its query found 4 (2 extra)" in finding.summary
+    assert "was used by 1 other spec(s) too" in finding.summary
+    assert "should record a first delivery" in finding.summary
+    (verdict,) = [v for v in report.verdicts if v.cause is not None]
+    assert verdict.cause == finding
+
+
+def test_a_count_without_store_lines_says_what_cannot_be_told(tmp_path: Path) -> None:
+    """A one-shot count of 1 where 3 were expected, with no store line, says what the logs cannot tell."""
+    polls = ["✅ Found 1 event(s) for notification.message.sent (correlation_id=nr-late-2)"]
+    report = _counted(tmp_path, Spec("should record three attempts", polls, _equal(1, 3)))
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert "its query found 1 (2 missing) and no buffered line was logged" in finding.summary
+    assert "no audit-store line" in finding.summary and "observed: only the count" in finding.summary
+    assert [e.text for e in finding.evidence][-2:] == ["<int>: 1", "<int>: 3"]
+
+
+def test_a_timed_out_count_without_store_lines_is_a_count_finding(tmp_path: Path) -> None:
+    """An Eventually that timed out at 1 of 3 events, with no store line, is a count finding that says so."""
+    polls = ["✅ Found 1 event(s) for notification.message.sent (correlation_id=nr-late-2)"] * 3
+    failure = _equal(1, 3, "  [FAILED] Timed out after 10.001s.")
+    report = _counted(tmp_path, Spec("should record three attempts", polls, failure))
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert "its query found 1 after its Eventually timed out (2 missing)" in finding.summary
+
+
+def test_a_timed_out_count_of_buffered_events_is_left_to_the_race_and_loss_rules(tmp_path: Path) -> None:
+    """An Eventually that timed out at 0 of 1 after the store buffered that event gives no count finding."""
+    buffered = store_line(
+        "2026-03-02T09:15:02-05:00",
+        "✅ Event buffered successfully",
+        level="info",
+        event_type="notification.message.sent",
+        correlation_id="nr-lost-4",
+        buffer_size_after=1,
+        total_buffered=3,
+    )
+    polls = ["⏳ No events yet for notification.message.sent (correlation_id=nr-lost-4)"] * 2
+    failure = _equal(0, 1, "  [FAILED] Timed out after 10.001s.")
+    report = _counted(tmp_path, Spec("should record the delivery", [buffered, *polls], failure))
+    assert not [f for f in report.findings if f.rule == RULE.id]
+
+
+def test_events_emitted_twice_in_the_spec_are_named(tmp_path: Path) -> None:
+    """Three buffered lines where two were expected name the third as the extra one."""
+    buffered = [
+        store_line(
+            "2026-03-02T09:15:02-05:00",
+            "✅ Event buffered successfully",
+            level="info",
+            event_type="notification.message.sent",
+            correlation_id="nr-twice-3",
+            buffer_size_after=1,
+            total_buffered=n,
+        )
+        for n in (7, 8, 9)
+    ]
+    found = "✅ Found 3 event(s) for notification.message.sent (correlation_id=nr-twice-3)"
+    report = _counted(tmp_path, Spec("should record one delivery", [*buffered, found], _equal(3, 2)))
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert "3 were buffered before the failure" in finding.summary
+    assert "beyond the expected 2 were buffered at line(s)" in finding.summary
+
+
+def test_a_timed_out_count_that_kept_rising_is_late_events_not_a_wrong_count(tmp_path: Path) -> None:
+    """Queries that found 1, then 2 of 3 events until the Eventually timed out show late events, no count."""
+    found = "✅ Found {} event(s) for notification.message.sent (correlation_id=nr-rising-5)"
+    failure = _equal(2, 3, "  [FAILED] Timed out after 10.001s.")
+    report = _counted(
+        tmp_path, Spec("should record three attempts", [found.format(1), found.format(2)], failure)
+    )
+    assert not [f for f in report.findings if f.rule == RULE.id]

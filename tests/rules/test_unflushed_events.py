@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.ginkgo_log import Spec, ginkgo_log, write_bundle
 from triage.api import Report, analyze
 from triage.rules.base import Finding, Severity
 from triage.simulate import simulate
@@ -83,3 +84,38 @@ def test_events_behind_a_stuck_batch_that_a_second_batch_could_outlast_are_only_
     assert note.severity == Severity.INFO and note.correlation_id == "audit-test-rr-02"
     assert "may not have reached DataStorage (1 in the failing batch, 7 behind it)" in note.summary
     assert "attempt 1 of 3 at 22:19:48 UTC" in note.summary and "(22:20:01.219 UTC)" in note.summary
+
+
+FLUSH_TIMEOUT = "⚠️ Flush warning (non-fatal, Eventually will retry): flush timeout: context deadline exceeded"
+
+
+def test_flushes_timing_out_with_a_spec_failing_after_are_high(tmp_path: Path) -> None:
+    """A Flush() timeout in a spec that then timed out, without DataStorage's log, is high and says so."""
+    spec = Spec(
+        "should record the delivery",
+        [FLUSH_TIMEOUT, "⏳ No events yet for notification.message.sent (correlation_id=nr-stuck-5)"],
+        ["  [FAILED] Timed out after 10.001s."],
+    )
+    report = analyze(write_bundle(tmp_path, ginkgo_log(spec)))
+    (finding,) = [f for f in report.findings if f.rule == "unflushed-events"]
+    assert finding.severity == Severity.HIGH and finding.correlation_id is None
+    assert finding.summary.startswith(
+        "The audit stores stopped handing events to DataStorage: 1 Flush() call(s)"
+    )
+    assert (
+        "DataStorage's log is missing" in finding.summary and "how many cannot be counted" in finding.summary
+    )
+    (verdict,) = report.verdicts
+    assert verdict.cause == finding and verdict.basis == "evidence in its timeline"
+
+
+def test_flush_timeouts_in_a_passing_run_are_a_note(tmp_path: Path) -> None:
+    """A Flush() timeout in a run whose specs all passed is an info note, not a problem."""
+    spec = Spec(
+        "should record the delivery",
+        [FLUSH_TIMEOUT, "✅ Found 1 event(s) for n.m.sent (correlation_id=nr-6)"],
+    )
+    (finding,) = [
+        f for f in analyze(write_bundle(tmp_path, ginkgo_log(spec))).findings if f.rule == "unflushed-events"
+    ]
+    assert finding.severity == Severity.INFO

@@ -86,3 +86,58 @@ def test_a_tick_printed_late_makes_the_events_it_flushed_wait_until_it_printed()
     waited = re.search(r"waited at least ([0-9.]+) s", finding.summary)
     assert waited is not None and 29 <= float(waited.group(1)) <= 30
     assert event["line"] in [e.line for e in finding.evidence]
+
+
+def _keep_first_writes(bundle: Path, keep: int) -> None:
+    """Cut DataStorage's log after its first `keep` batch-write lines, as when its writes stop arriving."""
+    (log,) = bundle.glob("*/*_datastorage_test.log")
+    kept, seen = [], 0
+    for line in log.read_text(encoding="utf-8").splitlines(keepends=True):
+        if "/api/v1/audit/events/batch" in line or "Batch audit events created" in line:
+            seen += 1
+            if seen > keep:
+                continue
+        kept.append(line)
+    log.write_text("".join(kept), encoding="utf-8")
+
+
+def test_stores_buffering_far_more_than_datastorage_wrote_is_critical(tmp_path: Path) -> None:
+    """677 buffered lines over twelve stores against 53 events written is one critical, run-wide finding."""
+    bundle = tmp_path / "bundle"
+    shutil.copytree(BUNDLES / "01-jan14-1025", bundle)
+    _keep_first_writes(bundle, 60)
+    report = analyze(bundle)
+    (headline,) = [f for f in report.findings if f.rule == RULE and f.severity > Severity.INFO]
+    written = int(report.analysis.pipeline.writes["count"].sum() or 0)
+    assert headline.severity == Severity.CRITICAL and headline.correlation_id is None
+    assert headline.summary.startswith("The audit pipeline stopped writing: the stores logged 677 buffered")
+    assert f"DataStorage wrote {written} (" in headline.summary and written < 677 // 2
+    assert "store H 121" in headline.summary and "process 1 64" in headline.summary
+    verdicts = {v.spec.name.rsplit("] ", 1)[-1]: v for v in report.verdicts if v.cause is not None}
+    raced = verdicts["should create 'error.occurred' audit event with error details"]
+    assert raced.cause == headline and raced.basis is not None and raced.basis.startswith("inferred")
+    # Extra events are not explained by missing writes.
+    counted = verdicts["should create 'phase.transition' audit events for each phase change"]
+    assert counted.cause is not None and counted.cause.rule == "unexpected-event-count"
+
+
+def test_without_datastorage_log_the_flushes_stand_in(tmp_path: Path) -> None:
+    """Without DataStorage's log, stores whose ticks flushed few of their events still give the finding."""
+    bundle = tmp_path / "bundle"
+    shutil.copytree(BUNDLES / "02-healthy", bundle)
+    for path in bundle.glob("*/*_datastorage_test*"):
+        path.unlink()
+    log = bundle / TEST_LOG
+    text = re.sub(
+        r'"batch_size_before_flush":[1-9]\d*', '"batch_size_before_flush":0', log.read_text("utf-8")
+    )
+    log.write_text(text, encoding="utf-8")
+    (headline,) = [f for f in analyze(bundle, select=(RULE,)).findings if f.severity > Severity.INFO]
+    assert "the stores' ticks flushed (DataStorage's log is missing) 0 (0 %)" in headline.summary
+
+
+def test_healthy_runs_conserve_their_events() -> None:
+    """Bundles whose DataStorage wrote what the stores buffered give no conservation finding."""
+    for name in ("02-healthy", "04-race-timeout", "05-flush-bug", "06-rejections-400", "09-later-format"):
+        found = analyze(BUNDLES / name, select=(RULE,)).findings
+        assert not [f for f in found if f.summary.startswith("The audit pipeline stopped writing")], name

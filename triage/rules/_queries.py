@@ -24,6 +24,7 @@ from triage.pipeline import attr, json_field, matches, next_in_timeline, with_ti
 DEBUG_QUERY = r"^DEBUG queryAuditEvents: eventType=([^,\s]+), namespace=([^,\s]+), total_returned=(\d+)$"
 DROP_KEYS = (
     "Dropping audit batch due to non-retryable error (invalid data)",
+    "Dropping audit batch due to non-retryable client error (invalid request data)",
     "AUDIT DATA LOSS: Dropping batch after max retries (infrastructure unavailable)",
 )
 FAILED = ("failed", "timedout", "panicked", "aborted")
@@ -170,9 +171,8 @@ def query_prints(analysis: Analysis) -> pl.DataFrame:
     """
     helpers = analysis.pipeline.queries.select(QUERY_COLUMNS)
     events = analysis.events
-    debug = events.filter((pl.col("service") == "test-run") & (pl.col("record") == "output")).filter(
-        pl.col("message").cast(pl.String).str.contains(DEBUG_QUERY)
-    )
+    output = events.filter((pl.col("service") == "test-run") & (pl.col("record") == "output"))
+    debug = output.filter(pl.col("message").cast(pl.String).str.contains(DEBUG_QUERY))
     if debug.is_empty():
         return _after_ticks(helpers.sort("file", "line"), analysis)
     msg = pl.col("message").cast(pl.String)

@@ -17,7 +17,7 @@ from datetime import datetime
 import polars as pl
 
 from triage.analysis import Analysis
-from triage.pipeline import attr
+from triage.pipeline import UNFRAMED, attr
 from triage.rules.base import Evidence, quote
 
 MAX_ATTEMPTS = 3  # store.go MaxRetries: total attempts before a batch is dropped
@@ -30,6 +30,8 @@ BUFFER_FULL = "Audit buffer full, event dropped"
 SLOW_WRITE = "Slow audit batch write detected"
 TIMER_BUG = "TIMER BUG DETECTED: Tick interval significantly exceeded expected"
 DROPS = (DROP_4XX, DROP_4XX_LATER, DROP_RETRIES)
+# The tests' prints of a Flush() that timed out (`Flush warning …: flush timeout`, `Failed to flush …`).
+FLUSH_TIMED_OUT = r"(?i)(?:flush warning|failed to flush audit store).*(?:timeout|deadline exceeded)"
 MAX_EVIDENCE = 8
 
 
@@ -197,6 +199,8 @@ def store_label(analysis: Analysis, spec_index: object) -> str:
 
 def spec_label(row: Mapping[str, object]) -> str:
     """A spec's name for a summary, shortened to its last words."""
+    if row.get("spec_index") == UNFRAMED:
+        return "none (lines outside any spec block)"
     name = str(row.get("spec") or f"spec block {row.get('spec_index')}")
     return name if len(name) <= 90 else "…" + name[-89:]
 

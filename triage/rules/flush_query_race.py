@@ -12,6 +12,14 @@ buffer_utilization`): Flush() did not write it. When a tick did flush it before 
 DataStorage write linked to that flush (by batch size and time: an inference) shows when it became
 queryable.
 
+When the spec's timeline holds no store line at all (the store's per-event lines are below Info in
+later log formats), the query prints stand alone: a query that found fewer events than a later query
+of the same type and ID is a race the logs show (low when the test had flushed before it or the
+controller had logged the phase that emits the type, so the event already existed; info when nothing
+shows that); a spec that failed while every query for a type found too few, after the controller had
+logged the phase that emits it, is a high finding, inferred; one that queried once right after its
+`Flush()` returned and failed on that answer is a medium one.
+
 It also catches a poll that printed nothing (a `STEP: … Poll …` with no query print inside, as in
 "poll for any event, then assert a specific one"): when events of the ID were still unflushed at
 the next step, that poll could not have seen them.
@@ -58,6 +66,7 @@ from triage.rules._queries import (
     spec_blocks,
     unflushed_at,
 )
+from triage.rules._unlogged import describe, unlogged_races
 from triage.rules.base import Finding, Rule, Severity, quote
 
 MAX_EVIDENCE = 8
@@ -464,6 +473,14 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     """
     for race in _races(analysis):
         yield _finding(analysis, race)
+    for unlogged in unlogged_races(analysis):
+        summary, evidence = describe(unlogged)
+        if unlogged.found is None:
+            # The spec failed after the controller reached the event's phase, or on one query after Flush().
+            severity = Severity.HIGH if unlogged.phase is not None else Severity.MEDIUM
+        else:
+            severity = Severity.LOW if unlogged.emitted else Severity.INFO
+        yield Finding(RULE.id, severity, summary, unlogged.miss["correlation_id"], evidence[:MAX_EVIDENCE])
 
 
 RULE = Rule(

@@ -1,13 +1,20 @@
 """A spec saw a different number of events than it expected.
 
 ## What it detects
-A spec that failed an exact-count assertion on audit events, e.g. Gomega's
-`Expected <int>: 5 to equal <int>: 4` under `MUST emit exactly 4 phase transitions` (timeouts of
-an `Eventually` are not counted: those are missing events, not a wrong count). The finding ties the
-numbers to the logs: the query print `✅ Found 5 event(s) for <type> (correlation_id=X)`, the
-`✅ Event buffered successfully` lines of that type the store logged for X, and, for phase
-transitions, the controller's `Processing <Phase> phase` lines that emitted each one, so the extra
-(or missing) event is named: a phase processed twice buffers a second transition.
+A spec that failed an exact-count assertion on audit events, wherever Gomega printed it: e.g.
+`Expected <int>: 5 to equal <int>: 4` under `MUST emit exactly 4 phase transitions`, or `to have
+length 4` on a list of events, also when an `Eventually` compared it until it timed out; but not
+when the store had buffered every awaited event or failed a write meanwhile (then they were late or
+lost, which `flush-query-race`, `dropped-events` and `write-rate-gap` explain). The finding ties the
+numbers to the logs: the query print `✅ Found 5 event(s) for <type> (correlation_id=X)` (or the one
+correlation ID the spec owns), the `✅ Event buffered successfully` lines the store logged for X, and
+says what explains the difference:
+
+* events emitted twice in the spec (for phase transitions, the controller's `Processing <Phase>
+  phase` lines show the phase processed twice);
+* a correlation ID that other specs used too: their events are counted in;
+* events missing (never buffered) or late (buffered, not yet written when the spec counted);
+* when the store's lines are below Info, that the logs cannot tell these apart, and what they do show.
 
 ## Why it matters
 The store wrote what the controller emitted; the count is wrong at the source. A duplicated
@@ -16,10 +23,14 @@ or a requeue that re-entered the phase), so an audit consumer sees a phase chang
 A missing one means a phase was skipped or its audit call failed.
 
 ## How to fix
-Look at the named phase: make its status update and its audit call happen once per real
-transition (emit the audit event only after the status update succeeded, or guard it with the
-observed generation / previous phase). If the test's expectation is what changed, update the expected
-count together with the phase list in the assertion message.
+Make each audited change emit its event once, under a correlation ID no other spec uses; the finding
+says which failed. Events emitted twice: make the status update and the audit call happen once per
+real transition (emit the audit event only after the status update succeeded, or guard it with the
+observed generation / previous phase). A correlation ID other specs used too: give each spec its own
+ID, so their events are not counted in. Missing or late events: see `flush-query-race`,
+`dropped-events` and `write-rate-gap`, and count inside an `Eventually` after `Flush()`. If the test's
+expectation is what changed, update the expected count together with the list in the assertion
+message.
 """
 
 from __future__ import annotations
@@ -28,19 +39,27 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
 
 from triage.analysis import Analysis
-from triage.pipeline import matches
+from triage.pipeline import UNFRAMED, matches
 from triage.rules._queries import FAILED, query_prints
+from triage.rules._store import FLUSH_TIMED_OUT
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 
 COUNT_MISMATCH = re.compile(r"Expected\s*\n\s*<int>: (-?\d+)\s*\n\s*to equal\s*\n\s*<int>: (-?\d+)")
+HAVE_LENGTH = re.compile(
+    r"Expected\s*\n\s*<[^>\n]*\blen:(\d+)[^>\n]*>:.*?\n\s*to have length (\d+)", re.DOTALL
+)
+AUDIT_WORDS = re.compile(r"(?i)\baudit\b|\bevents?\b|\bevent\(s\)")
+EVENT_TYPE = re.compile(r"\b[a-z][a-z_]*(?:\.[a-z][a-z_]*){2,3}\b")  # an audit event type
 PHASE_LINE = r"^Processing (\w+) phase$"
 TRANSITION = "signalprocessing.phase.transition"
 MAX_EVIDENCE = 8
+TIMED_OUT = re.compile(r"Timed out after (\d+(?:\.\d+)?)s")
 
 
 @dataclass(frozen=True)
@@ -52,12 +71,14 @@ class Mismatch:
         found: the count the spec got.
         expected: the count it wanted.
         query: the query print whose count matches `found`, None when no print matched.
+        last: the last query print before the failure in the spec's timeline, None when none.
     """
 
     failure: dict[str, Any]
     found: int
     expected: int
     query: dict[str, Any] | None
+    last: dict[str, Any] | None = None
 
 
 def _mismatches(analysis: Analysis) -> list[Mismatch]:
@@ -65,16 +86,13 @@ def _mismatches(analysis: Analysis) -> list[Mismatch]:
     # Cheap columns first: a predicate is computed for every row it is given, and few are failures.
     failures = (
         analysis.attrs.attach(
-            events.filter(
-                (pl.col("source_kind") == "ginkgo")
-                & (pl.col("record") == "failure")
-                & pl.col("spec_index").is_not_null()
-            )
+            events.filter((pl.col("source_kind") == "ginkgo") & (pl.col("record") == "failure"))
         )
+        .with_columns(pl.col("spec_index").fill_null(UNFRAMED))  # an assertion printed outside any spec
         .filter(
             (pl.col("attrs").str.json_path_match("$.marker") == "false")
             & pl.col("attrs").str.json_path_match("$.state").is_in(list(FAILED))
-            & pl.col("attrs").str.contains("to equal", literal=True)
+            & pl.col("attrs").str.contains("to equal|to have length")
         )
         .sort("file", "line")
     )
@@ -84,19 +102,19 @@ def _mismatches(analysis: Analysis) -> list[Mismatch]:
     found: list[Mismatch] = []
     for row in failures.iter_rows(named=True):
         text = str(json.loads(row["attrs"]).get("text") or "")
-        match = COUNT_MISMATCH.search(text)
-        # A timed-out Eventually reports its last value; that is a missing event, not a wrong count.
-        if match is None or "Timed out" in text:
+        match = COUNT_MISMATCH.search(text) or HAVE_LENGTH.search(text)
+        if match is None:
             continue
         got, want = int(match.group(1)), int(match.group(2))
-        prints = queries.filter(
+        before = queries.filter(
             (pl.col("file") == row["file"])
             & (pl.col("spec_index") == row["spec_index"])
             & (pl.col("line") < row["line"])
-            & (pl.col("count") == got)
         )
+        prints = before.filter(pl.col("count") == got)
         query = prints.row(-1, named=True) if prints.height else None
-        found.append(Mismatch(row, got, want, query))
+        last = before.filter(pl.col("correlation_id").is_not_null())
+        found.append(Mismatch(row, got, want, query, last.row(-1, named=True) if last.height else None))
     return found
 
 
@@ -107,7 +125,10 @@ def _failure_lines(failure: dict[str, Any]) -> list[Evidence]:
     first = quote(failure["file"], failure["line"])
     if len(parts) != int(failure["n_lines"]):  # cannot map text lines to file lines safely
         return [first]
-    wanted = [i for i, part in enumerate(parts) if i > 0 and part.strip().startswith("<int>:")]
+    numbers = ("<int>:", "to have length")
+    wanted = [
+        i for i, part in enumerate(parts) if i > 0 and (part.strip().startswith(numbers) or " len:" in part)
+    ]
     return [first, *(quote(failure["file"], failure["line"] + i, parts[i]) for i in wanted)]
 
 
@@ -188,18 +209,117 @@ def _explain(
         return f"the {what} event(s) beyond the expected {m.expected} were buffered at line(s) {lines}", list(
             extra.iter_rows(named=True)
         )
-    if m.found < m.expected and buffered.height < m.expected:
+    shared = _shared(analysis, m, cid)
+    if m.found > m.expected and shared.height:
+        names = sorted({str(n) for n in shared["spec"].drop_nulls().to_list()})
+        lines = ", ".join(f"{r['file']}:{r['line']}" for r in shared.head(3).iter_rows(named=True))
+        return (
+            f"correlation_id={cid} was used by {len(names) or 'another'} other spec(s) too "
+            f"({'; '.join(names[:2]) or 'unnamed blocks'}; e.g. {lines}): their events share the ID and are "
+            "counted in (inferred from the shared ID)",
+            list(shared.head(2).iter_rows(named=True)),
+        )
+    if m.found < m.expected and event_type is not None and buffered.height >= m.expected:
+        unwritten = buffered.filter(pl.col("written_at").is_null())
+        return (
+            f"all {m.expected} were buffered before it counted, so the missing ones were late, not absent: "
+            f"{unwritten.height} of them show no linked DataStorage write (a buffered event is queryable "
+            "only once its batch is written)",
+            list(buffered.tail(2).iter_rows(named=True)),
+        )
+    if m.found < m.expected and buffered.height < m.expected and _store_logged(analysis, m):
         return (
             f"the store buffered only {buffered.height} {what} event(s) for it, so "
             f"{m.expected - buffered.height} were never emitted",
             list(buffered.tail(2).iter_rows(named=True)),
+        )
+    if not _store_logged(analysis, m):
+        side = "fewer" if m.found < m.expected else "more"
+        other = "late" if side == "fewer" else "counted twice"
+        return (
+            "its timeline holds no audit-store line (below Info in this log format), so the logs cannot "
+            f"tell whether {side} events were emitted or they were {other}; observed: only the count",
+            [],
         )
     return f"the store buffered {buffered.height} {what} event(s) for it", list(
         buffered.tail(2).iter_rows(named=True)
     )
 
 
+def _store_logged(analysis: Analysis, m: Mismatch) -> bool:
+    """True when the spec's timeline holds any audit-store line (buffered or tick) before the failure."""
+    f = m.failure
+    where = (pl.col("file") == f["file"]) & (pl.col("spec_index") == f["spec_index"])
+    pipe = analysis.pipeline
+    return bool(pipe.buffered.filter(where).height or pipe.ticks.filter(where).height)
+
+
+def _writes_stopped(analysis: Analysis, m: Mismatch, text: str) -> bool:
+    """True when DataStorage logged no batch write while a timed-out `Eventually` waited (its log present).
+
+    A query sees an event only after its batch committed: with no commit at all during the wait, the
+    count says nothing about what was emitted.
+    """
+    waited = TIMED_OUT.search(text)
+    at = m.failure.get("ts")
+    writes = analysis.pipeline.writes
+    if (
+        waited is None
+        or not isinstance(at, datetime)
+        or not analysis.events.filter(pl.col("service") == "datastorage").height
+    ):
+        return False
+    skew = timedelta(microseconds=(analysis.pipeline.skew_ns or 0) // 1000)
+    start = at - timedelta(seconds=float(waited.group(1)))
+    return not writes.filter(pl.col("ts").is_between(start + skew, at + skew)).height
+
+
+def _still_arriving(analysis: Analysis, m: Mismatch, cid: str, event_type: str | None) -> bool:
+    """True when the spec's queries for the ID found more events as it waited: they were arriving late."""
+    f = m.failure
+    prints = query_prints(analysis).filter(
+        (pl.col("file") == f["file"])
+        & (pl.col("spec_index") == f["spec_index"])
+        & (pl.col("correlation_id") == cid)
+        & pl.col("count").is_not_null()
+    )
+    if event_type is not None:
+        prints = prints.filter(pl.col("event_type") == event_type)
+    counts = prints.get_column("count").to_list()
+    return len(counts) > 1 and max(counts) > min(counts)
+
+
+def _pipeline_failed(analysis: Analysis, m: Mismatch) -> bool:
+    """True when the spec's timeline shows its store failing or dropping a batch, or a Flush() timing out."""
+    f = m.failure
+    before = (
+        (pl.col("file") == f["file"])
+        & (pl.col("spec_index") == f["spec_index"])
+        & (pl.col("line") < f["line"])
+    )
+    errors = analysis.pipeline.store_errors.filter(before)
+    if errors.filter(
+        pl.col("msg_key").str.contains("(?i)drop|failed to write|data loss|slow audit batch write")
+    ).height:
+        return True
+    prints = analysis.events.filter(before & pl.col("record").is_in(["helper", "output"]))
+    return bool(prints.get_column("message").cast(pl.String).str.contains(FLUSH_TIMED_OUT).any())
+
+
+def _shared(analysis: Analysis, m: Mismatch, cid: str) -> pl.DataFrame:
+    """Lines of other spec blocks that buffered or queried the same correlation ID."""
+    f = m.failure
+    other = (pl.col("correlation_id") == cid) & ~(
+        (pl.col("file") == f["file"]) & (pl.col("spec_index") == f["spec_index"])
+    )
+    columns = ["file", "line", "spec", "spec_index"]
+    buffered = analysis.pipeline.buffered.filter(other & pl.col("spec_index").is_not_null()).select(columns)
+    queried = analysis.pipeline.queries.filter(other & pl.col("spec_index").is_not_null()).select(columns)
+    return pl.concat([buffered, queried.cast(buffered.schema)]).unique(["file", "line"]).sort("file", "line")
+
+
 def _block_cid(analysis: Analysis, m: Mismatch) -> str | None:
+    """The one correlation ID the spec's timeline buffered, else the one its last query print named."""
     f = m.failure
     ids = (
         analysis.pipeline.buffered.filter(
@@ -210,31 +330,80 @@ def _block_cid(analysis: Analysis, m: Mismatch) -> str | None:
         .sort()
         .to_list()
     )
-    return str(ids[0]) if len(ids) == 1 else None
+    if len(ids) == 1:
+        return str(ids[0])
+    return None if m.last is None else str(m.last["correlation_id"])
 
 
 def _finding(analysis: Analysis, m: Mismatch) -> Finding | None:
     q = m.query
     cid = q["correlation_id"] if q is not None else _block_cid(analysis, m)
     if cid is None:
-        return None
-    event_type = q["event_type"] if q is not None else None
+        return _anonymous(analysis, m)
+    event_type = q["event_type"] if q is not None else (m.last["event_type"] if m.last is not None else None)
     buffered = _buffered(analysis, m, cid, event_type)
+    text = str(json.loads(m.failure["attrs"]).get("text") or "")
+    # The awaited events were buffered, or batches failed meanwhile: late or lost, the race and loss rules'.
+    lost = (
+        buffered.height >= m.expected
+        or _pipeline_failed(analysis, m)
+        or _writes_stopped(analysis, m, text)
+        or _still_arriving(analysis, m, cid, event_type)
+    )
+    if "Timed out" in text and m.found < m.expected and lost:
+        return None
     why, rows = _explain(analysis, m, cid, event_type)
     what = event_type or "audit"
     seen = f"its query found {m.found}" if q is not None else f"it counted {m.found}"
     diff = abs(m.found - m.expected)
-    summary = (
-        f"The spec expected {m.expected} {what} event(s) for correlation_id={cid}; {seen} "
-        f"({diff} {'extra' if m.found > m.expected else 'missing'}) and {buffered.height} were buffered "
-        f"before the failure: {why}."
+    waited = " after its Eventually timed out" if "Timed out" in text else ""
+    logged = (
+        f"{buffered.height} were buffered before the failure"
+        if _store_logged(analysis, m)
+        else "no buffered line was logged"
     )
-    shown = sorted(rows + ([q] if q is not None else []), key=lambda r: int(r["line"]))
+    summary = (
+        f"The spec expected {m.expected} {what} event(s) for correlation_id={cid}; {seen}{waited} "
+        f"({diff} {'extra' if m.found > m.expected else 'missing'}) and {logged}: {why}."
+    )
+    shown = sorted(rows + ([q] if q is not None else []), key=lambda r: (str(r["file"]), int(r["line"])))
     evidence = [quote(r["file"], r["line"]) for r in shown]
     tail = _failure_lines(m.failure)
     evidence = evidence[: MAX_EVIDENCE - len(tail)] + tail
     unique = tuple(dict.fromkeys(evidence))
     return Finding(rule=RULE.id, severity=Severity.HIGH, summary=summary, correlation_id=cid, evidence=unique)
+
+
+def _anonymous(analysis: Analysis, m: Mismatch) -> Finding | None:
+    """A count of audit events whose correlation ID no line of the spec prints: the numbers and the unknowns.
+
+    Only an assertion whose own message speaks of events or names an event type (`should record
+    exactly 2 notification.message.sent event(s)`) is taken for an audit count.
+    """
+    text = str(json.loads(m.failure["attrs"]).get("text") or "")
+    message = text.split("Expected", 1)[0]
+    kind = EVENT_TYPE.search(message)
+    if not AUDIT_WORDS.search(message) and kind is None:
+        return None
+    lost = _pipeline_failed(analysis, m) or _writes_stopped(analysis, m, text)
+    if "Timed out" in text and m.found < m.expected and lost:
+        return None  # lost on the way: the loss rules' matter
+    what = kind.group(0) if kind else "audit"
+    waited = " after its Eventually timed out" if "Timed out" in text else ""
+    diff = abs(m.found - m.expected)
+    side = "extra" if m.found > m.expected else "missing"
+    logged = "its timeline holds no audit-store line" if not _store_logged(analysis, m) else "no store line"
+    unknown = (
+        "events emitted twice from events of another spec sharing the ID"
+        if side == "extra"
+        else "events never emitted from events still on their way"
+    )
+    summary = (
+        f"The spec expected {m.expected} {what} event(s) and counted {m.found}{waited} ({diff} {side}); "
+        f"no line of the spec names the correlation ID it counted and {logged} for it, so the logs cannot "
+        f"tell {unknown}; observed: only the count."
+    )
+    return Finding(RULE.id, Severity.HIGH, summary, None, tuple(_failure_lines(m.failure)))
 
 
 def check(analysis: Analysis) -> Iterator[Finding]:

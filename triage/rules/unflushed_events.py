@@ -6,6 +6,13 @@ retrying) when the evidence ends, so DataStorage never got them:
 
 * process 1's `Audit store closed` counters with `buffered_count` above `written_count +
   dropped_count` and no failed batch to account for the difference;
+* `Flush()` calls that timed out (`Flush warning …: flush timeout`, `Failed to flush audit store:
+  … deadline exceeded`) or process 1's `Timeout waiting for audit store to close`, with DataStorage
+  logging no batch write after the first of them while the run went on, and no store line showing a
+  write failing or dropped meanwhile (that is DataStorage refusing, not a stuck writer): the stores
+  stopped handing events over. Without buffered lines the number left behind is not known, and the
+  finding says so. High when a spec failed after the writes stopped, info when only a passing run's
+  teardown shows it;
 * a store whose last captured timeline ends with its writer retrying a failed batch write
   (`Failed to write audit batch` with attempt 1 or 2 of 3, no drop line after it), with events
   buffered into or behind that batch, when the run's last line comes before the remaining retries
@@ -24,9 +31,11 @@ for. Processes other than 1 never call `Close()`, so whatever their store holds 
 exits is lost without a log line.
 
 ## How to fix
-Look at why the writer was retrying (the quoted `Failed to write audit batch` error: connection
-refused or EOF means DataStorage was down or restarting; see `dropped-events` and
-`container-unhealthy`). Make every process drain its store before it exits (`Flush()` with the
+Find why the store's writer stopped handing batches to DataStorage: the quoted lines say whether it
+was retrying a failed write (`Failed to write audit batch`: connection refused or EOF means
+DataStorage was down or restarting; see `dropped-events` and `container-unhealthy`) or whether
+`Flush()` and `Close()` timed out with nothing written (a writer stuck in a call, or a flush request
+it never serves). Make every process drain its store before it exits (`Flush()` with the
 SP-AUDIT-001 channel drain, then `Close()`), and keep DataStorage up until all processes have
 closed their stores.
 """
@@ -35,10 +44,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
 
 from triage.analysis import Analysis
+from triage.pipeline import matches, with_time_bounds
+from triage.rules._queries import spec_blocks
 from triage.rules._store import (
+    DROPS,
+    FAILED_WRITE,
+    FLUSH_TIMED_OUT,
     MAX_ATTEMPTS,
     WriterEnd,
     as_dt,
@@ -62,6 +78,8 @@ from triage.rules._store import (
 from triage.rules.base import Finding, Rule, Severity
 
 RULE_ID = "unflushed-events"
+CLOSE_TIMEOUT = "Timeout waiting for audit store to close"
+_SLACK = timedelta(seconds=1)  # a write in the second a flush gave up is no sign of the writer moving on
 # The store ticks at this interval when no tick line says otherwise (the suite's FlushInterval).
 DEFAULT_INTERVAL_S = 0.1
 
@@ -77,6 +95,101 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     """
     yield from _counters(analysis)
     yield from _stuck_writers(analysis)
+    yield from _flushes_timing_out(analysis)
+
+
+def _flushes_timing_out(analysis: Analysis) -> Iterator[Finding]:
+    """Flush() and Close() calls that timed out while DataStorage's writes stopped: a stuck writer.
+
+    A `Flush()` that returns only when the writer has written what it was asked to, timing out, and
+    DataStorage logging no batch write after a point while the tests ran on, both say the stores
+    stopped handing events over; without the buffered lines the number left behind is not known.
+    """
+    events = analysis.events
+    test = events.filter((pl.col("service") == "test-run") & pl.col("record").is_in(["helper", "output"]))
+    said = test.filter(pl.col("message").cast(pl.String).str.contains(FLUSH_TIMED_OUT))
+    closes = analysis.pipeline.store_errors.filter(pl.col("msg_key") == CLOSE_TIMEOUT)
+    if said.is_empty() and closes.is_empty():
+        return
+    warned = with_time_bounds(said.select("file", "line", "spec_index", "ts", "ts_precision"), events)
+    rows = pl.concat(
+        [
+            warned.select("file", "line", pl.col("ts_lo").alias("ts"), "ts_precision"),
+            closes.select("file", "line", "ts", "ts_precision"),
+        ],
+        how="vertical_relaxed",
+    ).sort("ts", "file", "line", nulls_last=True)
+    writes = analysis.pipeline.writes.drop_nulls("ts").sort("ts")
+    end = run_end(analysis)
+    first = rows.row(0, named=True)
+    latest = rows.drop_nulls("ts").tail(1)
+    last_write = writes.row(-1, named=True) if writes.height else None
+    skew = timedelta(microseconds=(analysis.pipeline.skew_ns or 0) // 1000)
+    # Stuck, not slow: a flush or Close() still timed out after DataStorage's last write.
+    stopped = last_write is None or (
+        latest.height > 0 and as_dt(last_write["ts"]) - skew <= as_dt(latest["ts"][0]) + _SLACK
+    )
+    # A writer still failing or dropping batches after the last write is moving: DataStorage refuses
+    # them (dropped-events, container-unhealthy), the writer is not stuck.
+    failing = analysis.pipeline.store_errors.filter(pl.col("msg_key").is_in([FAILED_WRITE, *DROPS]))
+    if last_write is not None:
+        failing = failing.filter(pl.col("ts") >= as_dt(last_write["ts"]) - skew)
+    if not stopped or end is None or failing.height:
+        return
+    wrote = int(writes.get_column("count").sum() or 0)
+    if last_write is not None:
+        since = f"DataStorage's last batch write was at {when(last_write)} ({wrote} events written in all)"
+    elif events.filter(pl.col("service") == "datastorage").height:
+        since = "DataStorage logged no batch write at all"
+    else:
+        since = "DataStorage's log is missing, so when its writes stopped is not known"
+    after = as_dt(last_write["ts"]) - skew if last_write is not None else None
+    phases = _phase_lines_after(analysis, after)
+    active = f", and the controllers logged {phases} phase line(s) after it" if phases else ""
+    parts = []
+    if said.height:
+        parts.append(f"{said.height} Flush() call(s) timed out from {when(first)}")
+    if closes.height:
+        parts.append(
+            f"process 1's Close() timed out at {when(closes.row(0, named=True))} (no closing counters)"
+        )
+    # It matters when a spec failed after the writes stopped; at a passing run's teardown it is a note.
+    after_stop = [
+        b
+        for b in spec_blocks(analysis).values()
+        if b.failed and b.fail_at is not None and (after is None or b.fail_at > after)
+    ]
+    yield Finding(
+        rule=RULE_ID,
+        severity=Severity.HIGH if after_stop else Severity.INFO,
+        summary=(
+            f"The audit stores stopped handing events to DataStorage: {'; '.join(parts)}; {since}, while "
+            f"the run went on until {when(end)}{active}. Inferred: events emitted after that stayed in the "
+            "stores' buffers; their buffered lines are below Info here, so how many cannot be counted."
+        ),
+        correlation_id=None,
+        evidence=evidence(
+            [
+                *rows.head(3).iter_rows(named=True),
+                *rows.tail(1).iter_rows(named=True),
+                *([last_write] if last_write is not None else []),
+                end,
+            ]
+        ),
+    )
+
+
+def _phase_lines_after(analysis: Analysis, after: datetime | None) -> int:
+    """How many controller phase lines the test log holds after a moment (all of them when None)."""
+    events = analysis.events
+    lines = events.filter(
+        (pl.col("service") == "test-run")
+        & (pl.col("record") == "log")
+        & matches(events, "message", r"(?i)\bphase\b")
+    )
+    if after is not None:
+        lines = lines.filter(pl.col("ts") > after)
+    return lines.height
 
 
 def _counters(analysis: Analysis) -> Iterator[Finding]:

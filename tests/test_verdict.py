@@ -1,0 +1,147 @@
+"""The per-spec verdict: every failed spec gets a cause or a reason, the same in Markdown and JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.ginkgo_log import DROP, REFUSED, Spec, ginkgo_log, store_line, write_bundle
+from triage.api import analyze
+from triage.render import render, to_json
+
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLES = ROOT / "fixtures" / "bundles"
+# shared/ sits beside the clone (and two levels up from a worktree under wt/).
+PLACES = (ROOT / ".." / "shared" / "realworld", ROOT / ".." / ".." / "shared" / "realworld")
+REALWORLD = next((p for p in PLACES if p.is_dir()), None)
+
+
+def test_timed_out_spec_without_evidence_says_what_was_checked(tmp_path: Path) -> None:
+    """A timed-out spec with only query prints gets a reason naming its queries and missing store lines."""
+    polls = [
+        "✅ Audit store flushed successfully",
+        "⏳ No events yet for notification.message.sent (correlation_id=nr-delivery-7)",
+    ] * 3
+    failure = [
+        "  [FAILED] Timed out after 12.001s.",
+        "  Expected",
+        "      <int>: 0",
+        "  to be >",
+        "      <int>: 0",
+    ]
+    log = ginkgo_log(Spec("should record the delivery", polls, failure))
+    report = analyze(write_bundle(tmp_path, log))
+    (verdict,) = report.verdicts
+    assert verdict.cause is None and verdict.reason is not None
+    assert "timed out after 12.001s" in verdict.reason
+    assert "3 query print(s) for notification.message.sent, 0 of them found events" in verdict.reason
+    assert "no audit-store line" in verdict.reason
+    spec = to_json(report)["tests"]["specs"][0]
+    assert spec["cause"] is None and spec["cause_reason"] == verdict.reason
+
+
+def test_store_drop_inside_the_timeline_is_the_cause(tmp_path: Path) -> None:
+    """A batch dropped after a 400 inside the spec's timeline is its cause, in Markdown and JSON alike."""
+    timeline = [
+        store_line(
+            "2026-03-02T09:15:02-05:00", "Failed to write audit batch", attempt=1, batch_size=3, error=REFUSED
+        ),
+        store_line("2026-03-02T09:15:02-05:00", DROP, batch_size=3, is_4xx_error=True),
+        "⏳ No events yet for notification.message.sent (correlation_id=nr-delivery-9)",
+    ]
+    log = ginkgo_log(Spec("should record the delivery", timeline, ["  [FAILED] Timed out after 10.000s."]))
+    report = analyze(write_bundle(tmp_path, log))
+    (verdict,) = report.verdicts
+    assert verdict.cause is not None and verdict.cause.rule == "dropped-events"
+    assert verdict.basis == "evidence in its timeline"
+    spec = to_json(report)["tests"]["specs"][0]
+    assert spec["cause"] == {"rule": "dropped-events", "finding": verdict.finding, "basis": verdict.basis}
+    assert to_json(report)["findings"][verdict.finding]["rule"] == "dropped-events"
+    markdown = render(report, "markdown")
+    assert "no rule explains" not in markdown.lower()
+    assert "(`dropped-events`, high, finding 1)" in markdown
+
+
+def test_unframed_store_lines_still_give_a_dropped_events_finding(tmp_path: Path) -> None:
+    """Audit-store lines outside any Ginkgo frame, in a log of their own, still show the dropped batch."""
+    lines = [
+        store_line(
+            "2026-03-02T09:15:02-05:00", "Failed to write audit batch", attempt=1, batch_size=5, error=REFUSED
+        ),
+        store_line("2026-03-02T09:15:02-05:00", DROP, batch_size=5, is_4xx_error=True),
+    ]
+    path = tmp_path / "controller.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    found = [f for f in analyze(path).findings if f.rule == "dropped-events"]
+    assert [f.severity.label for f in found] == ["high"]
+    assert "1 batch (5 events) dropped" in found[0].summary
+
+
+def test_json_and_markdown_name_the_same_cause() -> None:
+    """Each failed spec's JSON cause is the rule and finding number its Markdown verdict line names."""
+    report = analyze(BUNDLES / "01-jan14-1025")
+    data = to_json(report)
+    markdown = render(report, "markdown")
+    failed = [s for s in data["tests"]["specs"] if s["state"] == "failed"]
+    assert len(failed) == 2
+    numbered = [f for f in data["findings"] if f["severity"] != "info"]
+    for spec in failed:
+        finding = data["findings"][spec["cause"]["finding"]]
+        assert finding["rule"] == spec["cause"]["rule"]
+        number = numbered.index(finding) + 1
+        assert f"(`{finding['rule']}`, high, finding {number})" in markdown
+
+
+@pytest.mark.skipif(REALWORLD is None, reason="shared/realworld is not beside the clone")
+def test_realworld_k02_drop_is_the_root_cause_and_no_race() -> None:
+    """In k02 the dropped batch is the failed spec's cause, with no flush/query race and no "no rule"."""
+    assert REALWORLD is not None
+    report = analyze(REALWORLD / "k02-sp-400-drop-20260115" / "bundle")
+    (verdict,) = report.verdicts
+    assert verdict.cause is not None and verdict.cause.rule == "dropped-events"
+    assert not [f for f in report.findings if f.rule == "flush-query-race"]
+    assert "no rule explains" not in render(report, "markdown").lower()
+
+
+@pytest.mark.skipif(REALWORLD is None, reason="shared/realworld is not beside the clone")
+def test_realworld_k02_excerpt_gives_dropped_events() -> None:
+    """The six unframed k02 lines give a high dropped-events finding for the batch of 8."""
+    assert REALWORLD is not None
+    report = analyze(REALWORLD / "k02-sp-400-drop-20260115" / "excerpt-lines.log")
+    (found,) = [f for f in report.findings if f.rule == "dropped-events"]
+    assert found.severity.label == "high" and "(8 events)" in found.summary
+
+
+@pytest.mark.skipif(REALWORLD is None, reason="shared/realworld is not beside the clone")
+def test_realworld_k03_count_is_the_cause() -> None:
+    """In k03 the failed spec's cause is a high unexpected-event-count: 4 expected, 5 counted."""
+    assert REALWORLD is not None
+    report = analyze(REALWORLD / "k03-sp-phase-transition-dup-20260114" / "bundle")
+    failed = [v for v in report.verdicts if v.cause is not None]
+    assert [v.cause.rule for v in failed if v.cause] == ["unexpected-event-count"]
+    summary = failed[0].cause.summary if failed[0].cause else ""
+    assert "expected 4" in summary and "counted 5" in summary
+
+
+def test_another_suites_query_prints_are_read(tmp_path: Path) -> None:
+    """RemediationOrchestrator's `Found N events (expected 1) for correlation_id=X` prints are queries."""
+    kind = "orchestrator.lifecycle.completed"
+    polls = [f"Found 0 events (expected 1) for correlation_id=rr-gap8-1, event_type={kind}"] * 3
+    log = ginkgo_log(Spec("should emit the timeout event", polls, ["  [FAILED] Timed out after 10.001s."]))
+    (verdict,) = analyze(write_bundle(tmp_path, log)).verdicts
+    assert verdict.correlation_ids == ("rr-gap8-1",)
+    assert verdict.reason is not None
+    assert "3 query print(s) for orchestrator.lifecycle.completed, 0 of them found events" in verdict.reason
+
+
+def test_queries_datastorage_refused_are_named_in_the_reason(tmp_path: Path) -> None:
+    """Query prints that DataStorage refused count as the spec's queries and are named in its reason."""
+    url = "http://127.0.0.1:18140/api/v1/audit/events"
+    refused = f'❌ Failed to query Data Storage: Get "{url}": dial tcp: connect: connection refused'
+    log = ginkgo_log(
+        Spec("should record the delivery", [refused] * 4, ["  [FAILED] Timed out after 10.001s."])
+    )
+    (verdict,) = analyze(write_bundle(tmp_path, log)).verdicts
+    assert verdict.cause is None and verdict.reason is not None
+    assert "4 of its queries got no answer from DataStorage" in verdict.reason

@@ -1,0 +1,233 @@
+"""Flush/query races in timelines without audit-store lines (the store's per-event lines below Info).
+
+Without `Event buffered successfully` and tick lines, what remains is the test's own prints (query
+results and `Audit store flushed successfully`), the controller's phase lines and the failure. Two
+shapes are races the logs can still show, each stated as observed and inferred:
+
+* a query for type T and ID X returned fewer events than a later query of the same T and X found:
+  observed; the event reached DataStorage between the two. It was already emitted at the miss
+  (inferred) when the test had flushed the store before it or the controller had logged the phase
+  that emits T (its words share a stem with T's, e.g. `Processing Classifying phase` and
+  `classification.decision`), or, more weakly, any later step before the miss;
+* a spec that failed while every query for T and X found too few, after the controller had logged
+  the phase that emits T: inferred that T was emitted and not yet queryable when the test gave up;
+* a spec that queried T once, right after its `Flush()` returned, and failed on that answer: a
+  one-shot query races the write even after a flush (medium: nothing shows T was emitted).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from triage.analysis import Analysis
+from triage.pipeline import STORE_LOGGER, matches
+from triage.rules._queries import SpecBlock, clock, query_prints, span, spec_blocks
+from triage.rules.base import Evidence, quote
+
+PHASE = r"(?i)\bphase\b"
+STEM = 5  # letters two words share for a phase line to name the event type's step
+GENERIC = frozenset({"audit", "event", "events", "phase"})
+
+
+@dataclass(frozen=True)
+class UnloggedRace:
+    """A query that missed events in a timeline without store lines, and what the logs show around it.
+
+    Attributes:
+        miss: the first query print that found too few.
+        found: the later print of the same type and ID that found more, None when none did.
+        misses: how many prints found too few before `found` (or before the spec ended).
+        flushed: the last `Audit store flushed successfully` print before the miss, None when none.
+        phase: the controller's phase line that names the event type's step, before the last miss.
+        block: the spec block.
+        progress: the controller's last phase line before the first miss, whatever step it names.
+    """
+
+    miss: dict[str, Any]
+    found: dict[str, Any] | None
+    misses: int
+    last_miss: dict[str, Any]
+    flushed: dict[str, Any] | None
+    phase: dict[str, Any] | None
+    block: SpecBlock | None
+    progress: dict[str, Any] | None = None
+
+    @property
+    def one_shot(self) -> bool:
+        """True when the spec queried once, right after its Flush() returned, and failed on that answer."""
+        return self.found is None and self.misses == 1 and self.flushed is not None
+
+    @property
+    def emitted(self) -> bool:
+        """True when something shows the controller was past the event's step at the miss."""
+        return self.flushed is not None or self.phase is not None or self.progress is not None
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.split(r"[^a-z]+", text.lower()) if len(w) >= 4}
+
+
+def names_step(event_type: str, message: str, common: frozenset[str] = frozenset()) -> bool:
+    """True when a phase line's words share a stem with the event type's (its service prefix aside).
+
+    Args:
+        event_type: e.g. `signalprocessing.classification.decision`.
+        message: e.g. `Processing Classifying phase`.
+        common: words every phase line of the timeline says (`processing`): they name no step.
+
+    Returns:
+        Whether a word of each starts with the same STEM letters (or both are `phase`).
+    """
+    kinds = _words(".".join(event_type.split(".")[1:]))
+    said = _words(message)
+    if "phase" in kinds and "phase" in said:
+        return True
+    kinds, said = kinds - GENERIC, said - GENERIC - common
+    return any(a[:STEM] == b[:STEM] for a in kinds for b in said if len(a) >= STEM and len(b) >= STEM)
+
+
+def _blocks_of(*frames: pl.DataFrame) -> set[tuple[str, int]]:
+    """The spec blocks (file, spec_index) that rows of `frames` lie in."""
+    rows = pl.concat([f.select("file", "spec_index") for f in frames]).unique()
+    return {(str(f), int(i)) for f, i in rows.drop_nulls().iter_rows()}
+
+
+def unlogged_races(analysis: Analysis) -> list[UnloggedRace]:
+    """Races shown by query prints alone, in spec blocks without store lines.
+
+    Args:
+        analysis: the analysed bundle.
+
+    Returns:
+        One race per correlation ID (its first), in file and line order.
+    """
+    prints = query_prints(analysis).filter(
+        pl.col("correlation_id").is_not_null()
+        & pl.col("event_type").is_not_null()
+        & pl.col("count").is_not_null()
+        & pl.col("spec_index").is_not_null()
+    )
+    if prints.is_empty():
+        return []
+    pipe = analysis.pipeline
+    logged = _blocks_of(pipe.buffered, pipe.ticks)  # the buffered lines tell these blocks' races
+    failing = _blocks_of(pipe.store_errors)  # a batch failed here: what was never found may be lost
+    blocks = spec_blocks(analysis)
+    events = analysis.events
+    flushes = analysis.pipeline.explicit_flushes
+    out: list[UnloggedRace] = []
+    done: set[str] = set()
+    for (file, index, cid, kind), group in sorted(
+        prints.group_by("file", "spec_index", "correlation_id", "event_type"),
+        key=lambda g: (str(g[0][0]), int(str(g[0][1])), int(g[1]["line"].min() or 0)),  # type: ignore[arg-type]
+    ):
+        key = (str(file), int(str(index)))
+        if key in logged or str(cid) in done:
+            continue
+        rows = group.sort("line").to_dicts()
+        best = max(int(r["count"]) for r in rows)
+        block = blocks.get(key)
+        found = next((r for r in rows if int(r["count"]) == best and best > 0), None)
+        short = [r for r in rows if int(r["count"]) < best or best == 0]
+        short = [r for r in short if found is None or r["line"] < found["line"]]
+        failed = block is not None and block.failed
+        if not short or (found is None and (not failed or key in failing)):
+            continue
+        miss, last = short[0], short[-1]
+        same = (pl.col("file") == file) & (pl.col("spec_index") == index)
+        flushed = flushes.filter(same & (pl.col("line") < miss["line"])).sort("line").tail(1)
+        lines = _phase_lines(events, same, int(last["line"]))
+        progress = [r for r in lines if r["line"] < miss["line"]]
+        race = UnloggedRace(
+            miss,
+            found,
+            len(short),
+            last,
+            flushed.row(0, named=True) if flushed.height else None,
+            _naming(lines, str(kind)),
+            block,
+            progress[-1] if progress else None,
+        )
+        if found is None and race.phase is None and not race.one_shot:
+            continue  # retried until the spec gave up, nothing showing T was emitted: missing, not raced
+        out.append(race)
+        done.add(str(cid))
+    return out
+
+
+def _phase_lines(events: pl.DataFrame, same: pl.Expr, before: int) -> list[dict[str, Any]]:
+    """The controller's phase lines in a block before a line, in line order."""
+    rows = events.filter(
+        same
+        & (pl.col("line") < before)
+        & (pl.col("record") == "log")
+        & ~matches(events, "logger", STORE_LOGGER).fill_null(False)
+        & matches(events, "message", PHASE)
+    ).select("file", "line", "ts", "ts_precision", pl.col("message").cast(pl.String))
+    return rows.sort("line").to_dicts()
+
+
+def _naming(lines: list[dict[str, Any]], event_type: str) -> dict[str, Any] | None:
+    """The last phase line that names the event type's step (words every phase line says aside)."""
+    said = [_words(r["message"]) for r in lines]
+    common = frozenset(set.intersection(*said)) if len(said) > 1 else frozenset()
+    named = [r for r in lines if names_step(event_type, r["message"], common)]
+    return named[-1] if named else None
+
+
+def describe(race: UnloggedRace) -> tuple[str, tuple[Evidence, ...]]:
+    """The race in words, observed apart from inferred, and the lines that show it.
+
+    Args:
+        race: a race found by `unlogged_races`.
+
+    Returns:
+        The summary and the evidence.
+    """
+    m = race.miss
+    what = f"{m['event_type']} (correlation_id={m['correlation_id']})"
+    observed = [
+        f"a query for {what} {span(m['ts_lo'], m['ts_hi'])} UTC returned {m['count']}"
+        + (f", and {race.misses - 1} more after it" if race.misses > 1 else "")
+    ]
+    rows: list[dict[str, Any]] = [m]
+    if race.found is not None:
+        f = race.found
+        observed.append(f"a later query {span(f['ts_lo'], f['ts_hi'])} UTC found {f['count']}")
+        rows.append(f)
+    elif race.block is not None and race.block.fail_line is not None:
+        again = "without querying again" if race.one_shot else "without finding it"
+        observed.append(f"the spec {race.block.state} at {clock(race.block.fail_at)} {again}")
+        rows.append({"file": race.block.file, "line": race.block.fail_line})
+    reasons = []
+    if race.flushed is not None:
+        reasons.append("the test's Flush() had returned before the first miss")
+        rows.append(race.flushed)
+    if race.phase is not None:
+        p = race.phase
+        reasons.append(f"the controller had logged `{p['message']}` at {clock(p['ts'], precise=False)}")
+        rows.append(p)
+    elif race.progress is not None and race.found is not None:
+        p = race.progress
+        reasons.append(
+            f"the controller had logged `{p['message']}` at {clock(p['ts'], precise=False)}, its last step "
+            "before the miss"
+        )
+        rows.append(p)
+    inferred = (
+        f"inferred: the event was already emitted ({'; '.join(reasons)}) but not yet written to DataStorage"
+        if reasons
+        else "inferred: the event reached DataStorage between the two queries; the logs cannot show when "
+        "it was emitted"
+    )
+    summary = (
+        f"Observed: {'; '.join(observed)}; the spec's timeline holds no buffered line (the store's per-event "
+        f"lines are below Info in this log), so none shows when the event was buffered. "
+        f"{inferred[0].upper()}{inferred[1:]}."
+    )
+    ordered = sorted(rows, key=lambda r: (str(r["file"]), int(r["line"])))
+    return summary, tuple(dict.fromkeys(quote(r["file"], r["line"]) for r in ordered))
