@@ -8,11 +8,11 @@ retrying) when the evidence ends, so DataStorage never got them:
   dropped_count` and no failed batch to account for the difference;
 * `Flush()` calls that timed out (`Flush warning …: flush timeout`, `Failed to flush audit store:
   … deadline exceeded`) or process 1's `Timeout waiting for audit store to close`, with DataStorage
-  logging no batch write after the first of them while the run went on, and no store line showing a
-  write failing or dropped meanwhile (that is DataStorage refusing, not a stuck writer): the stores
-  stopped handing events over. Without buffered lines the number left behind is not known, and the
-  finding says so. High when a spec failed after the writes stopped, info when only a passing run's
-  teardown shows it;
+  logging no batch write after the first of them while the run went on (unless it never wrote and
+  the store's attempts were still being refused when the last flush timed out: then DataStorage was
+  unreachable, not the writer stuck): the stores stopped handing events over. Without buffered
+  lines the number left behind is not known, and the finding says so. High when a spec failed after
+  the writes stopped, info when only a passing run's teardown shows it;
 * a store whose last captured timeline ends with its writer retrying a failed batch write
   (`Failed to write audit batch` with attempt 1 or 2 of 3, no drop line after it), with events
   buffered into or behind that batch, when the run's last line comes before the remaining retries
@@ -79,6 +79,8 @@ from triage.rules.base import Finding, Rule, Severity
 
 RULE_ID = "unflushed-events"
 CLOSE_TIMEOUT = "Timeout waiting for audit store to close"
+# A writer retrying a refused batch logs an attempt at least this often (5 s timeout, 4 s backoff).
+_RETRY_SPAN = timedelta(seconds=10)
 _SLACK = timedelta(seconds=1)  # a write in the second a flush gave up is no sign of the writer moving on
 # The store ticks at this interval when no tick line says otherwise (the suite's FlushInterval).
 DEFAULT_INTERVAL_S = 0.1
@@ -129,12 +131,19 @@ def _flushes_timing_out(analysis: Analysis) -> Iterator[Finding]:
     stopped = last_write is None or (
         latest.height > 0 and as_dt(last_write["ts"]) - skew <= as_dt(latest["ts"][0]) + _SLACK
     )
-    # A writer still failing or dropping batches after the last write is moving: DataStorage refuses
-    # them (dropped-events, container-unhealthy), the writer is not stuck.
-    failing = analysis.pipeline.store_errors.filter(pl.col("msg_key").is_in([FAILED_WRITE, *DROPS]))
-    if last_write is not None:
-        failing = failing.filter(pl.col("ts") >= as_dt(last_write["ts"]) - skew)
-    if not stopped or end is None or failing.height:
+    # DataStorage never wrote and the writer's attempts were refused: DataStorage was unreachable
+    # (dropped-events, container-unhealthy), not a stuck writer.
+    refused = analysis.pipeline.store_errors.filter(
+        pl.col("msg_key").is_in([FAILED_WRITE, *DROPS])
+        & pl.col("attrs").str.contains("(?i)connection refused|no such host|i/o timeout")
+    )
+    refused_last = refused.get_column("ts").max()
+    still_refused = (
+        isinstance(refused_last, datetime)
+        and latest.height > 0
+        and refused_last >= as_dt(latest["ts"][0]) - _RETRY_SPAN
+    )
+    if not stopped or end is None or (last_write is None and still_refused):
         return
     wrote = int(writes.get_column("count").sum() or 0)
     if last_write is not None:
