@@ -52,7 +52,7 @@ import polars as pl
 
 from triage.analysis import Analysis
 from triage.expected import SpecWindow, first_match, for_kinds, judge, spec_windows
-from triage.pipeline import attr
+from triage.pipeline import UNFRAMED, attr
 from triage.rules._store import (
     BUFFER_FULL,
     DROP_4XX,
@@ -189,7 +189,8 @@ def _timeline_drops(
         cause = _cause(row, text, write)
         severity, note = _weigh(analysis, context, cause, write, row)
         by_cause.setdefault((cause, severity, note), []).append((write, row))
-    where = store_label(analysis, spec_index) if spec_index is not None else "a store outside any spec block"
+    framed = spec_index not in (None, UNFRAMED)
+    where = store_label(analysis, spec_index) if framed else "a store outside any spec block"
     for (_, severity, _), drops in by_cause.items():
         if severity == Severity.INFO:
             context.expected_batches += len(drops)
@@ -216,7 +217,7 @@ def _timeline_drops(
                     links.append(when(match.http))
         first = drops[0][1]
         named = _named(cids)
-        in_spec = f" in spec {spec_label(first)}" if spec_index is not None else ""
+        in_spec = f" in spec {spec_label(first)}" if framed else ""
         summary = (
             f"{plural(len(drops), 'batch', 'batches')} ({sum(sizes)} events{named}) dropped in {where}, "
             f"{cause}, from {when(first)}{in_spec}."
@@ -267,7 +268,7 @@ def _weigh(
     if cause == REJECTED:
         return Severity.HIGH, ""
     at = row["ts"] if isinstance(row["ts"], datetime) else None
-    spec_index = row.get("spec_index")
+    spec_index = None if row.get("spec_index") in (None, UNFRAMED) else row.get("spec_index")
     block = None if spec_index is None else (str(row["file"]), int(str(spec_index)))
     lines = [r for r in (write.failure, row) if r is not None]
     entries = [e for e in for_kinds(*STORE_KINDS) if e.provoked]
