@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from tests.realworld import REALWORLD, needs_realworld
 from triage.api import analyze
 from triage.lines import read_lines
 from triage.parsers import ginkgo
@@ -16,12 +17,9 @@ from triage.render import render, to_json
 from triage.sources import Source
 from triage.testrun import SpecState
 
-# Beside the clone in CI; beside the directory of worktrees here.
-_CANDIDATES = [Path(__file__).parents[1] / up / "shared" / "realworld" for up in ("..", "../..")]
-REALWORLD = next((path for path in _CANDIDATES if path.is_dir()), _CANDIDATES[0])
-pytestmark = pytest.mark.skipif(not REALWORLD.is_dir(), reason="no ../shared/realworld")
+pytestmark = needs_realworld
 
-K01 = REALWORLD / "k01-ro-ginkgo-json-report-20251212"
+K01 = (REALWORLD or Path()) / "k01-ro-ginkgo-json-report-20251212"
 
 
 def _case(name: str) -> Path:

@@ -12,22 +12,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from tests.realworld import REALWORLD, needs_realworld
+from tests.realworld import case as _case
 from triage.cli import main
 
-_CANDIDATES = (
-    Path(__file__).resolve().parents[1] / ".." / "shared" / "realworld",
-    Path("/work/shared/realworld"),
-)
-REALWORLD = next((p.resolve() for p in _CANDIDATES if p.is_dir()), None)
-pytestmark = pytest.mark.skipif(
-    REALWORLD is None, reason="the real-world corpus (../shared/realworld) is absent"
-)
-
-
-def _case(prefix: str) -> Path:
-    assert REALWORLD is not None
-    (found,) = [p for p in REALWORLD.iterdir() if p.name.startswith(prefix + "-")]
-    return found
+pytestmark = needs_realworld
 
 
 def _analyze(path: Path) -> dict[str, Any]:

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.ginkgo_log import DROP, REFUSED, Spec, ginkgo_log, store_line, write_bundle
+from tests.realworld import REALWORLD, needs_realworld
 from triage.api import analyze
 from triage.render import render, to_json
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLES = ROOT / "fixtures" / "bundles"
-# shared/ sits beside the clone (and two levels up from a worktree under wt/).
-PLACES = (ROOT / ".." / "shared" / "realworld", ROOT / ".." / ".." / "shared" / "realworld")
-REALWORLD = next((p for p in PLACES if p.is_dir()), None)
 
 
 def test_timed_out_spec_without_evidence_says_what_was_checked(tmp_path: Path) -> None:
@@ -93,7 +89,7 @@ def test_json_and_markdown_name_the_same_cause() -> None:
         assert f"(`{finding['rule']}`, high, finding {number})" in markdown
 
 
-@pytest.mark.skipif(REALWORLD is None, reason="shared/realworld is not beside the clone")
+@needs_realworld
 def test_realworld_k02_drop_is_the_root_cause_and_no_race() -> None:
     """In k02 the dropped batch is the failed spec's cause, with no flush/query race and no "no rule"."""
     assert REALWORLD is not None
@@ -104,7 +100,7 @@ def test_realworld_k02_drop_is_the_root_cause_and_no_race() -> None:
     assert "no rule explains" not in render(report, "markdown").lower()
 
 
-@pytest.mark.skipif(REALWORLD is None, reason="shared/realworld is not beside the clone")
+@needs_realworld
 def test_realworld_k02_excerpt_gives_dropped_events() -> None:
     """The six unframed k02 lines give a high dropped-events finding for the batch of 8."""
     assert REALWORLD is not None
@@ -113,7 +109,7 @@ def test_realworld_k02_excerpt_gives_dropped_events() -> None:
     assert found.severity.label == "high" and "(8 events)" in found.summary
 
 
-@pytest.mark.skipif(REALWORLD is None, reason="shared/realworld is not beside the clone")
+@needs_realworld
 def test_realworld_k03_count_is_the_cause() -> None:
     """In k03 the failed spec's cause is a high unexpected-event-count: 4 expected, 5 counted."""
     assert REALWORLD is not None

@@ -6,20 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.realworld import REALWORLD as CORPUS
+from tests.realworld import needs_realworld
 from triage.api import Report, analyze
 from triage.rules.base import Finding, Severity
 
-CORPUS = next(
-    (
-        p / "shared" / "realworld"
-        for p in Path(__file__).resolve().parents
-        if (p / "shared" / "realworld").is_dir()
-    ),
-    None,
-)
-needs_corpus = pytest.mark.skipif(
-    CORPUS is None, reason="the real-world corpus (../shared/realworld) is absent"
-)
+needs_corpus = needs_realworld
 
 
 def _case(*parts: str) -> Path:
