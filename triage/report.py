@@ -475,7 +475,10 @@ def _stores(report: Report) -> tuple[tuple[StoreRow, ...], str]:
             "`total_buffered` values."
         )
     elif not report.analysis.stores:
-        caveat = "No audit-store lines were logged at Info level, so stores could not be reconstructed."
+        caveat = (
+            "No buffered or timer-tick lines of an audit store were logged (current formats log them below "
+            "Info), so stores could not be reconstructed."
+        )
     return tuple(rows), caveat
 
 
