@@ -95,7 +95,7 @@ def build_analysis(
         events=events,
         attrs=attrs,
         pipeline=pipeline,
-        stores=attribute(pipeline, events),
+        stores=attribute(pipeline, events, attrs),
         tests=tests,
         containers=containers,
         log_health=log_health,

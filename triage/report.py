@@ -17,6 +17,7 @@ from triage.api import Report, format_offset
 from triage.mermaid import Message, bar_chart, sequence, sparkline
 from triage.rules import get_rule
 from triage.rules.base import Finding, Severity, parse_doc
+from triage.stores import BY_PROCESS
 from triage.testrun import FAILED_STATES, SpecResult
 from triage.timeline import build_timelines
 from triage.verdict import SpecVerdict, spec_index
@@ -235,6 +236,7 @@ class ReportContext:
     samples: tuple[EvidenceRow, ...]
     notes: tuple[str, ...]
     assumptions: tuple[str, ...]
+    processes_named: bool
     rule_status: tuple[str, ...]
 
 
@@ -711,5 +713,7 @@ def build_context(report: Report) -> ReportContext:
         samples=tuple(samples[:MAX_SAMPLES]),
         notes=tuple(notes),
         assumptions=report.assumptions,
+        processes_named=bool(report.analysis.stores)
+        and all(s.basis == BY_PROCESS for s in report.analysis.stores),
         rule_status=status,
     )

@@ -12,6 +12,9 @@ Timelines are chained in time order: a timeline joins the store whose phase matc
 not later and whose counter is below this timeline's, and which is not busy with another spec.
 What cannot be told apart stays unknown. Only process 1 calls Close(), so the store whose chain
 holds the `Audit store closed` line is process 1's; its counters describe that process alone.
+
+A Ginkgo JSON report names the process of every spec (`ParallelProcess`): when it names the process
+of every timeline with store lines, timelines are grouped by it and nothing is inferred.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from triage.pipeline import Pipeline
+from triage.attrs import Attrs
+from triage.pipeline import Pipeline, with_attrs
 
+BY_PROCESS = "the process Ginkgo's report names for each spec"
 PHASE_TOLERANCE_NS = 1_000_000  # tick delivery jitter is far below this
 EPOCH_SLACK_NS = 5_000_000
 
@@ -167,18 +172,46 @@ def _fits(chain: _Chain, w: Window) -> tuple[bool, tuple[int, int]]:
     return True, (score_phase, gap)
 
 
-def attribute(pipeline: Pipeline, events: pl.DataFrame) -> tuple[Store, ...]:
-    """Group spec timelines into stores.
+def processes(events: pl.DataFrame, attrs: Attrs | None = None) -> dict[int, int]:
+    """The Ginkgo process of each spec block whose source names it (a JSON report does).
+
+    Args:
+        events: the event table.
+        attrs: the store of the table's `attrs`; None when the table has its `attrs` column.
+
+    Returns:
+        spec_index -> process, for the blocks of the one test-run file that names processes; empty
+        when none does, or when several do (their block numbers would collide).
+    """
+    specs = events.filter((pl.col("record") == "spec") & pl.col("spec_index").is_not_null())
+    rows = with_attrs(
+        specs.select("file", "spec_index", pl.col("^attrs(_id)?$")),
+        ["file", "spec_index"],
+        {"process": pl.Int64()},
+        attrs,
+    ).drop_nulls("process")
+    if rows["file"].n_unique() != 1:
+        return {}
+    return {int(i): int(p) for i, p in rows.select("spec_index", "process").iter_rows()}
+
+
+def attribute(pipeline: Pipeline, events: pl.DataFrame, attrs: Attrs | None = None) -> tuple[Store, ...]:
+    """Group spec timelines into stores: by their process where the test run names it, else inferred.
 
     Args:
         pipeline: the reconstructed pipeline.
         events: the event table.
+        attrs: the store of the table's `attrs`; None when the table has its `attrs` column.
 
     Returns:
         The stores, process 1's first when known.
     """
+    found = windows(pipeline, events)
+    named = processes(events, attrs)
+    if found and all(w.spec_index in named for w in found):
+        return _by_process(found, named, pipeline)
     chains: list[_Chain] = []
-    for w in windows(pipeline, events):
+    for w in found:
         fits = [(score, i) for i, c in enumerate(chains) for ok, score in [_fits(c, w)] if ok]
         if fits and (w.phase_ns is not None or w.tb_min is not None):
             chains[min(fits)[1]].add(w)
@@ -205,6 +238,29 @@ def attribute(pipeline: Pipeline, events: pl.DataFrame) -> tuple[Store, ...]:
                 max_total_buffered=chain.tb_max(),
                 closed=closed,
                 basis=basis,
+            )
+        )
+    return tuple(stores)
+
+
+def _by_process(found: list[Window], named: dict[int, int], pipeline: Pipeline) -> tuple[Store, ...]:
+    """One store per process the test run names, process 1's first."""
+    closing = set(pipeline.closed["spec_index"].drop_nulls().to_list())
+    chains: dict[int, _Chain] = {}
+    for w in found:
+        chains.setdefault(named[w.spec_index], _Chain()).add(w)
+    stores = []
+    for process, chain in sorted(chains.items()):
+        phase = chain.phase()
+        stores.append(
+            Store(
+                name=f"process {process}",
+                spec_indices=tuple(w.spec_index for w in chain.windows),
+                specs=tuple(w.spec or f"spec block {w.spec_index}" for w in chain.windows),
+                phase_ms=None if phase is None else round(phase / 1e6, 3),
+                max_total_buffered=chain.tb_max(),
+                closed=any(w.spec_index in closing for w in chain.windows),
+                basis=BY_PROCESS,
             )
         )
     return tuple(stores)

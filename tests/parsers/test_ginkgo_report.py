@@ -292,3 +292,24 @@ def test_captured_output_that_looks_like_ginkgo_adds_no_spec() -> None:
     last = len(split_lines(_text(odd).encode()).frame)
     tail = result.events.filter(pl.col("line") > last + 10)
     assert set(tail["spec_index"]) == {4} and set(tail["record"].cast(pl.String)) <= {"output"}
+
+
+def test_stores_follow_the_process_the_report_names(tmp_path: Path) -> None:
+    """Spec timelines go to the store of the process the report names, not to one inferred from counters."""
+    report = json.loads(json.dumps(SUITE_REPORT))
+    specs = report[0]["SpecReports"]
+    # Two specs on two processes whose total_buffered values would chain into one store if inferred.
+    for spec, process, total in ((specs[1], 2, 29), (specs[3], 1, 31)):
+        spec["ParallelProcess"] = process
+        spec["CapturedGinkgoWriterOutput"] = (
+            '{"level":"info","ts":"2026-01-14T10:25:02-05:00","logger":"audit-store","msg":"✅ Event buffered successfully",'
+            f'"event_type":"signalprocessing.phase.transition","correlation_id":"audit-test-rr-0{process}","buffer_size_after":1,"total_buffered":{total}}}\n'
+        )
+    specs[3]["StartTime"], specs[3]["EndTime"] = "2026-01-14T10:25:05-05:00", "2026-01-14T10:25:06-05:00"
+    (tmp_path / "report.json").write_text(_text(report))
+    stores = analyze(tmp_path / "report.json").analysis.stores
+    assert [(s.name, s.specs) for s in stores] == [
+        ("process 1", ("Severity Determination should persist severity",)),
+        ("process 2", ("BR-SP-090: Audit Integration should create 'phase.transition' audit events",)),
+    ]
+    assert {s.basis for s in stores} == {"the process Ginkgo's report names for each spec"}
