@@ -145,3 +145,30 @@ def test_queries_datastorage_refused_are_named_in_the_reason(tmp_path: Path) -> 
     (verdict,) = analyze(write_bundle(tmp_path, log)).verdicts
     assert verdict.cause is None and verdict.reason is not None
     assert "4 of its queries got no answer from DataStorage" in verdict.reason
+
+
+def test_a_count_the_logs_cannot_explain_yields_to_a_loss_under_way(tmp_path: Path) -> None:
+    """A count of 1 of 2 events that names no query takes a batch dropped meanwhile as its cause."""
+    dropped = [
+        store_line(
+            "2026-03-02T09:15:02-05:00", "Failed to write audit batch", attempt=1, batch_size=3, error=REFUSED
+        ),
+        store_line("2026-03-02T09:15:02-05:00", DROP, batch_size=3, is_4xx_error=True),
+    ]
+    counted = [
+        "  [FAILED] Notification should record exactly 2 notification.message.sent event(s)",
+        "  Expected",
+        "      <int>: 1",
+        "  to equal",
+        "      <int>: 2",
+    ]
+    log = ginkgo_log(
+        Spec("should record the first delivery", dropped),
+        Spec("should record two deliveries", ["STEP: Querying DataStorage for the audit events"], counted),
+    )
+    report = analyze(write_bundle(tmp_path, log))
+    count = [f for f in report.findings if f.rule == "unexpected-event-count"]
+    assert len(count) == 1 and "observed: only the count" in count[0].summary
+    (verdict,) = [v for v in report.verdicts if v.spec.state == "failed"]
+    assert verdict.cause is not None and verdict.cause.rule == "dropped-events"
+    assert verdict.basis is not None and verdict.basis.startswith("inferred")

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from triage.rules.base import Finding, Severity
+from triage.rules.unexpected_event_count import undecided
 from triage.testrun import FAILED_STATES, SpecResult
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ RUN_WIDE_RULES = (
     "slow-write",
 )
 INFRA_RULE = "container-unhealthy"
+COUNT_RULE = "unexpected-event-count"
 # How deep in the pipeline a rule's fault lies: a deeper fault explains the shallower ones it causes.
 DEPTH = {"container-unhealthy": 3, "unflushed-events": 2, "write-rate-gap": 2, "dropped-events": 1}
 # Faults that end: they explain a spec only while under way. Lost events and a dead container stay so.
@@ -278,7 +280,9 @@ def _cause(
     inside = [f for f in findings if block in cited.get(id(f), set())]
     if inside:
         candidates.append((inside[0], "evidence in its timeline"))
-    audit = shown.queried or bool(ids) or shown.store_lines > 0
+    # A failed count of audit events is about audit events even when no line names its query.
+    counted = any(f.rule == COUNT_RULE for f, _ in candidates)
+    audit = shown.queried or bool(ids) or shown.store_lines > 0 or counted
     if audit and not shown.extra:  # lost writes explain missing events, not extra ones
         under_way = [
             f for f in findings if _overlaps(periods.get(id(f)), shown) and f.severity >= Severity.MEDIUM
@@ -290,6 +294,10 @@ def _cause(
         if under_way:
             basis = "inferred: this pipeline fault was under way while the spec ran"
             candidates.append((under_way[0], basis))
+    if not shown.extra:
+        # A count whose logs cannot tell late from never emitted is the last resort: a fault that held
+        # events back, or another finding on its lines, says which. Nothing lost explains extra events.
+        candidates = [c for c in candidates if not undecided(c[0])] or candidates
     if not candidates:
         return None, None
     # On equal severity the deeper fault wins (a stuck writer explains the race behind it), then the
