@@ -51,7 +51,7 @@ import polars as pl
 
 from triage.analysis import Analysis
 from triage.pipeline import UNFRAMED, matches
-from triage.rules._queries import FAILED, query_prints
+from triage.rules._queries import FAILED, flush_prints, query_prints
 from triage.rules._store import FLUSH_TIMED_OUT, TIMER_BUG
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 
@@ -68,6 +68,7 @@ EVENT_TYPE = re.compile(r"\b[a-z][a-z_]*(?:\.[a-z][a-z_]*){2,3}\b")  # an audit 
 PHASE_LINE = r"^Processing (\w+) phase$"
 TRANSITION = "signalprocessing.phase.transition"
 MAX_EVIDENCE = 8
+NEVER_EMITTED = "were never emitted"  # a summary that rules out late or lost events
 UNDECIDED = "observed: only the count"  # ends a summary whose logs cannot tell why the count differs
 TIMED_OUT = re.compile(r"Timed out after (\d+(?:\.\d+)?)s")
 # After a logged slow write: the next write (up to the 2 s a write may take unlogged), a flush
@@ -255,23 +256,16 @@ def _explain(
     if m.found < m.expected and buffered.height < m.expected and _store_logged(analysis, m):
         return (
             f"the store buffered only {buffered.height} {what} event(s) for it, so "
-            f"{m.expected - buffered.height} were never emitted",
+            f"{m.expected - buffered.height} {NEVER_EMITTED}",
             list(buffered.tail(2).iter_rows(named=True)),
         )
     text = str(json.loads(m.failure["attrs"]).get("text") or "")
-    writes = _wait_writes(analysis, m, text)
-    if (
-        m.found < m.expected
-        and not _store_logged(analysis, m)
-        and writes is not None
-        and writes[1]
-        and not _stalled(analysis, m, text)
-    ):
+    alive = _writer_alive(analysis, m, text)
+    if m.found < m.expected and not _store_logged(analysis, m) and alive and not _stalled(analysis, m, text):
         return (
-            f"DataStorage committed {writes[1]} batch write(s) in the second half of the wait and the spec's "
-            "timeline shows no store fault, so an event buffered before the wait would have been written "
-            "and found: the missing one(s) were never emitted (inferred; the store's buffered lines, which "
-            "would show it, are below Info in this log format)",
+            f"{alive} and the spec's timeline shows no store fault, so an event buffered before the wait "
+            f"would have been written and found: the missing one(s) {NEVER_EMITTED} (inferred; the store's "
+            "buffered lines, which would show it, are below Info in this log format)",
             [],
         )
     if not _store_logged(analysis, m):
@@ -316,6 +310,28 @@ def _wait_writes(analysis: Analysis, m: Mismatch, text: str) -> tuple[int, int] 
         writes.filter(pl.col("ts").is_between(start, at + skew)).height,
         writes.filter(pl.col("ts").is_between(middle, at + skew)).height,
     )
+
+
+def _writer_alive(analysis: Analysis, m: Mismatch, text: str) -> str:
+    """What shows the store's writer working while a timed-out `Eventually` waited, "" when nothing does.
+
+    A `✅ Audit store flushed successfully` print in the spec before the failure: the writer took the
+    Flush() and returned. Else DataStorage's batch writes in the second half of the wait.
+    """
+    if TIMED_OUT.search(text) is None:
+        return ""
+    f = m.failure
+    flushed = flush_prints(analysis).filter(
+        (pl.col("file") == f["file"])
+        & (pl.col("spec_index") == f["spec_index"])
+        & (pl.col("line") < f["line"])
+    )
+    if flushed.height:
+        return f"the spec's Flush() returned successfully (line {flushed['line'][-1]}) before it waited"
+    writes = _wait_writes(analysis, m, text)
+    if writes is not None and writes[1]:
+        return f"DataStorage committed {writes[1]} batch write(s) in the second half of the wait"
+    return ""
 
 
 def _stalled(analysis: Analysis, m: Mismatch, text: str) -> bool:
@@ -504,6 +520,18 @@ def undecided(finding: Finding) -> bool:
         True for a count finding whose logs cannot tell missing from late or extra from shared events.
     """
     return finding.rule == RULE.id and UNDECIDED in finding.summary
+
+
+def never_emitted(finding: Finding) -> bool:
+    """Whether a finding of this rule found the missing events never emitted (not late, not lost).
+
+    Args:
+        finding: a finding of any rule.
+
+    Returns:
+        True for a count finding whose logs rule out late or lost events.
+    """
+    return finding.rule == RULE.id and NEVER_EMITTED in finding.summary
 
 
 def check(analysis: Analysis) -> Iterator[Finding]:
