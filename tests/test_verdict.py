@@ -172,3 +172,35 @@ def test_a_count_the_logs_cannot_explain_yields_to_a_loss_under_way(tmp_path: Pa
     (verdict,) = [v for v in report.verdicts if v.spec.state == "failed"]
     assert verdict.cause is not None and verdict.cause.rule == "dropped-events"
     assert verdict.basis is not None and verdict.basis.startswith("inferred")
+
+
+def test_a_count_whose_own_lines_rule_out_loss_is_not_blamed_on_a_drop_elsewhere(tmp_path: Path) -> None:
+    """A 0 of 1 after a successful Flush() and a clean timeline is events never emitted, not a drop."""
+    dropped = [
+        store_line(
+            "2026-03-02T09:15:02-05:00", "Failed to write audit batch", attempt=1, batch_size=3, error=REFUSED
+        ),
+        store_line("2026-03-02T09:15:02-05:00", DROP, batch_size=3, is_4xx_error=True),
+    ]
+    waited = [
+        "✅ Audit store flushed successfully",
+        *["⏳ No events yet for notification.message.sent (correlation_id=nr-never-8)"] * 3,
+    ]
+    failure = [
+        "  [FAILED] Timed out after 10.001s.",
+        "  Expected",
+        "      <int>: 0",
+        "  to equal",
+        "      <int>: 1",
+    ]
+    log = ginkgo_log(
+        Spec("should record the first delivery", dropped),
+        Spec("should record the delivery", waited, failure),
+    )
+    report = analyze(write_bundle(tmp_path, log))
+    (verdict,) = [v for v in report.verdicts if v.spec.state == "failed"]
+    assert verdict.cause is not None and verdict.cause.rule == "unexpected-event-count"
+    assert verdict.basis == "its correlation ID"
+    assert "Flush() returned successfully" in verdict.cause.summary
+    assert "were never emitted (inferred" in verdict.cause.summary
+    assert any(f.rule == "dropped-events" for f in report.findings)
