@@ -141,3 +141,64 @@ def test_queries_datastorage_refused_are_named_in_the_reason(tmp_path: Path) -> 
     (verdict,) = analyze(write_bundle(tmp_path, log)).verdicts
     assert verdict.cause is None and verdict.reason is not None
     assert "4 of its queries got no answer from DataStorage" in verdict.reason
+
+
+def _refused_and_dropped(size: int) -> list[str]:
+    """The store's lines for a batch DataStorage refused with a 400 and the store then dropped."""
+    return [
+        store_line(
+            "2026-03-02T09:15:02-05:00",
+            "Failed to write audit batch",
+            attempt=1,
+            batch_size=size,
+            error=REFUSED,
+        ),
+        store_line("2026-03-02T09:15:02-05:00", DROP, batch_size=size, is_4xx_error=True),
+    ]
+
+
+def test_a_count_the_logs_cannot_explain_yields_to_a_loss_under_way(tmp_path: Path) -> None:
+    """A count of 1 of 2 events that names no query takes a batch dropped meanwhile as its cause."""
+    counted = [
+        "  [FAILED] Notification should record exactly 2 notification.message.sent event(s)",
+        "  Expected",
+        "      <int>: 1",
+        "  to equal",
+        "      <int>: 2",
+    ]
+    log = ginkgo_log(
+        Spec("should record the first delivery", _refused_and_dropped(3)),
+        Spec("should record two deliveries", ["STEP: Querying DataStorage for the audit events"], counted),
+    )
+    report = analyze(write_bundle(tmp_path, log))
+    count = [f for f in report.findings if f.rule == "unexpected-event-count"]
+    assert len(count) == 1 and "observed: only the count" in count[0].summary
+    (verdict,) = [v for v in report.verdicts if v.spec.state == "failed"]
+    assert verdict.cause is not None and verdict.cause.rule == "dropped-events"
+    assert verdict.basis is not None and verdict.basis.startswith("inferred")
+
+
+def test_a_count_whose_own_lines_rule_out_loss_is_not_blamed_on_a_drop_elsewhere(tmp_path: Path) -> None:
+    """A 0 of 1 after a successful Flush() and a clean timeline is events never emitted, not a drop."""
+    waited = [
+        "✅ Audit store flushed successfully",
+        *["⏳ No events yet for notification.message.sent (correlation_id=nr-never-8)"] * 3,
+    ]
+    failure = [
+        "  [FAILED] Timed out after 10.001s.",
+        "  Expected",
+        "      <int>: 0",
+        "  to equal",
+        "      <int>: 1",
+    ]
+    log = ginkgo_log(
+        Spec("should record the first delivery", _refused_and_dropped(3)),
+        Spec("should record the delivery", waited, failure),
+    )
+    report = analyze(write_bundle(tmp_path, log))
+    (verdict,) = [v for v in report.verdicts if v.spec.state == "failed"]
+    assert verdict.cause is not None and verdict.cause.rule == "unexpected-event-count"
+    assert verdict.basis == "its correlation ID"
+    assert "Flush() returned successfully" in verdict.cause.summary
+    assert "were never emitted (inferred" in verdict.cause.summary
+    assert any(f.rule == "dropped-events" for f in report.findings)

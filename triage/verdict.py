@@ -11,7 +11,9 @@ The most severe candidate wins; on a tie the deeper fault (DataStorage, then a s
 writing, then a dropped batch, then races and counts), then the most direct. A failing DataStorage
 (a high `container-unhealthy` under way while the spec ran) goes first whatever the others' severity,
 since it explains the drops, gaps and races behind it. A spec that counted more events than it
-expected is never blamed on a run-wide fault.
+expected is never blamed on a run-wide fault. A count finding that cannot tell late from never
+emitted events is the last resort; one whose spec's own lines show the events were never emitted
+is not blamed on a fault elsewhere in the run.
 
 A spec that none of these explains gets no cause and a reason instead: what its failure says, what
 its queries returned, what the store and DataStorage logged meanwhile, and which evidence is missing.
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from triage.rules.base import Finding, Severity
+from triage.rules.unexpected_event_count import never_emitted, undecided
 from triage.testrun import FAILED_STATES, SpecResult
 
 if TYPE_CHECKING:
@@ -42,6 +45,7 @@ RUN_WIDE_RULES = (
     "slow-write",
 )
 INFRA_RULE = "container-unhealthy"
+COUNT_RULE = "unexpected-event-count"
 # How deep in the pipeline a rule's fault lies: a deeper fault explains the shallower ones it causes.
 DEPTH = {"container-unhealthy": 3, "unflushed-events": 2, "write-rate-gap": 2, "dropped-events": 1}
 # Faults that end: they explain a spec only while under way. Lost events and a dead container stay so.
@@ -278,7 +282,9 @@ def _cause(
     inside = [f for f in findings if block in cited.get(id(f), set())]
     if inside:
         candidates.append((inside[0], "evidence in its timeline"))
-    audit = shown.queried or bool(ids) or shown.store_lines > 0
+    # A failed count of audit events is about audit events even when no line names its query.
+    counted = any(f.rule == COUNT_RULE for f, _ in candidates)
+    audit = shown.queried or bool(ids) or shown.store_lines > 0 or counted
     if audit and not shown.extra:  # lost writes explain missing events, not extra ones
         under_way = [
             f for f in findings if _overlaps(periods.get(id(f)), shown) and f.severity >= Severity.MEDIUM
@@ -290,6 +296,13 @@ def _cause(
         if under_way:
             basis = "inferred: this pipeline fault was under way while the spec ran"
             candidates.append((under_way[0], basis))
+    if not shown.extra:
+        # A count whose logs cannot tell late from never emitted is the last resort: a fault that held
+        # events back, or another finding on its lines, says which. Nothing lost explains extra events.
+        candidates = [c for c in candidates if not undecided(c[0])] or candidates
+    if any(never_emitted(f) for f, _ in candidates):
+        # Its own lines rule out late or lost events: a fault elsewhere in the run is not its cause.
+        candidates = [c for c in candidates if not c[1].startswith("inferred")]
     if not candidates:
         return None, None
     # On equal severity the deeper fault wins (a stuck writer explains the race behind it), then the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 
@@ -164,3 +165,105 @@ def test_a_timed_out_count_that_kept_rising_is_late_events_not_a_wrong_count(tmp
         tmp_path, Spec("should record three attempts", [found.format(1), found.format(2)], failure)
     )
     assert not [f for f in report.findings if f.rule == RULE.id]
+
+
+def _ds_write(ts: str, count: int) -> list[str]:
+    """The three lines DataStorage logs for one batch it wrote."""
+    line = {"level": "info", "ts": ts, "logger": "datastorage"}
+    return [
+        json.dumps(
+            {
+                **line,
+                "msg": "Batch audit events created with hash chains",
+                "count": count,
+                "correlation_ids": 1,
+            }
+        ),
+        json.dumps(
+            {
+                **line,
+                "msg": "Batch audit events created successfully",
+                "count": count,
+                "duration_seconds": 0.04,
+            }
+        ),
+        json.dumps(
+            {
+                **line,
+                "msg": "HTTP request",
+                "request_id": f"req-{ts[-7:-1]}",
+                "method": "POST",
+                "path": "/api/v1/audit/events/batch",
+                "remote_addr": "10.88.0.1:50312",
+                "status": 201,
+                "bytes": 64,
+                "duration": "41.2ms",
+            }
+        ),
+    ]
+
+
+def _with_datastorage(tmp_path: Path, log: str, writes: list[str]) -> Report:
+    bundle = write_bundle(tmp_path, log)
+    lines = [line for ts in writes for line in _ds_write(ts, 2)]
+    (bundle / "notification_notification_datastorage_test.log").write_text("\n".join(lines) + "\n", "utf-8")
+    return analyze(bundle)
+
+
+def _slow(ts: str) -> str:
+    return store_line(ts, "⚠️  Slow audit batch write detected", batch_size=1, write_duration=2.61)
+
+
+NEVER = "⏳ No events yet for notification.message.sent (correlation_id=nr-never-6)"
+# The spec's Eventually waited 09:15:03.1-09:15:13.1 (-05:00); DataStorage wrote on in its second half.
+LATE_WRITES = ["2026-03-02T14:15:04.210Z", "2026-03-02T14:15:09.530Z", "2026-03-02T14:15:11.870Z"]
+
+
+def test_a_count_that_stayed_zero_while_datastorage_kept_writing_is_events_never_emitted(
+    tmp_path: Path,
+) -> None:
+    """A timed-out 0 of 1 while DataStorage wrote on past an early slow write infers no event emitted."""
+    polls = [NEVER, _slow("2026-03-02T09:15:04-05:00"), NEVER, NEVER]
+    failure = _equal(0, 1, "  [FAILED] Timed out after 10.001s.")
+    report = _with_datastorage(
+        tmp_path, ginkgo_log(Spec("should record the delivery", polls, failure)), LATE_WRITES
+    )
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert finding.correlation_id == "nr-never-6"
+    assert "DataStorage committed 2 batch write(s) in the second half of the wait" in finding.summary
+    assert "were never emitted (inferred" in finding.summary and "only the count" not in finding.summary
+    (verdict,) = [v for v in report.verdicts if v.cause is not None]
+    assert verdict.cause == finding
+
+
+def test_a_slow_write_just_before_the_timeout_leaves_the_missing_event_late(tmp_path: Path) -> None:
+    """A slow write logged a second before the Eventually timed out may still hold the event: no finding."""
+    polls = [NEVER, NEVER, _slow("2026-03-02T09:15:12-05:00"), NEVER]
+    failure = _equal(0, 1, "  [FAILED] Timed out after 10.001s.")
+    report = _with_datastorage(
+        tmp_path, ginkgo_log(Spec("should record the delivery", polls, failure)), LATE_WRITES
+    )
+    assert not [f for f in report.findings if f.rule == RULE.id]
+
+
+def test_a_timed_out_wait_for_any_event_that_found_none_is_a_count_of_zero_for_at_least_one(
+    tmp_path: Path,
+) -> None:
+    """A timed-out `to be true` whose queries all found 0 is a count finding for at least 1 event."""
+    failure = [
+        "  [FAILED] Timed out after 10.001s.",
+        "  Notification should record notification.message.sent in DataStorage",
+        "  Expected",
+        "      <bool>: false",
+        "  to be true",
+    ]
+    phase = '{"currentPhase": "Sent", "failedDeliveries": 0}'
+    sent = f"2026-03-02T09:15:02-05:00\tINFO\t🔍 PHASE TRANSITION LOGIC START\t{phase}"
+    spec = Spec("should record the delivery", [sent, *[NEVER] * 3], failure)
+    report = _with_datastorage(tmp_path, ginkgo_log(spec), LATE_WRITES)
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert (
+        "expected at least 1 notification.message.sent event(s) for correlation_id=nr-never-6"
+        in finding.summary
+    )
+    assert [e.text for e in finding.evidence][-2:] == ["<bool>: false", "to be true"]

@@ -3,17 +3,22 @@
 ## What it detects
 A spec that failed an exact-count assertion on audit events, wherever Gomega printed it: e.g.
 `Expected <int>: 5 to equal <int>: 4` under `MUST emit exactly 4 phase transitions`, or `to have
-length 4` on a list of events, also when an `Eventually` compared it until it timed out; but not
-when the store had buffered every awaited event or failed a write meanwhile (then they were late or
-lost, which `flush-query-race`, `dropped-events` and `write-rate-gap` explain). The finding ties the
-numbers to the logs: the query print `✅ Found 5 event(s) for <type> (correlation_id=X)` (or the one
-correlation ID the spec owns), the `✅ Event buffered successfully` lines the store logged for X, and
-says what explains the difference:
+length 4` on a list of events, also when an `Eventually` compared it until it timed out, and a
+timed-out wait for any event (`Expected <bool>: false to be true`) whose queries for one correlation
+ID found none to the end; but not when the store had buffered every awaited event or failed a write
+meanwhile, or a slow write it logged could still hold events back when the spec gave up (then they
+were late or lost, which `flush-query-race`, `dropped-events` and `write-rate-gap` explain). The
+finding ties the numbers to the logs: the query print `✅ Found 5 event(s) for <type>
+(correlation_id=X)` (or the one correlation ID the spec owns), the `✅ Event buffered successfully`
+lines the store logged for X, and says what explains the difference:
 
 * events emitted twice in the spec (for phase transitions, the controller's `Processing <Phase>
   phase` lines show the phase processed twice);
 * a correlation ID that other specs used too: their events are counted in;
 * events missing (never buffered) or late (buffered, not yet written when the spec counted);
+* without the store's buffered lines, events never emitted (inferred) when DataStorage kept committing
+  batches through the second half of a timed-out wait and no flush timer stalled then: anything
+  buffered before the wait would have been written and found;
 * when the store's lines are below Info, that the logs cannot tell these apart, and what they do show.
 
 ## Why it matters
@@ -46,11 +51,15 @@ import polars as pl
 
 from triage.analysis import Analysis
 from triage.pipeline import UNFRAMED, matches
-from triage.rules._queries import FAILED, query_prints
-from triage.rules._store import FLUSH_TIMED_OUT
+from triage.rules._queries import FAILED, flush_prints, query_prints
+from triage.rules._store import FLUSH_TIMED_OUT, TIMER_BUG
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 
 COUNT_MISMATCH = re.compile(r"Expected\s*\n\s*<int>: (-?\d+)\s*\n\s*to equal\s*\n\s*<int>: (-?\d+)")
+# `Eventually(func() bool { return len(events) > 0 }).Should(BeTrue())`: at least one awaited.
+ANY_FOUND = re.compile(
+    r"Timed out after [^\n]*\n(?:.*\n)*?\s*Expected\s*\n\s*<bool>: false\s*\n\s*to be true"
+)
 HAVE_LENGTH = re.compile(
     r"Expected\s*\n\s*<[^>\n]*\blen:(\d+)[^>\n]*>:.*?\n\s*to have length (\d+)", re.DOTALL
 )
@@ -59,7 +68,12 @@ EVENT_TYPE = re.compile(r"\b[a-z][a-z_]*(?:\.[a-z][a-z_]*){2,3}\b")  # an audit 
 PHASE_LINE = r"^Processing (\w+) phase$"
 TRANSITION = "signalprocessing.phase.transition"
 MAX_EVIDENCE = 8
+NEVER_EMITTED = "were never emitted"  # a summary that rules out late or lost events
+UNDECIDED = "observed: only the count"  # ends a summary whose logs cannot tell why the count differs
 TIMED_OUT = re.compile(r"Timed out after (\d+(?:\.\d+)?)s")
+# After a logged slow write: the next write (up to the 2 s a write may take unlogged), a flush
+# interval (1 s by default) and the store line's one-second time precision.
+SLOW_RECOVERY = timedelta(seconds=4)
 
 
 @dataclass(frozen=True)
@@ -79,6 +93,7 @@ class Mismatch:
     expected: int
     query: dict[str, Any] | None
     last: dict[str, Any] | None = None
+    at_least: bool = False
 
 
 def _mismatches(analysis: Analysis) -> list[Mismatch]:
@@ -92,7 +107,7 @@ def _mismatches(analysis: Analysis) -> list[Mismatch]:
         .filter(
             (pl.col("attrs").str.json_path_match("$.marker") == "false")
             & pl.col("attrs").str.json_path_match("$.state").is_in(list(FAILED))
-            & pl.col("attrs").str.contains("to equal|to have length")
+            & pl.col("attrs").str.contains("to equal|to have length|to be true")
         )
         .sort("file", "line")
     )
@@ -102,20 +117,31 @@ def _mismatches(analysis: Analysis) -> list[Mismatch]:
     found: list[Mismatch] = []
     for row in failures.iter_rows(named=True):
         text = str(json.loads(row["attrs"]).get("text") or "")
-        match = COUNT_MISMATCH.search(text) or HAVE_LENGTH.search(text)
-        if match is None:
-            continue
-        got, want = int(match.group(1)), int(match.group(2))
         before = queries.filter(
             (pl.col("file") == row["file"])
             & (pl.col("spec_index") == row["spec_index"])
             & (pl.col("line") < row["line"])
         )
+        match = COUNT_MISMATCH.search(text) or HAVE_LENGTH.search(text)
+        if match is not None:
+            got, want = int(match.group(1)), int(match.group(2))
+        elif ANY_FOUND.search(text) and _awaited_none(before):
+            got, want = 0, 1  # it waited for any event and its last query still found none
+        else:
+            continue
         prints = before.filter(pl.col("count") == got)
         query = prints.row(-1, named=True) if prints.height else None
         last = before.filter(pl.col("correlation_id").is_not_null())
-        found.append(Mismatch(row, got, want, query, last.row(-1, named=True) if last.height else None))
+        found.append(
+            Mismatch(row, got, want, query, last.row(-1, named=True) if last.height else None, match is None)
+        )
     return found
+
+
+def _awaited_none(prints: pl.DataFrame) -> bool:
+    """True when the spec printed queries for one correlation ID and the last of them found no event."""
+    named = prints.filter(pl.col("correlation_id").is_not_null())
+    return named.height > 0 and named.get_column("correlation_id").n_unique() == 1 and named["count"][-1] == 0
 
 
 def _failure_lines(failure: dict[str, Any]) -> list[Evidence]:
@@ -125,7 +151,7 @@ def _failure_lines(failure: dict[str, Any]) -> list[Evidence]:
     first = quote(failure["file"], failure["line"])
     if len(parts) != int(failure["n_lines"]):  # cannot map text lines to file lines safely
         return [first]
-    numbers = ("<int>:", "to have length")
+    numbers = ("<int>:", "<bool>:", "to have length", "to be true")
     wanted = [
         i for i, part in enumerate(parts) if i > 0 and (part.strip().startswith(numbers) or " len:" in part)
     ]
@@ -230,15 +256,24 @@ def _explain(
     if m.found < m.expected and buffered.height < m.expected and _store_logged(analysis, m):
         return (
             f"the store buffered only {buffered.height} {what} event(s) for it, so "
-            f"{m.expected - buffered.height} were never emitted",
+            f"{m.expected - buffered.height} {NEVER_EMITTED}",
             list(buffered.tail(2).iter_rows(named=True)),
+        )
+    text = str(json.loads(m.failure["attrs"]).get("text") or "")
+    alive = _writer_alive(analysis, m, text)
+    if m.found < m.expected and not _store_logged(analysis, m) and alive and not _stalled(analysis, m, text):
+        return (
+            f"{alive} and the spec's timeline shows no store fault, so an event buffered before the wait "
+            f"would have been written and found: the missing one(s) {NEVER_EMITTED} (inferred; the store's "
+            "buffered lines, which would show it, are below Info in this log format)",
+            [],
         )
     if not _store_logged(analysis, m):
         side = "fewer" if m.found < m.expected else "more"
         other = "late" if side == "fewer" else "counted twice"
         return (
             "its timeline holds no audit-store line (below Info in this log format), so the logs cannot "
-            f"tell whether {side} events were emitted or they were {other}; observed: only the count",
+            f"tell whether {side} events were emitted or they were {other}; {UNDECIDED}",
             [],
         )
     return f"the store buffered {buffered.height} {what} event(s) for it", list(
@@ -254,24 +289,76 @@ def _store_logged(analysis: Analysis, m: Mismatch) -> bool:
     return bool(pipe.buffered.filter(where).height or pipe.ticks.filter(where).height)
 
 
+def _wait_writes(analysis: Analysis, m: Mismatch, text: str) -> tuple[int, int] | None:
+    """DataStorage's batch writes while a timed-out `Eventually` waited: in all, and in its second half.
+
+    None when the spec did not time out, its failure has no time, or DataStorage's log is absent.
+    """
+    waited = TIMED_OUT.search(text)
+    at = m.failure.get("ts")
+    if (
+        waited is None
+        or not isinstance(at, datetime)
+        or not analysis.events.filter(pl.col("service") == "datastorage").height
+    ):
+        return None
+    writes = analysis.pipeline.writes
+    skew = timedelta(microseconds=(analysis.pipeline.skew_ns or 0) // 1000)
+    span = timedelta(seconds=float(waited.group(1)))
+    start, middle = at - span + skew, at - span / 2 + skew
+    return (
+        writes.filter(pl.col("ts").is_between(start, at + skew)).height,
+        writes.filter(pl.col("ts").is_between(middle, at + skew)).height,
+    )
+
+
+def _writer_alive(analysis: Analysis, m: Mismatch, text: str) -> str:
+    """What shows the store's writer working while a timed-out `Eventually` waited, "" when nothing does.
+
+    A `✅ Audit store flushed successfully` print in the spec before the failure: the writer took the
+    Flush() and returned. Else DataStorage's batch writes in the second half of the wait.
+    """
+    if TIMED_OUT.search(text) is None:
+        return ""
+    f = m.failure
+    flushed = flush_prints(analysis).filter(
+        (pl.col("file") == f["file"])
+        & (pl.col("spec_index") == f["spec_index"])
+        & (pl.col("line") < f["line"])
+    )
+    if flushed.height:
+        return f"the spec's Flush() returned successfully (line {flushed['line'][-1]}) before it waited"
+    writes = _wait_writes(analysis, m, text)
+    if writes is not None and writes[1]:
+        return f"DataStorage committed {writes[1]} batch write(s) in the second half of the wait"
+    return ""
+
+
+def _stalled(analysis: Analysis, m: Mismatch, text: str) -> bool:
+    """True when a store's flush timer stalled in the second half of a timed-out wait, or its time is unknown.
+
+    A `TIMER BUG DETECTED` line is logged when a stall ends, `actual_interval` after it began; a stall
+    still on when the spec failed is logged later, so any stall that ended after the wait's middle counts.
+    """
+    waited = TIMED_OUT.search(text)
+    at = m.failure.get("ts")
+    stalls = analysis.pipeline.store_errors.filter(pl.col("msg_key").str.starts_with(TIMER_BUG))
+    if waited is None or not isinstance(at, datetime) or stalls.is_empty():
+        return not stalls.is_empty()
+    middle = at - timedelta(seconds=float(waited.group(1)) / 2)
+    held = pl.col("attrs").str.json_path_match("$.actual_interval").cast(pl.Float64, strict=False)
+    began = pl.col("ts") - pl.duration(microseconds=(held.fill_null(0.0) * 1e6).cast(pl.Int64))
+    return bool(stalls.filter(pl.col("ts").is_null() | ((pl.col("ts") >= middle) & (began <= at))).height)
+
+
 def _writes_stopped(analysis: Analysis, m: Mismatch, text: str) -> bool:
     """True when DataStorage logged no batch write while a timed-out `Eventually` waited (its log present).
 
     A query sees an event only after its batch committed: with no commit at all during the wait, the
     count says nothing about what was emitted.
     """
-    waited = TIMED_OUT.search(text)
-    at = m.failure.get("ts")
-    writes = analysis.pipeline.writes
-    if (
-        waited is None
-        or not isinstance(at, datetime)
-        or not analysis.events.filter(pl.col("service") == "datastorage").height
-    ):
-        return False
-    skew = timedelta(microseconds=(analysis.pipeline.skew_ns or 0) // 1000)
-    start = at - timedelta(seconds=float(waited.group(1)))
-    return not writes.filter(pl.col("ts").is_between(start + skew, at + skew)).height
+    writes = _wait_writes(analysis, m, text)
+    return writes is not None and writes[0] == 0
 
 
 def _still_arriving(analysis: Analysis, m: Mismatch, cid: str, event_type: str | None) -> bool:
@@ -298,12 +385,26 @@ def _pipeline_failed(analysis: Analysis, m: Mismatch) -> bool:
         & (pl.col("line") < f["line"])
     )
     errors = analysis.pipeline.store_errors.filter(before)
-    if errors.filter(
-        pl.col("msg_key").str.contains("(?i)drop|failed to write|data loss|slow audit batch write")
-    ).height:
+    if errors.filter(pl.col("msg_key").str.contains("(?i)drop|failed to write|data loss")).height:
+        return True
+    if _slow_until(errors, f.get("ts")):
         return True
     prints = analysis.events.filter(before & pl.col("record").is_in(["helper", "output"]))
     return bool(prints.get_column("message").cast(pl.String).str.contains(FLUSH_TIMED_OUT).any())
+
+
+def _slow_until(errors: pl.DataFrame, at: Any) -> bool:
+    """True when a slow batch write the store logged could still hold events back when the spec failed.
+
+    The store logs a slow write when it returns, and writes the next batch (everything buffered
+    meanwhile) right after: once that next write had time to finish (a write not slow enough to be
+    logged, a flush interval, the line's one-second time precision), the delay was over.
+    """
+    slow = errors.filter(pl.col("msg_key").str.contains("(?i)slow audit batch write"))
+    times = slow.get_column("ts").drop_nulls()
+    if not isinstance(at, datetime) or times.len() < slow.height:  # a line without a time: assume late
+        return slow.height > 0
+    return bool(times.len()) and at - times.max() <= SLOW_RECOVERY  # type: ignore[operator]
 
 
 def _shared(analysis: Analysis, m: Mismatch, cid: str) -> pl.DataFrame:
@@ -353,6 +454,8 @@ def _finding(analysis: Analysis, m: Mismatch) -> Finding | None:
     if "Timed out" in text and m.found < m.expected and lost:
         return None
     why, rows = _explain(analysis, m, cid, event_type)
+    if m.at_least and UNDECIDED in why:
+        return None  # a wait for any event that found none, and nothing tells absent from late
     what = event_type or "audit"
     seen = f"its query found {m.found}" if q is not None else f"it counted {m.found}"
     diff = abs(m.found - m.expected)
@@ -362,8 +465,9 @@ def _finding(analysis: Analysis, m: Mismatch) -> Finding | None:
         if _store_logged(analysis, m)
         else "no buffered line was logged"
     )
+    wanted = f"at least {m.expected}" if m.at_least else str(m.expected)
     summary = (
-        f"The spec expected {m.expected} {what} event(s) for correlation_id={cid}; {seen}{waited} "
+        f"The spec expected {wanted} {what} event(s) for correlation_id={cid}; {seen}{waited} "
         f"({diff} {'extra' if m.found > m.expected else 'missing'}) and {logged}: {why}."
     )
     shown = sorted(rows + ([q] if q is not None else []), key=lambda r: (str(r["file"]), int(r["line"])))
@@ -401,9 +505,33 @@ def _anonymous(analysis: Analysis, m: Mismatch) -> Finding | None:
     summary = (
         f"The spec expected {m.expected} {what} event(s) and counted {m.found}{waited} ({diff} {side}); "
         f"no line of the spec names the correlation ID it counted and {logged} for it, so the logs cannot "
-        f"tell {unknown}; observed: only the count."
+        f"tell {unknown}; {UNDECIDED}."
     )
     return Finding(RULE.id, Severity.HIGH, summary, None, tuple(_failure_lines(m.failure)))
+
+
+def undecided(finding: Finding) -> bool:
+    """Whether a finding of this rule leaves open why the count differs (only the numbers are observed).
+
+    Args:
+        finding: a finding of any rule.
+
+    Returns:
+        True for a count finding whose logs cannot tell missing from late or extra from shared events.
+    """
+    return finding.rule == RULE.id and UNDECIDED in finding.summary
+
+
+def never_emitted(finding: Finding) -> bool:
+    """Whether a finding of this rule found the missing events never emitted (not late, not lost).
+
+    Args:
+        finding: a finding of any rule.
+
+    Returns:
+        True for a count finding whose logs rule out late or lost events.
+    """
+    return finding.rule == RULE.id and NEVER_EMITTED in finding.summary
 
 
 def check(analysis: Analysis) -> Iterator[Finding]:
