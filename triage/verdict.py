@@ -51,6 +51,8 @@ COUNT = re.compile(r"Expected\s+<int>: (-?\d+)\s+to equal\s+<int>: (-?\d+)")
 MAX_TYPES = 3
 # A test's query that DataStorage did not answer (`❌ Failed to query Data Storage: … connection refused`).
 FAILED_QUERY = r"(?i)failed to query data ?storage|query error for"
+# A failure about audit events even when the spec printed no query (`should record … in DataStorage`).
+AUDIT_FAILURE = re.compile(r"(?i)data ?storage|\baudit\b")
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ def judge(report: Report) -> tuple[SpecVerdict, ...]:
             reason = "interrupted after another spec failed (Ginkgo --fail-fast); it did not fail on its own"
             out.append(SpecVerdict(spec, index, ids, None, None, None, reason))
             continue
-        block = _block(report, spec, index)
+        block = _block(report, spec, index, AUDIT_FAILURE.search(spec.failure_message or "") is not None)
         cause, basis = _cause(findings, ids, (spec.file, index), cited, periods, block)
         if cause is not None:
             out.append(SpecVerdict(spec, index, ids, cause, position[id(cause)], basis, None))
@@ -156,12 +158,12 @@ class _Block:
     store_lines: int
 
 
-def _block(report: Report, spec: SpecResult, index: int | None) -> _Block:
+def _block(report: Report, spec: SpecResult, index: int | None, about_audit: bool = False) -> _Block:
     from triage.rules._queries import DEBUG_QUERY, query_prints
 
     analysis = report.analysis
     if index is None:
-        return _Block(None, None, pl.DataFrame(), False, 0, False, 0, 0)
+        return _Block(None, None, pl.DataFrame(), about_audit, 0, False, 0, 0)
     rows = report.events.filter((pl.col("file") == spec.file) & (pl.col("spec_index") == index))
     times = rows.get_column("ts").drop_nulls()
     same = (pl.col("file") == spec.file) & (pl.col("spec_index") == index)
@@ -179,7 +181,7 @@ def _block(report: Report, spec: SpecResult, index: int | None) -> _Block:
             }
         )
     failed_queries = int(printed.str.contains(FAILED_QUERY).sum())
-    queried = queries.height > 0 or failed_queries > 0
+    queried = queries.height > 0 or failed_queries > 0 or about_audit
     return _Block(
         times.min() if times.len() else None,  # type: ignore[arg-type]
         times.max() if times.len() else None,  # type: ignore[arg-type]

@@ -146,10 +146,14 @@ def _flushes_timing_out(analysis: Analysis) -> Iterator[Finding]:
     if not stopped or end is None or (last_write is None and still_refused):
         return
     wrote = int(writes.get_column("count").sum() or 0)
+    # Without any write, the writer was stuck from its start: its start line opens the period.
+    started = None if last_write is not None else _writer_start(analysis)
     if last_write is not None:
         since = f"DataStorage's last batch write was at {when(last_write)} ({wrote} events written in all)"
     elif events.filter(pl.col("service") == "datastorage").height:
-        since = "DataStorage logged no batch write at all"
+        since = "DataStorage logged no batch write at all" + (
+            f" after the store's writer started at {when(started)}" if started is not None else ""
+        )
     else:
         since = "DataStorage's log is missing, so when its writes stopped is not known"
     after = as_dt(last_write["ts"]) - skew if last_write is not None else None
@@ -182,10 +186,22 @@ def _flushes_timing_out(analysis: Analysis) -> Iterator[Finding]:
                 *rows.head(3).iter_rows(named=True),
                 *rows.tail(1).iter_rows(named=True),
                 *([last_write] if last_write is not None else []),
+                *([started] if started is not None else []),
                 end,
             ]
         ),
     )
+
+
+def _writer_start(analysis: Analysis) -> dict[str, object] | None:
+    """The first `Audit background writer started` line with a time, None when none was logged."""
+    events = analysis.events
+    rows = events.filter(
+        (pl.col("service") == "test-run")
+        & (pl.col("msg_key") == "Audit background writer started")
+        & pl.col("ts").is_not_null()
+    ).sort("ts", "file", "line")
+    return rows.select("file", "line", "ts", "ts_precision").row(0, named=True) if rows.height else None
 
 
 def _phase_lines_after(analysis: Analysis, after: datetime | None) -> int:
