@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,19 @@ def test_queries_datastorage_refused_are_named_in_the_reason(tmp_path: Path) -> 
     (verdict,) = analyze(write_bundle(tmp_path, log)).verdicts
     assert verdict.cause is None and verdict.reason is not None
     assert "4 of its queries got no answer from DataStorage" in verdict.reason
+
+
+def test_a_stuck_writer_under_way_outranks_an_equally_severe_slow_write_listed_before_it() -> None:
+    """Of the run-wide faults under way while a spec ran, the deeper one of equal severity is its cause."""
+    import polars as pl
+
+    from triage.rules.base import Finding, Severity
+    from triage.verdict import _Block, _cause
+
+    at = datetime(2026, 3, 2, 14, 15, tzinfo=UTC)
+    slow = Finding("slow-write", Severity.HIGH, "A slow batch write (3.6 s for 1 event).", None, ())
+    stuck = Finding("unflushed-events", Severity.HIGH, "The audit stores stopped handing events.", None, ())
+    periods = {id(slow): (at, at + timedelta(seconds=4)), id(stuck): (at + timedelta(seconds=1), None)}
+    shown = _Block(at, at + timedelta(seconds=10), pl.DataFrame(), True, 0, False, 0, 0)
+    cause, basis = _cause([slow, stuck], (), ("run.log", 3), {}, periods, shown)
+    assert cause is stuck and basis == "inferred: this pipeline fault was under way while the spec ran"

@@ -291,13 +291,18 @@ def _cause(
             return infra[0], "inferred: DataStorage was failing while the spec ran"
         if under_way:
             basis = "inferred: this pipeline fault was under way while the spec ran"
-            candidates.append((under_way[0], basis))
+            candidates.append((max(under_way, key=_rank), basis))
     if not candidates:
         return None, None
     # On equal severity the deeper fault wins (a stuck writer explains the race behind it), then the
     # more direct tie: max keeps the first of equals.
-    best = max(candidates, key=lambda c: (c[0].severity, DEPTH.get(c[0].rule, 0)))
+    best = max(candidates, key=lambda c: _rank(c[0]))
     return best
+
+
+def _rank(finding: Finding) -> tuple[Severity, int]:
+    """How strongly a finding explains a spec: its severity, then how deep in the pipeline its fault lies."""
+    return finding.severity, DEPTH.get(finding.rule, 0)
 
 
 def _overlaps(period: tuple[datetime, datetime | None] | None, shown: _Block) -> bool:
