@@ -201,3 +201,18 @@ def test_current_format_one_query_right_after_flush_that_fails_the_spec_is_mediu
     assert finding.severity == Severity.MEDIUM and finding.correlation_id == "nr-once-4"
     assert "without querying again" in finding.summary
     assert "the test's Flush() had returned before the first miss" in finding.summary
+
+
+def test_current_format_timeout_while_the_writer_was_stuck_is_a_medium_race(tmp_path: Path) -> None:
+    """A spec that timed out after its controller moved on while Flush() timed out unwritten is medium."""
+    timeline = [
+        _phase("Pending"),
+        "⚠️ Flush warning (non-fatal, Eventually will retry): flush timeout: context deadline exceeded",
+        *["⏳ No events yet for notification.delivery.attempted (correlation_id=nr-stuck-5)"] * 3,
+    ]
+    spec = Spec("should record the attempt", timeline, ["  [FAILED] Timed out after 10.001s."])
+    report = analyze(write_bundle(tmp_path, ginkgo_log(spec)))
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert finding.severity == Severity.MEDIUM and finding.correlation_id == "nr-stuck-5"
+    assert "the writers were stuck" in finding.summary
+    assert "the controller had logged `Processing Pending phase`" in finding.summary

@@ -18,7 +18,9 @@ of the same type and ID is a race the logs show (low when the test had flushed b
 controller had logged the phase that emits the type, so the event already existed; info when nothing
 shows that); a spec that failed while every query for a type found too few, after the controller had
 logged the phase that emits it, is a high finding, inferred; one that queried once right after its
-`Flush()` returned and failed on that answer is a medium one.
+`Flush()` returned and failed on that answer is a medium one, and so is one that failed without finding
+the type after the controller logged a step while the writers were stuck (DataStorage's last batch
+write before the miss, a `Flush()` or `Close()` timing out later).
 
 It also catches a poll that printed nothing (a `STEP: … Poll …` with no query print inside, as in
 "poll for any event, then assert a specific one"): when events of the ID were still unflushed at
