@@ -162,3 +162,20 @@ def test_a_stuck_writer_under_way_outranks_an_equally_severe_slow_write_listed_b
     shown = _Block(at, at + timedelta(seconds=10), pl.DataFrame(), True, 0, False, 0, 0)
     cause, basis = _cause([slow, stuck], (), ("run.log", 3), {}, periods, shown)
     assert cause is stuck and basis == "inferred: this pipeline fault was under way while the spec ran"
+
+
+def test_a_drop_in_the_spec_timeline_outranks_an_inferred_stuck_writer_of_equal_severity() -> None:
+    """A batch dropped inside the spec's timeline explains it before a stuck writer inferred from the run."""
+    import polars as pl
+
+    from triage.rules.base import Finding, Severity
+    from triage.verdict import _Block, _cause
+
+    at = datetime(2026, 3, 2, 14, 15, tzinfo=UTC)
+    dropped = Finding("dropped-events", Severity.HIGH, "1 batch (8 events) dropped.", None, ())
+    stuck = Finding("unflushed-events", Severity.HIGH, "The audit stores stopped handing events.", None, ())
+    periods = {id(dropped): (at, at), id(stuck): (at + timedelta(seconds=1), None)}
+    shown = _Block(at, at + timedelta(seconds=10), pl.DataFrame(), True, 0, False, 0, 0)
+    cited = {id(dropped): {("run.log", 3)}}
+    cause, basis = _cause([dropped, stuck], (), ("run.log", 3), cited, periods, shown)
+    assert cause is dropped and basis == "evidence in its timeline"

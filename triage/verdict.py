@@ -8,10 +8,11 @@ A failed spec is tied to a finding above info, most direct first:
    the spec ran, when the spec queried audit events: inferred, and said so.
 
 The most severe candidate wins; on a tie the deeper fault (DataStorage, then a store that stopped
-writing, then a dropped batch, then races and counts), then the most direct. A failing DataStorage
-(a high `container-unhealthy` under way while the spec ran) goes first whatever the others' severity,
-since it explains the drops, gaps and races behind it. A spec that counted more events than it
-expected is never blamed on a run-wide fault.
+writing or dropped a batch, then races and counts), then the most direct: a drop in the spec's own
+timeline before an inferred stuck writer, a stuck writer before the race it leaves behind. A failing
+DataStorage (a high `container-unhealthy` under way while the spec ran) goes first whatever the
+others' severity, since it explains the drops, gaps and races behind it. A spec that counted more
+events than it expected is never blamed on a run-wide fault.
 
 A spec that none of these explains gets no cause and a reason instead: what its failure says, what
 its queries returned, what the store and DataStorage logged meanwhile, and which evidence is missing.
@@ -43,7 +44,7 @@ RUN_WIDE_RULES = (
 )
 INFRA_RULE = "container-unhealthy"
 # How deep in the pipeline a rule's fault lies: a deeper fault explains the shallower ones it causes.
-DEPTH = {"container-unhealthy": 3, "unflushed-events": 2, "write-rate-gap": 2, "dropped-events": 1}
+DEPTH = {"container-unhealthy": 3, "unflushed-events": 2, "write-rate-gap": 2, "dropped-events": 2}
 # Faults that end: they explain a spec only while under way. Lost events and a dead container stay so.
 TRANSIENT_RULES = ("timer-stall", "slow-write", "dropped-events")
 TIMED_OUT = re.compile(r"Timed out after ([0-9.]+m?s)")
