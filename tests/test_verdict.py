@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from tests.ginkgo_log import DROP, REFUSED, Spec, ginkgo_log, store_line, write_bundle
 from triage.api import analyze
 from triage.render import render, to_json
+from triage.rules.base import Finding, Severity
+from triage.verdict import _Block, _cause
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLES = ROOT / "fixtures" / "bundles"
@@ -150,11 +154,6 @@ def test_queries_datastorage_refused_are_named_in_the_reason(tmp_path: Path) -> 
 
 def test_a_stuck_writer_under_way_outranks_an_equally_severe_slow_write_listed_before_it() -> None:
     """Of the run-wide faults under way while a spec ran, the deeper one of equal severity is its cause."""
-    import polars as pl
-
-    from triage.rules.base import Finding, Severity
-    from triage.verdict import _Block, _cause
-
     at = datetime(2026, 3, 2, 14, 15, tzinfo=UTC)
     slow = Finding("slow-write", Severity.HIGH, "A slow batch write (3.6 s for 1 event).", None, ())
     stuck = Finding("unflushed-events", Severity.HIGH, "The audit stores stopped handing events.", None, ())
@@ -166,11 +165,6 @@ def test_a_stuck_writer_under_way_outranks_an_equally_severe_slow_write_listed_b
 
 def test_a_drop_in_the_spec_timeline_outranks_an_inferred_stuck_writer_of_equal_severity() -> None:
     """A batch dropped inside the spec's timeline explains it before a stuck writer inferred from the run."""
-    import polars as pl
-
-    from triage.rules.base import Finding, Severity
-    from triage.verdict import _Block, _cause
-
     at = datetime(2026, 3, 2, 14, 15, tzinfo=UTC)
     dropped = Finding("dropped-events", Severity.HIGH, "1 batch (8 events) dropped.", None, ())
     stuck = Finding("unflushed-events", Severity.HIGH, "The audit stores stopped handing events.", None, ())
@@ -179,3 +173,17 @@ def test_a_drop_in_the_spec_timeline_outranks_an_inferred_stuck_writer_of_equal_
     cited = {id(dropped): {("run.log", 3)}}
     cause, basis = _cause([dropped, stuck], (), ("run.log", 3), cited, periods, shown)
     assert cause is dropped and basis == "evidence in its timeline"
+
+
+def test_a_spec_whose_last_query_datastorage_refused_is_blamed_on_the_missing_datastorage_container() -> None:
+    """A medium container finding explains a spec whose last query DataStorage refused, before its drop."""
+    at = datetime(2026, 3, 2, 14, 15, tzinfo=UTC)
+    dropped = Finding("dropped-events", Severity.HIGH, "1 batch (2 events) dropped.", None, ())
+    missing = Finding("container-unhealthy", Severity.MEDIUM, "No datastorage container log.", None, ())
+    periods = {id(dropped): (at, at), id(missing): (datetime.min.replace(tzinfo=UTC), None)}
+    cited = {id(dropped): {("run.log", 3)}}
+    refused = _Block(at, at + timedelta(seconds=10), pl.DataFrame(), True, 12, False, 0, 2, refused_last=True)
+    cause, basis = _cause([dropped, missing], (), ("run.log", 3), cited, periods, refused)
+    assert cause is missing and basis == "inferred: DataStorage was failing while the spec ran"
+    answered = replace(refused, refused_last=False)
+    assert _cause([dropped, missing], (), ("run.log", 3), cited, periods, answered)[0] is dropped

@@ -157,6 +157,7 @@ class _Block:
     extra: bool
     buffered: int
     store_lines: int
+    refused_last: bool = False
 
 
 def _block(report: Report, spec: SpecResult, index: int | None, about_audit: bool = False) -> _Block:
@@ -182,6 +183,11 @@ def _block(report: Report, spec: SpecResult, index: int | None, about_audit: boo
             }
         )
     failed_queries = int(printed.str.contains(FAILED_QUERY).sum())
+    # DataStorage did not answer the spec's last query: the answer its assertion judged never came.
+    helpers = rows.filter(pl.col("record").is_in(["helper", "output"]))
+    refused = helpers.filter(pl.col("message").cast(pl.String).str.contains(FAILED_QUERY))["line"].max()
+    answered = queries["line"].max() if "line" in queries.columns else None
+    refused_last = refused is not None and (answered is None or refused > answered)  # type: ignore[operator]
     queried = queries.height > 0 or failed_queries > 0 or about_audit
     return _Block(
         times.min() if times.len() else None,  # type: ignore[arg-type]
@@ -192,6 +198,7 @@ def _block(report: Report, spec: SpecResult, index: int | None, about_audit: boo
         _counted_more(report, rows),
         pipe.buffered.filter(same).height,
         store_lines + pipe.store_errors.filter(same).height,
+        refused_last,
     )
 
 
@@ -287,7 +294,9 @@ def _cause(
             f for f in findings if _overlaps(periods.get(id(f)), shown) and f.severity >= Severity.MEDIUM
         ]
         # DataStorage down or failing explains the drops, gaps and races behind it: it goes first.
-        infra = [f for f in under_way if f.rule == INFRA_RULE and f.severity >= Severity.HIGH]
+        # So does a lesser container finding when DataStorage refused the spec's last query.
+        floor = Severity.MEDIUM if shown.refused_last else Severity.HIGH
+        infra = [f for f in under_way if f.rule == INFRA_RULE and f.severity >= floor]
         if infra:
             return infra[0], "inferred: DataStorage was failing while the spec ran"
         if under_way:
