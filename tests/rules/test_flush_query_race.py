@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ginkgo_log import Spec, ginkgo_log, write_bundle
+from tests.ginkgo_log import Spec, ginkgo_log, store_line, write_bundle
 from triage.api import Report, analyze
 from triage.lines import split_lines
 from triage.rules._queries import buffered_fates, clock, seconds, span
@@ -216,3 +216,52 @@ def test_current_format_timeout_while_the_writer_was_stuck_is_a_medium_race(tmp_
     assert finding.severity == Severity.MEDIUM and finding.correlation_id == "nr-stuck-5"
     assert "the writers were stuck" in finding.summary
     assert "the controller had logged `Processing Pending phase`" in finding.summary
+
+
+def _buffered(cid: str, total: int) -> str:
+    return store_line(
+        "2026-03-02T09:15:02-05:00",
+        "✅ Event buffered successfully",
+        level="info",
+        event_type="notification.message.sent",
+        correlation_id=cid,
+        buffer_size_after=total - 4,
+        total_buffered=total,
+    )
+
+
+COUNT_FAILURE = [
+    "  [FAILED] Timed out after 10.010s.",
+    "  Expected",
+    "      <int>: 0",
+    "  to equal",
+    "      <int>: 2",
+]
+
+
+def test_a_silent_query_step_that_failed_with_its_events_unflushed_is_a_high_race(tmp_path: Path) -> None:
+    """A failed spec whose `Querying` step printed nothing while its two events stayed unflushed is high."""
+    timeline = [
+        _buffered("nr-fanout-8", 5),
+        _buffered("nr-fanout-8", 6),
+        "STEP: Querying DataStorage for the audit events @ 03/02/26 09:15:03.416",
+    ]
+    report = analyze(
+        write_bundle(tmp_path, ginkgo_log(Spec("should record both deliveries", timeline, COUNT_FAILURE)))
+    )
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert finding.severity == Severity.HIGH and finding.correlation_id == "nr-fanout-8"
+    assert "of the 2 event(s) buffered for it by then, 2 had not been flushed" in finding.summary
+
+
+def test_a_silent_query_step_in_a_spec_buffering_two_ids_names_no_race(tmp_path: Path) -> None:
+    """A failed silent query in a spec buffering events of two correlation IDs is pinned on neither."""
+    timeline = [
+        _buffered("nr-fanout-8", 5),
+        _buffered("nr-other-9", 6),
+        "STEP: Querying DataStorage for the audit events @ 03/02/26 09:15:03.416",
+    ]
+    report = analyze(
+        write_bundle(tmp_path, ginkgo_log(Spec("should record both deliveries", timeline, COUNT_FAILURE)))
+    )
+    assert not [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]
