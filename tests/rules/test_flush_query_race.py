@@ -265,3 +265,23 @@ def test_a_silent_query_step_in_a_spec_buffering_two_ids_names_no_race(tmp_path:
         write_bundle(tmp_path, ginkgo_log(Spec("should record both deliveries", timeline, COUNT_FAILURE)))
     )
     assert not [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]
+
+
+def test_a_silent_query_step_in_a_spec_whose_batch_write_failed_names_no_race(tmp_path: Path) -> None:
+    """A failed silent query in a spec whose store failed a batch write is left to the loss rules."""
+    failed = store_line(
+        "2026-03-02T09:15:02-05:00",
+        "Failed to write audit batch",
+        attempt=1,
+        batch_size=2,
+        error="network error: dial tcp [::1]:18096: connect: connection refused",
+    )
+    timeline = [
+        _buffered("nr-fanout-8", 5),
+        _buffered("nr-fanout-8", 6),
+        failed,
+        "STEP: Querying DataStorage for the audit events @ 03/02/26 09:15:03.416",
+    ]
+    spec = Spec("should record both deliveries", timeline, COUNT_FAILURE)
+    report = analyze(write_bundle(tmp_path, ginkgo_log(spec)))
+    assert not [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]

@@ -172,10 +172,14 @@ def _sole_ids(analysis: Analysis, quiet: pl.DataFrame) -> pl.DataFrame:
 
     A spec that queries without printing and fails on the count (`Expected <int>: 0 to equal <int>: 2`)
     names no ID; when every event its timeline buffered carries one ID, that is the one it waited for.
+    Blocks where a batch write failed are left out: their events may have been lost instead.
     """
     if quiet.is_empty():
         return quiet
-    failed = {key for key, block in spec_blocks(analysis).items() if block.failed}
+    # A batch that failed in the block may have carried the events: lost, not raced.
+    failing = analysis.pipeline.store_errors.select("file", "spec_index").drop_nulls().unique()
+    lossy = {(str(f), int(i)) for f, i in failing.iter_rows()}
+    failed = {key for key, block in spec_blocks(analysis).items() if block.failed and key not in lossy}
     buffered = analysis.pipeline.buffered.drop_nulls("correlation_id")
     sole = (
         buffered.group_by("file", "spec_index")
