@@ -187,3 +187,15 @@ def test_a_spec_whose_last_query_datastorage_refused_is_blamed_on_the_missing_da
     assert cause is missing and basis == "inferred: DataStorage was failing while the spec ran"
     answered = replace(refused, refused_last=False)
     assert _cause([dropped, missing], (), ("run.log", 3), cited, periods, answered)[0] is dropped
+
+
+def test_a_spec_that_waited_out_its_eventually_is_blamed_on_a_stall_not_the_race_it_shows() -> None:
+    """A timer stall of equal severity explains a timed-out, retried spec before its race, a one-shot not."""
+    at = datetime(2026, 3, 2, 14, 15, tzinfo=UTC)
+    race = Finding("flush-query-race", Severity.HIGH, "A query returned 0.", "rr-wait-1", ())
+    stall = Finding("timer-stall", Severity.HIGH, "TIMER BUG DETECTED: no tick for 32 s.", None, ())
+    periods = {id(stall): (at - timedelta(seconds=20), at + timedelta(seconds=12))}
+    shown = _Block(at, at + timedelta(seconds=10), pl.DataFrame(), True, 0, False, 0, 0, retried=True)
+    assert _cause([race, stall], ("rr-wait-1",), ("run.log", 3), {}, periods, shown)[0] is stall
+    once = replace(shown, retried=False)
+    assert _cause([race, stall], ("rr-wait-1",), ("run.log", 3), {}, periods, once)[0] is race

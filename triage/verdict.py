@@ -9,7 +9,8 @@ A failed spec is tied to a finding above info, most direct first:
 
 The most severe candidate wins; on a tie the deeper fault (DataStorage, then a store that stopped
 writing or dropped a batch, then races and counts), then the most direct: a drop in the spec's own
-timeline before an inferred stuck writer, a stuck writer before the race it leaves behind. A failing
+timeline before an inferred stuck writer, a stuck writer before the race it leaves behind, a stalled
+timer or slow write before the race of a spec whose Eventually retried until it timed out. A failing
 DataStorage (a high `container-unhealthy` under way while the spec ran) goes first whatever the
 others' severity, since it explains the drops, gaps and races behind it. A spec that counted more
 events than it expected is never blamed on a run-wide fault.
@@ -47,6 +48,8 @@ INFRA_RULE = "container-unhealthy"
 DEPTH = {"container-unhealthy": 3, "unflushed-events": 2, "write-rate-gap": 2, "dropped-events": 2}
 # Faults that end: they explain a spec only while under way. Lost events and a dead container stay so.
 TRANSIENT_RULES = ("timer-stall", "slow-write", "dropped-events")
+# Faults that delay writes without losing them: they explain a spec that waited and timed out.
+DELAYING_RULES = ("timer-stall", "slow-write")
 TIMED_OUT = re.compile(r"Timed out after ([0-9.]+m?s)")
 COUNT = re.compile(r"Expected\s+<int>: (-?\d+)\s+to equal\s+<int>: (-?\d+)")
 MAX_TYPES = 3
@@ -158,6 +161,7 @@ class _Block:
     buffered: int
     store_lines: int
     refused_last: bool = False
+    retried: bool = False
 
 
 def _block(report: Report, spec: SpecResult, index: int | None, about_audit: bool = False) -> _Block:
@@ -199,6 +203,8 @@ def _block(report: Report, spec: SpecResult, index: int | None, about_audit: boo
         pipe.buffered.filter(same).height,
         store_lines + pipe.store_errors.filter(same).height,
         refused_last,
+        # An Eventually that timed out after one printed query was given a value: it never asked again.
+        TIMED_OUT.search(spec.failure_message or "") is not None and queries.height != 1,
     )
 
 
@@ -301,18 +307,25 @@ def _cause(
             return infra[0], "inferred: DataStorage was failing while the spec ran"
         if under_way:
             basis = "inferred: this pipeline fault was under way while the spec ran"
-            candidates.append((max(under_way, key=_rank), basis))
+            candidates.append((max(under_way, key=lambda f: _rank(f, shown.retried)), basis))
     if not candidates:
         return None, None
     # On equal severity the deeper fault wins (a stuck writer explains the race behind it), then the
     # more direct tie: max keeps the first of equals.
-    best = max(candidates, key=lambda c: _rank(c[0]))
+    best = max(candidates, key=lambda c: _rank(c[0], shown.retried))
     return best
 
 
-def _rank(finding: Finding) -> tuple[Severity, int]:
-    """How strongly a finding explains a spec: its severity, then how deep in the pipeline its fault lies."""
-    return finding.severity, DEPTH.get(finding.rule, 0)
+def _rank(finding: Finding, retried: bool = False) -> tuple[Severity, int]:
+    """How strongly a finding explains a spec: its severity, then how deep in the pipeline its fault lies.
+
+    A spec whose Eventually timed out waited longer than any flush race lasts: a stalled timer or a
+    slow write under way then is what held its events back, deeper than the race it shows.
+    """
+    depth = DEPTH.get(finding.rule, 0)
+    if retried and finding.rule in DELAYING_RULES:
+        depth = max(depth, 1)
+    return finding.severity, depth
 
 
 def _overlaps(period: tuple[datetime, datetime | None] | None, shown: _Block) -> bool:
