@@ -285,3 +285,46 @@ def test_a_silent_query_step_in_a_spec_whose_batch_write_failed_names_no_race(tm
     spec = Spec("should record both deliveries", timeline, COUNT_FAILURE)
     report = analyze(write_bundle(tmp_path, ginkgo_log(spec)))
     assert not [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]
+
+
+def test_current_format_count_below_expected_while_the_writer_was_stuck_is_a_race(tmp_path: Path) -> None:
+    """Queries that kept finding 2 of 4 expected transitions while Flush() timed out unwritten are a race."""
+    timeline = [
+        _phase("Enriching"),
+        "⚠️ Flush warning (non-fatal, Eventually will retry): flush timeout: context deadline exceeded",
+        *["✅ Found 2 event(s) for signalprocessing.phase.transition (correlation_id=sp-rr-4)"] * 3,
+    ]
+    failure = [
+        "  [FAILED] Timed out after 120.001s.",
+        "  Expected",
+        "      <int>: 2",
+        "  to be >=",
+        "      <int>: 4",
+    ]
+    report = analyze(
+        write_bundle(tmp_path, ginkgo_log(Spec("should record each transition", timeline, failure)))
+    )
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert finding.correlation_id == "sp-rr-4" and finding.severity > Severity.INFO
+    assert (
+        "returned 2, and 2 more after it" in finding.summary and "the writers were stuck" in finding.summary
+    )
+
+
+def test_current_format_count_below_expected_with_a_working_writer_is_no_race(tmp_path: Path) -> None:
+    """The same short count without any sign of a stuck writer is left to the count rule."""
+    timeline = [
+        _phase("Enriching"),
+        *["✅ Found 2 event(s) for signalprocessing.phase.transition (correlation_id=sp-rr-5)"] * 3,
+    ]
+    failure = [
+        "  [FAILED] Timed out after 120.001s.",
+        "  Expected",
+        "      <int>: 2",
+        "  to be >=",
+        "      <int>: 4",
+    ]
+    report = analyze(
+        write_bundle(tmp_path, ginkgo_log(Spec("should record each transition", timeline, failure)))
+    )
+    assert not [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]

@@ -16,11 +16,14 @@ shapes are races the logs can still show, each stated as observed and inferred:
 * a spec that failed while every query for T and X found too few, after the controller had logged
   a step, while the stores' writers were stuck (DataStorage's last batch write before the last miss,
   a `Flush()` or `Close()` timing out later): what the controller emitted waited in the buffer
-  (medium: inferred, the step need not be T's).
+  (medium: inferred, the step need not be T's). A spec whose assertion counted fewer than it
+  expected (`Expected <int>: 2 to be >= <int>: 4`) on T's last answer counts every query of T as
+  short, even when they all found the same number.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, replace
 from typing import Any
@@ -34,6 +37,7 @@ from triage.rules._store import StuckWriter, stuck_writer
 from triage.rules.base import Evidence, quote
 
 PHASE = r"(?i)\bphase\b"
+COUNTED = re.compile(r"Expected\s+<int>: (-?\d+)\s+to (equal|be >=|be >)\s+<int>: (-?\d+)")
 STEM = 5  # letters two words share for a phase line to name the event type's step
 GENERIC = frozenset({"audit", "event", "events", "phase"})
 
@@ -129,6 +133,7 @@ def unlogged_races(analysis: Analysis) -> list[UnloggedRace]:
     events = analysis.events
     flushes = analysis.pipeline.explicit_flushes
     stuck = stuck_writer(analysis)
+    counted = _counted_short(analysis) if stuck is not None else {}
     out: list[UnloggedRace] = []
     done: set[str] = set()
     for (file, index, cid, kind), group in sorted(
@@ -145,6 +150,10 @@ def unlogged_races(analysis: Analysis) -> list[UnloggedRace]:
         short = [r for r in rows if int(r["count"]) < best or best == 0]
         short = [r for r in short if found is None or r["line"] < found["line"]]
         failed = block is not None and block.failed
+        # The spec failed counting fewer than it expected, on this query's last answer.
+        below = failed and counted.get(key) == int(rows[-1]["count"])
+        if below:
+            found, short = None, rows
         if not short or (found is None and (not failed or key in failing)):
             continue
         miss, last = short[0], short[-1]
@@ -162,7 +171,7 @@ def unlogged_races(analysis: Analysis) -> list[UnloggedRace]:
             block,
             progress[-1] if progress else None,
         )
-        if found is None and race.phase is None and not race.one_shot:
+        if below or (found is None and race.phase is None and not race.one_shot):
             stopped = _stopped_before(stuck, last) if race.progress is not None else None
             if stopped is None:
                 continue  # retried until the spec gave up, nothing showing T was emitted: missing, not raced
@@ -170,6 +179,28 @@ def unlogged_races(analysis: Analysis) -> list[UnloggedRace]:
             race = replace(race, stopped=stopped)
         out.append(race)
         done.add(str(cid))
+    return out
+
+
+def _counted_short(analysis: Analysis) -> dict[tuple[str, int], int]:
+    """Per failed spec block, the count its assertion got when it expected more (`Expected <int>: 2 to
+    equal <int>: 4` or `to be >= <int>: 4` gives 2)."""
+    events = analysis.events
+    failures = analysis.attrs.attach(
+        events.filter(
+            (pl.col("source_kind") == "ginkgo")
+            & (pl.col("record") == "failure")
+            & pl.col("spec_index").is_not_null()
+        )
+    )
+    out: dict[tuple[str, int], int] = {}
+    for file, index, attrs in failures.select("file", "spec_index", "attrs").iter_rows():
+        match = COUNTED.search(str(json.loads(attrs or "{}").get("text") or ""))
+        if match is None:
+            continue
+        got, want = int(match.group(1)), int(match.group(3))
+        if got < want or (match.group(2) == "be >" and got == want):
+            out.setdefault((str(file), int(index)), got)
     return out
 
 
