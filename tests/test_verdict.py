@@ -199,3 +199,13 @@ def test_a_spec_that_waited_out_its_eventually_is_blamed_on_a_stall_not_the_race
     assert _cause([race, stall], ("rr-wait-1",), ("run.log", 3), {}, periods, shown)[0] is stall
     once = replace(shown, retried=False)
     assert _cause([race, stall], ("rr-wait-1",), ("run.log", 3), {}, periods, once)[0] is race
+
+
+def test_a_timed_out_spec_that_counted_too_many_keeps_its_count_cause_over_a_slow_write() -> None:
+    """A spec whose Eventually timed out on more events than expected is not blamed on a slow write in it."""
+    at = datetime(2026, 3, 2, 14, 15, tzinfo=UTC)
+    count = Finding("unexpected-event-count", Severity.HIGH, "Found 2 (1 extra).", "rr-twice-2", ())
+    slow = Finding("slow-write", Severity.HIGH, "A slow batch write (3.0 s for 2 events).", None, ())
+    cited = {id(slow): {("run.log", 3)}}
+    shown = _Block(at, at + timedelta(seconds=10), pl.DataFrame(), True, 0, True, 0, 2, retried=True)
+    assert _cause([count, slow], ("rr-twice-2",), ("run.log", 3), cited, {}, shown)[0] is count

@@ -288,6 +288,7 @@ def _cause(
     timed out) is the deeper cause.
     """
     candidates: list[tuple[Finding, str]] = []
+    delayed = shown.retried and not shown.extra  # waited in vain for events; extra ones are no delay
     own = [f for f in findings if f.correlation_id is not None and f.correlation_id in ids]
     if own:
         candidates.append((own[0], "its correlation ID"))
@@ -307,12 +308,12 @@ def _cause(
             return infra[0], "inferred: DataStorage was failing while the spec ran"
         if under_way:
             basis = "inferred: this pipeline fault was under way while the spec ran"
-            candidates.append((max(under_way, key=lambda f: _rank(f, shown.retried)), basis))
+            candidates.append((max(under_way, key=lambda f: _rank(f, delayed)), basis))
     if not candidates:
         return None, None
     # On equal severity the deeper fault wins (a stuck writer explains the race behind it), then the
     # more direct tie: max keeps the first of equals.
-    best = max(candidates, key=lambda c: _rank(c[0], shown.retried))
+    best = max(candidates, key=lambda c: _rank(c[0], delayed))
     return best
 
 
