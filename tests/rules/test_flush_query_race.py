@@ -139,6 +139,12 @@ def _phase(phase: str) -> str:
     )
 
 
+def _timed_out(tmp_path: Path, timeline: list[str]) -> Report:
+    """Analyse a one-spec run whose spec timed out after `timeline`."""
+    spec = Spec("should record the attempt", timeline, ["  [FAILED] Timed out after 10.001s."])
+    return analyze(write_bundle(tmp_path, ginkgo_log(spec)))
+
+
 def test_current_format_miss_then_find_after_a_flush_is_a_low_race(tmp_path: Path) -> None:
     """Without store lines, a query that missed what a later one found, after Flush() returned, is low."""
     timeline = [
@@ -164,8 +170,7 @@ def test_current_format_timeout_after_the_controller_reached_the_phase_is_high(t
         _phase("Delivering"),
         *["⏳ No events yet for notification.delivery.attempted (correlation_id=nr-stuck-2)"] * 3,
     ]
-    spec = Spec("should record the attempt", timeline, ["  [FAILED] Timed out after 10.001s."])
-    report = analyze(write_bundle(tmp_path, ginkgo_log(spec)))
+    report = _timed_out(tmp_path, timeline)
     (finding,) = [f for f in report.findings if f.rule == RULE.id]
     assert finding.severity == Severity.HIGH
     assert "and 2 more after it" in finding.summary
@@ -180,8 +185,7 @@ def test_current_format_timeout_with_no_sign_the_event_was_emitted_is_not_a_race
         _phase("Pending"),
         "⏳ No events yet for notification.delivery.attempted (correlation_id=nr-none-3)",
     ]
-    spec = Spec("should record the attempt", timeline, ["  [FAILED] Timed out after 10.001s."])
-    report = analyze(write_bundle(tmp_path, ginkgo_log(spec)))
+    report = _timed_out(tmp_path, timeline)
     assert not [f for f in report.findings if f.rule == RULE.id]
     (verdict,) = report.verdicts
     assert (
@@ -210,8 +214,7 @@ def test_current_format_timeout_while_the_writer_was_stuck_is_a_medium_race(tmp_
         "⚠️ Flush warning (non-fatal, Eventually will retry): flush timeout: context deadline exceeded",
         *["⏳ No events yet for notification.delivery.attempted (correlation_id=nr-stuck-5)"] * 3,
     ]
-    spec = Spec("should record the attempt", timeline, ["  [FAILED] Timed out after 10.001s."])
-    report = analyze(write_bundle(tmp_path, ginkgo_log(spec)))
+    report = _timed_out(tmp_path, timeline)
     (finding,) = [f for f in report.findings if f.rule == RULE.id]
     assert finding.severity == Severity.MEDIUM and finding.correlation_id == "nr-stuck-5"
     assert "the writers were stuck" in finding.summary
@@ -239,16 +242,17 @@ COUNT_FAILURE = [
 ]
 
 
-def test_a_silent_query_step_that_failed_with_its_events_unflushed_is_a_high_race(tmp_path: Path) -> None:
-    """A failed spec whose `Querying` step printed nothing while its two events stayed unflushed is high."""
-    timeline = [
-        _buffered("nr-fanout-8", 5),
-        _buffered("nr-fanout-8", 6),
-        "STEP: Querying DataStorage for the audit events @ 03/02/26 09:15:03.416",
-    ]
-    report = analyze(
+def _silent_query(tmp_path: Path, lines: list[str]) -> Report:
+    """Analyse a spec that logged `lines`, queried without printing and failed counting 0 of 2."""
+    timeline = [*lines, "STEP: Querying DataStorage for the audit events @ 03/02/26 09:15:03.416"]
+    return analyze(
         write_bundle(tmp_path, ginkgo_log(Spec("should record both deliveries", timeline, COUNT_FAILURE)))
     )
+
+
+def test_a_silent_query_step_that_failed_with_its_events_unflushed_is_a_high_race(tmp_path: Path) -> None:
+    """A failed spec whose `Querying` step printed nothing while its two events stayed unflushed is high."""
+    report = _silent_query(tmp_path, [_buffered("nr-fanout-8", 5), _buffered("nr-fanout-8", 6)])
     (finding,) = [f for f in report.findings if f.rule == RULE.id]
     assert finding.severity == Severity.HIGH and finding.correlation_id == "nr-fanout-8"
     assert "of the 2 event(s) buffered for it by then, 2 had not been flushed" in finding.summary
@@ -256,14 +260,7 @@ def test_a_silent_query_step_that_failed_with_its_events_unflushed_is_a_high_rac
 
 def test_a_silent_query_step_in_a_spec_buffering_two_ids_names_no_race(tmp_path: Path) -> None:
     """A failed silent query in a spec buffering events of two correlation IDs is pinned on neither."""
-    timeline = [
-        _buffered("nr-fanout-8", 5),
-        _buffered("nr-other-9", 6),
-        "STEP: Querying DataStorage for the audit events @ 03/02/26 09:15:03.416",
-    ]
-    report = analyze(
-        write_bundle(tmp_path, ginkgo_log(Spec("should record both deliveries", timeline, COUNT_FAILURE)))
-    )
+    report = _silent_query(tmp_path, [_buffered("nr-fanout-8", 5), _buffered("nr-other-9", 6)])
     assert not [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]
 
 
@@ -276,15 +273,22 @@ def test_a_silent_query_step_in_a_spec_whose_batch_write_failed_names_no_race(tm
         batch_size=2,
         error="network error: dial tcp [::1]:18096: connect: connection refused",
     )
-    timeline = [
-        _buffered("nr-fanout-8", 5),
-        _buffered("nr-fanout-8", 6),
-        failed,
-        "STEP: Querying DataStorage for the audit events @ 03/02/26 09:15:03.416",
-    ]
-    spec = Spec("should record both deliveries", timeline, COUNT_FAILURE)
-    report = analyze(write_bundle(tmp_path, ginkgo_log(spec)))
+    report = _silent_query(tmp_path, [_buffered("nr-fanout-8", 5), _buffered("nr-fanout-8", 6), failed])
     assert not [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]
+
+
+def _two_of_four(tmp_path: Path, timeline: list[str]) -> Report:
+    """Analyse a spec that logged `timeline` and failed counting 2 transitions where it wanted at least 4."""
+    failure = [
+        "  [FAILED] Timed out after 120.001s.",
+        "  Expected",
+        "      <int>: 2",
+        "  to be >=",
+        "      <int>: 4",
+    ]
+    return analyze(
+        write_bundle(tmp_path, ginkgo_log(Spec("should record each transition", timeline, failure)))
+    )
 
 
 def test_current_format_count_below_expected_while_the_writer_was_stuck_is_a_race(tmp_path: Path) -> None:
@@ -294,16 +298,7 @@ def test_current_format_count_below_expected_while_the_writer_was_stuck_is_a_rac
         "⚠️ Flush warning (non-fatal, Eventually will retry): flush timeout: context deadline exceeded",
         *["✅ Found 2 event(s) for signalprocessing.phase.transition (correlation_id=sp-rr-4)"] * 3,
     ]
-    failure = [
-        "  [FAILED] Timed out after 120.001s.",
-        "  Expected",
-        "      <int>: 2",
-        "  to be >=",
-        "      <int>: 4",
-    ]
-    report = analyze(
-        write_bundle(tmp_path, ginkgo_log(Spec("should record each transition", timeline, failure)))
-    )
+    report = _two_of_four(tmp_path, timeline)
     (finding,) = [f for f in report.findings if f.rule == RULE.id]
     assert finding.correlation_id == "sp-rr-4" and finding.severity > Severity.INFO
     assert (
@@ -317,14 +312,5 @@ def test_current_format_count_below_expected_with_a_working_writer_is_no_race(tm
         _phase("Enriching"),
         *["✅ Found 2 event(s) for signalprocessing.phase.transition (correlation_id=sp-rr-5)"] * 3,
     ]
-    failure = [
-        "  [FAILED] Timed out after 120.001s.",
-        "  Expected",
-        "      <int>: 2",
-        "  to be >=",
-        "      <int>: 4",
-    ]
-    report = analyze(
-        write_bundle(tmp_path, ginkgo_log(Spec("should record each transition", timeline, failure)))
-    )
+    report = _two_of_four(tmp_path, timeline)
     assert not [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]
