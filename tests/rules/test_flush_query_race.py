@@ -314,3 +314,22 @@ def test_current_format_count_below_expected_with_a_working_writer_is_no_race(tm
     ]
     report = _two_of_four(tmp_path, timeline)
     assert not [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]
+
+
+def test_current_format_a_slow_write_in_the_timeline_does_not_hide_the_race(tmp_path: Path) -> None:
+    """A slow batch write in a timed-out spec loses nothing: the race after its Delivering phase is high."""
+    slow = store_line(
+        "2026-03-02T09:15:03-05:00",
+        "⚠️  Slow audit batch write detected",
+        batch_size=4,
+        write_duration=3.575,
+        warning="slow writes can delay audit visibility",
+    )
+    timeline = [
+        _phase("Delivering"),
+        "⏳ No events yet for notification.delivery.attempted (correlation_id=nr-slow-6)",
+        slow,
+        "⏳ No events yet for notification.delivery.attempted (correlation_id=nr-slow-6)",
+    ]
+    (finding,) = [f for f in _timed_out(tmp_path, timeline).findings if f.rule == RULE.id]
+    assert finding.severity == Severity.HIGH and finding.correlation_id == "nr-slow-6"

@@ -524,3 +524,19 @@ def stuck_writer(analysis: Analysis) -> StuckWriter | None:
         return None
     at = as_dt(last_write["ts"]) - skew if last_write is not None else None
     return StuckWriter(said, closes, rows, last_write, at)
+
+
+def failing_blocks(analysis: Analysis) -> set[tuple[str, int]]:
+    """The spec blocks (file, spec_index) where the store failed or dropped a batch write.
+
+    A slow write or a late tick is no failure: its events were still written.
+
+    Args:
+        analysis: the analysed bundle.
+
+    Returns:
+        The blocks.
+    """
+    errors = analysis.pipeline.store_errors.filter(pl.col("msg_key").is_in([FAILED_WRITE, *DROPS]))
+    rows = errors.select("file", "spec_index").drop_nulls().unique()
+    return {(str(f), int(i)) for f, i in rows.iter_rows()}

@@ -33,7 +33,7 @@ import polars as pl
 from triage.analysis import Analysis
 from triage.pipeline import STORE_LOGGER, matches
 from triage.rules._queries import SpecBlock, clock, query_prints, span, spec_blocks
-from triage.rules._store import StuckWriter, stuck_writer
+from triage.rules._store import StuckWriter, failing_blocks, stuck_writer
 from triage.rules.base import Evidence, quote
 
 PHASE = r"(?i)\bphase\b"
@@ -128,7 +128,7 @@ def unlogged_races(analysis: Analysis) -> list[UnloggedRace]:
         return []
     pipe = analysis.pipeline
     logged = _blocks_of(pipe.buffered, pipe.ticks)  # the buffered lines tell these blocks' races
-    failing = _blocks_of(pipe.store_errors)  # a batch failed here: what was never found may be lost
+    failing = failing_blocks(analysis)  # a batch failed here: what was never found may be lost
     blocks = spec_blocks(analysis)
     events = analysis.events
     flushes = analysis.pipeline.explicit_flushes

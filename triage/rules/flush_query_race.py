@@ -69,6 +69,7 @@ from triage.rules._queries import (
     spec_blocks,
     unflushed_at,
 )
+from triage.rules._store import failing_blocks
 from triage.rules._unlogged import describe, unlogged_races
 from triage.rules.base import Finding, Rule, Severity, quote
 
@@ -177,8 +178,7 @@ def _sole_ids(analysis: Analysis, quiet: pl.DataFrame) -> pl.DataFrame:
     if quiet.is_empty():
         return quiet
     # A batch that failed in the block may have carried the events: lost, not raced.
-    failing = analysis.pipeline.store_errors.select("file", "spec_index").drop_nulls().unique()
-    lossy = {(str(f), int(i)) for f, i in failing.iter_rows()}
+    lossy = failing_blocks(analysis)
     failed = {key for key, block in spec_blocks(analysis).items() if block.failed and key not in lossy}
     buffered = analysis.pipeline.buffered.drop_nulls("correlation_id")
     sole = (
