@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import polars as pl
 
 from tests.ginkgo_log import DROP, REFUSED, Spec, ginkgo_log, store_line, write_bundle
 from tests.realworld import REALWORLD, needs_realworld
 from triage.api import analyze
 from triage.render import render, to_json
+from triage.rules.base import Finding, Severity
+from triage.verdict import _Block, _cause
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLES = ROOT / "fixtures" / "bundles"
@@ -202,3 +208,62 @@ def test_a_count_whose_own_lines_rule_out_loss_is_not_blamed_on_a_drop_elsewhere
     assert "Flush() returned successfully" in verdict.cause.summary
     assert "were never emitted (inferred" in verdict.cause.summary
     assert any(f.rule == "dropped-events" for f in report.findings)
+
+
+def test_a_stuck_writer_under_way_outranks_an_equally_severe_slow_write_listed_before_it() -> None:
+    """Of the run-wide faults under way while a spec ran, the deeper one of equal severity is its cause."""
+    at = datetime(2026, 3, 2, 14, 15, tzinfo=UTC)
+    slow = Finding("slow-write", Severity.HIGH, "A slow batch write (3.6 s for 1 event).", None, ())
+    stuck = Finding("unflushed-events", Severity.HIGH, "The audit stores stopped handing events.", None, ())
+    periods = {id(slow): (at, at + timedelta(seconds=4)), id(stuck): (at + timedelta(seconds=1), None)}
+    shown = _Block(at, at + timedelta(seconds=10), pl.DataFrame(), True, 0, False, 0, 0)
+    cause, basis = _cause([slow, stuck], (), ("run.log", 3), {}, periods, shown)
+    assert cause is stuck and basis == "inferred: this pipeline fault was under way while the spec ran"
+
+
+def test_a_drop_in_the_spec_timeline_outranks_an_inferred_stuck_writer_of_equal_severity() -> None:
+    """A batch dropped inside the spec's timeline explains it before a stuck writer inferred from the run."""
+    at = datetime(2026, 3, 2, 14, 15, tzinfo=UTC)
+    dropped = Finding("dropped-events", Severity.HIGH, "1 batch (8 events) dropped.", None, ())
+    stuck = Finding("unflushed-events", Severity.HIGH, "The audit stores stopped handing events.", None, ())
+    periods = {id(dropped): (at, at), id(stuck): (at + timedelta(seconds=1), None)}
+    shown = _Block(at, at + timedelta(seconds=10), pl.DataFrame(), True, 0, False, 0, 0)
+    cited = {id(dropped): {("run.log", 3)}}
+    cause, basis = _cause([dropped, stuck], (), ("run.log", 3), cited, periods, shown)
+    assert cause is dropped and basis == "evidence in its timeline"
+
+
+def test_a_spec_whose_last_query_datastorage_refused_is_blamed_on_the_missing_datastorage_container() -> None:
+    """A medium container finding explains a spec whose last query DataStorage refused, before its drop."""
+    at = datetime(2026, 3, 2, 14, 15, tzinfo=UTC)
+    dropped = Finding("dropped-events", Severity.HIGH, "1 batch (2 events) dropped.", None, ())
+    missing = Finding("container-unhealthy", Severity.MEDIUM, "No datastorage container log.", None, ())
+    periods = {id(dropped): (at, at), id(missing): (datetime.min.replace(tzinfo=UTC), None)}
+    cited = {id(dropped): {("run.log", 3)}}
+    refused = _Block(at, at + timedelta(seconds=10), pl.DataFrame(), True, 12, False, 0, 2, refused_last=True)
+    cause, basis = _cause([dropped, missing], (), ("run.log", 3), cited, periods, refused)
+    assert cause is missing and basis == "inferred: DataStorage was failing while the spec ran"
+    answered = replace(refused, refused_last=False)
+    assert _cause([dropped, missing], (), ("run.log", 3), cited, periods, answered)[0] is dropped
+
+
+def test_a_spec_that_waited_out_its_eventually_is_blamed_on_a_stall_not_the_race_it_shows() -> None:
+    """A timer stall of equal severity explains a timed-out, retried spec before its race, a one-shot not."""
+    at = datetime(2026, 3, 2, 14, 15, tzinfo=UTC)
+    race = Finding("flush-query-race", Severity.HIGH, "A query returned 0.", "rr-wait-1", ())
+    stall = Finding("timer-stall", Severity.HIGH, "TIMER BUG DETECTED: no tick for 32 s.", None, ())
+    periods = {id(stall): (at - timedelta(seconds=20), at + timedelta(seconds=12))}
+    shown = _Block(at, at + timedelta(seconds=10), pl.DataFrame(), True, 0, False, 0, 0, retried=True)
+    assert _cause([race, stall], ("rr-wait-1",), ("run.log", 3), {}, periods, shown)[0] is stall
+    once = replace(shown, retried=False)
+    assert _cause([race, stall], ("rr-wait-1",), ("run.log", 3), {}, periods, once)[0] is race
+
+
+def test_a_timed_out_spec_that_counted_too_many_keeps_its_count_cause_over_a_slow_write() -> None:
+    """A spec whose Eventually timed out on more events than expected is not blamed on a slow write in it."""
+    at = datetime(2026, 3, 2, 14, 15, tzinfo=UTC)
+    count = Finding("unexpected-event-count", Severity.HIGH, "Found 2 (1 extra).", "rr-twice-2", ())
+    slow = Finding("slow-write", Severity.HIGH, "A slow batch write (3.0 s for 2 events).", None, ())
+    cited = {id(slow): {("run.log", 3)}}
+    shown = _Block(at, at + timedelta(seconds=10), pl.DataFrame(), True, 0, True, 0, 2, retried=True)
+    assert _cause([count, slow], ("rr-twice-2",), ("run.log", 3), cited, {}, shown)[0] is count

@@ -8,12 +8,14 @@ A failed spec is tied to a finding above info, most direct first:
    the spec ran, when the spec queried audit events: inferred, and said so.
 
 The most severe candidate wins; on a tie the deeper fault (DataStorage, then a store that stopped
-writing, then a dropped batch, then races and counts), then the most direct. A failing DataStorage
-(a high `container-unhealthy` under way while the spec ran) goes first whatever the others' severity,
-since it explains the drops, gaps and races behind it. A spec that counted more events than it
-expected is never blamed on a run-wide fault. A count finding that cannot tell late from never
-emitted events is the last resort; one whose spec's own lines show the events were never emitted
-is not blamed on a fault elsewhere in the run.
+writing or dropped a batch, then races and counts), then the most direct: a drop in the spec's own
+timeline before an inferred stuck writer, a stuck writer before the race it leaves behind, a stalled
+timer or slow write before the race of a spec whose Eventually retried until it timed out. A failing
+DataStorage (a high `container-unhealthy` under way while the spec ran) goes first whatever the
+others' severity, since it explains the drops, gaps and races behind it. A spec that counted more
+events than it expected is never blamed on a run-wide fault. A count finding that cannot tell late
+from never emitted events is the last resort; one whose spec's own lines show the events were never
+emitted is not blamed on a fault elsewhere in the run.
 
 A spec that none of these explains gets no cause and a reason instead: what its failure says, what
 its queries returned, what the store and DataStorage logged meanwhile, and which evidence is missing.
@@ -47,14 +49,18 @@ RUN_WIDE_RULES = (
 INFRA_RULE = "container-unhealthy"
 COUNT_RULE = "unexpected-event-count"
 # How deep in the pipeline a rule's fault lies: a deeper fault explains the shallower ones it causes.
-DEPTH = {"container-unhealthy": 3, "unflushed-events": 2, "write-rate-gap": 2, "dropped-events": 1}
+DEPTH = {"container-unhealthy": 3, "unflushed-events": 2, "write-rate-gap": 2, "dropped-events": 2}
 # Faults that end: they explain a spec only while under way. Lost events and a dead container stay so.
 TRANSIENT_RULES = ("timer-stall", "slow-write", "dropped-events")
+# Faults that delay writes without losing them: they explain a spec that waited and timed out.
+DELAYING_RULES = ("timer-stall", "slow-write")
 TIMED_OUT = re.compile(r"Timed out after ([0-9.]+m?s)")
 COUNT = re.compile(r"Expected\s+<int>: (-?\d+)\s+to equal\s+<int>: (-?\d+)")
 MAX_TYPES = 3
 # A test's query that DataStorage did not answer (`❌ Failed to query Data Storage: … connection refused`).
 FAILED_QUERY = r"(?i)failed to query data ?storage|query error for"
+# A failure about audit events even when the spec printed no query (`should record … in DataStorage`).
+AUDIT_FAILURE = re.compile(r"(?i)data ?storage|\baudit\b")
 
 
 @dataclass(frozen=True)
@@ -136,7 +142,7 @@ def judge(report: Report) -> tuple[SpecVerdict, ...]:
             reason = "interrupted after another spec failed (Ginkgo --fail-fast); it did not fail on its own"
             out.append(SpecVerdict(spec, index, ids, None, None, None, reason))
             continue
-        block = _block(report, spec, index)
+        block = _block(report, spec, index, AUDIT_FAILURE.search(spec.failure_message or "") is not None)
         cause, basis = _cause(findings, ids, (spec.file, index), cited, periods, block)
         if cause is not None:
             out.append(SpecVerdict(spec, index, ids, cause, position[id(cause)], basis, None))
@@ -158,14 +164,16 @@ class _Block:
     extra: bool
     buffered: int
     store_lines: int
+    refused_last: bool = False
+    retried: bool = False
 
 
-def _block(report: Report, spec: SpecResult, index: int | None) -> _Block:
+def _block(report: Report, spec: SpecResult, index: int | None, about_audit: bool = False) -> _Block:
     from triage.rules._queries import DEBUG_QUERY, query_prints
 
     analysis = report.analysis
     if index is None:
-        return _Block(None, None, pl.DataFrame(), False, 0, False, 0, 0)
+        return _Block(None, None, pl.DataFrame(), about_audit, 0, False, 0, 0)
     rows = report.events.filter((pl.col("file") == spec.file) & (pl.col("spec_index") == index))
     times = rows.get_column("ts").drop_nulls()
     same = (pl.col("file") == spec.file) & (pl.col("spec_index") == index)
@@ -183,7 +191,12 @@ def _block(report: Report, spec: SpecResult, index: int | None) -> _Block:
             }
         )
     failed_queries = int(printed.str.contains(FAILED_QUERY).sum())
-    queried = queries.height > 0 or failed_queries > 0
+    # DataStorage did not answer the spec's last query: the answer its assertion judged never came.
+    helpers = rows.filter(pl.col("record").is_in(["helper", "output"]))
+    refused = helpers.filter(pl.col("message").cast(pl.String).str.contains(FAILED_QUERY))["line"].max()
+    answered = queries["line"].max() if "line" in queries.columns else None
+    refused_last = refused is not None and (answered is None or refused > answered)  # type: ignore[operator]
+    queried = queries.height > 0 or failed_queries > 0 or about_audit
     return _Block(
         times.min() if times.len() else None,  # type: ignore[arg-type]
         times.max() if times.len() else None,  # type: ignore[arg-type]
@@ -193,6 +206,9 @@ def _block(report: Report, spec: SpecResult, index: int | None) -> _Block:
         _counted_more(report, rows),
         pipe.buffered.filter(same).height,
         store_lines + pipe.store_errors.filter(same).height,
+        refused_last,
+        # An Eventually that timed out after one printed query was given a value: it never asked again.
+        TIMED_OUT.search(spec.failure_message or "") is not None and queries.height != 1,
     )
 
 
@@ -276,6 +292,7 @@ def _cause(
     timed out) is the deeper cause.
     """
     candidates: list[tuple[Finding, str]] = []
+    delayed = shown.retried and not shown.extra  # waited in vain for events; extra ones are no delay
     own = [f for f in findings if f.correlation_id is not None and f.correlation_id in ids]
     if own:
         candidates.append((own[0], "its correlation ID"))
@@ -290,25 +307,42 @@ def _cause(
             f for f in findings if _overlaps(periods.get(id(f)), shown) and f.severity >= Severity.MEDIUM
         ]
         # DataStorage down or failing explains the drops, gaps and races behind it: it goes first.
-        infra = [f for f in under_way if f.rule == INFRA_RULE and f.severity >= Severity.HIGH]
+        # So does a lesser container finding when DataStorage refused the spec's last query.
+        floor = Severity.MEDIUM if shown.refused_last else Severity.HIGH
+        infra = [f for f in under_way if f.rule == INFRA_RULE and f.severity >= floor]
         if infra:
             return infra[0], "inferred: DataStorage was failing while the spec ran"
         if under_way:
             basis = "inferred: this pipeline fault was under way while the spec ran"
-            candidates.append((under_way[0], basis))
+            candidates.append((max(under_way, key=lambda f: _rank(f, delayed)), basis))
     if not shown.extra:
         # A count whose logs cannot tell late from never emitted is the last resort: a fault that held
         # events back, or another finding on its lines, says which. Nothing lost explains extra events.
         candidates = [c for c in candidates if not undecided(c[0])] or candidates
     if any(never_emitted(f) for f, _ in candidates):
-        # Its own lines rule out late or lost events: a fault elsewhere in the run is not its cause.
-        candidates = [c for c in candidates if not c[1].startswith("inferred")]
+        # Its own lines rule out late or lost events: neither a fault elsewhere in the run nor a delay
+        # (a stalled timer, a slow write) is its cause.
+        candidates = [
+            c for c in candidates if not c[1].startswith("inferred") and c[0].rule not in DELAYING_RULES
+        ]
     if not candidates:
         return None, None
     # On equal severity the deeper fault wins (a stuck writer explains the race behind it), then the
     # more direct tie: max keeps the first of equals.
-    best = max(candidates, key=lambda c: (c[0].severity, DEPTH.get(c[0].rule, 0)))
+    best = max(candidates, key=lambda c: _rank(c[0], delayed))
     return best
+
+
+def _rank(finding: Finding, retried: bool = False) -> tuple[Severity, int]:
+    """How strongly a finding explains a spec: its severity, then how deep in the pipeline its fault lies.
+
+    A spec whose Eventually timed out waited longer than any flush race lasts: a stalled timer or a
+    slow write under way then is what held its events back, deeper than the race it shows.
+    """
+    depth = DEPTH.get(finding.rule, 0)
+    if retried and finding.rule in DELAYING_RULES:
+        depth = max(depth, 1)
+    return finding.severity, depth
 
 
 def _overlaps(period: tuple[datetime, datetime | None] | None, shown: _Block) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ginkgo_log import Spec, ginkgo_log, write_bundle
+from tests.ginkgo_log import Spec, ginkgo_log, store_line, write_bundle
 from triage.api import Report, analyze
 from triage.lines import split_lines
 from triage.rules._queries import buffered_fates, clock, seconds, span
@@ -139,6 +139,12 @@ def _phase(phase: str) -> str:
     )
 
 
+def _timed_out(tmp_path: Path, timeline: list[str]) -> Report:
+    """Analyse a one-spec run whose spec timed out after `timeline`."""
+    spec = Spec("should record the attempt", timeline, ["  [FAILED] Timed out after 10.001s."])
+    return analyze(write_bundle(tmp_path, ginkgo_log(spec)))
+
+
 def test_current_format_miss_then_find_after_a_flush_is_a_low_race(tmp_path: Path) -> None:
     """Without store lines, a query that missed what a later one found, after Flush() returned, is low."""
     timeline = [
@@ -164,8 +170,7 @@ def test_current_format_timeout_after_the_controller_reached_the_phase_is_high(t
         _phase("Delivering"),
         *["⏳ No events yet for notification.delivery.attempted (correlation_id=nr-stuck-2)"] * 3,
     ]
-    spec = Spec("should record the attempt", timeline, ["  [FAILED] Timed out after 10.001s."])
-    report = analyze(write_bundle(tmp_path, ginkgo_log(spec)))
+    report = _timed_out(tmp_path, timeline)
     (finding,) = [f for f in report.findings if f.rule == RULE.id]
     assert finding.severity == Severity.HIGH
     assert "and 2 more after it" in finding.summary
@@ -180,8 +185,7 @@ def test_current_format_timeout_with_no_sign_the_event_was_emitted_is_not_a_race
         _phase("Pending"),
         "⏳ No events yet for notification.delivery.attempted (correlation_id=nr-none-3)",
     ]
-    spec = Spec("should record the attempt", timeline, ["  [FAILED] Timed out after 10.001s."])
-    report = analyze(write_bundle(tmp_path, ginkgo_log(spec)))
+    report = _timed_out(tmp_path, timeline)
     assert not [f for f in report.findings if f.rule == RULE.id]
     (verdict,) = report.verdicts
     assert (
@@ -201,3 +205,131 @@ def test_current_format_one_query_right_after_flush_that_fails_the_spec_is_mediu
     assert finding.severity == Severity.MEDIUM and finding.correlation_id == "nr-once-4"
     assert "without querying again" in finding.summary
     assert "the test's Flush() had returned before the first miss" in finding.summary
+
+
+def test_current_format_timeout_while_the_writer_was_stuck_is_a_medium_race(tmp_path: Path) -> None:
+    """A spec that timed out after its controller moved on while Flush() timed out unwritten is medium."""
+    timeline = [
+        _phase("Pending"),
+        "⚠️ Flush warning (non-fatal, Eventually will retry): flush timeout: context deadline exceeded",
+        *["⏳ No events yet for notification.delivery.attempted (correlation_id=nr-stuck-5)"] * 3,
+    ]
+    report = _timed_out(tmp_path, timeline)
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert finding.severity == Severity.MEDIUM and finding.correlation_id == "nr-stuck-5"
+    assert "the writers were stuck" in finding.summary
+    assert "the controller had logged `Processing Pending phase`" in finding.summary
+
+
+def _buffered(cid: str, total: int) -> str:
+    return store_line(
+        "2026-03-02T09:15:02-05:00",
+        "✅ Event buffered successfully",
+        level="info",
+        event_type="notification.message.sent",
+        correlation_id=cid,
+        buffer_size_after=total - 4,
+        total_buffered=total,
+    )
+
+
+COUNT_FAILURE = [
+    "  [FAILED] Timed out after 10.010s.",
+    "  Expected",
+    "      <int>: 0",
+    "  to equal",
+    "      <int>: 2",
+]
+
+
+def _silent_query(tmp_path: Path, lines: list[str]) -> Report:
+    """Analyse a spec that logged `lines`, queried without printing and failed counting 0 of 2."""
+    timeline = [*lines, "STEP: Querying DataStorage for the audit events @ 03/02/26 09:15:03.416"]
+    return analyze(
+        write_bundle(tmp_path, ginkgo_log(Spec("should record both deliveries", timeline, COUNT_FAILURE)))
+    )
+
+
+def test_a_silent_query_step_that_failed_with_its_events_unflushed_is_a_high_race(tmp_path: Path) -> None:
+    """A failed spec whose `Querying` step printed nothing while its two events stayed unflushed is high."""
+    report = _silent_query(tmp_path, [_buffered("nr-fanout-8", 5), _buffered("nr-fanout-8", 6)])
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert finding.severity == Severity.HIGH and finding.correlation_id == "nr-fanout-8"
+    assert "of the 2 event(s) buffered for it by then, 2 had not been flushed" in finding.summary
+
+
+def test_a_silent_query_step_in_a_spec_buffering_two_ids_names_no_race(tmp_path: Path) -> None:
+    """A failed silent query in a spec buffering events of two correlation IDs is pinned on neither."""
+    report = _silent_query(tmp_path, [_buffered("nr-fanout-8", 5), _buffered("nr-other-9", 6)])
+    assert not [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]
+
+
+def test_a_silent_query_step_in_a_spec_whose_batch_write_failed_names_no_race(tmp_path: Path) -> None:
+    """A failed silent query in a spec whose store failed a batch write is left to the loss rules."""
+    failed = store_line(
+        "2026-03-02T09:15:02-05:00",
+        "Failed to write audit batch",
+        attempt=1,
+        batch_size=2,
+        error="network error: dial tcp [::1]:18096: connect: connection refused",
+    )
+    report = _silent_query(tmp_path, [_buffered("nr-fanout-8", 5), _buffered("nr-fanout-8", 6), failed])
+    assert not [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]
+
+
+def _two_of_four(tmp_path: Path, timeline: list[str]) -> Report:
+    """Analyse a spec that logged `timeline` and failed counting 2 transitions where it wanted at least 4."""
+    failure = [
+        "  [FAILED] Timed out after 120.001s.",
+        "  Expected",
+        "      <int>: 2",
+        "  to be >=",
+        "      <int>: 4",
+    ]
+    return analyze(
+        write_bundle(tmp_path, ginkgo_log(Spec("should record each transition", timeline, failure)))
+    )
+
+
+def test_current_format_count_below_expected_while_the_writer_was_stuck_is_a_race(tmp_path: Path) -> None:
+    """Queries that kept finding 2 of 4 expected transitions while Flush() timed out unwritten are a race."""
+    timeline = [
+        _phase("Enriching"),
+        "⚠️ Flush warning (non-fatal, Eventually will retry): flush timeout: context deadline exceeded",
+        *["✅ Found 2 event(s) for signalprocessing.phase.transition (correlation_id=sp-rr-4)"] * 3,
+    ]
+    report = _two_of_four(tmp_path, timeline)
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert finding.correlation_id == "sp-rr-4" and finding.severity > Severity.INFO
+    assert (
+        "returned 2, and 2 more after it" in finding.summary and "the writers were stuck" in finding.summary
+    )
+
+
+def test_current_format_count_below_expected_with_a_working_writer_is_no_race(tmp_path: Path) -> None:
+    """The same short count without any sign of a stuck writer is left to the count rule."""
+    timeline = [
+        _phase("Enriching"),
+        *["✅ Found 2 event(s) for signalprocessing.phase.transition (correlation_id=sp-rr-5)"] * 3,
+    ]
+    report = _two_of_four(tmp_path, timeline)
+    assert not [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]
+
+
+def test_current_format_a_slow_write_in_the_timeline_does_not_hide_the_race(tmp_path: Path) -> None:
+    """A slow batch write in a timed-out spec loses nothing: the race after its Delivering phase is high."""
+    slow = store_line(
+        "2026-03-02T09:15:03-05:00",
+        "⚠️  Slow audit batch write detected",
+        batch_size=4,
+        write_duration=3.575,
+        warning="slow writes can delay audit visibility",
+    )
+    timeline = [
+        _phase("Delivering"),
+        "⏳ No events yet for notification.delivery.attempted (correlation_id=nr-slow-6)",
+        slow,
+        "⏳ No events yet for notification.delivery.attempted (correlation_id=nr-slow-6)",
+    ]
+    (finding,) = [f for f in _timed_out(tmp_path, timeline).findings if f.rule == RULE.id]
+    assert finding.severity == Severity.HIGH and finding.correlation_id == "nr-slow-6"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.ginkgo_log import Spec, ginkgo_log, store_line, write_bundle
 from triage.api import analyze
 from triage.rules.base import Severity
 
@@ -46,3 +47,40 @@ def test_a_tick_printed_long_after_it_fired_without_timer_bug_is_only_a_note() -
 def test_healthy_run_has_no_stall() -> None:
     """A healthy run's ticks arrive on time: no timer-stall finding at all."""
     assert analyze(BUNDLES / "02-healthy", select=(RULE,)).findings == ()
+
+
+def test_a_stall_logged_after_a_spec_failed_inside_it_is_high(tmp_path: Path) -> None:
+    """A TIMER BUG line in a passing spec whose 8 s stall covers another spec's failure is high."""
+    waiting = Spec(
+        "should record the delivery",
+        ["⏳ No events yet for notification.message.sent (correlation_id=nr-wait-1)"] * 2,
+        ["  [FAILED] Timed out after 10.001s."],
+    )
+    bug = store_line(
+        "2026-03-02T09:15:17-05:00",
+        "🚨 TIMER BUG DETECTED: Tick interval significantly exceeded expected",
+        expected_interval=0.1,
+        actual_interval=8.2,
+        drift=8.1,
+        drift_multiplier=82.0,
+    )
+    report = analyze(write_bundle(tmp_path, ginkgo_log(waiting, Spec("should clean up", [bug]))))
+    (finding,) = [f for f in report.findings if f.rule == RULE]
+    assert finding.severity == Severity.HIGH
+    assert finding.summary.endswith("1 spec(s) failed while it received no tick, the first at 14:15:13.104.")
+
+
+def test_a_stall_that_ended_before_any_spec_failed_stays_medium(tmp_path: Path) -> None:
+    """A long stall that ended a minute before the only failure keeps the medium severity of its length."""
+    waiting = Spec("should record it", ["⏳ No events yet (correlation_id=nr-wait-2)"], ["  [FAILED] x"])
+    bug = store_line(
+        "2026-03-02T09:14:15-05:00",
+        "🚨 TIMER BUG DETECTED: Tick interval significantly exceeded expected",
+        expected_interval=0.1,
+        actual_interval=8.2,
+        drift=8.1,
+        drift_multiplier=82.0,
+    )
+    report = analyze(write_bundle(tmp_path, ginkgo_log(Spec("should start", [bug], minute=14), waiting)))
+    (finding,) = [f for f in report.findings if f.rule == RULE]
+    assert finding.severity == Severity.MEDIUM

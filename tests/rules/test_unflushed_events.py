@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ginkgo_log import Spec, ginkgo_log, write_bundle
+from tests.ginkgo_log import Spec, ginkgo_log, store_line, write_bundle
 from triage.api import Report, analyze
 from triage.rules.base import Finding, Severity
 from triage.simulate import simulate
@@ -86,6 +86,7 @@ def test_events_behind_a_stuck_batch_that_a_second_batch_could_outlast_are_only_
     assert "attempt 1 of 3 at 22:19:48 UTC" in note.summary and "(22:20:01.219 UTC)" in note.summary
 
 
+FLUSH_FAILED = "⚠️  Warning: Failed to flush audit store: flush timeout: context deadline exceeded"
 FLUSH_TIMEOUT = "⚠️ Flush warning (non-fatal, Eventually will retry): flush timeout: context deadline exceeded"
 
 
@@ -119,3 +120,35 @@ def test_flush_timeouts_in_a_passing_run_are_a_note(tmp_path: Path) -> None:
         f for f in analyze(write_bundle(tmp_path, ginkgo_log(spec))).findings if f.rule == "unflushed-events"
     ]
     assert finding.severity == Severity.INFO
+
+
+def test_a_silent_spec_that_failed_while_the_writer_never_wrote_is_explained_by_the_stuck_writer(
+    tmp_path: Path,
+) -> None:
+    """A spec that printed no query but failed on a DataStorage assertion after the writer started and before
+    the Flush() timeouts, with no write in between, gets the stuck writer as its cause."""
+    started = store_line(
+        "2026-03-02T09:14:01-05:00", "🚀 Audit background writer started", level="info", flush_interval=0.1
+    )
+    silent = Spec(
+        "should record the console delivery",
+        ["STEP: Querying DataStorage for the audit events @ 03/02/26 09:15:02.100"],
+        [
+            "  [FAILED] Timed out after 10.008s.",
+            "  Notification should record notification.message.sent in DataStorage",
+            "  Expected",
+            "      <bool>: false",
+            "  to be true",
+        ],
+    )
+    log = ginkgo_log(
+        Spec("should start the store", [started, "✅ Created test namespace: notif-audit-1"], minute=14),
+        silent,
+        Spec("should clean up", [FLUSH_FAILED], minute=16),
+    )
+    report = analyze(write_bundle(tmp_path, log))
+    (finding,) = [f for f in report.findings if f.rule == "unflushed-events"]
+    assert finding.severity == Severity.HIGH
+    assert any("Audit background writer started" in e.text for e in finding.evidence)
+    (verdict,) = [v for v in report.verdicts if v.spec.state == "failed"]
+    assert verdict.cause == finding and verdict.basis is not None and verdict.basis.startswith("inferred")

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import polars as pl
 
 from triage.analysis import Analysis
-from triage.pipeline import UNFRAMED, attr
+from triage.pipeline import UNFRAMED, attr, with_time_bounds
 from triage.rules.base import Evidence, quote
 
 MAX_ATTEMPTS = 3  # store.go MaxRetries: total attempts before a batch is dropped
@@ -448,3 +448,95 @@ def test_log_of(analysis: Analysis, spec_index: int) -> str | None:
         if files.len():
             return str(files[0])
     return None
+
+
+CLOSE_TIMEOUT = "Timeout waiting for audit store to close"
+# A writer retrying a refused batch logs an attempt at least this often (5 s timeout, 4 s backoff).
+_RETRY_SPAN = timedelta(seconds=10)
+_SLACK = timedelta(seconds=1)  # a write in the second a flush gave up is no sign of the writer moving on
+
+
+@dataclass(frozen=True)
+class StuckWriter:
+    """Flush() and Close() calls that timed out while DataStorage's writes had stopped.
+
+    Attributes:
+        said: the test's prints of a timed-out Flush() (file, line, spec_index, ts, ts_precision).
+        closes: process 1's `Timeout waiting for audit store to close` lines.
+        rows: both, as (file, line, ts, ts_precision), in time order.
+        last_write: DataStorage's last batch write, None when it logged none.
+        stopped_at: when the writes stopped on the test host's clock (the last write, skew removed),
+            None when DataStorage never wrote.
+    """
+
+    said: pl.DataFrame
+    closes: pl.DataFrame
+    rows: pl.DataFrame
+    last_write: Mapping[str, object] | None
+    stopped_at: datetime | None
+
+
+def stuck_writer(analysis: Analysis) -> StuckWriter | None:
+    """The stores' writers stuck: a Flush() or Close() timed out after DataStorage's last batch write.
+
+    A run whose DataStorage never wrote while the store's attempts were still being refused when the
+    last flush timed out is DataStorage unreachable, not a stuck writer.
+
+    Args:
+        analysis: the analysed bundle.
+
+    Returns:
+        The stuck writer, None when the logs do not show one.
+    """
+    events = analysis.events
+    test = events.filter((pl.col("service") == "test-run") & pl.col("record").is_in(["helper", "output"]))
+    said = test.filter(pl.col("message").cast(pl.String).str.contains(FLUSH_TIMED_OUT))
+    closes = analysis.pipeline.store_errors.filter(pl.col("msg_key") == CLOSE_TIMEOUT)
+    if said.is_empty() and closes.is_empty():
+        return None
+    warned = with_time_bounds(said.select("file", "line", "spec_index", "ts", "ts_precision"), events)
+    rows = pl.concat(
+        [
+            warned.select("file", "line", pl.col("ts_lo").alias("ts"), "ts_precision"),
+            closes.select("file", "line", "ts", "ts_precision"),
+        ],
+        how="vertical_relaxed",
+    ).sort("ts", "file", "line", nulls_last=True)
+    writes = analysis.pipeline.writes.drop_nulls("ts").sort("ts")
+    latest = rows.drop_nulls("ts").tail(1)
+    last_write = writes.row(-1, named=True) if writes.height else None
+    skew = timedelta(microseconds=(analysis.pipeline.skew_ns or 0) // 1000)
+    # Stuck, not slow: a flush or Close() still timed out after DataStorage's last write.
+    stopped = last_write is None or (
+        latest.height > 0 and as_dt(last_write["ts"]) - skew <= as_dt(latest["ts"][0]) + _SLACK
+    )
+    refused = analysis.pipeline.store_errors.filter(
+        pl.col("msg_key").is_in([FAILED_WRITE, *DROPS])
+        & pl.col("attrs").str.contains("(?i)connection refused|no such host|i/o timeout")
+    )
+    refused_last = refused.get_column("ts").max()
+    still_refused = (
+        isinstance(refused_last, datetime)
+        and latest.height > 0
+        and refused_last >= as_dt(latest["ts"][0]) - _RETRY_SPAN
+    )
+    if not stopped or (last_write is None and still_refused):
+        return None
+    at = as_dt(last_write["ts"]) - skew if last_write is not None else None
+    return StuckWriter(said, closes, rows, last_write, at)
+
+
+def failing_blocks(analysis: Analysis) -> set[tuple[str, int]]:
+    """The spec blocks (file, spec_index) where the store failed or dropped a batch write.
+
+    A slow write or a late tick is no failure: its events were still written.
+
+    Args:
+        analysis: the analysed bundle.
+
+    Returns:
+        The blocks.
+    """
+    errors = analysis.pipeline.store_errors.filter(pl.col("msg_key").is_in([FAILED_WRITE, *DROPS]))
+    rows = errors.select("file", "spec_index").drop_nulls().unique()
+    return {(str(f), int(i)) for f, i in rows.iter_rows()}

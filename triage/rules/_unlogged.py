@@ -12,13 +12,20 @@ shapes are races the logs can still show, each stated as observed and inferred:
 * a spec that failed while every query for T and X found too few, after the controller had logged
   the phase that emits T: inferred that T was emitted and not yet queryable when the test gave up;
 * a spec that queried T once, right after its `Flush()` returned, and failed on that answer: a
-  one-shot query races the write even after a flush (medium: nothing shows T was emitted).
+  one-shot query races the write even after a flush (medium: nothing shows T was emitted);
+* a spec that failed while every query for T and X found too few, after the controller had logged
+  a step, while the stores' writers were stuck (DataStorage's last batch write before the last miss,
+  a `Flush()` or `Close()` timing out later): what the controller emitted waited in the buffer
+  (medium: inferred, the step need not be T's). A spec whose assertion counted fewer than it
+  expected (`Expected <int>: 2 to be >= <int>: 4`) on T's last answer counts every query of T as
+  short, even when they all found the same number.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
@@ -26,9 +33,11 @@ import polars as pl
 from triage.analysis import Analysis
 from triage.pipeline import STORE_LOGGER, matches
 from triage.rules._queries import SpecBlock, clock, query_prints, span, spec_blocks
+from triage.rules._store import StuckWriter, failing_blocks, stuck_writer
 from triage.rules.base import Evidence, quote
 
 PHASE = r"(?i)\bphase\b"
+COUNTED = re.compile(r"Expected\s+<int>: (-?\d+)\s+to (equal|be >=|be >)\s+<int>: (-?\d+)")
 STEM = 5  # letters two words share for a phase line to name the event type's step
 GENERIC = frozenset({"audit", "event", "events", "phase"})
 
@@ -45,6 +54,9 @@ class UnloggedRace:
         phase: the controller's phase line that names the event type's step, before the last miss.
         block: the spec block.
         progress: the controller's last phase line before the first miss, whatever step it names.
+        stopped: when the spec failed without finding the events after the stores' writers had
+            stopped (DataStorage's last batch write before the last miss, a Flush() or Close() timing
+            out later): that write, or an empty row when DataStorage never wrote; None otherwise.
     """
 
     miss: dict[str, Any]
@@ -55,6 +67,7 @@ class UnloggedRace:
     phase: dict[str, Any] | None
     block: SpecBlock | None
     progress: dict[str, Any] | None = None
+    stopped: dict[str, Any] | None = None
 
     @property
     def one_shot(self) -> bool:
@@ -115,10 +128,12 @@ def unlogged_races(analysis: Analysis) -> list[UnloggedRace]:
         return []
     pipe = analysis.pipeline
     logged = _blocks_of(pipe.buffered, pipe.ticks)  # the buffered lines tell these blocks' races
-    failing = _blocks_of(pipe.store_errors)  # a batch failed here: what was never found may be lost
+    failing = failing_blocks(analysis)  # a batch failed here: what was never found may be lost
     blocks = spec_blocks(analysis)
     events = analysis.events
     flushes = analysis.pipeline.explicit_flushes
+    stuck = stuck_writer(analysis)
+    counted = _counted_short(analysis) if stuck is not None else {}
     out: list[UnloggedRace] = []
     done: set[str] = set()
     for (file, index, cid, kind), group in sorted(
@@ -135,6 +150,10 @@ def unlogged_races(analysis: Analysis) -> list[UnloggedRace]:
         short = [r for r in rows if int(r["count"]) < best or best == 0]
         short = [r for r in short if found is None or r["line"] < found["line"]]
         failed = block is not None and block.failed
+        # The spec failed counting fewer than it expected, on this query's last answer.
+        below = failed and counted.get(key) == int(rows[-1]["count"])
+        if below:
+            found, short = None, rows
         if not short or (found is None and (not failed or key in failing)):
             continue
         miss, last = short[0], short[-1]
@@ -152,11 +171,47 @@ def unlogged_races(analysis: Analysis) -> list[UnloggedRace]:
             block,
             progress[-1] if progress else None,
         )
-        if found is None and race.phase is None and not race.one_shot:
-            continue  # retried until the spec gave up, nothing showing T was emitted: missing, not raced
+        if below or (found is None and race.phase is None and not race.one_shot):
+            stopped = _stopped_before(stuck, last) if race.progress is not None else None
+            if stopped is None:
+                continue  # retried until the spec gave up, nothing showing T was emitted: missing, not raced
+            # The controller went on past a step while nothing reached DataStorage: what it emitted waited.
+            race = replace(race, stopped=stopped)
         out.append(race)
         done.add(str(cid))
     return out
+
+
+def _counted_short(analysis: Analysis) -> dict[tuple[str, int], int]:
+    """Per failed spec block, the count its assertion got when it expected more (`Expected <int>: 2 to
+    equal <int>: 4` or `to be >= <int>: 4` gives 2)."""
+    events = analysis.events
+    failures = analysis.attrs.attach(
+        events.filter(
+            (pl.col("source_kind") == "ginkgo")
+            & (pl.col("record") == "failure")
+            & pl.col("spec_index").is_not_null()
+        )
+    )
+    out: dict[tuple[str, int], int] = {}
+    for file, index, attrs in failures.select("file", "spec_index", "attrs").iter_rows():
+        match = COUNTED.search(str(json.loads(attrs or "{}").get("text") or ""))
+        if match is None:
+            continue
+        got, want = int(match.group(1)), int(match.group(3))
+        if got < want or (match.group(2) == "be >" and got == want):
+            out.setdefault((str(file), int(index)), got)
+    return out
+
+
+def _stopped_before(stuck: StuckWriter | None, last: dict[str, Any]) -> dict[str, Any] | None:
+    """DataStorage's last write when the writers had stopped by a query (`{}` when it never wrote)."""
+    if stuck is None:
+        return None
+    if stuck.stopped_at is None or stuck.last_write is None:
+        return {}
+    at = last["ts_hi"] if last["ts_hi"] is not None else last["ts_lo"]
+    return dict(stuck.last_write) if at is not None and stuck.stopped_at < at else None
 
 
 def _phase_lines(events: pl.DataFrame, same: pl.Expr, before: int) -> list[dict[str, Any]]:
@@ -207,6 +262,20 @@ def describe(race: UnloggedRace) -> tuple[str, tuple[Evidence, ...]]:
     if race.flushed is not None:
         reasons.append("the test's Flush() had returned before the first miss")
         rows.append(race.flushed)
+    if race.stopped is not None:
+        w = race.stopped
+        reasons.append(
+            f"DataStorage's last batch write was at {clock(w['ts'], precise=False)}, before the last miss"
+            if w
+            else "no DataStorage batch write is in the logs"
+        )
+        reasons.append("the test's Flush() or the store's Close() timed out later: the writers were stuck")
+        if w:
+            rows.append(w)
+    if race.progress is not None and race.stopped is not None:
+        p = race.progress
+        reasons.append(f"the controller had logged `{p['message']}` at {clock(p['ts'], precise=False)}")
+        rows.append(p)
     if race.phase is not None:
         p = race.phase
         reasons.append(f"the controller had logged `{p['message']}` at {clock(p['ts'], precise=False)}")

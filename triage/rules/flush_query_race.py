@@ -18,11 +18,14 @@ of the same type and ID is a race the logs show (low when the test had flushed b
 controller had logged the phase that emits the type, so the event already existed; info when nothing
 shows that); a spec that failed while every query for a type found too few, after the controller had
 logged the phase that emits it, is a high finding, inferred; one that queried once right after its
-`Flush()` returned and failed on that answer is a medium one.
+`Flush()` returned and failed on that answer is a medium one, and so is one that failed without finding
+the type after the controller logged a step while the writers were stuck (DataStorage's last batch
+write before the miss, a `Flush()` or `Close()` timing out later).
 
-It also catches a poll that printed nothing (a `STEP: … Poll …` with no query print inside, as in
-"poll for any event, then assert a specific one"): when events of the ID were still unflushed at
-the next step, that poll could not have seen them.
+It also catches a poll that printed nothing (a `STEP: … Poll …` or `STEP: Querying …` with no query
+print inside, as in "poll for any event, then assert a specific one"): when events of the ID were
+still unflushed at the next step, that poll could not have seen them. The ID is the one the next
+query print names; in a failed spec that printed none, the one ID its buffered lines carry.
 
 The finding says how long the event waited in the buffer and how long the test waited: from the
 first query that missed it to the first that found it, or to the spec's failure. Severity is high
@@ -66,11 +69,12 @@ from triage.rules._queries import (
     spec_blocks,
     unflushed_at,
 )
+from triage.rules._store import failing_blocks
 from triage.rules._unlogged import describe, unlogged_races
 from triage.rules.base import Finding, Rule, Severity, quote
 
 MAX_EVIDENCE = 8
-POLL_STEP = r"(?i)\bpoll"
+POLL_STEP = r"(?i)\bpoll|\bquerying\b"
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,13 @@ def _silent_polls(analysis: Analysis, prints: pl.DataFrame) -> pl.DataFrame:
     after = prints.select("file", "spec_index", pl.col("line").alias("p_line"), "correlation_id").sort(
         "p_line"
     )
-    named = next_in_timeline(quiet.sort("end_line"), "end_line", after, "p_line").drop_nulls("correlation_id")
+    named = next_in_timeline(quiet.sort("end_line"), "end_line", after, "p_line")
+    named = pl.concat(
+        [
+            named.drop_nulls("correlation_id"),
+            _sole_ids(analysis, named.filter(pl.col("correlation_id").is_null())),
+        ]
+    )
     return named.select(
         "file",
         pl.col("end_line").alias("line"),
@@ -156,6 +166,34 @@ def _silent_polls(analysis: Analysis, prints: pl.DataFrame) -> pl.DataFrame:
         pl.lit(None, pl.Int64).alias("count"),
         pl.col("line").alias("poll_line"),
     ).sort("file", "line")
+
+
+def _sole_ids(analysis: Analysis, quiet: pl.DataFrame) -> pl.DataFrame:
+    """Silent queries no print follows, in failed spec blocks whose buffered lines name one correlation ID.
+
+    A spec that queries without printing and fails on the count (`Expected <int>: 0 to equal <int>: 2`)
+    names no ID; when every event its timeline buffered carries one ID, that is the one it waited for.
+    Blocks where a batch write failed are left out: their events may have been lost instead.
+    """
+    if quiet.is_empty():
+        return quiet
+    # A batch that failed in the block may have carried the events: lost, not raced.
+    lossy = failing_blocks(analysis)
+    failed = {key for key, block in spec_blocks(analysis).items() if block.failed and key not in lossy}
+    buffered = analysis.pipeline.buffered.drop_nulls("correlation_id")
+    sole = (
+        buffered.group_by("file", "spec_index")
+        .agg(pl.col("correlation_id").unique().alias("ids"))
+        .filter(pl.col("ids").list.len() == 1)
+        .select("file", "spec_index", pl.col("ids").list.first().alias("sole"))
+    )
+    rows = quiet.join(sole, on=["file", "spec_index"], how="inner")
+    keep = [(str(f), int(i)) in failed for f, i in rows.select("file", "spec_index").iter_rows()]
+    return (
+        rows.filter(pl.Series(keep, dtype=pl.Boolean))
+        .with_columns(pl.col("sole").cast(quiet.schema["correlation_id"]).alias("correlation_id"))
+        .drop("sole")
+    )
 
 
 def _queries(analysis: Analysis) -> pl.DataFrame:

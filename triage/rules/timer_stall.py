@@ -5,7 +5,8 @@
   timelines: the writer goroutine got a tick more than 2x the flush interval after its last flush
   or tick (5x in later code), usually because it was starved or blocked. One finding per
   timeline, with the tick before the gap, the late tick and the TIMER BUG line: high when that
-  spec failed, medium for a stall of 10 intervals or more, low otherwise.
+  spec failed or a spec failed during the stall (the line is printed when it ends, `actual_interval`
+  after it began), medium for a stall of 10 intervals or more, low otherwise.
 * At info level, a `Timer tick received` line printed long after its `tick_time` (10 intervals
   and at least 2 s) in a timeline with no TIMER BUG line: Go's ticker held that tick and dropped
   the later ones while the writer was busy (a slow or retried write) or blocked. The detector
@@ -25,11 +26,13 @@ Tests should `Flush()` the store before querying instead of relying on the timer
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 
 import polars as pl
 
 from triage.analysis import Analysis
 from triage.pipeline import attr
+from triage.rules._queries import clock, spec_blocks
 from triage.rules._store import (
     TIMER_BUG,
     evidence,
@@ -90,9 +93,10 @@ def _bug_finding(analysis: Analysis, rows: Sequence[Mapping[str, object]], state
         around.extend(before.iter_rows(named=True))  # the last tick before the gap and the late tick
     where = store_label(analysis, worst["spec_index"])
     failed = state in FAILED
+    during = [] if failed else _failed_during(analysis, rows)
     severity = (
         Severity.HIGH
-        if failed
+        if failed or during
         else (Severity.MEDIUM if multiplier >= LONG_STALL_MULTIPLIER else Severity.LOW)
     )
     count = (
@@ -100,6 +104,8 @@ def _bug_finding(analysis: Analysis, rows: Sequence[Mapping[str, object]], state
     )
     expected_text = f" (expected {seconds(expected)}, x{multiplier:.0f})" if expected else ""
     verdict = f" The spec {state}." if failed and state else ""
+    if during:
+        verdict = f" {len(during)} spec(s) failed while it received no tick, the first at {clock(during[0])}."
     summary = (
         f"{count}the writer of {where} received no tick for {seconds(actual)}{expected_text} until "
         f"{when(worst)}, in spec {spec_label(worst)}.{verdict}"
@@ -110,6 +116,20 @@ def _bug_finding(analysis: Analysis, rows: Sequence[Mapping[str, object]], state
         summary=summary,
         correlation_id=None,
         evidence=evidence([*around, *rows]),
+    )
+
+
+def _failed_during(analysis: Analysis, rows: Sequence[Mapping[str, object]]) -> list[datetime]:
+    """When specs failed inside a stall: between a TIMER BUG line and `actual_interval` before it."""
+    windows = [
+        (r["ts"] - timedelta(seconds=float(str(r["actual_interval"] or 0))), r["ts"])
+        for r in rows
+        if isinstance(r["ts"], datetime)
+    ]
+    return sorted(
+        b.fail_at
+        for b in spec_blocks(analysis).values()
+        if b.failed and b.fail_at is not None and any(lo <= b.fail_at <= hi for lo, hi in windows)
     )
 
 

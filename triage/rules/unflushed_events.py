@@ -44,17 +44,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import polars as pl
 
 from triage.analysis import Analysis
-from triage.pipeline import matches, with_time_bounds
+from triage.pipeline import matches
 from triage.rules._queries import spec_blocks
 from triage.rules._store import (
-    DROPS,
-    FAILED_WRITE,
-    FLUSH_TIMED_OUT,
     MAX_ATTEMPTS,
     WriterEnd,
     as_dt,
@@ -71,6 +68,7 @@ from triage.rules._store import (
     seconds,
     store_activity,
     store_label,
+    stuck_writer,
     test_log_of,
     typical_attempt_s,
     when,
@@ -78,10 +76,6 @@ from triage.rules._store import (
 from triage.rules.base import Finding, Rule, Severity
 
 RULE_ID = "unflushed-events"
-CLOSE_TIMEOUT = "Timeout waiting for audit store to close"
-# A writer retrying a refused batch logs an attempt at least this often (5 s timeout, 4 s backoff).
-_RETRY_SPAN = timedelta(seconds=10)
-_SLACK = timedelta(seconds=1)  # a write in the second a flush gave up is no sign of the writer moving on
 # The store ticks at this interval when no tick line says otherwise (the suite's FlushInterval).
 DEFAULT_INTERVAL_S = 0.1
 
@@ -108,51 +102,25 @@ def _flushes_timing_out(analysis: Analysis) -> Iterator[Finding]:
     stopped handing events over; without the buffered lines the number left behind is not known.
     """
     events = analysis.events
-    test = events.filter((pl.col("service") == "test-run") & pl.col("record").is_in(["helper", "output"]))
-    said = test.filter(pl.col("message").cast(pl.String).str.contains(FLUSH_TIMED_OUT))
-    closes = analysis.pipeline.store_errors.filter(pl.col("msg_key") == CLOSE_TIMEOUT)
-    if said.is_empty() and closes.is_empty():
-        return
-    warned = with_time_bounds(said.select("file", "line", "spec_index", "ts", "ts_precision"), events)
-    rows = pl.concat(
-        [
-            warned.select("file", "line", pl.col("ts_lo").alias("ts"), "ts_precision"),
-            closes.select("file", "line", "ts", "ts_precision"),
-        ],
-        how="vertical_relaxed",
-    ).sort("ts", "file", "line", nulls_last=True)
-    writes = analysis.pipeline.writes.drop_nulls("ts").sort("ts")
+    stuck = stuck_writer(analysis)
     end = run_end(analysis)
-    first = rows.row(0, named=True)
-    latest = rows.drop_nulls("ts").tail(1)
-    last_write = writes.row(-1, named=True) if writes.height else None
-    skew = timedelta(microseconds=(analysis.pipeline.skew_ns or 0) // 1000)
-    # Stuck, not slow: a flush or Close() still timed out after DataStorage's last write.
-    stopped = last_write is None or (
-        latest.height > 0 and as_dt(last_write["ts"]) - skew <= as_dt(latest["ts"][0]) + _SLACK
-    )
-    # DataStorage never wrote and the writer's attempts were refused: DataStorage was unreachable
-    # (dropped-events, container-unhealthy), not a stuck writer.
-    refused = analysis.pipeline.store_errors.filter(
-        pl.col("msg_key").is_in([FAILED_WRITE, *DROPS])
-        & pl.col("attrs").str.contains("(?i)connection refused|no such host|i/o timeout")
-    )
-    refused_last = refused.get_column("ts").max()
-    still_refused = (
-        isinstance(refused_last, datetime)
-        and latest.height > 0
-        and refused_last >= as_dt(latest["ts"][0]) - _RETRY_SPAN
-    )
-    if not stopped or end is None or (last_write is None and still_refused):
+    if stuck is None or end is None:
         return
+    said, closes, rows, last_write = stuck.said, stuck.closes, stuck.rows, stuck.last_write
+    first = rows.row(0, named=True)
+    writes = analysis.pipeline.writes.drop_nulls("ts")
     wrote = int(writes.get_column("count").sum() or 0)
+    # Without any write, the writer was stuck from its start: its start line opens the period.
+    started = None if last_write is not None else _writer_start(analysis)
     if last_write is not None:
         since = f"DataStorage's last batch write was at {when(last_write)} ({wrote} events written in all)"
     elif events.filter(pl.col("service") == "datastorage").height:
-        since = "DataStorage logged no batch write at all"
+        since = "DataStorage logged no batch write at all" + (
+            f" after the store's writer started at {when(started)}" if started is not None else ""
+        )
     else:
         since = "DataStorage's log is missing, so when its writes stopped is not known"
-    after = as_dt(last_write["ts"]) - skew if last_write is not None else None
+    after = stuck.stopped_at
     phases = _phase_lines_after(analysis, after)
     active = f", and the controllers logged {phases} phase line(s) after it" if phases else ""
     parts = []
@@ -182,10 +150,22 @@ def _flushes_timing_out(analysis: Analysis) -> Iterator[Finding]:
                 *rows.head(3).iter_rows(named=True),
                 *rows.tail(1).iter_rows(named=True),
                 *([last_write] if last_write is not None else []),
+                *([started] if started is not None else []),
                 end,
             ]
         ),
     )
+
+
+def _writer_start(analysis: Analysis) -> dict[str, object] | None:
+    """The first `Audit background writer started` line with a time, None when none was logged."""
+    events = analysis.events
+    rows = events.filter(
+        (pl.col("service") == "test-run")
+        & (pl.col("msg_key") == "Audit background writer started")
+        & pl.col("ts").is_not_null()
+    ).sort("ts", "file", "line")
+    return rows.select("file", "line", "ts", "ts_precision").row(0, named=True) if rows.height else None
 
 
 def _phase_lines_after(analysis: Analysis, after: datetime | None) -> int:
