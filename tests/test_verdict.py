@@ -267,3 +267,22 @@ def test_a_timed_out_spec_that_counted_too_many_keeps_its_count_cause_over_a_slo
     cited = {id(slow): {("run.log", 3)}}
     shown = _Block(at, at + timedelta(seconds=10), pl.DataFrame(), True, 0, True, 0, 2, retried=True)
     assert _cause([count, slow], ("rr-twice-2",), ("run.log", 3), cited, {}, shown)[0] is count
+
+
+def test_a_failure_with_no_audit_trace_is_said_not_to_be_about_audit(tmp_path: Path) -> None:
+    """A spec whose failure, prints and lines show nothing of audit is said not to be an audit failure."""
+    failure = [
+        "  [FAILED] Timed out after 10.083s.",
+        "  RR in ns-a should fail independently",
+        "  Expected",
+        "      <string>: Blocked",
+        "  to equal",
+        "      <string>: Failed",
+    ]
+    report = analyze(
+        write_bundle(tmp_path, ginkgo_log(Spec("should process RRs independently", [], failure)))
+    )
+    (verdict,) = [v for v in report.verdicts if v.spec.state == "failed"]
+    assert verdict.cause is None and verdict.reason is not None
+    assert verdict.reason.startswith("Not an audit failure as far as the logs show")
+    assert "Expected <string>: Blocked to equal <string>: Failed" in verdict.reason

@@ -57,6 +57,8 @@ DELAYING_RULES = ("timer-stall", "slow-write")
 TIMED_OUT = re.compile(r"Timed out after ([0-9.]+m?s)")
 COUNT = re.compile(r"Expected\s+<int>: (-?\d+)\s+to equal\s+<int>: (-?\d+)")
 MAX_TYPES = 3
+# Words by which a failure message speaks of audit events (a count of them, a query, the store).
+AUDIT_WORDS = re.compile(r"(?i)audit|event|correlation|<int>")
 # A test's query that DataStorage did not answer (`❌ Failed to query Data Storage: … connection refused`).
 FAILED_QUERY = r"(?i)failed to query data ?storage|query error for"
 # A failure about audit events even when the spec printed no query (`should record … in DataStorage`).
@@ -358,6 +360,19 @@ def _overlaps(period: tuple[datetime, datetime | None] | None, shown: _Block) ->
 def _unexplained(report: Report, spec: SpecResult, ids: tuple[str, ...], block: _Block) -> str:
     """Not explained: what the failure says, what was checked, and what evidence is missing."""
     message = spec.failure_message or ""
+    if (
+        message
+        and not ids
+        and block.queries.is_empty()
+        and not block.store_lines
+        and not block.failed_queries
+        and not AUDIT_WORDS.search(message)
+    ):
+        return (
+            "Not an audit failure as far as the logs show: it printed no audit query, named no "
+            "correlation ID, logged no audit-store line, and its failure does not mention events; "
+            f"Ginkgo reported: {message}"
+        )
     parts = []
     timed_out = TIMED_OUT.search(message)
     count = COUNT.search(message)
