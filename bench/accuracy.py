@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.api import analyze
-from triage.render import to_json
+from triage.report.render import to_json
 from triage.rules import ALL_RULES, RuleOutcome
 from triage.rules.base import Severity
 from triage.simulate import FAULTS, SCENARIOS, simulate
@@ -204,7 +204,7 @@ def score_causes(truth: dict[str, Any], doc: dict[str, Any]) -> list[CauseScore]
 
     Args:
         truth: the parsed `.expected.json`.
-        doc: the report's JSON (`triage.render.to_json`).
+        doc: the report's JSON (`triage.report.render.to_json`).
 
     Returns:
         One score per failed spec of the truth.

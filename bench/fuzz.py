@@ -42,14 +42,14 @@ from pathlib import Path
 import polars as pl
 
 from triage.api import analyze
-from triage.discovery import discover
+from triage.bundle.discovery import discover
+from triage.bundle.lines import split_lines
+from triage.bundle.sources import Source
 from triage.errors import BundleError
-from triage.lines import split_lines
 from triage.parsers import parser_for
-from triage.render import render
-from triage.schema import validate_events
+from triage.report.render import render
 from triage.simulate import simulate
-from triage.sources import Source
+from triage.table.schema import validate_events
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ("02-healthy", "09-later-format")

@@ -1,7 +1,7 @@
 """A strict checker for the Mermaid subset the report emits (sequenceDiagram, xychart-beta).
 
 The Mermaid CLI needs a browser; this checker needs nothing and runs in every test run. It accepts
-only the statements `triage.mermaid` writes, so anything else (a stray `;`, an unknown participant,
+only the statements `triage.report.mermaid` writes, so anything else (a stray `;`, an unknown participant,
 an unbalanced axis) is reported.
 """
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from triage.archive import Limits, open_bundle, parse_size, read_gzip, sniff, unpack
-from triage.discovery import discover
+from triage.bundle.archive import Limits, open_bundle, parse_size, read_gzip, sniff, unpack
+from triage.bundle.discovery import discover
 from triage.errors import BundleError
 
 HEALTHY = Path(__file__).resolve().parents[1] / "fixtures" / "bundles" / "02-healthy"

@@ -10,10 +10,10 @@ import pytest
 from polars.testing import assert_series_equal
 
 from triage.api import analyze
-from triage.attrs import ID, Attrs, pack
-from triage.lines import split_lines
+from triage.bundle.lines import split_lines
+from triage.bundle.sources import Source
 from triage.parsers import LINES_SCHEMA, ParseResult, ginkgo, merge
-from triage.sources import Source
+from triage.table.attrs import ID, Attrs, pack
 
 BUNDLES = Path(__file__).resolve().parents[1] / "fixtures" / "bundles"
 TEST_LOG = BUNDLES / "01-jan14-1025" / "integration-signalprocessing.log"

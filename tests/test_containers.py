@@ -7,7 +7,9 @@ from pathlib import Path
 
 import polars as pl
 
-from triage.containers import (
+from triage.bundle.lines import split_lines
+from triage.bundle.sources import Source
+from triage.facts.containers import (
     FIRST_ERRORS,
     ContainerState,
     ErrorSample,
@@ -15,10 +17,8 @@ from triage.containers import (
     noise,
     summarize_containers,
 )
-from triage.lines import split_lines
 from triage.parsers import podman_inspect, postgres, redis
-from triage.schema import conform, validate_events
-from triage.sources import Source
+from triage.table.schema import conform, validate_events
 
 HEALTH_OUTPUT = "/bin/sh: line 1: [/usr/bin/curl,: No such file or directory"
 

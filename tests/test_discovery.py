@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from triage.discovery import classify, container_of, discover
+from triage.bundle.discovery import classify, container_of, discover
 from triage.errors import BundleError
 
 DS_CONSOLE = (

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from triage.errors import ConfigError
-from triage.expected import Expected, SpecWindow, for_kinds, judge, load, shipped
+from triage.facts.expected import Expected, SpecWindow, for_kinds, judge, load, shipped
 
 AT = datetime(2026, 1, 23, 16, 34, 51, tzinfo=UTC)
 

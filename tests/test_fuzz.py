@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from triage.discovery import discover
-from triage.sources import Source
+from triage.bundle.discovery import discover
+from triage.bundle.sources import Source
 
 SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "fuzz.py"
 BUNDLES = Path(__file__).resolve().parents[1] / "fixtures" / "bundles"

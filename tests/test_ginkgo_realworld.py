@@ -11,11 +11,11 @@ import pytest
 
 from tests.realworld import REALWORLD, needs_realworld
 from triage.api import analyze
-from triage.lines import read_lines
+from triage.bundle.lines import read_lines
+from triage.bundle.sources import Source
+from triage.facts.testrun import SpecState
 from triage.parsers import ginkgo
-from triage.render import render, to_json
-from triage.sources import Source
-from triage.testrun import SpecState
+from triage.report.render import render, to_json
 
 pytestmark = needs_realworld
 

@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 
 from tests.mermaid_check import problems
 from triage.api import analyze
-from triage.render import render
+from triage.report.render import render
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLES = ROOT / "fixtures" / "bundles"

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import triage.discovery
+import triage.bundle.discovery
 from triage.api import analyze
-from triage.discovery import discover, identify
-from triage.identity import container_name, name_hint
-from triage.render import render
+from triage.bundle.discovery import discover, identify
+from triage.parsers.identity import container_name, name_hint
+from triage.report.render import render
 
 PG_ERRORS = (
     '2026-03-02 10:14:51.169 UTC [63] ERROR:  duplicate key value violates unique constraint "uq_wf"\n'
@@ -204,14 +204,14 @@ def test_entries_that_are_not_regular_files_are_listed_with_the_reason(tmp_path:
 def test_a_file_present_but_unreadable_is_said_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A file that cannot be read is listed as present but unreadable, under the component its name says."""
     root = _write(tmp_path, {"sp_sp_postgres_test.log": PG_ERRORS, "sp_sp_redis_test.log": "1:M x\n"})
-    real_head = triage.discovery._head
+    real_head = triage.bundle.discovery._head
 
     def head(path: Path) -> bytes:
         if path.name == "sp_sp_postgres_test.log":
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
         return real_head(path)
 
-    monkeypatch.setattr(triage.discovery, "_head", head)
+    monkeypatch.setattr(triage.bundle.discovery, "_head", head)
     source = next(s for s in discover(root).sources if s.name == "sp_sp_postgres_test.log")
     assert (source.kind, source.service) == ("unknown", "postgres")
     assert source.why == "present but unreadable: Permission denied"

@@ -11,11 +11,11 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import triage.parsers
-from triage.attrs import ID
-from triage.discovery import discover
-from triage.ingest import SourceAccount, ingest
+from triage.bundle.discovery import discover
+from triage.bundle.sources import Source
 from triage.parsers import ParseResult
-from triage.sources import Source
+from triage.parsers.ingest import SourceAccount, ingest
+from triage.table.attrs import ID
 
 BUNDLES = Path(__file__).resolve().parents[1] / "fixtures" / "bundles"
 
@@ -97,7 +97,7 @@ def test_a_parser_that_fails_leaves_its_lines_counted_as_not_understood(
             raise ValueError("boom")
         return real(lines, source)
 
-    monkeypatch.setattr("triage.ingest.parser_for", lambda kind: flaky)
+    monkeypatch.setattr("triage.parsers.ingest.parser_for", lambda kind: flaky)
     ((account, result),) = ingest(sources, block_bytes=8192, rows=200)
     assert calls > 2 and result is None
     assert account.parsed_lines == 0 and account.unparsed_lines == account.lines > 0

@@ -11,7 +11,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.lines import (
+from triage.bundle.lines import (
     ANSI_PATTERN,
     BlockReader,
     _read_with_polars,

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from triage.normalize import apply_host_offsets, default_steps, normalize
-from triage.schema import conform, validate_events
+from triage.table.normalize import apply_host_offsets, default_steps, normalize
+from triage.table.schema import conform, validate_events
 
 
 def _events(rows: list[dict[str, object]]) -> pl.DataFrame:

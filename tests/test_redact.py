@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from triage.redact import Redactor, is_secret_name, looks_random
+from triage.report.redact import Redactor, is_secret_name, looks_random
 
 BUNDLES = Path(__file__).resolve().parents[1] / "fixtures" / "bundles"
 HEALTHY = BUNDLES / "02-healthy"
@@ -192,7 +192,7 @@ def test_secret_names_and_random_tokens_are_told_apart() -> None:
 def test_no_output_format_leaks_a_planted_secret(tmp_path: Path) -> None:
     """Markdown and JSON reports of a bundle with planted secrets contain none of them."""
     from triage.api import analyze
-    from triage.render import render
+    from triage.report.render import render
 
     bundle = _plant(tmp_path)
     ds = bundle / RUN_DIR / f"{PREFIX}datastorage_test.log"

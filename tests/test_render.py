@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from triage.api import analyze
-from triage.render import TEMPLATE_DIRS, _environment, render
-from triage.report import ReportContext, md_code, md_escape
+from triage.report.context import ReportContext, md_code, md_escape
+from triage.report.render import TEMPLATE_DIRS, _environment, render
 
 BUNDLE = Path(__file__).resolve().parents[1] / "fixtures" / "bundles" / "02-healthy"
 
@@ -48,9 +48,9 @@ def test_long_lists_are_cut_with_a_count(monkeypatch: pytest.MonkeyPatch) -> Non
     """Findings, timeline rows and evidence beyond the caps are left out and counted, never silently."""
     from pathlib import Path
 
-    import triage.report as report_module
+    import triage.report.context as report_module
     from triage.api import analyze
-    from triage.render import render
+    from triage.report.render import render
 
     monkeypatch.setattr(report_module, "MAX_FINDINGS", 1)
     monkeypatch.setattr(report_module, "MAX_TIMELINE_ROWS", 3)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import polars as pl
 
-from triage.lines import split_lines
+from triage.bundle.lines import split_lines
+from triage.bundle.sources import Source
+from triage.facts.testrun import RunStatus, SpecState, summarize_test_runs, summarize_tests
 from triage.parsers import ginkgo
-from triage.schema import empty_events
-from triage.sources import Source
-from triage.testrun import RunStatus, SpecState, summarize_test_runs, summarize_tests
+from triage.table.schema import empty_events
 
 # The realistic run log lives with the parser tests; load it from there rather than copy it.
 _spec = importlib.util.spec_from_file_location(

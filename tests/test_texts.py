@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from triage.api import analyze
-from triage.lines import BlockReader, split_lines
-from triage.texts import UNREADABLE, LineTexts
+from triage.bundle.lines import BlockReader, split_lines
+from triage.table.texts import UNREADABLE, LineTexts
 
 BUNDLES = Path(__file__).resolve().parents[1] / "fixtures" / "bundles"
 # Bytes that take each way of splitting: a byte-order mark, colour codes, CRLF, invalid UTF-8 (which

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from triage.api import Report, analyze
-from triage.timeline import build_timelines
+from triage.facts.timeline import build_timelines
 
 BUNDLES = Path(__file__).resolve().parent.parent / "fixtures" / "bundles"
 

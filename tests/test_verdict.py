@@ -11,9 +11,9 @@ import polars as pl
 from tests.ginkgo_log import DROP, REFUSED, Spec, ginkgo_log, store_line, write_bundle
 from tests.realworld import REALWORLD, needs_realworld
 from triage.api import analyze
-from triage.render import render, to_json
+from triage.report.render import render, to_json
+from triage.report.verdict import _Block, _cause
 from triage.rules.base import Finding, Severity
-from triage.verdict import _Block, _cause
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLES = ROOT / "fixtures" / "bundles"

@@ -11,22 +11,22 @@ from pathlib import Path
 
 import polars as pl
 
-from triage.analysis import Analysis, build_analysis
-from triage.archive import Limits, format_size, unpack
-from triage.attrs import ID, Attrs
-from triage.containers import ContainerState, LogHealth, log_health, summarize_containers
-from triage.discovery import discover
+from triage.bundle.archive import Limits, format_size, unpack
+from triage.bundle.discovery import discover
+from triage.bundle.sources import Bundle
 from triage.errors import BundleError, ConfigError
-from triage.ingest import SourceAccount, ingest
-from triage.normalize import default_steps, normalize
+from triage.facts.analysis import Analysis, build_analysis
+from triage.facts.containers import ContainerState, LogHealth, log_health, summarize_containers
+from triage.facts.testrun import TestRun, summarize_test_runs
 from triage.parsers import EVENT_KINDS, ParseResult
+from triage.parsers.ingest import SourceAccount, ingest
+from triage.report.verdict import SpecVerdict, judge
 from triage.rules import RuleOutcome, run_rules, select_rules
 from triage.rules.base import Finding, Rule
-from triage.schema import TABLE_SCHEMA, conform, empty_events
-from triage.sources import Bundle
-from triage.testrun import TestRun, summarize_test_runs
-from triage.texts import LineTexts
-from triage.verdict import SpecVerdict, judge
+from triage.table.attrs import ID, Attrs
+from triage.table.normalize import default_steps, normalize
+from triage.table.schema import TABLE_SCHEMA, conform, empty_events
+from triage.table.texts import LineTexts
 
 DEFAULT_LIMITS = Limits()
 

@@ -86,8 +86,8 @@ def analyze(
 ) -> None:
     """Analyse PATH (a must-gather directory or archive) and print a triage report."""
     from triage.api import analyze as run_analysis
-    from triage.archive import Limits, parse_size
-    from triage.render import render
+    from triage.bundle.archive import Limits, parse_size
+    from triage.report.render import render
     from triage.rules.base import Severity
 
     limits = Limits()

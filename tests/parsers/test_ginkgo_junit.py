@@ -10,12 +10,12 @@ from pathlib import Path
 import polars as pl
 
 from triage.api import analyze
-from triage.discovery import classify
-from triage.lines import split_lines
+from triage.bundle.discovery import classify
+from triage.bundle.lines import split_lines
+from triage.bundle.sources import Source
+from triage.facts.testrun import SpecState, summarize_tests
 from triage.parsers import ginkgo_junit
-from triage.render import to_json
-from triage.sources import Source
-from triage.testrun import SpecState, summarize_tests
+from triage.report.render import to_json
 
 ROOT = "/home/runner/work/kubernaut/kubernaut/test/integration/signalprocessing/"
 

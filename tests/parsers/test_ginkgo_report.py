@@ -10,13 +10,13 @@ from pathlib import Path
 import polars as pl
 
 from triage.api import analyze
-from triage.discovery import classify
-from triage.lines import split_lines
+from triage.bundle.discovery import classify
+from triage.bundle.lines import split_lines
+from triage.bundle.sources import Source
+from triage.facts.testrun import SpecState, summarize_tests
 from triage.parsers import ginkgo_report
-from triage.render import to_json
-from triage.schema import validate_events
-from triage.sources import Source
-from triage.testrun import SpecState, summarize_tests
+from triage.report.render import to_json
+from triage.table.schema import validate_events
 
 ROOT = "/home/runner/work/kubernaut/kubernaut/test/integration/signalprocessing/"
 

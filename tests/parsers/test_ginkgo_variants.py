@@ -13,11 +13,11 @@ import polars as pl
 import pytest
 
 from triage.api import analyze
-from triage.lines import split_lines
+from triage.bundle.lines import split_lines
+from triage.bundle.sources import Source
+from triage.facts.testrun import RunStatus, SpecState, summarize_tests
 from triage.parsers import ParseResult, ginkgo
-from triage.render import render, to_json
-from triage.sources import Source
-from triage.testrun import RunStatus, SpecState, summarize_tests
+from triage.report.render import render, to_json
 
 SOURCE = Source(
     Path("integration-notification.log"), "integration-notification.log", "ginkgo", "test-run", "test"

@@ -12,11 +12,11 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.lines import split_lines
+from triage.bundle.lines import split_lines
+from triage.bundle.sources import Source
 from triage.parsers import ParseResult
 from triage.parsers.podman_inspect import parse, redact_env
-from triage.schema import validate_events
-from triage.sources import Source
+from triage.table.schema import validate_events
 
 
 def _source(container: str) -> Source:

@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from triage.discovery import discover
-from triage.lines import split_lines
+from triage.bundle.discovery import discover
+from triage.bundle.lines import split_lines
+from triage.bundle.sources import Source
 from triage.parsers import ParseResult, parse_lines, parser_for
 from triage.simulate import simulate
-from triage.sources import Source
 
 BUNDLES = Path(__file__).resolve().parents[2] / "fixtures" / "bundles"
 SLICED = ("ginkgo", "zap_json", "zap_console")

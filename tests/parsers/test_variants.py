@@ -8,11 +8,11 @@ from pathlib import Path
 
 import polars as pl
 
-from triage.lines import split_lines
+from triage.bundle.lines import split_lines
+from triage.bundle.sources import Source
 from triage.parsers import ParseResult, parse_lines
 from triage.parsers.relay import peel, peel_text
-from triage.schema import validate_events
-from triage.sources import Source
+from triage.table.schema import validate_events
 
 # postgres:16-alpine's first start as Testcontainers' logger relays it (the container's lines after
 # `- STDOUT: `, blank lines relayed as an empty payload).

@@ -11,10 +11,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.lines import split_lines
+from triage.bundle.lines import split_lines
+from triage.bundle.sources import Source
 from triage.parsers import ParseResult, zap_console
-from triage.schema import validate_events
-from triage.sources import Source
+from triage.table.schema import validate_events
 
 REALINES = Path("/work/shared/realines/zap_console.jsonl")
 SOURCE = Source(Path("sp_datastorage.log"), "sp_datastorage.log", "zap_console", "datastorage", "test")

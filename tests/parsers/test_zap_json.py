@@ -13,10 +13,10 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.lines import split_lines
+from triage.bundle.lines import split_lines
+from triage.bundle.sources import Source
 from triage.parsers import ParseResult, zap_json
-from triage.schema import validate_events
-from triage.sources import Source
+from triage.table.schema import validate_events
 
 REALINES = Path("/work/shared/realines/zap_json.jsonl")
 SOURCE = Source(Path("signalprocessing_datastorage_test.log"), "ds.log", "zap_json", "datastorage", "test")

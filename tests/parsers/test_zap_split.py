@@ -9,10 +9,10 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.lines import split_lines
+from triage.bundle.lines import split_lines
+from triage.bundle.sources import Source
 from triage.parsers import zap_console
 from triage.parsers._common import ISO_TS_PATTERN, with_per_value
-from triage.sources import Source
 
 # The whole-line definitions: a capture group spanning the line is exact but slow on long lines.
 HEAD = re.compile(r"(" + ISO_TS_PATTERN + r")(\t| +)([A-Za-z]+(?:\(-?\d+\))?)(?:(?:\t| +)(.*))?")

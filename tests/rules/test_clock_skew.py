@@ -12,8 +12,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from triage.analysis import Analysis, build_analysis
 from triage.api import Report, analyze
+from triage.facts.analysis import Analysis, build_analysis
 from triage.rules import clock_skew, run_rules
 from triage.rules.base import Finding, Severity
 

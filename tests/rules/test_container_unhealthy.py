@@ -9,12 +9,12 @@ from typing import Any
 import polars as pl
 import pytest
 
-from triage.analysis import Analysis, build_analysis
 from triage.api import Report, analyze
+from triage.facts.analysis import Analysis, build_analysis
 from triage.rules import container_unhealthy, run_rules
 from triage.rules.base import Finding, Severity
 from triage.simulate import simulate
-from triage.texts import LineTexts
+from triage.table.texts import LineTexts
 
 ROOT = Path(__file__).resolve().parents[2] / "fixtures"
 BUNDLES = ROOT / "bundles"

@@ -10,7 +10,7 @@ import pytest
 
 from tests.ginkgo_log import Spec, ginkgo_log, store_line, write_bundle
 from triage.api import Report, analyze
-from triage.lines import split_lines
+from triage.bundle.lines import split_lines
 from triage.rules._queries import buffered_fates, clock, seconds, span
 from triage.rules.base import Finding, Severity
 from triage.rules.flush_query_race import RULE

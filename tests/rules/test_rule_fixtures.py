@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from triage.api import analyze
-from triage.lines import split_lines
+from triage.bundle.lines import split_lines
 from triage.rules import ALL_RULES, get_rule
 from triage.simulate import simulate
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.ginkgo_log import Spec, ginkgo_log, store_line, write_bundle
 from triage.api import Report, analyze
-from triage.lines import split_lines
+from triage.bundle.lines import split_lines
 from triage.rules.base import Finding, Severity
 from triage.rules.unexpected_event_count import RULE
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from triage.attrs import ID, Attrs
-from triage.sources import Source
+from triage.bundle.sources import Source
+from triage.table.attrs import ID, Attrs
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class ParseResult:
         facts: per-file facts that are not events (e.g. the UTC offset a log's zoned records carry),
             as plain JSON-able values.
         attrs: None as a parser returns it; once ingest has taken `attrs` out of `events`
-            (`triage.attrs.pack`), the store of their texts.
+            (`triage.table.attrs.pack`), the store of their texts.
     """
 
     events: pl.DataFrame

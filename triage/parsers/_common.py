@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from triage.schema import TsDtype
+from triage.table.schema import TsDtype
 
 # RFC 3339 / ISO 8601 with optional fraction and a zone of `Z`, `-05:00` or `-0500`.
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%#z"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from triage.bundle.sources import Source
 from triage.parsers import ParseResult
 from triage.parsers._common import message_key, offset_counts, with_per_value
 from triage.parsers.ginkgo_fields import record_fields
@@ -54,8 +55,7 @@ from triage.parsers.ginkgo_syntax import (
     has,
 )
 from triage.parsers.zap_console import decode_any, fold_stack_traces, with_traces
-from triage.schema import conform
-from triage.sources import Source
+from triage.table.schema import conform
 
 # Columns every record carries into the event table (and `utc_offset` for the facts).
 _RECORD_COLUMNS = (

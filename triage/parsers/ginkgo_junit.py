@@ -23,12 +23,12 @@ from typing import Any
 
 import polars as pl
 
+from triage.bundle.sources import Source
 from triage.parsers import ParseResult
 from triage.parsers._common import message_key
 from triage.parsers.ginkgo_report import NOT_PASSED, state_level
 from triage.parsers.ginkgo_syntax import IN_LINE
-from triage.schema import conform, empty_events
-from triage.sources import Source
+from triage.table.schema import conform, empty_events
 
 _NAME = re.compile(r"^\[([A-Za-z]+)\](?: (.*))?$", re.S)
 _LOCATION = re.compile(r"^\s*(\S+:\d+)\s*$", re.M)

@@ -31,12 +31,12 @@ from typing import Any, cast
 
 import polars as pl
 
-from triage.lines import read_lines
+from triage.bundle.lines import read_lines
+from triage.bundle.sources import Source
 from triage.parsers import ParseResult
 from triage.parsers import ginkgo as ginkgo_text
 from triage.parsers._common import fraction_precision, iso_ts, message_key, utc_offset_seconds
-from triage.schema import conform, empty_events
-from triage.sources import Source
+from triage.table.schema import conform, empty_events
 
 _EVENT_KIND = "ginkgo"
 NOT_PASSED = ("failed", "panicked", "interrupted", "aborted", "timedout")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from triage.schema import TsDtype
+from triage.table.schema import TsDtype
 
 GINKGO_TIME_FORMAT = "%m/%d/%y %H:%M:%S%.f"
 _T = r"(\d\d/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d{1,9})?)"

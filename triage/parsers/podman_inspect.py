@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from triage.bundle.sources import Source
 from triage.parsers import ParseResult
 from triage.parsers._common import fraction_precision, iso_ts, message_key
-from triage.schema import conform
-from triage.sources import Source
+from triage.table.schema import conform
 
 # Names whose values are secrets. Matched anywhere in the name, case-insensitively.
 SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|KEY|CREDENTIAL|AUTH", re.IGNORECASE)

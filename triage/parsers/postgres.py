@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from triage.bundle.sources import Source
 from triage.parsers import ParseResult
 from triage.parsers._common import fraction_precision, iso_ts, message_key, utc_offset_seconds
 from triage.parsers.relay import original_rows, peel
-from triage.schema import conform
-from triage.sources import Source
+from triage.table.schema import conform
 
 # `kubectl logs --timestamps` (cluster must-gather) puts an RFC 3339 nano time before each line.
 KUBECTL_TS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z"

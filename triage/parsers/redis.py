@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from triage.bundle.sources import Source
 from triage.parsers import ParseResult
 from triage.parsers._common import epoch_ts, fraction_precision, iso_ts, message_key
 from triage.parsers.postgres import KUBECTL_PREFIX, KUBECTL_TS
 from triage.parsers.relay import original_rows, peel
-from triage.schema import conform
-from triage.sources import Source
+from triage.table.schema import conform
 
 # Mapped here rather than with %b so that parsing does not depend on the process locale.
 MONTHS: dict[str, str] = {

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from triage.bundle.sources import Source
 from triage.parsers import ParseResult
 from triage.parsers import zap_json as zj
 from triage.parsers._common import (
@@ -29,8 +30,7 @@ from triage.parsers._common import (
     zap_level,
 )
 from triage.parsers.relay import original_rows, peel
-from triage.schema import conform
-from triage.sources import Source
+from triage.table.schema import conform
 
 FIELDS_DTYPE = pl.Struct({"correlation_id": pl.String, "event_type": pl.String})
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from triage.bundle.sources import Source
 from triage.parsers import ParseResult
 from triage.parsers._common import (
     decode_json,
@@ -20,7 +21,6 @@ from triage.parsers._common import (
     with_per_value,
     zap_level,
 )
-from triage.sources import Source
 
 # Only the keys the event table needs are decoded; the rest stay as text in `attrs`.
 KNOWN_DTYPE = pl.Struct(

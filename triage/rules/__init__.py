@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
-from triage.analysis import Analysis
+from triage.facts.analysis import Analysis
 from triage.rules import (
     clock_skew,
     container_unhealthy,

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from triage.analysis import Analysis
-from triage.pipeline import UNFRAMED, attr, with_time_bounds
+from triage.facts.analysis import Analysis
+from triage.facts.audit_pipeline import UNFRAMED, attr, with_time_bounds
 from triage.rules.base import Evidence, quote
 
 MAX_ATTEMPTS = 3  # store.go MaxRetries: total attempts before a batch is dropped

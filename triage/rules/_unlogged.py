@@ -30,8 +30,8 @@ from typing import Any
 
 import polars as pl
 
-from triage.analysis import Analysis
-from triage.pipeline import STORE_LOGGER, matches
+from triage.facts.analysis import Analysis
+from triage.facts.audit_pipeline import STORE_LOGGER, matches
 from triage.rules._queries import SpecBlock, clock, query_prints, span, spec_blocks
 from triage.rules._store import StuckWriter, failing_blocks, stuck_writer
 from triage.rules.base import Evidence, quote

@@ -9,7 +9,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from triage.analysis import Analysis
+    from triage.facts.analysis import Analysis
 
 
 class Severity(IntEnum):

@@ -33,8 +33,8 @@ from datetime import datetime
 
 import polars as pl
 
-from triage.analysis import Analysis
-from triage.pipeline import Offset
+from triage.facts.analysis import Analysis
+from triage.facts.audit_pipeline import Offset
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 
 RULE_ID = "clock-skew"

@@ -55,11 +55,11 @@ from typing import Any
 
 import polars as pl
 
-from triage.analysis import Analysis
-from triage.containers import ContainerState, container_records, noise
-from triage.discovery import RUN_DIR, container_of
-from triage.expected import Expected, SpecWindow, Verdict, first_match, for_kinds, judge, spec_windows
-from triage.pipeline import json_field
+from triage.bundle.discovery import RUN_DIR, container_of
+from triage.facts.analysis import Analysis
+from triage.facts.audit_pipeline import json_field
+from triage.facts.containers import ContainerState, container_records, noise
+from triage.facts.expected import Expected, SpecWindow, Verdict, first_match, for_kinds, judge, spec_windows
 from triage.rules._store import spec_states
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 

@@ -50,9 +50,9 @@ from functools import cached_property
 
 import polars as pl
 
-from triage.analysis import Analysis
-from triage.expected import SpecWindow, first_match, for_kinds, judge, spec_windows
-from triage.pipeline import UNFRAMED, attr
+from triage.facts.analysis import Analysis
+from triage.facts.audit_pipeline import UNFRAMED, attr
+from triage.facts.expected import SpecWindow, first_match, for_kinds, judge, spec_windows
 from triage.rules._store import (
     BUFFER_FULL,
     DROP_4XX,

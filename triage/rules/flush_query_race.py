@@ -53,8 +53,8 @@ from typing import Any
 
 import polars as pl
 
-from triage.analysis import Analysis
-from triage.pipeline import next_in_timeline
+from triage.facts.analysis import Analysis
+from triage.facts.audit_pipeline import next_in_timeline
 from triage.rules._queries import (
     BLOCK,
     SpecBlock,

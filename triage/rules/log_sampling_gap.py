@@ -28,7 +28,7 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from triage.analysis import Analysis
+from triage.facts.analysis import Analysis
 from triage.rules._store import evidence, plural, spec_label, store_label, when
 from triage.rules.base import Finding, Rule, Severity
 

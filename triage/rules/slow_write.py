@@ -26,8 +26,8 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import polars as pl
 
-from triage.analysis import Analysis
-from triage.pipeline import attr
+from triage.facts.analysis import Analysis
+from triage.facts.audit_pipeline import attr
 from triage.rules._store import (
     SLOW_WRITE,
     evidence,

@@ -30,8 +30,8 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from triage.analysis import Analysis
-from triage.pipeline import attr
+from triage.facts.analysis import Analysis
+from triage.facts.audit_pipeline import attr
 from triage.rules._queries import clock, spec_blocks
 from triage.rules._store import (
     TIMER_BUG,

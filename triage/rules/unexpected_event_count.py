@@ -49,8 +49,8 @@ from typing import Any
 
 import polars as pl
 
-from triage.analysis import Analysis
-from triage.pipeline import UNFRAMED, matches
+from triage.facts.analysis import Analysis
+from triage.facts.audit_pipeline import UNFRAMED, matches
 from triage.rules._queries import FAILED, flush_prints, query_prints
 from triage.rules._store import FLUSH_TIMED_OUT, TIMER_BUG
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote

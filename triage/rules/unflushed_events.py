@@ -48,8 +48,8 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from triage.analysis import Analysis
-from triage.pipeline import matches
+from triage.facts.analysis import Analysis
+from triage.facts.audit_pipeline import matches
 from triage.rules._queries import spec_blocks
 from triage.rules._store import (
     MAX_ATTEMPTS,

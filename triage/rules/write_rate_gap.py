@@ -36,8 +36,8 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from triage.analysis import Analysis
-from triage.pipeline import attr
+from triage.facts.analysis import Analysis
+from triage.facts.audit_pipeline import attr
 from triage.rules._store import (
     BUFFER_FULL,
     DROPS,

@@ -1,6 +1,6 @@
 """Find the sources of a bundle and recognise each by its content.
 
-Only this module (with `triage.identity`, which reads file names) knows the must-gather layout:
+Only this module (with `triage.parsers.identity`, which reads file names) knows the must-gather layout:
 `{service}-integration-{YYYYMMDD-HHMMSS}/` holding, per container, `{service}_{container}.log` and
 `{service}_{container}_inspect.json` (`signalprocessing_signalprocessing_postgres_test.log`,
 `notification_notification_postgres_1.log`, ...), and a Ginkgo test-run log beside or inside it. File
@@ -18,8 +18,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from triage.bundle.lines import ANSI_PATTERN
+from triage.bundle.sources import Bundle, Source
 from triage.errors import BundleError
-from triage.identity import (
+from triage.parsers.identity import (
     CONTAINERS,
     TEST_RUN,
     container_name,
@@ -27,9 +29,7 @@ from triage.identity import (
     name_hint,
     zap_identity,
 )
-from triage.lines import ANSI_PATTERN
 from triage.parsers.relay import peel_text
-from triage.sources import Bundle, Source
 
 SNIFF_BYTES = 64 * 1024
 SNIFF_LINES = 400
@@ -127,7 +127,7 @@ def _sampled(text: str) -> list[str]:
 
 
 def identify(name: str, kind: str, head: bytes) -> tuple[str, str | None, str]:
-    """Which component wrote a file, from its content, with its name as a hint (`triage.identity`).
+    """Which component wrote a file, from its content, with its name as a hint (`triage.parsers.identity`).
 
     Args:
         name: the file name.

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from triage.attrs import Attrs
-from triage.expected import Expected, for_kinds, matching_messages
-from triage.schema import LEVELS
+from triage.facts.expected import Expected, for_kinds, matching_messages
+from triage.table.attrs import Attrs
+from triage.table.schema import LEVELS
 
 # Source kinds whose files are container logs (the Ginkgo log and inspect documents are not).
 CONTAINER_LOG_KINDS = ("postgres", "redis", "zap_json", "zap_console")

@@ -17,7 +17,7 @@ from threading import Lock
 
 import polars as pl
 
-from triage.lines import Block, read_block
+from triage.bundle.lines import Block, read_block
 
 CACHE_BYTES = 32 * 2**20  # quotes cluster around a few failed specs; a block is about 4 MiB
 UNREADABLE = "(the line can no longer be read)"

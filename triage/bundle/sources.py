@@ -15,7 +15,7 @@ class Source:
         name: bundle-relative name (or the bare file name of a test log outside the bundle);
             evidence cites it as name:line.
         kind: a SOURCE_KINDS value, decided from the content.
-        service: the component that wrote the file, decided by its content (`triage.identity`):
+        service: the component that wrote the file, decided by its content (`triage.parsers.identity`):
             "datastorage", "postgres", "redis", "test-run" for the test process's output (Ginkgo or
             GinkgoWriter), "controller", or None (another container, or nothing shows whose it is).
         why: one phrase saying how the kind (and, where content and name disagree, the component) was

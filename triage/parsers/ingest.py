@@ -19,10 +19,10 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from triage.attrs import pack
-from triage.lines import BLOCK_BYTES, Block, BlockReader
+from triage.bundle.lines import BLOCK_BYTES, Block, BlockReader
+from triage.bundle.sources import Source
 from triage.parsers import CHUNK_ROWS, LINES_SCHEMA, Parser, ParseResult, merge, parser_for, pieces
-from triage.sources import Source
+from triage.table.attrs import pack
 
 WORKERS = 2
 MAX_SAMPLES = 5

@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from triage.facts.testrun import FAILED_STATES, SpecResult
 from triage.rules.base import Finding, Severity
 from triage.rules.unexpected_event_count import never_emitted, undecided
-from triage.testrun import FAILED_STATES, SpecResult
 
 if TYPE_CHECKING:
     from triage.api import Report

@@ -21,9 +21,9 @@ from datetime import timedelta
 
 import polars as pl
 
-from triage.attrs import Attrs
 from triage.parsers._common import decode_json, duration_ms, iso_ts
-from triage.schema import EVENT_SCHEMA
+from triage.table.attrs import Attrs
+from triage.table.schema import EVENT_SCHEMA
 
 STORE_LOGGER = r"(?:^|\.)audit-store$"
 NS_PER_S = 1_000_000_000

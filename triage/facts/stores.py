@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from triage.attrs import Attrs
-from triage.pipeline import Pipeline, with_attrs
+from triage.facts.audit_pipeline import Pipeline, with_attrs
+from triage.table.attrs import Attrs
 
 BY_PROCESS = "the process Ginkgo's report names for each spec"
 PHASE_TOLERANCE_NS = 1_000_000  # tick delivery jitter is far below this

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import polars as pl
 
-from triage.analysis import Analysis
+from triage.facts.analysis import Analysis
 
 TIMELINE_SCHEMA: dict[str, pl.DataType] = {
     "correlation_id": pl.String(),

@@ -18,11 +18,11 @@ import jinja2
 import jinja2.bccache
 
 from triage.api import Report
-from triage.redact import Redactor
-from triage.report import build_context, md_code, md_escape, tool_version
+from triage.report.context import build_context, md_code, md_escape, tool_version
+from triage.report.redact import Redactor
 
 SCHEMA_VERSION = 1
-_PACKAGE_DIR = Path(__file__).parent
+_PACKAGE_DIR = Path(__file__).parents[1]
 # Installed wheels carry the templates inside the package; a source checkout keeps them at the top.
 TEMPLATE_DIRS = (_PACKAGE_DIR / "templates", _PACKAGE_DIR.parent / "templates")
 

@@ -7,12 +7,12 @@ from functools import cached_property
 
 import polars as pl
 
-from triage.attrs import Attrs
-from triage.containers import ContainerState, LogHealth
-from triage.pipeline import Pipeline, reconstruct
-from triage.stores import Store, attribute
-from triage.testrun import TestRun
-from triage.texts import LineTexts
+from triage.facts.audit_pipeline import Pipeline, reconstruct
+from triage.facts.containers import ContainerState, LogHealth
+from triage.facts.stores import Store, attribute
+from triage.facts.testrun import TestRun
+from triage.table.attrs import Attrs
+from triage.table.texts import LineTexts
 
 
 @dataclass(frozen=True)

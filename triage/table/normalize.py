@@ -10,7 +10,7 @@ from functools import partial
 
 import polars as pl
 
-from triage.schema import validate_events
+from triage.table.schema import validate_events
 
 Step = Callable[[pl.DataFrame], pl.DataFrame]
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import polars as pl
 
-from triage.attrs import Attrs
 from triage.parsers._common import decode_json
+from triage.table.attrs import Attrs
 
 
 class SpecState(StrEnum):
