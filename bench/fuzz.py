@@ -47,6 +47,7 @@ from triage.bundle.lines import split_lines
 from triage.bundle.sources import Source
 from triage.errors import BundleError
 from triage.parsers import parser_for
+from triage.parsers.recognise import RECOGNISER
 from triage.report.render import render
 from triage.simulate import simulate
 from triage.table.schema import validate_events
@@ -494,7 +495,7 @@ def _repro(data: bytes, source: Source) -> str:
 def fuzz_one(index: int, base: Path, bundle: Path, mutations: list[str], summary: Summary) -> None:
     """Check one mutated bundle and record what broke."""
     try:
-        sources = discover(bundle).sources
+        sources = discover(bundle, recogniser=RECOGNISER).sources
     except BundleError as exc:
         summary.bundle_errors[str(exc).split(": ", 1)[-1]] += 1
         return

@@ -15,6 +15,7 @@ import pytest
 from triage.bundle.archive import Limits, open_bundle, parse_size, read_gzip, sniff, unpack
 from triage.bundle.discovery import discover
 from triage.errors import BundleError
+from triage.parsers.recognise import RECOGNISER
 
 HEALTHY = Path(__file__).resolve().parents[1] / "fixtures" / "bundles" / "02-healthy"
 RUN_DIR = "signalprocessing-integration-20260116-091329"
@@ -99,8 +100,8 @@ def test_healthy_bundle_tar_gz_extracts_identically(tmp_path: Path, work: Path) 
     result = unpack(archive, work, Limits())
     assert result.path.is_relative_to(work)
     assert _tree(result.path) == _tree(HEALTHY)
-    names = [s.name for s in discover(result.path).sources]
-    assert names == [s.name for s in discover(HEALTHY).sources]
+    names = [s.name for s in discover(result.path, recogniser=RECOGNISER).sources]
+    assert names == [s.name for s in discover(HEALTHY, recogniser=RECOGNISER).sources]
 
 
 @pytest.mark.parametrize("fmt", ["zip", "tar"])
@@ -123,7 +124,7 @@ def test_ci_layout_keeps_run_directory_names(tmp_path: Path, work: Path) -> None
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(HEALTHY / RUN_DIR, arcname=f"kubernaut-must-gather/{RUN_DIR}")
         tar.add(HEALTHY / "integration-signalprocessing.log", arcname="integration-signalprocessing.log")
-    bundle = discover(open_bundle(archive, work, Limits()))
+    bundle = discover(open_bundle(archive, work, Limits()), recogniser=RECOGNISER)
     assert bundle.run_dir == RUN_DIR
     assert f"kubernaut-must-gather/{RUN_DIR}/signalprocessing_signalprocessing_redis_test.log" in [
         s.name for s in bundle.sources
@@ -322,7 +323,7 @@ def test_nested_must_gather_inside_artifact_zip(tmp_path: Path, work: Path) -> N
     with zipfile.ZipFile(archive, "w") as zf:
         zf.write(inner, inner.name)
         zf.write(HEALTHY / "integration-signalprocessing.log", "integration-signalprocessing.log")
-    bundle = discover(open_bundle(archive, work, Limits()))
+    bundle = discover(open_bundle(archive, work, Limits()), recogniser=RECOGNISER)
     assert bundle.run_dir == RUN_DIR
     assert len(bundle.sources) == 7
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from triage.bundle.discovery import classify, container_of, discover
+from triage.bundle.discovery import discover
 from triage.errors import BundleError
+from triage.parsers.recognise import RECOGNISER, classify, container_of
 
 DS_CONSOLE = (
     "2026-01-14T15:24:53.447Z\tINFO\tdatastorage\tserver/server.go:157\tPostgreSQL connection established"
@@ -115,7 +116,7 @@ def test_discover_reads_run_metadata_and_names_sources_relative(tmp_path: Path) 
             ".hidden": "ignored",
         },
     )
-    bundle = discover(root)
+    bundle = discover(root, recogniser=RECOGNISER)
     assert bundle.service == "signalprocessing"
     assert bundle.run_dir == run
     assert bundle.collected_at == "2026-01-14T10:25:12"
@@ -135,7 +136,7 @@ def test_discover_reads_run_metadata_and_names_sources_relative(tmp_path: Path) 
 def test_discover_recognises_a_renamed_test_log_and_lists_unknown_files(tmp_path: Path) -> None:
     """Content, not the name, decides: a renamed Ginkgo log is ginkgo, a stray file is unknown."""
     root = _bundle(tmp_path, {"notes.txt": "hello\n", "run-output.txt": GINKGO, "empty.log": ""})
-    kinds = {s.name: s.kind for s in discover(root).sources}
+    kinds = {s.name: s.kind for s in discover(root, recogniser=RECOGNISER).sources}
     assert kinds == {"empty.log": "empty", "notes.txt": "unknown", "run-output.txt": "ginkgo"}
 
 
@@ -146,33 +147,33 @@ def test_discover_adds_an_outside_test_log_by_file_name(tmp_path: Path) -> None:
         _bundle(tmp_path / "ci", {"integration-signalprocessing.log": GINKGO})
         / "integration-signalprocessing.log"
     )
-    names = [s.name for s in discover(root, [log]).sources]
+    names = [s.name for s in discover(root, [log], recogniser=RECOGNISER).sources]
     assert names == ["signalprocessing_redis_test.log", "integration-signalprocessing.log"]
 
 
 def test_discover_takes_the_run_dir_itself_as_path(tmp_path: Path) -> None:
     """PATH may be the run directory itself."""
     run = _bundle(tmp_path / "gateway-integration-20260131-231200", {"gateway_redis_test.log": REDIS})
-    bundle = discover(run)
+    bundle = discover(run, recogniser=RECOGNISER)
     assert (bundle.service, bundle.collected_at) == ("gateway", "2026-01-31T23:12:00")
 
 
 def test_discover_rejects_a_missing_path(tmp_path: Path) -> None:
     """A path that does not exist is a BundleError naming it."""
     with pytest.raises(BundleError, match="no such file"):
-        discover(tmp_path / "nope")
+        discover(tmp_path / "nope", recogniser=RECOGNISER)
 
 
 def test_discover_rejects_an_empty_directory(tmp_path: Path) -> None:
     """A directory with no files has nothing to analyse."""
     with pytest.raises(BundleError, match="no files"):
-        discover(tmp_path)
+        discover(tmp_path, recogniser=RECOGNISER)
 
 
 def test_identical_files_are_parsed_once_and_the_copy_is_marked(tmp_path: Path) -> None:
     """A log copied into the bundle twice is marked duplicate, so its findings are not doubled."""
     root = _bundle(tmp_path, {"a/redis.log": REDIS * 3, "b/redis-copy.log": REDIS * 3, "c/other.log": REDIS})
-    kinds = {s.name: (s.kind, s.why) for s in discover(root).sources}
+    kinds = {s.name: (s.kind, s.why) for s in discover(root, recogniser=RECOGNISER).sources}
     assert kinds["a/redis.log"][0] == "redis"
     assert kinds["b/redis-copy.log"] == ("duplicate", "identical to a/redis.log; not parsed again")
     assert kinds["c/other.log"][0] == "redis"

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from triage.bundle.discovery import discover
 from triage.bundle.sources import Source
+from triage.parsers.recognise import RECOGNISER
 
 SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "fuzz.py"
 BUNDLES = Path(__file__).resolve().parents[1] / "fixtures" / "bundles"
@@ -38,7 +39,7 @@ def _samples() -> dict[str, tuple[Source, list[bytes]]]:
     """A real source of each parsed kind, with its lines, from the committed bundles."""
     found: dict[str, tuple[Source, list[bytes]]] = {}
     for name in ("02-healthy", "09-later-format"):
-        for source in discover(BUNDLES / name).sources:
+        for source in discover(BUNDLES / name, recogniser=RECOGNISER).sources:
             lines = source.path.read_bytes().splitlines(keepends=True)
             if source.kind not in found or len(lines) > len(found[source.kind][1]):
                 found[source.kind] = (source, lines[:400])

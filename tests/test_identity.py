@@ -10,10 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import triage.bundle.discovery
+import triage.parsers.recognise
 from triage.api import analyze
-from triage.bundle.discovery import discover, identify
+from triage.bundle.discovery import discover
 from triage.parsers.identity import container_name, name_hint
+from triage.parsers.recognise import RECOGNISER, identify
 from triage.report.render import render
 
 PG_ERRORS = (
@@ -114,7 +115,7 @@ def test_content_decides_who_wrote_a_file_whatever_its_name(
     tmp_path: Path, name: str, content: str, kind: str, service: str | None
 ) -> None:
     """Each file gets the kind and component its content shows, not the ones its name suggests."""
-    (source,) = discover(_write(tmp_path, {name: content})).sources
+    (source,) = discover(_write(tmp_path, {name: content}), recogniser=RECOGNISER).sources
     assert (source.kind, source.service) == (kind, service)
 
 
@@ -178,7 +179,7 @@ def test_discovered_sources_carry_their_container_name(tmp_path: Path) -> None:
     """A source found in a run directory knows the container it is named after."""
     run = "notification-integration-20260110-141612"
     root = _write(tmp_path, {f"{run}/notification_notification_postgres_1.log": PG_ERRORS})
-    (source,) = discover(root).sources
+    (source,) = discover(root, recogniser=RECOGNISER).sources
     assert (source.container, source.service) == ("notification_postgres_1", "postgres")
 
 
@@ -192,7 +193,7 @@ def test_entries_that_are_not_regular_files_are_listed_with_the_reason(tmp_path:
     os.mkfifo(root / "pipe.log")
     (root / "escape.log").symlink_to(outside)
     (root / "dangling.log").symlink_to(root / "gone.log")
-    bundle = discover(root)
+    bundle = discover(root, recogniser=RECOGNISER)
     assert [s.name for s in bundle.sources] == ["redis.log"]
     assert bundle.notes == (
         "skipped dangling.log: a link to nothing, not a regular file",
@@ -204,15 +205,17 @@ def test_entries_that_are_not_regular_files_are_listed_with_the_reason(tmp_path:
 def test_a_file_present_but_unreadable_is_said_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A file that cannot be read is listed as present but unreadable, under the component its name says."""
     root = _write(tmp_path, {"sp_sp_postgres_test.log": PG_ERRORS, "sp_sp_redis_test.log": "1:M x\n"})
-    real_head = triage.bundle.discovery._head
+    real_head = triage.parsers.recognise._head
 
     def head(path: Path) -> bytes:
         if path.name == "sp_sp_postgres_test.log":
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
         return real_head(path)
 
-    monkeypatch.setattr(triage.bundle.discovery, "_head", head)
-    source = next(s for s in discover(root).sources if s.name == "sp_sp_postgres_test.log")
+    monkeypatch.setattr(triage.parsers.recognise, "_head", head)
+    source = next(
+        s for s in discover(root, recogniser=RECOGNISER).sources if s.name == "sp_sp_postgres_test.log"
+    )
     assert (source.kind, source.service) == ("unknown", "postgres")
     assert source.why == "present but unreadable: Permission denied"
 

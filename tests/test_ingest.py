@@ -15,6 +15,7 @@ from triage.bundle.discovery import discover
 from triage.bundle.sources import Source
 from triage.parsers import ParseResult
 from triage.parsers.ingest import SourceAccount, ingest
+from triage.parsers.recognise import RECOGNISER
 from triage.table.attrs import ID
 
 BUNDLES = Path(__file__).resolve().parents[1] / "fixtures" / "bundles"
@@ -39,7 +40,7 @@ def _assert_same(
 @pytest.mark.parametrize("bundle", ["01-jan14-1025", "09-later-format"])
 def test_small_blocks_and_pieces_give_what_one_read_of_each_file_gives(bundle: str) -> None:
     """Blocks of 4 KiB parsed in pieces of 200 lines on two threads change no account and no event."""
-    sources = discover(BUNDLES / bundle).sources
+    sources = discover(BUNDLES / bundle, recogniser=RECOGNISER).sources
     whole = ingest(sources, workers=1, block_bytes=1 << 30, rows=1 << 30)
     pieces = ingest(sources, workers=2, block_bytes=4096, rows=200)
     assert sum(a.lines for a, _ in whole) > 5 * 200
@@ -48,7 +49,7 @@ def test_small_blocks_and_pieces_give_what_one_read_of_each_file_gives(bundle: s
 
 def test_the_blocks_of_an_account_cover_its_file_in_order() -> None:
     """Each account's blocks follow on in bytes and in line numbers and together hold the whole file."""
-    sources = discover(BUNDLES / "01-jan14-1025").sources
+    sources = discover(BUNDLES / "01-jan14-1025", recogniser=RECOGNISER).sources
     for account, _ in ingest(sources, block_bytes=4096, rows=100):
         size = account.source.path.stat().st_size
         if not size:
@@ -64,7 +65,7 @@ def test_the_blocks_of_an_account_cover_its_file_in_order() -> None:
 
 def test_every_line_is_parsed_or_counted(tmp_path: Path) -> None:
     """A file's lines are the lines parsed plus the lines not understood, read in any block size."""
-    sources = discover(BUNDLES / "01-jan14-1025").sources
+    sources = discover(BUNDLES / "01-jan14-1025", recogniser=RECOGNISER).sources
     for account, _ in ingest(sources, block_bytes=1024, rows=100):
         text = account.source.path.read_bytes()
         assert account.lines == text.count(b"\n") + (0 if text.endswith(b"\n") or not text else 1)
@@ -73,7 +74,7 @@ def test_every_line_is_parsed_or_counted(tmp_path: Path) -> None:
 
 def test_an_unreadable_source_is_noted_and_the_others_go_on(tmp_path: Path) -> None:
     """A source whose path cannot be opened becomes a note; the next source is still parsed."""
-    sources = discover(BUNDLES / "01-jan14-1025").sources
+    sources = discover(BUNDLES / "01-jan14-1025", recogniser=RECOGNISER).sources
     broken = replace(sources[0], path=tmp_path)  # a directory cannot be read as a file
     (gone, none), *rest = ingest([broken, *sources[1:]])
     assert none is None and gone.lines == 0
@@ -85,7 +86,9 @@ def test_a_parser_that_fails_leaves_its_lines_counted_as_not_understood(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A crash in one piece of a file counts its lines as not understood and quotes its first filled ones."""
-    sources = [s for s in discover(BUNDLES / "01-jan14-1025").sources if s.kind == "ginkgo"]
+    sources = [
+        s for s in discover(BUNDLES / "01-jan14-1025", recogniser=RECOGNISER).sources if s.kind == "ginkgo"
+    ]
     real = triage.parsers.parser_for("ginkgo")
     assert real is not None
     calls = 0

@@ -4,121 +4,30 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from functools import cached_property
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-
-import polars as pl
 
 from triage.bundle.archive import Limits, format_size, unpack
 from triage.bundle.discovery import discover
 from triage.bundle.sources import Bundle
 from triage.errors import BundleError, ConfigError
-from triage.facts.analysis import Analysis, build_analysis
-from triage.facts.containers import ContainerState, LogHealth, log_health, summarize_containers
-from triage.facts.testrun import TestRun, summarize_test_runs
-from triage.parsers import EVENT_KINDS, ParseResult
+from triage.facts.analysis import build_analysis
+from triage.facts.containers import log_health, summarize_containers
+from triage.facts.testrun import summarize_test_runs
+from triage.parsers import EVENT_KINDS
+from triage.parsers.ginkgo_report import captured_line
 from triage.parsers.ingest import SourceAccount, ingest
-from triage.report.verdict import SpecVerdict, judge
-from triage.rules import RuleOutcome, run_rules, select_rules
-from triage.rules.base import Finding, Rule
-from triage.table.attrs import ID, Attrs
-from triage.table.normalize import default_steps, normalize
-from triage.table.schema import TABLE_SCHEMA, conform, empty_events
+from triage.parsers.recognise import RECOGNISER
+from triage.report.model import Report
+from triage.rules import run_rules, select_rules
+from triage.rules.base import Rule
+from triage.table.build import EventTable, build_table
 from triage.table.texts import LineTexts
 
 DEFAULT_LIMITS = Limits()
 
-
-@dataclass(frozen=True)
-class Report:
-    """Everything analysis found; renderers read only this.
-
-    Attributes:
-        bundle: what was discovered.
-        accounts: line accounting per source, in source order.
-        events: the normalized event table (TABLE_SCHEMA: records cite their file and line, no text;
-            `analysis.attrs.attach(rows)` adds the `attrs` of chosen rows).
-        tests: the test-run summary of each Ginkgo log.
-        containers: inspected container states.
-        log_health: per container log, counts of records by severity.
-        assumptions: what was assumed rather than read (e.g. a host UTC offset).
-        host_offset: the test host's UTC offset in seconds, inferred from the test log; None when
-            no test log carried zoned times.
-        analysis: the reconstructed audit pipeline and stores the rules read.
-        outcomes: what each selected rule did (ran, skipped, error) and found.
-    """
-
-    bundle: Bundle
-    accounts: tuple[SourceAccount, ...]
-    events: pl.DataFrame
-    tests: tuple[TestRun, ...]
-    containers: tuple[ContainerState, ...]
-    log_health: tuple[LogHealth, ...]
-    assumptions: tuple[str, ...]
-    host_offset: int | None
-    analysis: Analysis
-    outcomes: tuple[RuleOutcome, ...]
-
-    @property
-    def findings(self) -> tuple[Finding, ...]:
-        """All findings, most severe first, in a deterministic order."""
-        return tuple(sorted((f for o in self.outcomes for f in o.findings), key=Finding.sort_key))
-
-    @cached_property
-    def verdicts(self) -> tuple[SpecVerdict, ...]:
-        """Per failed or interrupted spec, its cause (a finding) or why none is known; decided once."""
-        return judge(self)
-
-
-def host_offset(facts: Mapping[str, object]) -> tuple[int, int, int] | None:
-    """The UTC offset most zoned records of a log carry.
-
-    Args:
-        facts: a parse result's facts; `utc_offsets` maps offset seconds to record counts.
-
-    Returns:
-        (offset seconds, records with it, zoned records in all), or None when there are none.
-    """
-    raw = facts.get("utc_offsets")
-    if not isinstance(raw, Mapping) or not raw:
-        return None
-    counts = {int(k): int(v) for k, v in raw.items()}
-    offset = min(counts, key=lambda k: (-counts[k], k))
-    return offset, counts[offset], sum(counts.values())
-
-
-def format_offset(seconds: int) -> str:
-    """`-18000` -> `UTC-05:00`."""
-    sign = "-" if seconds < 0 else "+"
-    hours, minutes = divmod(abs(seconds) // 60, 60)
-    return f"UTC{sign}{hours:02d}:{minutes:02d}"
-
-
-def _offsets_and_assumptions(
-    parsed: Sequence[tuple[SourceAccount, ParseResult | None]],
-) -> tuple[dict[str, int], list[str]]:
-    offsets: dict[str, int] = {}
-    assumptions: list[str] = []
-    for account, result in parsed:
-        if result is None or not result.events["ts_assumed"].any():
-            continue
-        name = account.source.name
-        found = host_offset(result.facts)
-        if found is None:
-            assumptions.append(
-                f"{name}: times without a zone were read as UTC; no record in the log carries an offset"
-            )
-            continue
-        offset, agreeing, zoned = found
-        offsets[name] = offset
-        share = "all" if agreeing == zoned else f"{agreeing:,} of"
-        assumptions.append(
-            f"{name}: times without a zone (Ginkgo @ markers) were read as {format_offset(offset)}, "
-            f"the offset of {share} {zoned:,} zoned records in the same log"
-        )
-    return offsets, assumptions
+__all__ = ["DEFAULT_LIMITS", "Report", "analyze"]
 
 
 def analyze(
@@ -159,7 +68,7 @@ def analyze(
         work = Path(tmp)
         unpacked = unpack(path, work, limits)
         logs = [unpack(Path(log), work, limits) for log in test_logs]
-        found = discover(unpacked.path, [u.path for u in logs])
+        found = discover(unpacked.path, [u.path for u in logs], recogniser=RECOGNISER)
         _check_size(found, limits)
         bundle = replace(
             found,
@@ -172,9 +81,11 @@ def analyze(
             kinds = ", ".join(sorted({a.source.kind for a, _ in parsed}))
             empty = f"no file held a record triage reads (files are: {kinds})"
             bundle = replace(bundle, notes=(*bundle.notes, empty))
-        table = _table(parsed)
+        accounts = tuple(account for account, _ in parsed)
+        table = build_table([(a.source.name, r) for a, r in parsed if r is not None])
+        read = frozenset(EVENT_KINDS.get(a.source.kind, a.source.kind) for a, r in parsed if r is not None)
         del parsed  # what the table does not share (lines not understood) goes before the analysis
-        return _report(bundle, table, rules)
+        return _report(bundle, accounts, table, read, rules)
 
 
 def _check_size(bundle: Bundle, limits: Limits) -> None:
@@ -187,57 +98,31 @@ def _check_size(bundle: Bundle, limits: Limits) -> None:
         )
 
 
-@dataclass(frozen=True)
-class _Table:
-    """The parsers' results made one normalized table, and what else the report keeps of them."""
-
-    accounts: tuple[SourceAccount, ...]
-    events: pl.DataFrame
-    attrs: Attrs
-    offsets: dict[str, int]
-    assumptions: tuple[str, ...]
-    kinds: frozenset[str]
-
-
-def _table(parsed: list[tuple[SourceAccount, ParseResult | None]]) -> _Table:
-    """One table of every file's records, in file order, so normalization need not sort it."""
-    named = sorted(((a.source.name, r) for a, r in parsed if r is not None), key=lambda pair: pair[0])
-    frames, stores, ids = [], [], 0
-    for _, result in named:  # each file's attrs ids start at 0: they follow on from the files before
-        frames.append(conform(result.events.with_columns(pl.col(ID) + ids), TABLE_SCHEMA))
-        stores.append((result.attrs or Attrs()).shifted(ids))
-        ids += result.events.height
-    offsets, assumptions = _offsets_and_assumptions(parsed)
-    # No copy: every column of every piece is one materialized chunk (ingest), so all columns are cut
-    # at the same rows and a step that adds a column (the host offset) copies only that column.
-    events = pl.concat(frames, rechunk=False) if frames else empty_events(TABLE_SCHEMA)
-    return _Table(
-        accounts=tuple(account for account, _ in parsed),
-        events=normalize(events, default_steps(offsets)),
-        attrs=Attrs.join(stores),
-        offsets=offsets,
-        assumptions=tuple(assumptions),
-        kinds=frozenset(EVENT_KINDS.get(k, k) for k in (a.source.kind for a, r in parsed if r is not None)),
-    )
-
-
-def _report(bundle: Bundle, table: _Table, rules: Sequence[Rule]) -> Report:
+def _report(
+    bundle: Bundle,
+    accounts: tuple[SourceAccount, ...],
+    table: EventTable,
+    kinds: frozenset[str],
+    rules: Sequence[Rule],
+) -> Report:
     """Summarize, reconstruct and check the table."""
-    events, offsets, attrs = table.events, table.offsets, table.attrs
+    events, attrs = table.events, table.attrs
     tests = summarize_test_runs(events, attrs)
     containers = summarize_containers(events, attrs)
     health = log_health(events)
-    texts = LineTexts({a.source.name: (a.source.path, a.blocks) for a in table.accounts if a.blocks})
-    analysis = build_analysis(events, tests, containers, health, table.kinds, texts, attrs)
+    texts = LineTexts(
+        {a.source.name: (a.source.path, a.blocks) for a in accounts if a.blocks}, beyond=captured_line
+    )
+    analysis = build_analysis(events, tests, containers, health, kinds, texts, attrs, run_dir=bundle.run_dir)
     return Report(
         bundle=bundle,
-        accounts=table.accounts,
+        accounts=accounts,
         events=events,
         tests=tests,
         containers=containers,
         log_health=health,
         assumptions=table.assumptions,
-        host_offset=offsets[min(offsets)] if offsets else None,
+        host_offset=table.host_offset,
         analysis=analysis,
         outcomes=run_rules(analysis, rules),
     )

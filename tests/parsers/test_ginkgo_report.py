@@ -10,11 +10,11 @@ from pathlib import Path
 import polars as pl
 
 from triage.api import analyze
-from triage.bundle.discovery import classify
 from triage.bundle.lines import split_lines
 from triage.bundle.sources import Source
 from triage.facts.testrun import SpecState, summarize_tests
 from triage.parsers import ginkgo_report
+from triage.parsers.recognise import classify
 from triage.report.render import to_json
 from triage.table.schema import validate_events
 

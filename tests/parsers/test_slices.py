@@ -15,6 +15,7 @@ from triage.bundle.discovery import discover
 from triage.bundle.lines import split_lines
 from triage.bundle.sources import Source
 from triage.parsers import ParseResult, parse_lines, parser_for
+from triage.parsers.recognise import RECOGNISER
 from triage.simulate import simulate
 
 BUNDLES = Path(__file__).resolve().parents[2] / "fixtures" / "bundles"
@@ -29,7 +30,7 @@ TRACE = [
 
 
 def _sources(*bundles: Path) -> list[Source]:
-    return [s for b in bundles for s in discover(b).sources if s.kind in SLICED]
+    return [s for b in bundles for s in discover(b, recogniser=RECOGNISER).sources if s.kind in SLICED]
 
 
 def _assert_same(whole: ParseResult, sliced: ParseResult) -> None:

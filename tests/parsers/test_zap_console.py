@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from triage.bundle.lines import split_lines
 from triage.bundle.sources import Source
-from triage.parsers import ParseResult, zap_console
+from triage.parsers import ParseResult, zap, zap_console
 from triage.table.schema import validate_events
 
 REALINES = Path("/work/shared/realines/zap_console.jsonl")
@@ -57,7 +57,7 @@ RECONCILER_ERROR = "\n".join(
 
 def parse_text(text: str) -> ParseResult:
     """Parse text as a zap console file."""
-    return zap_console.parse(split_lines(text.encode()).frame, SOURCE)
+    return zap.parse(split_lines(text.encode()).frame, SOURCE)
 
 
 def assert_accounted(text: str, result: ParseResult) -> None:

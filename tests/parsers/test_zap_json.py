@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from triage.bundle.lines import split_lines
 from triage.bundle.sources import Source
-from triage.parsers import ParseResult, zap_json
+from triage.parsers import ParseResult, zap, zap_json
 from triage.table.schema import validate_events
 
 REALINES = Path("/work/shared/realines/zap_json.jsonl")
@@ -63,7 +63,7 @@ MIXED = "\n".join(
 
 def parse_text(text: str, source: Source = SOURCE) -> ParseResult:
     """Parse text as a file of the source's kind."""
-    return zap_json.parse(split_lines(text.encode()).frame, source)
+    return zap.parse(split_lines(text.encode()).frame, source)
 
 
 def assert_accounted(text: str, result: ParseResult) -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from triage.bundle.lines import split_lines
 from triage.bundle.sources import Source
-from triage.parsers import zap_console
+from triage.parsers import zap, zap_console
 from triage.parsers._common import ISO_TS_PATTERN, with_per_value
 
 # The whole-line definitions: a capture group spanning the line is exact but slow on long lines.
@@ -75,7 +75,7 @@ def test_stack_frames_fold_into_the_record_above_only() -> None:
         "2026-01-14T19:35:02.592Z\tINFO\tdatastorage\tserver/a.go:2\tfine\n"
     )
     source = Source(Path("ds.log"), "ds.log", "zap_console", "datastorage", "test")
-    result = zap_console.parse(split_lines(text.encode()).frame, source)
+    result = zap.parse(split_lines(text.encode()).frame, source)
     assert result.events.select("line", "n_lines").rows() == [(1, 3), (7, 1)]
     assert '"stacktrace":"main.run\\n\\t/src/main.go:10"' in result.events["attrs"][0]
     assert result.unparsed["line"].to_list() == [4, 5, 6]

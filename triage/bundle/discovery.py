@@ -18,159 +18,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from triage.bundle.lines import ANSI_PATTERN
-from triage.bundle.sources import Bundle, Source
+from triage.bundle.sources import Bundle, Recogniser, Source
 from triage.errors import BundleError
-from triage.parsers.identity import (
-    CONTAINERS,
-    TEST_RUN,
-    container_name,
-    inspect_identity,
-    name_hint,
-    zap_identity,
-)
-from triage.parsers.relay import peel_text
 
-SNIFF_BYTES = 64 * 1024
-SNIFF_LINES = 400
 MAX_FILES = 5000
 
 RUN_DIR = re.compile(r"^(?P<service>[a-z][a-z0-9-]*?)-integration-(?P<date>\d{8})-(?P<time>\d{6})$")
-
-# One line-shape per kind; a file's kind is the one most of its sampled lines match.
-_ZAP_TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)"
-LINE_SIGNATURES: dict[str, re.Pattern[str]] = {
-    "zap_json": re.compile(r'^\{.*"(?:level|ts|msg)":'),
-    "zap_console": re.compile(
-        rf"^{_ZAP_TIME}(?:\t| {{2,}})(?:DEBUG|INFO|WARN|ERROR|DPANIC|PANIC|FATAL|LEVEL\(-?\d+\))\b",
-        re.IGNORECASE,
-    ),
-    "postgres": re.compile(
-        r"^(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ \[\d+\] [A-Z0-9]+:  "
-        r"|The files belonging to this database system |PostgreSQL init process complete"
-        r"|initdb: |/usr/local/bin/docker-entrypoint\.sh: )"
-    ),
-    "redis": re.compile(
-        r"^\d+:(?:[CMSX] \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3} [*#.-] |signal-handler \(\d+\) )"
-    ),
-}
-# Lines only Ginkgo prints. One of them outweighs any number of embedded zap lines.
-GINKGO_MARKERS = re.compile(
-    r"^(?:Running Suite: |Will run \d+ of \d+ specs|Running in parallel across \d+ processes"
-    r"|Ran \d+ of \d+ Specs in |Random Seed: \d+|\s*(?:•|P|S) \[[A-Z]+|\s*• \[\d"
-    r"|\s*STEP: .* @ \d\d/\d\d/\d\d \d\d:\d\d:\d\d|\s*(?:Timeline >>|<< Timeline)$"
-    r"|\[(?:Synchronized|Report)?(?:Before|After)Suite\] "
-    r"|\s*In \[[A-Za-z]+\] at: .* @ \d\d/\d\d/\d\d \d\d:\d\d:\d\d)"
-)
-# A Ginkgo JSON report (`--json-report`) is a list of suite reports, each with SuitePath and SpecReports.
-GINKGO_REPORT_START = re.compile(r'^\[\s*\{\s*"')
-# Ginkgo's JUnit report (`--junit-report`) gives its suite config as properties.
-GINKGO_JUNIT = re.compile(r'<testsuite\s[^>]*>\s*<properties>\s*<property name="SuiteSucceeded"')
-INSPECT_START = re.compile(r'^\s*[\[{]\s*(?:\{\s*)?"(?:Id|ID|Name|State|Config|Image)"\s*:')
-
-
-def classify(head: bytes) -> tuple[str, str]:
-    """Recognise a file's format from its first bytes.
-
-    Args:
-        head: up to SNIFF_BYTES from the start of the file.
-
-    Returns:
-        (kind, why): a SOURCE_KINDS value and a phrase saying what decided it.
-    """
-    if not head.strip():
-        return "empty", "no content"
-    if b"\x00" in head[:8192]:
-        return "binary", "NUL bytes: not a text log"
-    text = re.sub(ANSI_PATTERN, "", head.decode("utf-8", errors="replace"))
-    opening = text.lstrip()[:200].replace("\n", " ")
-    if GINKGO_REPORT_START.match(opening) and '"SuitePath"' in text and '"SpecReports"' in text:
-        return "ginkgo_report", "Ginkgo JSON report: suite reports with SpecReports"
-    if GINKGO_JUNIT.search(text) and opening.startswith("<"):
-        return "ginkgo_junit", "Ginkgo JUnit report: test suites with Ginkgo's suite properties"
-    if INSPECT_START.match(opening):
-        return "podman_inspect", "JSON document with container fields"
-    lines = [ln for ln in _sampled(text) if ln.strip()]
-    ginkgo = sum(1 for ln in lines if GINKGO_MARKERS.match(ln))
-    if ginkgo:
-        return "ginkgo", f"{ginkgo} Ginkgo report line(s) in the first {len(lines)}"
-    counts = {kind: sum(1 for ln in lines if sig.match(ln)) for kind, sig in LINE_SIGNATURES.items()}
-    kind, hits = max(counts.items(), key=lambda item: item[1])
-    if hits == 0:
-        return "unknown", "no known log format in the first lines"
-    if kind == "zap_console" and counts["zap_json"] == 0 and _is_ginkgo_stream(lines):
-        return "ginkgo", "GinkgoWriter output"
-    label = {
-        "zap_json": "zap JSON records",
-        "zap_console": "zap console records",
-        "postgres": "PostgreSQL log lines",
-        "redis": "Redis log lines",
-    }[kind]
-    return kind, f"{hits} of {len(lines)} sampled lines are {label}"
-
-
-def _is_ginkgo_stream(lines: Sequence[str]) -> bool:
-    # A test log whose head was cut off still shows Ginkgo's 2-space indented timeline lines.
-    return sum(1 for ln in lines if ln.startswith("  ") and ln.strip().startswith("STEP:")) > 0
-
-
-def _text(head: bytes) -> str:
-    return re.sub(ANSI_PATTERN, "", head.decode("utf-8", errors="replace"))
-
-
-def _sampled(text: str) -> list[str]:
-    """The sampled lines as the container printed them (a relay's prefix and pasted commas removed).
-
-    The last one may be cut where the head ends; a cut JSON record just does not decode.
-    """
-    return peel_text(text.splitlines()[:SNIFF_LINES])
-
-
-def identify(name: str, kind: str, head: bytes) -> tuple[str, str | None, str]:
-    """Which component wrote a file, from its content, with its name as a hint (`triage.parsers.identity`).
-
-    Args:
-        name: the file name.
-        kind: its format, as `classify` recognised it.
-        head: its first bytes.
-
-    Returns:
-        (kind, component, why): the kind to parse it as ("ginkgo" for zap lines the test process
-        wrote), "datastorage", "postgres", "redis", "test-run", "controller" or None (another
-        container, or not shown), and what decided it ("" when content and name agree).
-    """
-    hint = name_hint(name)
-    if kind.startswith("ginkgo"):  # Ginkgo's output and reports are the test run's
-        return kind, TEST_RUN, ""
-    if kind in ("postgres", "redis"):
-        return kind, kind, "" if hint in (kind, None) else f"{kind} by its content, whatever the name"
-    if kind == "podman_inspect":
-        container, component = inspect_identity(_text(head))
-        if container is None and component is None:
-            return kind, hint if hint in CONTAINERS else None, ""
-        agree = component == hint or (component is None and hint not in CONTAINERS)
-        what = f"{container or 'an unnamed container'} ({component or 'another container'})"
-        return kind, component, "" if agree else f"describes {what}, whatever the name"
-    if kind in ("zap_json", "zap_console"):
-        component, why = zap_identity(_sampled(_text(head)), name)
-        if component == TEST_RUN:  # parsed as Ginkgo output, so the reason is always given
-            return "ginkgo", component, why
-        return kind, component, "" if component == hint else why
-    return kind, None, ""
-
-
-def container_of(name: str, kind: str, head: bytes) -> str | None:
-    """Which component a file belongs to (see `identify`).
-
-    Args:
-        name: the file name (or a container's name).
-        kind: its recognised kind.
-        head: its first bytes (may be empty: then the name decides).
-
-    Returns:
-        "datastorage", "postgres", "redis", "test-run", "controller", or None.
-    """
-    return identify(name, kind, head)[1]
 
 
 def _not_regular(path: Path, real_root: Path) -> str | None:
@@ -213,30 +66,9 @@ def _walk(root: Path) -> tuple[list[Path], list[str]]:
     return files, skipped
 
 
-def _head(path: Path) -> bytes:
-    with path.open("rb") as handle:
-        return handle.read(SNIFF_BYTES)
-
-
 def printable_name(name: str) -> str:
     """A file name as valid UTF-8: undecodable bytes (kept by Python as surrogates) become U+FFFD."""
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def _source(path: Path, name: str, service: str | None = None) -> Source:
-    container = container_name(path.name, service)
-    try:
-        head = _head(path)
-    except OSError as exc:
-        # Present but unreadable: the name is all there is to say whose it is.
-        hint = name_hint(path.name)
-        why = f"present but unreadable: {exc.strerror}"
-        return Source(path, printable_name(name), "unknown", hint, why, container)
-    kind, why = classify(head)
-    kind, component, whose = identify(path.name, kind, head)
-    if kind == "podman_inspect":  # the document names its container
-        container = inspect_identity(_text(head))[0] or container
-    return Source(path, printable_name(name), kind, component, f"{why}; {whose}" if whose else why, container)
 
 
 def _run_metadata(root: Path, files: Sequence[Path]) -> tuple[str | None, str | None, str | None, list[str]]:
@@ -292,13 +124,14 @@ def mark_duplicates(sources: Sequence[Source]) -> list[Source]:
     return out
 
 
-def discover(path: Path, test_logs: Sequence[Path] = ()) -> Bundle:
+def discover(path: Path, test_logs: Sequence[Path] = (), *, recogniser: Recogniser) -> Bundle:
     """Find and recognise every source of a bundle.
 
     Args:
         path: a must-gather run directory, a directory holding one (plus the test log), or a single log
             file.
         test_logs: Ginkgo test-run logs kept elsewhere.
+        recogniser: what tells each file's kind and writer (`parsers.recognise.RECOGNISER`).
 
     Returns:
         The bundle, sources in name order (test logs given separately last).
@@ -320,7 +153,7 @@ def discover(path: Path, test_logs: Sequence[Path] = ()) -> Bundle:
         notes.append(f"{len(files)} files found; only the first {MAX_FILES} in name order were read")
         files = files[:MAX_FILES]
     under_test = _run_metadata(root, files)[0]  # container names drop the service's prefix
-    sources = [_source(f, f.relative_to(root).as_posix(), under_test) for f in files]
+    sources = [recogniser.source(f, f.relative_to(root).as_posix(), under_test) for f in files]
     for log in test_logs:
         if not log.is_file():
             what = "is not a regular file" if log.exists() else "not found"
@@ -329,12 +162,11 @@ def discover(path: Path, test_logs: Sequence[Path] = ()) -> Bundle:
         if any(s.path.resolve() == resolved for s in sources):
             continue
         inside = resolved.is_relative_to(root.resolve())
-        sources.append(_source(log, resolved.relative_to(root.resolve()).as_posix() if inside else log.name))
+        name = resolved.relative_to(root.resolve()).as_posix() if inside else log.name
+        sources.append(recogniser.source(log, name, None))
     if not sources:
         raise BundleError(f"{path}: no files to analyse")
-    from triage.parsers.ginkgo_report import mark_same_runs  # parsers load polars: only when needed
-
-    sources = mark_same_runs(mark_duplicates(sources))
+    sources = recogniser.same_runs(mark_duplicates(sources))
     service, run_dir, collected, run_notes = _run_metadata(root, files)
     return Bundle(
         root=root,

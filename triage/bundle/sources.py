@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,3 +55,16 @@ class Bundle:
     collected_at: str | None
     sources: tuple[Source, ...]
     notes: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Recogniser:
+    """What tells the files of a bundle apart by their content (the parsers' `recognise.RECOGNISER`).
+
+    Attributes:
+        source: a file's Source from its path, bundle name and the service under test.
+        same_runs: the sources with all but one output of each test run marked "duplicate".
+    """
+
+    source: Callable[[Path, str, str | None], Source]
+    same_runs: Callable[[Sequence[Source]], list[Source]]

@@ -29,6 +29,7 @@ class Analysis:
         log_health: per container log, records by severity, with known start-up noise apart.
         kinds: the source kinds present in the bundle (rules that need a missing kind are skipped).
         texts: the input lines' texts, for quoting and for the few rules that read a line's text.
+        run_dir: the must-gather run directory's name, None when the bundle is laid out otherwise.
     """
 
     events: pl.DataFrame
@@ -40,6 +41,7 @@ class Analysis:
     log_health: tuple[LogHealth, ...]
     kinds: frozenset[str]
     texts: LineTexts
+    run_dir: str | None = None
 
     @cached_property
     def store_of_spec(self) -> dict[int, Store]:
@@ -74,6 +76,8 @@ def build_analysis(
     kinds: frozenset[str],
     texts: LineTexts | None = None,
     attrs: Attrs | None = None,
+    *,
+    run_dir: str | None = None,
 ) -> Analysis:
     """Reconstruct the pipeline and the stores from the event table.
 
@@ -85,6 +89,7 @@ def build_analysis(
         kinds: source kinds present.
         texts: the input lines' texts; when None, those of the `raw` column if `events` has one.
         attrs: the store of the records' `attrs`; None when `events` has its `attrs` column.
+        run_dir: the must-gather run directory's name (`Bundle.run_dir`).
 
     Returns:
         The analysis.
@@ -101,4 +106,5 @@ def build_analysis(
         log_health=log_health,
         kinds=kinds,
         texts=LineTexts.from_events(events) if texts is None else texts,
+        run_dir=run_dir,
     )

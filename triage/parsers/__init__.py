@@ -1,7 +1,9 @@
 """Parsers: one module per log format, each mapping numbered lines to normalized events.
 
-A parser is `parse(lines, source) -> ParseResult`. `lines` has columns `line` (UInt32) and `raw`
-(String, ANSI codes removed). It opens nothing and knows one format.
+A parser is `parse(lines, source) -> ParseResult` (`parsers.base`). `lines` has columns `line`
+(UInt32) and `raw` (String, ANSI codes removed). It opens nothing and knows one format. Each format's
+module exports a `Format` record (kind, recognition, label, parser, where a piece may start); a new
+format is its module plus one line in REGISTRY.
 
 A parser's working columns take many times the size of its input, so a large file of a line format
 goes to its parser in pieces of at least CHUNK_ROWS lines (`pieces`), which can be parsed at the same
@@ -12,85 +14,83 @@ no stack-trace frame), which makes the merged result the same as one call over t
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from functools import cache
+from importlib import import_module
 
 import polars as pl
 
 from triage.bundle.sources import Source
+from triage.parsers.base import CHUNK_ROWS, EVENT_KINDS, LINES_SCHEMA, Format, Parser, ParseResult
 from triage.table.attrs import ID, Attrs
 
+__all__ = [
+    "CHUNK_ROWS",
+    "EVENT_KINDS",
+    "LINES_SCHEMA",
+    "REGISTRY",
+    "Format",
+    "ParseResult",
+    "Parser",
+    "format_of",
+    "formats",
+    "merge",
+    "parse_lines",
+    "parser_for",
+    "pieces",
+]
 
-@dataclass(frozen=True)
-class ParseResult:
-    """What a parser made of a file.
 
-    Attributes:
-        events: records in EVENT_SCHEMA.
-        unparsed: the input rows (`line`, `raw`) the parser did not understand. Every input line is
-            either part of a record, a blank or structural line the format allows, or in here.
-        facts: per-file facts that are not events (e.g. the UTC offset a log's zoned records carry),
-            as plain JSON-able values.
-        attrs: None as a parser returns it; once ingest has taken `attrs` out of `events`
-            (`triage.table.attrs.pack`), the store of their texts.
+# The registry: one line per format, `module.RECORD` of its Format, in recognition order (documents
+# first: a Ginkgo JSON report before `podman inspect` JSON; then line formats, ties to the first).
+REGISTRY = (
+    "ginkgo_report.FORMAT",
+    "ginkgo_junit.FORMAT",
+    "podman_inspect.FORMAT",
+    "ginkgo.FORMAT",
+    "zap.JSON_FORMAT",
+    "zap.CONSOLE_FORMAT",
+    "postgres.FORMAT",
+    "redis.FORMAT",
+)
+
+
+@cache
+def formats() -> tuple[Format, ...]:
+    """Every registered format, in recognition order.
+
+    Returns:
+        The Format records the registry names; format modules load polars, so they are imported
+        the first time a format is asked for, keeping `import triage` cheap.
+
+    Raises:
+        TypeError: a registry line names something that is not a Format.
     """
-
-    events: pl.DataFrame
-    unparsed: pl.DataFrame
-    facts: dict[str, object]
-    attrs: Attrs | None = None
-
-
-Parser = Callable[[pl.DataFrame, Source], ParseResult]
-
-CHUNK_ROWS = 12_500
-# Source kinds whose records carry another kind's `source_kind`: the records of Ginkgo's JSON and JUnit
-# reports are the test run's, as a `-v` log's are.
-EVENT_KINDS = {"ginkgo_report": "ginkgo", "ginkgo_junit": "ginkgo"}
-LINES_SCHEMA = {"line": pl.UInt32, "raw": pl.String}
+    found = []
+    for line in REGISTRY:
+        module, name = line.rsplit(".", 1)
+        record = getattr(import_module(f"{__name__}.{module}"), name)
+        if not isinstance(record, Format):
+            raise TypeError(f"{line} is not a Format")
+        found.append(record)
+    return tuple(found)
 
 
-def _registry() -> dict[str, Parser]:
-    # Imported here so that `import triage` stays cheap for commands that parse nothing.
-    from triage.parsers import (
-        ginkgo,
-        ginkgo_junit,
-        ginkgo_report,
-        podman_inspect,
-        postgres,
-        redis,
-        zap_console,
-        zap_json,
-    )
-
-    return {
-        "zap_json": zap_json.parse,
-        "zap_console": zap_console.parse,
-        "ginkgo": ginkgo.parse,
-        "ginkgo_report": ginkgo_report.parse,
-        "ginkgo_junit": ginkgo_junit.parse,
-        "postgres": postgres.parse,
-        "redis": redis.parse,
-        "podman_inspect": podman_inspect.parse,
-    }
+def format_of(kind: str) -> Format | None:
+    """The format of a source kind, or None for kinds that have none (empty, binary, unknown)."""
+    return next((f for f in formats() if f.kind == kind), None)
 
 
 def parser_for(kind: str) -> Parser | None:
     """Return the parser of a source kind, or None for kinds that have none (empty, binary, unknown)."""
-    return _registry().get(kind)
+    found = format_of(kind)
+    return None if found is None else found.parse
 
 
 def _chunk_starts(kind: str) -> pl.Expr | None:
     """Rows a slice of a file of this kind may start at; None for formats parsed whole."""
-    from triage.parsers._common import stack_frame_line
-    from triage.parsers.ginkgo_syntax import SEPARATOR
-
-    raw = pl.col("raw")
-    if kind == "ginkgo":
-        return raw.str.contains(SEPARATOR)
-    if kind in ("zap_json", "zap_console"):
-        return ~stack_frame_line(raw)
-    return None
+    found = format_of(kind)
+    return None if found is None or found.piece_start is None else found.piece_start(pl.col("raw"))
 
 
 def pieces(kind: str, frames: Iterable[pl.DataFrame], rows: int = CHUNK_ROWS) -> Iterator[pl.DataFrame]:
@@ -166,6 +166,8 @@ def parse_lines(kind: str, lines: pl.DataFrame, source: Source, rows: int = CHUN
     Returns:
         What one call of the parser over all lines returns.
     """
-    parser = _registry()[kind]
+    parser = parser_for(kind)
+    if parser is None:
+        raise KeyError(kind)
     frames = (lines.slice(offset, rows) for offset in range(0, lines.height, rows))
     return merge([parser(piece, source) for piece in pieces(kind, frames, rows)])

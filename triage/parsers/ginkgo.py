@@ -14,11 +14,13 @@ lines are most of a big log, so the patterns of Ginkgo's own lines run only on t
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from triage.bundle.sources import Source
-from triage.parsers import ParseResult
 from triage.parsers._common import message_key, offset_counts, with_per_value
+from triage.parsers.base import Format, ParseResult
 from triage.parsers.ginkgo_fields import record_fields
 from triage.parsers.ginkgo_syntax import (
     BANNERS,
@@ -375,3 +377,27 @@ def parse(lines: pl.DataFrame, source: Source, *, captured: bool = False) -> Par
     unparsed = df.filter(pl.col("kind") == "unparsed").select("line", "raw")
     facts: dict[str, object] = {"utc_offsets": offset_counts(logs["utc_offset"])}
     return ParseResult(conform(events), unparsed, facts)
+
+
+# Lines only Ginkgo prints. One of them outweighs any number of embedded zap lines.
+_MARKERS = re.compile(
+    r"^(?:Running Suite: |Will run \d+ of \d+ specs|Running in parallel across \d+ processes"
+    r"|Ran \d+ of \d+ Specs in |Random Seed: \d+|\s*(?:•|P|S) \[[A-Z]+|\s*• \[\d"
+    r"|\s*STEP: .* @ \d\d/\d\d/\d\d \d\d:\d\d:\d\d|\s*(?:Timeline >>|<< Timeline)$"
+    r"|\[(?:Synchronized|Report)?(?:Before|After)Suite\] "
+    r"|\s*In \[[A-Za-z]+\] at: .* @ \d\d/\d\d/\d\d \d\d:\d\d:\d\d)"
+)
+
+
+def _piece_start(raw: pl.Expr) -> pl.Expr:
+    return raw.str.contains(SEPARATOR)
+
+
+FORMAT = Format(
+    kind="ginkgo",
+    label="Ginkgo report line(s)",
+    parse=parse,
+    line=_MARKERS,
+    marker=True,
+    piece_start=_piece_start,
+)

@@ -24,8 +24,8 @@ from typing import Any
 import polars as pl
 
 from triage.bundle.sources import Source
-from triage.parsers import ParseResult
 from triage.parsers._common import message_key
+from triage.parsers.base import Format, ParseResult
 from triage.parsers.ginkgo_report import NOT_PASSED, state_level
 from triage.parsers.ginkgo_syntax import IN_LINE
 from triage.table.schema import conform, empty_events
@@ -236,3 +236,19 @@ def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
         message_key(pl.col("message")).alias("msg_key"),
     )
     return ParseResult(conform(events).sort("line"), pl.DataFrame(schema=lines.schema), {"utc_offsets": {}})
+
+
+# Ginkgo's JUnit report gives its suite config as properties.
+_JUNIT = re.compile(r'<testsuite\s[^>]*>\s*<properties>\s*<property name="SuiteSucceeded"')
+
+
+def _is_junit(opening: str, text: str) -> bool:
+    return opening.startswith("<") and bool(_JUNIT.search(text))
+
+
+FORMAT = Format(
+    kind="ginkgo_junit",
+    label="Ginkgo JUnit report: test suites with Ginkgo's suite properties",
+    parse=parse,
+    document=_is_junit,
+)

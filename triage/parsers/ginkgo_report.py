@@ -33,9 +33,9 @@ import polars as pl
 
 from triage.bundle.lines import read_lines
 from triage.bundle.sources import Source
-from triage.parsers import ParseResult
 from triage.parsers import ginkgo as ginkgo_text
 from triage.parsers._common import fraction_precision, iso_ts, message_key, utc_offset_seconds
+from triage.parsers.base import Format, ParseResult
 from triage.table.schema import conform, empty_events
 
 _EVENT_KIND = "ginkgo"
@@ -459,3 +459,18 @@ def captured_line(path: Path, line: int) -> str | None:
     count, lines = found
     at = line - count - 1
     return lines[at] if 0 <= at < len(lines) else None
+
+
+_REPORT_START = re.compile(r'^\[\s*\{\s*"')  # a list of suite reports
+
+
+def _is_report(opening: str, text: str) -> bool:
+    return bool(_REPORT_START.match(opening)) and '"SuitePath"' in text and '"SpecReports"' in text
+
+
+FORMAT = Format(
+    kind="ginkgo_report",
+    label="Ginkgo JSON report: suite reports with SpecReports",
+    parse=parse,
+    document=_is_report,
+)

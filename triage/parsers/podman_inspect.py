@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from triage.bundle.sources import Source
-from triage.parsers import ParseResult
 from triage.parsers._common import fraction_precision, iso_ts, message_key
+from triage.parsers.base import Format, ParseResult
 from triage.table.schema import conform
 
 # Names whose values are secrets. Matched anywhere in the name, case-insensitively.
@@ -481,3 +481,15 @@ def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
         read = f"{len(containers)} container(s) read before it" if containers else "no container read"
         facts["notes"] = [f"present but unreadable: {doc.broken} ({read})"]
     return ParseResult(conform(events), unparsed, facts)
+
+
+_INSPECT_START = re.compile(r'^\s*[\[{]\s*(?:\{\s*)?"(?:Id|ID|Name|State|Config|Image)"\s*:')
+
+
+def _is_inspect(opening: str, text: str) -> bool:
+    return bool(_INSPECT_START.match(opening))
+
+
+FORMAT = Format(
+    kind="podman_inspect", label="JSON document with container fields", parse=parse, document=_is_inspect
+)

@@ -21,11 +21,13 @@ Accounting:
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from triage.bundle.sources import Source
-from triage.parsers import ParseResult
 from triage.parsers._common import fraction_precision, iso_ts, message_key, utc_offset_seconds
+from triage.parsers.base import Format, ParseResult
 from triage.parsers.relay import original_rows, peel
 from triage.table.schema import conform
 
@@ -343,3 +345,15 @@ def _facts(frame: pl.DataFrame, segments: pl.DataFrame) -> dict[str, object]:
         pl.col("is_detail") & pl.col("parent").is_null()
     ).height
     return facts
+
+
+FORMAT = Format(
+    kind="postgres",
+    label="PostgreSQL log lines",
+    parse=parse,
+    line=re.compile(
+        r"^(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ \[\d+\] [A-Z0-9]+:  "
+        r"|The files belonging to this database system |PostgreSQL init process complete"
+        r"|initdb: |/usr/local/bin/docker-entrypoint\.sh: )"
+    ),
+)

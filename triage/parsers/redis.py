@@ -10,11 +10,13 @@ zone. A relay's prefix is taken off first (`relay.peel`).
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from triage.bundle.sources import Source
-from triage.parsers import ParseResult
 from triage.parsers._common import epoch_ts, fraction_precision, iso_ts, message_key
+from triage.parsers.base import Format, ParseResult
 from triage.parsers.postgres import KUBECTL_PREFIX, KUBECTL_TS
 from triage.parsers.relay import original_rows, peel
 from triage.table.schema import conform
@@ -144,3 +146,13 @@ def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
     if notes:
         facts["notes"] = notes
     return ParseResult(conform(events), original_rows(lines, unparsed), facts)
+
+
+FORMAT = Format(
+    kind="redis",
+    label="Redis log lines",
+    parse=parse,
+    line=re.compile(
+        r"^\d+:(?:[CMSX] \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3} [*#.-] |signal-handler \(\d+\) )"
+    ),
+)

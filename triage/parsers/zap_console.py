@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from triage.bundle.sources import Source
-from triage.parsers import ParseResult
 from triage.parsers import zap_json as zj
 from triage.parsers._common import (
     ISO_TS_PATTERN,
@@ -22,15 +20,12 @@ from triage.parsers._common import (
     fraction_precision,
     iso_ts,
     message_key,
-    offset_counts,
     stack_frame_line,
     utc_offset_seconds,
     with_per_value,
     with_stacktrace,
     zap_level,
 )
-from triage.parsers.relay import original_rows, peel
-from triage.table.schema import conform
 
 FIELDS_DTYPE = pl.Struct({"correlation_id": pl.String, "event_type": pl.String})
 
@@ -308,46 +303,3 @@ def with_traces(records: pl.DataFrame) -> pl.DataFrame:
     # Few records carry a trace: the JSON editing runs on those rows only, and only `attrs` is rebuilt.
     edited = records.select(with_stacktrace(pl.col("attrs").gather(at), pl.col("_stacktrace").gather(at)))
     return records.with_columns(records.get_column("attrs").scatter(at, edited.to_series()))
-
-
-def parse_zap_lines(lines: pl.DataFrame, source: Source) -> ParseResult:
-    """Parse a zap log in either format, mixed formats included.
-
-    Args:
-        lines: columns `line` and `raw`.
-        source: the file.
-
-    Returns:
-        One "log" event per record, stack traces folded in; blank lines allowed; the rest unparsed.
-    """
-    peeled, notes = peel(lines.select("line", "raw"))
-    frame = decode_any(peeled, "raw")
-    frame = fold_stack_traces(frame, "raw", "decoded")
-    records = with_traces(frame.filter(pl.col("decoded"))).with_columns(
-        pl.col("_n_lines").alias("n_lines"),
-        pl.lit(source.name).alias("file"),
-        pl.lit(source.kind).alias("source_kind"),
-        pl.lit(source.service).alias("service"),
-        pl.lit("log").alias("record"),
-    )
-    blank = pl.col("raw").str.strip_chars() == ""
-    unparsed = frame.filter(~pl.col("decoded") & ~pl.col("_stack") & ~blank).select("line", "raw")
-    facts: dict[str, object] = {"utc_offsets": offset_counts(records["utc_offset"])}
-    if notes:
-        facts["notes"] = notes
-        unparsed = original_rows(lines, unparsed)
-    return ParseResult(conform(records), unparsed, facts)
-
-
-def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
-    """Parse a zap development console log; JSON-format lines in it are decoded too.
-
-    Args:
-        lines: columns `line` and `raw`.
-        source: the file.
-
-    Returns:
-        One "log" event per record (stack-trace lines folded into the record above), blank lines
-        allowed, everything else unparsed; facts["utc_offsets"] counts the printed UTC offsets.
-    """
-    return parse_zap_lines(lines, source)

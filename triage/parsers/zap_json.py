@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from triage.bundle.sources import Source
-from triage.parsers import ParseResult
 from triage.parsers._common import (
     decode_json,
     epoch_ts,
@@ -162,20 +160,3 @@ def decode_records(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
 
 def _ts_token(text: pl.Expr) -> pl.Expr:
     return text.str.extract(_TS_TOKEN, 1).alias("_token")
-
-
-def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
-    """Parse a zap production JSON log; console-format lines in it are decoded too.
-
-    Args:
-        lines: columns `line` and `raw`.
-        source: the file.
-
-    Returns:
-        One "log" event per record (stack-trace lines folded into the record above), blank lines
-        allowed, everything else unparsed; facts["utc_offsets"] counts the printed UTC offsets.
-    """
-    # zap_console builds on this module's decoder, so it is imported when needed, not at load time.
-    from triage.parsers.zap_console import parse_zap_lines
-
-    return parse_zap_lines(lines, source)

@@ -13,14 +13,15 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from triage.api import Report, format_offset
 from triage.facts.stores import BY_PROCESS
 from triage.facts.testrun import FAILED_STATES, SpecResult
 from triage.facts.timeline import build_timelines
 from triage.report.mermaid import Message, bar_chart, sequence, sparkline
+from triage.report.model import Report
 from triage.report.verdict import SpecVerdict, spec_index
 from triage.rules import get_rule
 from triage.rules.base import Finding, Severity, parse_doc
+from triage.table.normalize import format_offset
 
 MAX_FINDINGS = 40
 MAX_EVIDENCE = 8

@@ -17,8 +17,8 @@ from typing import Any
 import jinja2
 import jinja2.bccache
 
-from triage.api import Report
 from triage.report.context import build_context, md_code, md_escape, tool_version
+from triage.report.model import Report
 from triage.report.redact import Redactor
 
 SCHEMA_VERSION = 1

@@ -35,7 +35,7 @@ from triage.rules.base import Finding, Severity
 from triage.rules.unexpected_event_count import never_emitted, undecided
 
 if TYPE_CHECKING:
-    from triage.api import Report
+    from triage.report.model import Report
 
 # Findings about the pipeline as a whole that can explain any spec that queried after they began.
 RUN_WIDE_RULES = (

@@ -55,11 +55,11 @@ from typing import Any
 
 import polars as pl
 
-from triage.bundle.discovery import RUN_DIR, container_of
 from triage.facts.analysis import Analysis
 from triage.facts.audit_pipeline import json_field
 from triage.facts.containers import ContainerState, container_records, noise
 from triage.facts.expected import Expected, SpecWindow, Verdict, first_match, for_kinds, judge, spec_windows
+from triage.parsers.recognise import container_of
 from triage.rules._store import spec_states
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 
@@ -257,8 +257,7 @@ def _absent_without_collector(
     analysis: Analysis, logs: _Logs, inspected: set[str | None], exited: set[str | None]
 ) -> Iterator[Finding]:
     """Without the collector lines, infer the expected containers from the must-gather layout."""
-    files = [c.file for c in analysis.containers] + logs.records["file"].unique().sort().to_list()
-    in_run_dir = any(RUN_DIR.match(part) for f in files for part in f.split("/")[:-1])
+    in_run_dir = analysis.run_dir is not None
     expected = sorted(set(EXPECTED) if in_run_dir else {s for s in inspected if s})
     present = [c for c in analysis.containers if c.service]
     for service in expected:

@@ -75,3 +75,10 @@ def normalize(events: pl.DataFrame, steps: Sequence[Step]) -> pl.DataFrame:
     for step in steps:
         events = step(events)
     return events
+
+
+def format_offset(seconds: int) -> str:
+    """`-18000` -> `UTC-05:00`."""
+    sign = "-" if seconds < 0 else "+"
+    hours, minutes = divmod(abs(seconds) // 60, 60)
+    return f"UTC{sign}{hours:02d}:{minutes:02d}"

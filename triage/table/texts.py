@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from threading import Lock
@@ -23,6 +23,10 @@ CACHE_BYTES = 32 * 2**20  # quotes cluster around a few failed specs; a block is
 UNREADABLE = "(the line can no longer be read)"
 
 
+def _nothing(path: Path, line: int) -> str | None:
+    return None
+
+
 @dataclass
 class LineTexts:
     """Lines of the bundle's files by (file, line), read on demand.
@@ -30,10 +34,13 @@ class LineTexts:
     Attributes:
         files: per file name, its path and the blocks it was read in, in order.
         known: texts already at hand (a table that still carries `raw`, or lines read before).
+        beyond: the text of a line numbered past its file's end, or None (a Ginkgo JSON report
+            numbers its captured output on from its last line: `parsers.ginkgo_report.captured_line`).
     """
 
     files: Mapping[str, tuple[Path, Sequence[Block]]] = field(default_factory=dict)
     known: dict[tuple[str, int], str] = field(default_factory=dict)
+    beyond: Callable[[Path, int], str | None] = _nothing
     _blocks: OrderedDict[tuple[str, int], tuple[int, pl.Series]] = field(default_factory=OrderedDict)
     _lock: Lock = field(default_factory=Lock)  # rules run on several threads
 
@@ -76,7 +83,8 @@ class LineTexts:
         path, blocks = self.files[file]
         at = bisect_right(blocks, line, key=lambda b: b.first_line) - 1
         if at < 0 or line >= blocks[at].first_line + blocks[at].lines:
-            return _past_the_end(path, line)
+            text = self.beyond(path, line)
+            return UNREADABLE if text is None else text
         lines = self._block(file, path, at, blocks[at])
         if lines is None:
             return UNREADABLE
@@ -99,10 +107,3 @@ class LineTexts:
             self._blocks.popitem(last=False)
         return lines
 
-
-def _past_the_end(path: Path, line: int) -> str:
-    """A line numbered past a file's end: a Ginkgo JSON report's captured output, else unreadable."""
-    from triage.parsers.ginkgo_report import captured_line
-
-    text = captured_line(path, line)
-    return UNREADABLE if text is None else text
