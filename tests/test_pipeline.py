@@ -12,7 +12,7 @@ import pytest
 
 from triage.api import Report, analyze
 from triage.bundle.lines import split_lines
-from triage.facts.audit_pipeline import _WIDTH, next_in_timeline, with_time_bounds
+from triage.table.exprs import _WIDTH, next_in_timeline, with_time_bounds
 
 BUNDLES = Path(__file__).resolve().parent.parent / "fixtures" / "bundles"
 

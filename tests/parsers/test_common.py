@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.parsers import _common
-from triage.parsers._common import decode_json
+from triage.table import exprs
+from triage.table.exprs import decode_json
 
 DTYPE = pl.Struct({"n": pl.Int64(), "s": pl.String()})
 _TEXTS = st.one_of(
@@ -35,7 +35,7 @@ def test_slices_and_bad_texts_decode_as_each_text_alone(texts: list[str]) -> Non
     """A bad text anywhere, at a slice edge too, nulls only its own row."""
     expected = _one_by_one(texts)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_common, "DECODE_ROWS", 3)
+        patch.setattr(exprs, "DECODE_ROWS", 3)
         sliced = decode_json(pl.Series("t", texts, dtype=pl.String), DTYPE)
     whole = decode_json(pl.Series("t", texts, dtype=pl.String), DTYPE)
     assert sliced.dtype == whole.dtype == DTYPE

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from triage.facts.audit_pipeline import Pipeline, with_attrs
+from triage.facts.audit_pipeline import Pipeline
 from triage.table.attrs import Attrs
+from triage.table.exprs import with_attrs
 
 BY_PROCESS = "the process Ginkgo's report names for each spec"
 PHASE_TOLERANCE_NS = 1_000_000  # tick delivery jitter is far below this

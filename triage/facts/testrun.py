@@ -17,8 +17,8 @@ from typing import Any
 
 import polars as pl
 
-from triage.parsers._common import decode_json
 from triage.table.attrs import Attrs
+from triage.table.exprs import decode_json
 
 
 class SpecState(StrEnum):

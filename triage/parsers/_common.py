@@ -12,7 +12,9 @@ import polars as pl
 from triage.table.schema import TsDtype
 
 # RFC 3339 / ISO 8601 with optional fraction and a zone of `Z`, `-05:00` or `-0500`.
-ISO_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%#z"
+# `kubectl logs --timestamps` (cluster must-gather) puts an RFC 3339 nano time before each line.
+KUBECTL_TS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z"
+KUBECTL_PREFIX = rf"^{KUBECTL_TS} "
 ISO_TS_PATTERN = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)"
 
 # Emoji, pictographs, dingbats, arrows-as-symbols, variation selectors and joiners. Removing them
@@ -84,11 +86,6 @@ def zap_level(token: pl.Expr) -> pl.Expr:
         A String expression; unknown tokens become null.
     """
     return token.str.to_lowercase().replace_strict(_ZAP_LEVELS, default=None, return_dtype=pl.String)
-
-
-def iso_ts(text: pl.Expr) -> pl.Expr:
-    """Parse RFC 3339 / ISO 8601 text with a zone into a UTC instant; anything else gives null."""
-    return text.str.to_datetime(ISO_FORMAT, time_zone="UTC", time_unit="ns", strict=False)
 
 
 def epoch_ts(seconds: pl.Expr) -> pl.Expr:
@@ -186,71 +183,3 @@ def offset_counts(offsets: pl.Series) -> dict[int, int]:
     counts = offsets.drop_nulls().value_counts(sort=False)
     pairs = zip(counts[offsets.name].to_list(), counts["count"].to_list(), strict=True)
     return {int(offset): int(count) for offset, count in sorted(pairs)}
-
-
-# polars' JSON decoder holds several hundred bytes a row while it works: long columns go in slices.
-DECODE_ROWS = 16_384
-
-
-def decode_json(texts: pl.Series, dtype: pl.Struct) -> pl.Series:
-    """Decode JSON object texts into structs, giving null for each text that does not decode.
-
-    A long column is decoded DECODE_ROWS at a time, so the decoder's working memory stays small.
-    polars fails the whole column on one bad text, so a failing batch is split in halves until the
-    bad texts are isolated: a clean batch costs one decode, k bad texts about k·log2(n) more.
-
-    Args:
-        texts: a String series.
-        dtype: the struct to decode into (keys not in it are ignored).
-
-    Returns:
-        A series of `dtype`, as long as `texts`.
-    """
-    if texts.len() <= DECODE_ROWS:
-        return _decode_or_split(texts, dtype)
-    slices = range(0, texts.len(), DECODE_ROWS)
-    return pl.concat([_decode_or_split(texts.slice(at, DECODE_ROWS), dtype) for at in slices])
-
-
-def _decode_or_split(texts: pl.Series, dtype: pl.Struct) -> pl.Series:
-    if texts.len() == 0:
-        return pl.Series(texts.name, [], dtype=dtype)
-    try:
-        out = texts.str.json_decode(dtype)
-        if out.len() == texts.len():
-            return out
-    except pl.exceptions.PolarsError:
-        pass
-    if texts.len() == 1:
-        return pl.Series(texts.name, [None], dtype=dtype)
-    mid = texts.len() // 2
-    return pl.concat([_decode_or_split(texts[:mid], dtype), _decode_or_split(texts[mid:], dtype)])
-
-
-_GO_UNITS_MS = {"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
-
-
-def duration_ms(text: pl.Expr) -> pl.Expr:
-    """A logged duration in milliseconds: zap's float seconds (`0.0053`) or Go's text (`5.33175ms`, `1m2.5s`).
-
-    Args:
-        text: the printed value as text.
-
-    Returns:
-        A Float64 expression; null when it is neither.
-    """
-    parts = text.str.extract_all(r"[\d.]+(?:ns|us|µs|ms|s|m|h)")
-    summed = parts.list.eval(
-        pl.element().str.extract(r"^([\d.]+)").cast(pl.Float64, strict=False)
-        * pl.element()
-        .str.extract(r"^[\d.]+(ns|us|µs|ms|s|m|h)$")
-        .replace_strict(_GO_UNITS_MS, default=None, return_dtype=pl.Float64)
-    ).list.sum()
-    numeric = text.str.contains(r"^-?\d+(?:\.\d+)?(?:[eE]-?\d+)?$")
-    return (
-        pl.when(numeric)
-        .then(text.cast(pl.Float64, strict=False) * 1000)
-        .when(parts.list.len() > 0)
-        .then(summed)
-        .otherwise(None)
-    )

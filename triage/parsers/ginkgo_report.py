@@ -34,8 +34,9 @@ import polars as pl
 from triage.bundle.lines import read_lines
 from triage.bundle.sources import Source
 from triage.parsers import ginkgo as ginkgo_text
-from triage.parsers._common import fraction_precision, iso_ts, message_key, utc_offset_seconds
+from triage.parsers._common import fraction_precision, message_key, utc_offset_seconds
 from triage.parsers.base import Format, ParseResult
+from triage.table.exprs import iso_ts
 from triage.table.schema import conform, empty_events
 
 _EVENT_KIND = "ginkgo"

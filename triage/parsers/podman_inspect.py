@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from triage.bundle.sources import Source
-from triage.parsers._common import fraction_precision, iso_ts, message_key
+from triage.parsers._common import fraction_precision, message_key
 from triage.parsers.base import Format, ParseResult
+from triage.table.exprs import iso_ts
 from triage.table.schema import conform
 
 # Names whose values are secrets. Matched anywhere in the name, case-insensitively.

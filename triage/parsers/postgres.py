@@ -26,14 +26,17 @@ import re
 import polars as pl
 
 from triage.bundle.sources import Source
-from triage.parsers._common import fraction_precision, iso_ts, message_key, utc_offset_seconds
+from triage.parsers._common import (
+    KUBECTL_PREFIX,
+    KUBECTL_TS,
+    fraction_precision,
+    message_key,
+    utc_offset_seconds,
+)
 from triage.parsers.base import Format, ParseResult
 from triage.parsers.relay import original_rows, peel
+from triage.table.exprs import iso_ts
 from triage.table.schema import conform
-
-# `kubectl logs --timestamps` (cluster must-gather) puts an RFC 3339 nano time before each line.
-KUBECTL_TS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z"
-KUBECTL_PREFIX = rf"^{KUBECTL_TS} "
 
 DETAIL_LEVELS = ("DETAIL", "HINT", "CONTEXT", "QUERY", "STATEMENT", "LOCATION")
 LEVEL_MAP: dict[str, str] = {

@@ -15,10 +15,10 @@ import re
 import polars as pl
 
 from triage.bundle.sources import Source
-from triage.parsers._common import epoch_ts, fraction_precision, iso_ts, message_key
+from triage.parsers._common import KUBECTL_PREFIX, KUBECTL_TS, epoch_ts, fraction_precision, message_key
 from triage.parsers.base import Format, ParseResult
-from triage.parsers.postgres import KUBECTL_PREFIX, KUBECTL_TS
 from triage.parsers.relay import original_rows, peel
+from triage.table.exprs import iso_ts
 from triage.table.schema import conform
 
 # Mapped here rather than with %b so that parsing does not depend on the process locale.

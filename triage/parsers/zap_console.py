@@ -16,9 +16,7 @@ import polars as pl
 from triage.parsers import zap_json as zj
 from triage.parsers._common import (
     ISO_TS_PATTERN,
-    decode_json,
     fraction_precision,
-    iso_ts,
     message_key,
     stack_frame_line,
     utc_offset_seconds,
@@ -26,6 +24,7 @@ from triage.parsers._common import (
     with_stacktrace,
     zap_level,
 )
+from triage.table.exprs import decode_json, iso_ts
 
 FIELDS_DTYPE = pl.Struct({"correlation_id": pl.String, "event_type": pl.String})
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 import polars as pl
 
 from triage.parsers._common import (
-    decode_json,
     epoch_ts,
     fraction_precision,
-    iso_ts,
     message_key,
     utc_offset_seconds,
     with_per_value,
     zap_level,
 )
+from triage.table.exprs import decode_json, iso_ts
 
 # Only the keys the event table needs are decoded; the rest stay as text in `attrs`.
 KNOWN_DTYPE = pl.Struct(

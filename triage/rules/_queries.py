@@ -19,7 +19,7 @@ from datetime import datetime
 import polars as pl
 
 from triage.facts.analysis import Analysis
-from triage.facts.audit_pipeline import attr, json_field, matches, next_in_timeline, with_time_bounds
+from triage.table.exprs import attr, json_field, matches, next_in_timeline, with_time_bounds
 
 DEBUG_QUERY = r"^DEBUG queryAuditEvents: eventType=([^,\s]+), namespace=([^,\s]+), total_returned=(\d+)$"
 DROP_KEYS = (

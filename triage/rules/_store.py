@@ -17,8 +17,9 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from triage.facts.analysis import Analysis
-from triage.facts.audit_pipeline import UNFRAMED, attr, with_time_bounds
+from triage.facts.audit_pipeline import UNFRAMED
 from triage.rules.base import Evidence, quote
+from triage.table.exprs import attr, with_time_bounds
 
 MAX_ATTEMPTS = 3  # store.go MaxRetries: total attempts before a batch is dropped
 FAILED_WRITE = "Failed to write audit batch"

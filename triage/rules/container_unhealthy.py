@@ -56,12 +56,12 @@ from typing import Any
 import polars as pl
 
 from triage.facts.analysis import Analysis
-from triage.facts.audit_pipeline import json_field
 from triage.facts.containers import ContainerState, container_records, noise
 from triage.facts.expected import Expected, SpecWindow, Verdict, first_match, for_kinds, judge, spec_windows
 from triage.parsers.recognise import container_of
 from triage.rules._store import spec_states
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
+from triage.table.exprs import json_field
 
 RULE_ID = "container-unhealthy"
 # DD-TESTING-002: an integration must-gather collects these three containers.

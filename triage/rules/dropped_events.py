@@ -51,7 +51,7 @@ from functools import cached_property
 import polars as pl
 
 from triage.facts.analysis import Analysis
-from triage.facts.audit_pipeline import UNFRAMED, attr
+from triage.facts.audit_pipeline import UNFRAMED
 from triage.facts.expected import SpecWindow, first_match, for_kinds, judge, spec_windows
 from triage.rules._store import (
     BUFFER_FULL,
@@ -75,6 +75,7 @@ from triage.rules._store import (
     when,
 )
 from triage.rules.base import Finding, Rule, Severity
+from triage.table.exprs import attr
 
 RULE_ID = "dropped-events"
 BATCH_PATH = "/api/v1/audit/events/batch"

@@ -54,7 +54,6 @@ from typing import Any
 import polars as pl
 
 from triage.facts.analysis import Analysis
-from triage.facts.audit_pipeline import next_in_timeline
 from triage.rules._queries import (
     BLOCK,
     SpecBlock,
@@ -72,6 +71,7 @@ from triage.rules._queries import (
 from triage.rules._store import failing_blocks
 from triage.rules._unlogged import describe, unlogged_races
 from triage.rules.base import Finding, Rule, Severity, quote
+from triage.table.exprs import next_in_timeline
 
 MAX_EVIDENCE = 8
 POLL_STEP = r"(?i)\bpoll|\bquerying\b"

@@ -27,7 +27,6 @@ from collections.abc import Iterator, Mapping, Sequence
 import polars as pl
 
 from triage.facts.analysis import Analysis
-from triage.facts.audit_pipeline import attr
 from triage.rules._store import (
     SLOW_WRITE,
     evidence,
@@ -40,6 +39,7 @@ from triage.rules._store import (
     when,
 )
 from triage.rules.base import Finding, Rule, Severity
+from triage.table.exprs import attr
 
 RULE_ID = "slow-write"
 SLOW_S = 2.0  # store.go logs a slow write above this

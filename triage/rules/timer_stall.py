@@ -31,7 +31,6 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from triage.facts.analysis import Analysis
-from triage.facts.audit_pipeline import attr
 from triage.rules._queries import clock, spec_blocks
 from triage.rules._store import (
     TIMER_BUG,
@@ -44,6 +43,7 @@ from triage.rules._store import (
     when,
 )
 from triage.rules.base import Finding, Rule, Severity
+from triage.table.exprs import attr
 
 RULE_ID = "timer-stall"
 FAILED = ("failed", "timedout", "panicked", "aborted", "interrupted")

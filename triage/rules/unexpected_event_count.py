@@ -50,10 +50,11 @@ from typing import Any
 import polars as pl
 
 from triage.facts.analysis import Analysis
-from triage.facts.audit_pipeline import UNFRAMED, matches
+from triage.facts.audit_pipeline import UNFRAMED
 from triage.rules._queries import FAILED, flush_prints, query_prints
 from triage.rules._store import FLUSH_TIMED_OUT, TIMER_BUG
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
+from triage.table.exprs import matches
 
 COUNT_MISMATCH = re.compile(r"Expected\s*\n\s*<int>: (-?\d+)\s*\n\s*to equal\s*\n\s*<int>: (-?\d+)")
 # `Eventually(func() bool { return len(events) > 0 }).Should(BeTrue())`: at least one awaited.

@@ -49,7 +49,6 @@ from datetime import UTC, datetime
 import polars as pl
 
 from triage.facts.analysis import Analysis
-from triage.facts.audit_pipeline import matches
 from triage.rules._queries import spec_blocks
 from triage.rules._store import (
     MAX_ATTEMPTS,
@@ -74,6 +73,7 @@ from triage.rules._store import (
     when,
 )
 from triage.rules.base import Finding, Rule, Severity
+from triage.table.exprs import matches
 
 RULE_ID = "unflushed-events"
 # The store ticks at this interval when no tick line says otherwise (the suite's FlushInterval).

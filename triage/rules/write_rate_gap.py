@@ -37,7 +37,6 @@ from collections.abc import Iterator
 import polars as pl
 
 from triage.facts.analysis import Analysis
-from triage.facts.audit_pipeline import attr
 from triage.rules._store import (
     BUFFER_FULL,
     DROPS,
@@ -51,6 +50,7 @@ from triage.rules._store import (
     when,
 )
 from triage.rules.base import Finding, Rule, Severity
+from triage.table.exprs import attr
 
 RULE_ID = "write-rate-gap"
 MIN_GAP = 10  # fewer unwritten events than this can be the last flush interval's, still on their way
