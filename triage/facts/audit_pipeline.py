@@ -32,8 +32,18 @@ from triage.table.exprs import (
     with_time_bounds,
 )
 from triage.table.schema import EVENT_SCHEMA
+from triage.table.vocabulary import (
+    BUFFERED,
+    CLOSED,
+    COUNTED_QUERY,
+    DB_WRITE_FAILED,
+    DS_VALIDATION_FAILED,
+    DS_WRITTEN,
+    STORE_ERRORS,
+    STORE_LOGGER,
+    TICK,
+)
 
-STORE_LOGGER = r"(?:^|\.)audit-store$"
 NS_PER_S = 1_000_000_000
 # Clock-offset search: a VM clock can be seconds off; pairs agreeing within 2 ms count as one offset.
 SEARCH_NS = 60 * NS_PER_S
@@ -89,34 +99,12 @@ class Pipeline:
         return self.offset.skew_ns if self.offset else None
 
 
-STORE_ERRORS = (
-    "Failed to write audit batch",
-    "Dropping audit batch due to non-retryable error (invalid data)",
-    "Dropping audit batch due to non-retryable client error (invalid request data)",
-    "AUDIT DATA LOSS: Dropping batch after max retries (infrastructure unavailable)",
-    "Slow audit batch write detected",
-    "TIMER BUG DETECTED: Tick interval significantly exceeded expected",
-    "Audit buffer full, event dropped",
-    "Failed to write audit event",
-    "Failed to write phase transition audit",
-    "Timeout waiting for audit store to close",
-)
 _KEEP = ["file", "line", "spec_index", "spec", "ts", "ts_precision"]
 # Store lines outside any spec block (spec blocks count from 1) form one timeline per file.
 UNFRAMED = 0
 
 
-# Other suites' query prints, groups (count, type, ID, type): `Found N <type> events (expected M) for
-# correlation_id=X[, event_type=T]` and `✅ Query successful: found N events (correlation=X, type=T)`.
-COUNTED_QUERY = (
-    r"^[^A-Za-z0-9]*(?:Found (\d+) (?:(\S+) )?events?(?:\(s\))?(?: \(expected \d+\))? for "
-    r"correlation_id=([^\s,]+)(?:, event_type=(\S+))?"
-    r"|Query successful: found (\d+) events? \(correlation=([^\s,)]+), type=([^\s,)]+)\))$"
-)
-_DS_FAILED = ("Batch database write failed", "Request validation failed")
-_BUFFERED = "Event buffered successfully"
-_TICK = "Timer tick received"
-_CLOSED = "Audit store closed"
+_DS_FAILED = (DB_WRITE_FAILED, DS_VALIDATION_FAILED)
 
 
 def _store_rows(events: pl.DataFrame) -> pl.DataFrame:
@@ -132,7 +120,7 @@ def _store_rows(events: pl.DataFrame) -> pl.DataFrame:
         .filter(
             (pl.col("service").cast(pl.String).fill_null("") != "datastorage")
             & (pl.col("record") == "log")
-            & pl.col("msg_key").is_in([_BUFFERED, _TICK, _CLOSED, *STORE_ERRORS])
+            & pl.col("msg_key").is_in([BUFFERED, TICK, CLOSED, *STORE_ERRORS])
             & matches(events, "logger", STORE_LOGGER)
         )
         .select("_at", "msg_key")
@@ -152,7 +140,7 @@ def _pick(events: pl.DataFrame, store: pl.DataFrame, keys: Sequence[str], *colum
 
 def _buffered(events: pl.DataFrame, store: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
     """`Event buffered successfully` lines, in table order (file, then line)."""
-    rows = _pick(events, store, [_BUFFERED], "correlation_id", "event_type")
+    rows = _pick(events, store, [BUFFERED], "correlation_id", "event_type")
     return with_attrs(
         rows.with_columns(pl.col("event_type").cast(pl.String)),
         [*_KEEP, "correlation_id", "event_type"],
@@ -170,7 +158,7 @@ def _ticks(events: pl.DataFrame, store: pl.DataFrame, attrs: Attrs) -> pl.DataFr
         "actual_interval": pl.Float64(),
         "tick_time": pl.String(),
     }
-    ticks = with_attrs(_pick(events, store, [_TICK]), _KEEP, fields, attrs)
+    ticks = with_attrs(_pick(events, store, [TICK]), _KEEP, fields, attrs)
     return (
         ticks.rename({"batch_size_before_flush": "batch"})
         .with_columns(iso_ts(pl.col("tick_time")).alias("tick_at"))
@@ -179,7 +167,7 @@ def _ticks(events: pl.DataFrame, store: pl.DataFrame, attrs: Attrs) -> pl.DataFr
 
 
 def _writes(ds: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
-    writes = ds.filter(pl.col("msg_key") == "Batch audit events created successfully")
+    writes = ds.filter(pl.col("msg_key") == DS_WRITTEN)
     fields = {"count": pl.Int64(), "duration_seconds": pl.Float64()}
     return with_attrs(writes, _KEEP, fields, attrs).sort("ts", "file", "line")
 
@@ -500,7 +488,7 @@ def _store_frames(
     errors = attrs.attach(_pick(events, store, STORE_ERRORS, "msg_key")).select(
         *_KEEP, pl.col("msg_key").cast(pl.String), "attrs"
     )
-    closed = attrs.attach(_pick(events, store, [_CLOSED])).select(
+    closed = attrs.attach(_pick(events, store, [CLOSED])).select(
         *_KEEP,
         attr("buffered_count", pl.Int64()),
         attr("written_count", pl.Int64()),
@@ -514,7 +502,7 @@ def _datastorage_rows(events: pl.DataFrame) -> pl.DataFrame:
     """DataStorage's requests, writes, failed writes and answered queries."""
     wanted = [
         "HTTP request",
-        "Batch audit events created successfully",
+        DS_WRITTEN,
         "Audit events queried successfully",
         *_DS_FAILED,
     ]

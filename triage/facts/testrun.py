@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from triage.table import vocabulary
 from triage.table.attrs import Attrs
 from triage.table.exprs import decode_json
 
@@ -42,9 +43,9 @@ class RunStatus(StrEnum):
     INCOMPLETE = "incomplete"
 
 
-# Counted as "failed" here; interrupted specs are counted apart.
-FAILED_STATES = (SpecState.FAILED, SpecState.PANICKED, SpecState.TIMEDOUT, SpecState.ABORTED)
-NOT_PASSED_STATES = (*FAILED_STATES, SpecState.INTERRUPTED)
+# Counted as "failed" here; interrupted specs are counted apart (`table.vocabulary`).
+FAILED_STATES = tuple(SpecState(state) for state in vocabulary.FAILED_STATES)
+NOT_PASSED_STATES = tuple(SpecState(state) for state in vocabulary.NOT_PASSED_STATES)
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,7 @@ from triage.parsers.ginkgo_syntax import (
     has,
     integer,
 )
-
-_FAILURE_STATES = ["failed", "panicked", "timedout", "aborted"]
+from triage.table.vocabulary import FAILED_STATES
 
 
 def _obj(**fields: pl.Expr) -> pl.Expr:
@@ -59,7 +58,7 @@ def _state(token: pl.Expr) -> pl.Expr:
 
 def _level_for(state: pl.Expr) -> pl.Expr:
     return (
-        pl.when(state.is_in(_FAILURE_STATES))
+        pl.when(state.is_in(FAILED_STATES))
         .then(pl.lit("error"))
         .when(state == "interrupted")
         .then(pl.lit("warn"))

@@ -26,9 +26,10 @@ import polars as pl
 from triage.bundle.sources import Source
 from triage.parsers._common import message_key
 from triage.parsers.base import Format, ParseResult
-from triage.parsers.ginkgo_report import NOT_PASSED, state_level
+from triage.parsers.ginkgo_report import state_level
 from triage.parsers.ginkgo_syntax import IN_LINE
 from triage.table.schema import conform, empty_events
+from triage.table.vocabulary import NOT_PASSED_STATES
 
 _NAME = re.compile(r"^\[([A-Za-z]+)\](?: (.*))?$", re.S)
 _LOCATION = re.compile(r"^\s*(\S+:\d+)\s*$", re.M)
@@ -184,7 +185,7 @@ def _suite_records(suite: _Suite, first_index: int) -> list[dict[str, Any]]:
             )
     succeeded = props.get("SuiteSucceeded") == "true"
     reason = props.get("SpecialSuiteFailureReason") or None
-    failed = sum(states[s] for s in NOT_PASSED)
+    failed = sum(states[s] for s in NOT_PASSED_STATES)
     records.append(
         _record(
             suite.end_line or suite.line,

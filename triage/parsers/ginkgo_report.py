@@ -38,9 +38,9 @@ from triage.parsers._common import fraction_precision, message_key, utc_offset_s
 from triage.parsers.base import Format, ParseResult
 from triage.table.exprs import iso_ts
 from triage.table.schema import conform, empty_events
+from triage.table.vocabulary import NOT_PASSED_STATES
 
 _EVENT_KIND = "ginkgo"
-NOT_PASSED = ("failed", "panicked", "interrupted", "aborted", "timedout")
 
 
 class NotAReport(ValueError):
@@ -172,7 +172,7 @@ def state_level(state: str) -> str:
     """
     if state == "interrupted":
         return "warn"
-    return "error" if state in NOT_PASSED else "info"
+    return "error" if state in NOT_PASSED_STATES else "info"
 
 
 def _suite_record(suite: dict[str, Any], raw: list[str], line: int) -> dict[str, object]:
@@ -201,7 +201,7 @@ def _summary_record(suites: list[dict[str, Any]], raw: list[str], line: int) -> 
     states = Counter(
         _str(s.get("State")) or "passed" for s in specs if (_str(s.get("LeafNodeType")) or "It") == "It"
     )
-    failed = sum(states[s] for s in NOT_PASSED)
+    failed = sum(states[s] for s in NOT_PASSED_STATES)
     succeeded = all(suite.get("SuiteSucceeded") is True for suite in suites)
     reasons = sorted({str(r) for suite in suites for r in _list(suite.get("SpecialSuiteFailureReasons"))})
     run_ns = [suite.get("RunTime") for suite in suites]

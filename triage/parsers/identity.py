@@ -29,6 +29,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from triage.table.vocabulary import STORE_LOGGER
+
 # The components a file can belong to (Source.service); None is another container or unknown.
 DATASTORAGE, POSTGRES, REDIS = "datastorage", "postgres", "redis"
 TEST_RUN, CONTROLLER = "test-run", "controller"
@@ -48,7 +50,7 @@ _ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)"
 _CONSOLE = re.compile(rf"^({_ISO})(?:\t| {{2,}})([A-Za-z]+(?:\(-?\d+\))?)(?:\t| {{2,}})(.*)$")
 _CALLER = re.compile(r"^\S+\.go:\d+$")
 _UTC = re.compile(r"(?:Z|[+-]00:?00)$")
-_STORE_LOGGER = re.compile(r"(?:^|\.)audit-store$")
+_STORE_LOGGER = re.compile(STORE_LOGGER)
 # What a suite prints on GinkgoWriter around its tests: banners, the must-gather collector and the
 # audit helpers' query prints.
 _SUITE_PRINTS = re.compile(

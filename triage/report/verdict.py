@@ -171,7 +171,8 @@ class _Block:
 
 
 def _block(report: Report, spec: SpecResult, index: int | None, about_audit: bool = False) -> _Block:
-    from triage.rules._queries import DEBUG_QUERY, query_prints
+    from triage.rules._queries import query_prints
+    from triage.table.vocabulary import DEBUG_QUERY
 
     analysis = report.analysis
     if index is None:

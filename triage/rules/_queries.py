@@ -20,14 +20,8 @@ import polars as pl
 
 from triage.facts.analysis import Analysis
 from triage.table.exprs import attr, json_field, matches, next_in_timeline, with_time_bounds
+from triage.table.vocabulary import DEBUG_QUERY, DROPS, FAILED_STATES
 
-DEBUG_QUERY = r"^DEBUG queryAuditEvents: eventType=([^,\s]+), namespace=([^,\s]+), total_returned=(\d+)$"
-DROP_KEYS = (
-    "Dropping audit batch due to non-retryable error (invalid data)",
-    "Dropping audit batch due to non-retryable client error (invalid request data)",
-    "AUDIT DATA LOSS: Dropping batch after max retries (infrastructure unavailable)",
-)
-FAILED = ("failed", "timedout", "panicked", "aborted")
 BLOCK = ["file", "spec_index"]
 QUERY_COLUMNS = [
     "file",
@@ -65,7 +59,7 @@ class SpecBlock:
     @property
     def failed(self) -> bool:
         """True when the spec failed, timed out, panicked or was aborted (not merely interrupted)."""
-        return self.state in FAILED
+        return self.state in FAILED_STATES
 
 
 def spec_blocks(analysis: Analysis) -> dict[tuple[str, int], SpecBlock]:
@@ -259,7 +253,7 @@ def flush_outcomes(analysis: Analysis, blocks: pl.DataFrame | None = None) -> pl
     )
     drops = (
         in_blocks(p.store_errors, blocks)
-        .filter(pl.col("msg_key").is_in(DROP_KEYS))
+        .filter(pl.col("msg_key").is_in(DROPS))
         .select("file", "spec_index", "line", pl.lit(False).alias("flushing"))
     )
     both = pl.concat(
@@ -305,7 +299,7 @@ def buffered_fates(analysis: Analysis, blocks: pl.DataFrame | None = None) -> pl
     outcomes = flush_outcomes(analysis, blocks).select(
         *BLOCK, "flush_line", pl.col("dropped").alias("tick_dropped")
     )
-    drops = in_blocks(analysis.pipeline.store_errors, blocks).filter(pl.col("msg_key").is_in(DROP_KEYS))
+    drops = in_blocks(analysis.pipeline.store_errors, blocks).filter(pl.col("msg_key").is_in(DROPS))
     keys = _held(buffered, in_blocks(analysis.pipeline.ticks, blocks)).join(
         outcomes, on=[*BLOCK, "flush_line"], how="left", maintain_order="left"
     )

@@ -20,19 +20,14 @@ from triage.facts.analysis import Analysis
 from triage.facts.audit_pipeline import UNFRAMED
 from triage.rules.base import Evidence, quote
 from triage.table.exprs import attr, with_time_bounds
+from triage.table.vocabulary import (
+    DROPS,
+    FAILED_WRITE,
+    FLUSH_TIMED_OUT,
+    SLOW_WRITE,
+)
 
 MAX_ATTEMPTS = 3  # store.go MaxRetries: total attempts before a batch is dropped
-FAILED_WRITE = "Failed to write audit batch"
-DROP_4XX = "Dropping audit batch due to non-retryable error (invalid data)"
-# Later code names the 4xx drop differently; both mean the batch is gone.
-DROP_4XX_LATER = "Dropping audit batch due to non-retryable client error (invalid request data)"
-DROP_RETRIES = "AUDIT DATA LOSS: Dropping batch after max retries (infrastructure unavailable)"
-BUFFER_FULL = "Audit buffer full, event dropped"
-SLOW_WRITE = "Slow audit batch write detected"
-TIMER_BUG = "TIMER BUG DETECTED: Tick interval significantly exceeded expected"
-DROPS = (DROP_4XX, DROP_4XX_LATER, DROP_RETRIES)
-# The tests' prints of a Flush() that timed out (`Flush warning …: flush timeout`, `Failed to flush …`).
-FLUSH_TIMED_OUT = r"(?i)(?:flush warning|failed to flush audit store).*(?:timeout|deadline exceeded)"
 MAX_EVIDENCE = 8
 
 

@@ -31,11 +31,11 @@ from typing import Any
 import polars as pl
 
 from triage.facts.analysis import Analysis
-from triage.facts.audit_pipeline import STORE_LOGGER
 from triage.rules._queries import SpecBlock, clock, query_prints, span, spec_blocks
 from triage.rules._store import StuckWriter, failing_blocks, stuck_writer
 from triage.rules.base import Evidence, quote
 from triage.table.exprs import matches
+from triage.table.vocabulary import STORE_LOGGER
 
 PHASE = r"(?i)\bphase\b"
 COUNTED = re.compile(r"Expected\s+<int>: (-?\d+)\s+to (equal|be >=|be >)\s+<int>: (-?\d+)")

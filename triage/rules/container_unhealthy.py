@@ -62,6 +62,7 @@ from triage.parsers.recognise import container_of
 from triage.rules._store import spec_states
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 from triage.table.exprs import json_field
+from triage.table.vocabulary import DB_WRITE_FAILED
 
 RULE_ID = "container-unhealthy"
 # DD-TESTING-002: an integration must-gather collects these three containers.
@@ -71,7 +72,6 @@ BAD_LEVELS = ("error", "fatal", "panic")
 RETRYING = "Failed to connect, retrying..."
 GAVE_UP = "Failed to create server after all retries"
 PANIC = "PANIC RECOVERED"
-DB_WRITE_FAILED = "Batch database write failed"
 _TIME = re.compile(r"T(\d\d:\d\d:\d\d)(\.\d{1,3})?")
 
 

@@ -54,11 +54,6 @@ from triage.facts.analysis import Analysis
 from triage.facts.audit_pipeline import UNFRAMED
 from triage.facts.expected import SpecWindow, first_match, for_kinds, judge, spec_windows
 from triage.rules._store import (
-    BUFFER_FULL,
-    DROP_4XX,
-    DROP_4XX_LATER,
-    DROP_RETRIES,
-    FAILED_WRITE,
     MAX_ATTEMPTS,
     Write,
     as_dt,
@@ -76,6 +71,7 @@ from triage.rules._store import (
 )
 from triage.rules.base import Finding, Rule, Severity
 from triage.table.exprs import attr
+from triage.table.vocabulary import BUFFER_FULL, DROP_4XX, DROP_4XX_LATER, DROP_RETRIES, FAILED_WRITE
 
 RULE_ID = "dropped-events"
 BATCH_PATH = "/api/v1/audit/events/batch"

@@ -28,7 +28,6 @@ import polars as pl
 
 from triage.facts.analysis import Analysis
 from triage.rules._store import (
-    SLOW_WRITE,
     evidence,
     flush_interval,
     plural,
@@ -40,10 +39,10 @@ from triage.rules._store import (
 )
 from triage.rules.base import Finding, Rule, Severity
 from triage.table.exprs import attr
+from triage.table.vocabulary import NOT_PASSED_STATES, SLOW_WRITE
 
 RULE_ID = "slow-write"
 SLOW_S = 2.0  # store.go logs a slow write above this
-FAILED = ("failed", "timedout", "panicked", "aborted", "interrupted")
 NOTE_INTERVALS = 5
 NOTE_MIN_S = 0.5
 
@@ -89,7 +88,7 @@ def _duration(key: str) -> pl.Expr:
 def _store_finding(analysis: Analysis, rows: Sequence[Mapping[str, object]], state: str | None) -> Finding:
     worst = max(rows, key=lambda r: float(str(r["write_duration"] or 0)))
     took = float(str(worst["write_duration"] or 0))
-    failed = state in FAILED
+    failed = state in NOT_PASSED_STATES
     count = f"{len(rows)} slow batch writes" if len(rows) > 1 else "A slow batch write"
     longest = "longest " if len(rows) > 1 else ""
     size = plural(int(str(worst["batch_size"] or 0)), "event")

@@ -32,21 +32,12 @@ import polars as pl
 
 from triage.facts.analysis import Analysis
 from triage.rules._queries import clock, spec_blocks
-from triage.rules._store import (
-    TIMER_BUG,
-    evidence,
-    flush_interval,
-    seconds,
-    spec_label,
-    spec_states,
-    store_label,
-    when,
-)
+from triage.rules._store import evidence, flush_interval, seconds, spec_label, spec_states, store_label, when
 from triage.rules.base import Finding, Rule, Severity
 from triage.table.exprs import attr
+from triage.table.vocabulary import NOT_PASSED_STATES, TIMER_BUG
 
 RULE_ID = "timer-stall"
-FAILED = ("failed", "timedout", "panicked", "aborted", "interrupted")
 # A coalesced-tick gap worth a note: this many intervals, and at least this long.
 GAP_INTERVALS = 10
 GAP_MIN_S = 2.0
@@ -92,7 +83,7 @@ def _bug_finding(analysis: Analysis, rows: Sequence[Mapping[str, object]], state
         before = ticks.filter(pl.col("line") < row["line"]).tail(2)
         around.extend(before.iter_rows(named=True))  # the last tick before the gap and the late tick
     where = store_label(analysis, worst["spec_index"])
-    failed = state in FAILED
+    failed = state in NOT_PASSED_STATES
     during = [] if failed else _failed_during(analysis, rows)
     severity = (
         Severity.HIGH

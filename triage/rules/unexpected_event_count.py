@@ -51,10 +51,10 @@ import polars as pl
 
 from triage.facts.analysis import Analysis
 from triage.facts.audit_pipeline import UNFRAMED
-from triage.rules._queries import FAILED, flush_prints, query_prints
-from triage.rules._store import FLUSH_TIMED_OUT, TIMER_BUG
+from triage.rules._queries import flush_prints, query_prints
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 from triage.table.exprs import matches
+from triage.table.vocabulary import FAILED_STATES, FLUSH_TIMED_OUT, TIMER_BUG
 
 COUNT_MISMATCH = re.compile(r"Expected\s*\n\s*<int>: (-?\d+)\s*\n\s*to equal\s*\n\s*<int>: (-?\d+)")
 # `Eventually(func() bool { return len(events) > 0 }).Should(BeTrue())`: at least one awaited.
@@ -107,7 +107,7 @@ def _mismatches(analysis: Analysis) -> list[Mismatch]:
         .with_columns(pl.col("spec_index").fill_null(UNFRAMED))  # an assertion printed outside any spec
         .filter(
             (pl.col("attrs").str.json_path_match("$.marker") == "false")
-            & pl.col("attrs").str.json_path_match("$.state").is_in(list(FAILED))
+            & pl.col("attrs").str.json_path_match("$.state").is_in(list(FAILED_STATES))
             & pl.col("attrs").str.contains("to equal|to have length|to be true")
         )
         .sort("file", "line")

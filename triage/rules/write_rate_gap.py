@@ -38,8 +38,6 @@ import polars as pl
 
 from triage.facts.analysis import Analysis
 from triage.rules._store import (
-    BUFFER_FULL,
-    DROPS,
     closing_counters,
     evidence,
     flush_interval,
@@ -51,6 +49,7 @@ from triage.rules._store import (
 )
 from triage.rules.base import Finding, Rule, Severity
 from triage.table.exprs import attr
+from triage.table.vocabulary import BUFFER_FULL, DROPS
 
 RULE_ID = "write-rate-gap"
 MIN_GAP = 10  # fewer unwritten events than this can be the last flush interval's, still on their way
