@@ -94,8 +94,8 @@ def test_oom_killed_datastorage_is_high_with_inspect_and_last_log_line() -> None
     assert finding.severity == Severity.HIGH
     assert finding.correlation_id is None
     assert "exit code 137, OOM-killed" in finding.summary
-    assert "finished 22:19:15.451Z" in finding.summary
-    assert "last log record is at 22:19:15.387Z" in finding.summary
+    assert "finished 22:19:15.451 UTC" in finding.summary
+    assert "last log record is at 22:19:15.387 UTC" in finding.summary
     assert [(e.line, e.text) for e in finding.evidence[:3]] == [
         (9, '"Status": "exited",'),
         (13, '"OOMKilled": true,'),

@@ -72,7 +72,7 @@ def test_races_that_pass_after_retries_are_low_and_say_how_long_the_test_waited(
 def test_linked_datastorage_write_is_cited_and_called_inferred() -> None:
     """A DataStorage write linked to the carrying flush is cited, and the link is called inferred."""
     finding = _findings("03-races-pass-after-retries")["sev-audit-rr-003"]
-    assert "DataStorage logged the linked write at 19:33:52.491 (its clock" in finding.summary
+    assert "DataStorage logged the linked write at 19:33:52.491 UTC (its clock" in finding.summary
     assert "inferred" in finding.summary
     ds = [e for e in finding.evidence if e.file != LOG]
     assert len(ds) == 1 and "Batch audit events created successfully" in ds[0].text
@@ -108,11 +108,11 @@ def test_time_formatting_keeps_the_source_precision() -> None:
     """Times print milliseconds only when the source had them; intervals and durations read naturally."""
     at = datetime(2026, 1, 14, 15, 25, 9, 481_000, tzinfo=UTC)
     whole = datetime(2026, 1, 14, 15, 25, 9, tzinfo=UTC)
-    assert clock(at) == "15:25:09.481"
-    assert clock(at, precise=False) == "15:25:09"
-    assert clock(whole) == "15:25:09"
-    assert span(at, datetime(2026, 1, 14, 15, 25, 9, 493_000, tzinfo=UTC)) == "15:25:09.481–.493"
-    assert span(whole, datetime(2026, 1, 14, 15, 25, 11, tzinfo=UTC)) == "between 15:25:09 and 15:25:11"
+    assert clock(at) == "15:25:09.481 UTC"
+    assert clock(at, precise=False) == "15:25:09 UTC"
+    assert clock(whole) == "15:25:09 UTC"
+    assert span(at, datetime(2026, 1, 14, 15, 25, 9, 493_000, tzinfo=UTC)) == "15:25:09.481–.493 UTC"
+    assert span(whole, datetime(2026, 1, 14, 15, 25, 11, tzinfo=UTC)) == "between 15:25:09 and 15:25:11 UTC"
     assert seconds(11_400_000) == "11 ms"
     assert seconds(2_140_000_000) == "2.1 s"
     assert seconds(31_000_000_000) == "31 s"

@@ -67,7 +67,9 @@ def test_a_stall_logged_after_a_spec_failed_inside_it_is_high(tmp_path: Path) ->
     report = analyze(write_bundle(tmp_path, ginkgo_log(waiting, Spec("should clean up", [bug]))))
     (finding,) = [f for f in report.findings if f.rule == RULE]
     assert finding.severity == Severity.HIGH
-    assert finding.summary.endswith("1 spec(s) failed while it received no tick, the first at 14:15:13.104.")
+    assert finding.summary.endswith(
+        "1 spec(s) failed while it received no tick, the first at 14:15:13.104 UTC."
+    )
 
 
 def test_a_stall_that_ended_before_any_spec_failed_stays_medium(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from triage.report.model import Report
 from triage.report.verdict import SpecVerdict, spec_index
 from triage.rules import get_rule
 from triage.rules.base import Finding, Severity, parse_doc
+from triage.rules.wording import time_of_day
 from triage.table.normalize import format_offset
 
 MAX_FINDINGS = 40
@@ -67,12 +68,8 @@ def tool_version() -> str:
 
 
 def fmt_time(value: datetime | None, precision: str | None) -> str:
-    """UTC time with the precision the source printed: `15:25:09` or `15:25:09.481`."""
-    if value is None:
-        return "?"
-    if precision in ("ms", "us", "ns", "interval"):
-        return value.strftime("%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
-    return value.strftime("%H:%M:%S")
+    """UTC time with the precision the source printed, for a table cell: `15:25:09` or `15:25:09.481`."""
+    return time_of_day(value, precision or "s")
 
 
 def fix_of(rule_id: str) -> str:

@@ -19,6 +19,7 @@ from datetime import datetime
 import polars as pl
 
 from triage.facts.analysis import Analysis
+from triage.rules import wording
 from triage.table.exprs import attr, json_field, matches, next_in_timeline, with_time_bounds
 from triage.table.vocabulary import DEBUG_QUERY, DROPS, FAILED_STATES
 
@@ -379,24 +380,21 @@ def late_at(line: pl.Expr, until: pl.Expr, skew_ns: int) -> pl.Expr:
 
 
 def clock(moment: datetime | None, precise: bool = True) -> str:
-    """`15:25:09.481` (UTC), or `15:25:09` when the source has whole seconds only.
+    """A time for a sentence as `wording.clock` words it: `15:25:09.481 UTC`, or `15:25:09 UTC` when the
+    source has whole seconds only.
 
     Args:
         moment: a UTC instant.
         precise: False for seconds-only sources.
 
     Returns:
-        The time of day, or "?" when unknown.
+        Text.
     """
-    if moment is None:
-        return "?"
-    if not precise or (moment.microsecond == 0):
-        return moment.strftime("%H:%M:%S")
-    return moment.strftime("%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+    return wording.clock(moment, None if precise else "s")
 
 
 def span(lo: datetime | None, hi: datetime | None) -> str:
-    """The interval a print happened in: `15:25:09.481` to `.493` joined by an en dash, or `between A and B`.
+    """The interval a print happened in, as `wording.clock_span` words it.
 
     Args:
         lo: earliest possible time.
@@ -405,16 +403,7 @@ def span(lo: datetime | None, hi: datetime | None) -> str:
     Returns:
         Text.
     """
-    if lo is None and hi is None:
-        return "at an unknown time"
-    if lo is None or hi is None:
-        return f"around {clock(lo or hi)}"
-    a, b = clock(lo), clock(hi)
-    if a == b:
-        return a
-    if "." in a and "." in b and a[:8] == b[:8]:
-        return f"{a}–{b[8:]}"
-    return f"between {a} and {b}"
+    return wording.clock_span(lo, hi)
 
 
 def seconds(ns: int) -> str:

@@ -31,39 +31,11 @@ MAX_ATTEMPTS = 3  # store.go MaxRetries: total attempts before a batch is droppe
 MAX_EVIDENCE = 8
 
 
-def clock(value: datetime | None, precision: object) -> str:
-    """A UTC time printed no finer than its source: `10:25:09` or `10:25:09.481`.
-
-    Args:
-        value: the instant (UTC).
-        precision: the source's precision ("s", "ms", "us", "ns").
-
-    Returns:
-        The time of day with " UTC", or "an unknown time".
-    """
-    if value is None:
-        return "an unknown time"
-    if str(precision) == "s":
-        return f"{value:%H:%M:%S} UTC"
-    return f"{value:%H:%M:%S}.{value.microsecond // 1000:03d} UTC"
-
-
-def when(row: Mapping[str, object], key: str = "ts", precision: object = None) -> str:
-    """A row's time as `clock` prints it, at the row's own precision unless one is given."""
-    value = row.get(key)
-    return clock(value if isinstance(value, datetime) else None, precision or row.get("ts_precision"))
-
-
 def as_dt(value: object) -> datetime:
     """A frame value that must be a datetime (rules only call this on non-null times)."""
     if not isinstance(value, datetime):
         raise TypeError(f"expected a datetime, got {value!r}")
     return value
-
-
-def plural(count: int, word: str, many: str | None = None) -> str:
-    """`1 event`, `3 events`, `2 batches`."""
-    return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
 def seconds(value: float) -> str:

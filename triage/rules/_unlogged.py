@@ -247,13 +247,13 @@ def describe(race: UnloggedRace) -> tuple[str, tuple[Evidence, ...]]:
     m = race.miss
     what = f"{m['event_type']} (correlation_id={m['correlation_id']})"
     observed = [
-        f"a query for {what} {span(m['ts_lo'], m['ts_hi'])} UTC returned {m['count']}"
+        f"a query for {what} {span(m['ts_lo'], m['ts_hi'])} returned {m['count']}"
         + (f", and {race.misses - 1} more after it" if race.misses > 1 else "")
     ]
     rows: list[dict[str, Any]] = [m]
     if race.found is not None:
         f = race.found
-        observed.append(f"a later query {span(f['ts_lo'], f['ts_hi'])} UTC found {f['count']}")
+        observed.append(f"a later query {span(f['ts_lo'], f['ts_hi'])} found {f['count']}")
         rows.append(f)
     elif race.block is not None and race.block.fail_line is not None:
         again = "without querying again" if race.one_shot else "without finding it"

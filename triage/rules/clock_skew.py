@@ -36,6 +36,7 @@ import polars as pl
 from triage.facts.analysis import Analysis
 from triage.facts.audit_pipeline import Offset
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
+from triage.rules.wording import clock
 
 RULE_ID = "clock-skew"
 THRESHOLD_NS = 50_000_000
@@ -48,9 +49,7 @@ def _ms(ns: int) -> str:
 
 
 def _at(ts: datetime, precision: str | None) -> str:
-    if precision == "s":
-        return ts.strftime("%H:%M:%SZ")
-    return ts.strftime("%H:%M:%S.%f")[:-3] + "Z"
+    return clock(ts, precision)
 
 
 def _evidence(examples: pl.DataFrame) -> tuple[Evidence, ...]:

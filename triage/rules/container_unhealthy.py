@@ -61,6 +61,7 @@ from triage.facts.expected import Expected, SpecWindow, Verdict, first_match, fo
 from triage.parsers.recognise import container_of
 from triage.rules._store import spec_states
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
+from triage.rules.wording import UNKNOWN_TIME, clock
 from triage.table.exprs import json_field
 from triage.table.vocabulary import DB_WRITE_FAILED
 
@@ -84,18 +85,14 @@ class _Logs:
 
 
 def _clock(iso: str | None) -> str:
-    """`2026-01-22T22:19:15.451437619Z` -> `22:19:15.451Z` (at most milliseconds)."""
+    """`2026-01-22T22:19:15.451437619Z` -> `22:19:15.451 UTC` (at most milliseconds), as `clock` words it."""
     found = _TIME.search(iso or "")
-    return f"{found.group(1)}{found.group(2) or ''}Z" if found else "an unknown time"
+    return f"{found.group(1)}{found.group(2) or ''} UTC" if found else UNKNOWN_TIME
 
 
 def _at(ts: datetime | None, precision: str | None) -> str:
     """A record's time in UTC, never finer than milliseconds nor than what the source printed."""
-    if ts is None:
-        return "an unknown time"
-    if precision == "s":
-        return ts.strftime("%H:%M:%SZ")
-    return ts.strftime("%H:%M:%S.%f")[:-3] + "Z"
+    return clock(ts, precision)
 
 
 def _cite(rows: Iterable[dict[str, Any]]) -> tuple[Evidence, ...]:

@@ -59,7 +59,6 @@ from triage.rules._store import (
     as_dt,
     closing_counters,
     evidence,
-    plural,
     reason,
     replay,
     seconds,
@@ -67,9 +66,9 @@ from triage.rules._store import (
     spec_states,
     store_activity,
     store_label,
-    when,
 )
 from triage.rules.base import Finding, Rule, Severity
+from triage.rules.wording import plural, when
 from triage.table.exprs import attr
 from triage.table.vocabulary import BUFFER_FULL, DROP_4XX, DROP_4XX_LATER, DROP_RETRIES, FAILED_WRITE
 

@@ -468,7 +468,7 @@ def _finding(analysis: Analysis, race: Race) -> Finding:
         )
         head = (
             f"The spec polled for any event of correlation_id={q['correlation_id']} without printing "
-            f"({span(q['ts_lo'], q['ts_hi'])} UTC, until the next step); of the {q['eligible']} event(s) "
+            f"({span(q['ts_lo'], q['ts_hi'])}, until the next step); of the {q['eligible']} event(s) "
             f"buffered for it by then, {unseen}: {story.text}."
         )
         shown = [*story.rows, q]
@@ -476,7 +476,7 @@ def _finding(analysis: Analysis, race: Race) -> Finding:
     else:
         head = (
             f"A query for {q['event_type']} (correlation_id={q['correlation_id']}) "
-            f"{span(q['ts_lo'], q['ts_hi'])} UTC returned {q['count']} while {q['eligible']} matching "
+            f"{span(q['ts_lo'], q['ts_hi'])} returned {q['count']} while {q['eligible']} matching "
             f"event(s) had been buffered before it: {story.text}."
         )
         shown = [*story.rows, q]

@@ -29,8 +29,9 @@ from collections.abc import Iterator
 import polars as pl
 
 from triage.facts.analysis import Analysis
-from triage.rules._store import evidence, plural, spec_label, store_label, when
+from triage.rules._store import evidence, spec_label, store_label
 from triage.rules.base import Finding, Rule, Severity
+from triage.rules.wording import plural, when
 
 RULE_ID = "log-sampling-gap"
 SHOWN_JUMPS = 3

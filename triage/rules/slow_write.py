@@ -27,17 +27,9 @@ from collections.abc import Iterator, Mapping, Sequence
 import polars as pl
 
 from triage.facts.analysis import Analysis
-from triage.rules._store import (
-    evidence,
-    flush_interval,
-    plural,
-    seconds,
-    spec_label,
-    spec_states,
-    store_label,
-    when,
-)
+from triage.rules._store import evidence, flush_interval, seconds, spec_label, spec_states, store_label
 from triage.rules.base import Finding, Rule, Severity
+from triage.rules.wording import plural, when
 from triage.table.exprs import attr
 from triage.table.vocabulary import NOT_PASSED_STATES, SLOW_WRITE
 

@@ -55,7 +55,6 @@ from triage.rules._store import (
     WriterEnd,
     as_dt,
     attempt_bound,
-    clock,
     closing_counters,
     evidence,
     flush_interval,
@@ -70,9 +69,9 @@ from triage.rules._store import (
     stuck_writer,
     test_log_of,
     typical_attempt_s,
-    when,
 )
 from triage.rules.base import Finding, Rule, Severity
+from triage.rules.wording import clock, when
 from triage.table.exprs import matches
 
 RULE_ID = "unflushed-events"

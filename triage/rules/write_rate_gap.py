@@ -37,17 +37,9 @@ from collections.abc import Iterator
 import polars as pl
 
 from triage.facts.analysis import Analysis
-from triage.rules._store import (
-    closing_counters,
-    evidence,
-    flush_interval,
-    plural,
-    seconds,
-    spec_label,
-    store_label,
-    when,
-)
+from triage.rules._store import closing_counters, evidence, flush_interval, seconds, spec_label, store_label
 from triage.rules.base import Finding, Rule, Severity
+from triage.rules.wording import plural, when
 from triage.table.exprs import attr
 from triage.table.vocabulary import BUFFER_FULL, DROPS
 
