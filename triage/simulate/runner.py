@@ -23,7 +23,7 @@ from triage.simulate.reports import Failure, Report
 from triage.simulate.services import Service, get_service
 from triage.simulate.specs import SpecBody
 from triage.simulate.store import AuditEvent, AuditStore
-from triage.simulate.timefmt import MS, SECOND, ginkgo_at
+from triage.simulate.timefmt import MS, SECOND
 
 ABORT_POLL = 500 * MS
 
@@ -394,9 +394,6 @@ class Runner:
         if proc.capturing:
             self.flush_failures_seen += 1
         proc.gw(self.sim.now, f"{prefix}flush timeout: context deadline exceeded")
-
-    def ginkgo_time(self, t_us: int) -> str:
-        return ginkgo_at(t_us, self.offset)
 
 
 AUDIT_KINDS = ("audit", "audit-check")

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 
-US = 1
 MS = 1_000
 SECOND = 1_000_000
 
