@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from triage.api import analyze
-from triage.report.context import ReportContext, md_code, md_escape
 from triage.report.render import TEMPLATE_DIRS, _environment, render
+from triage.report.views import ReportContext
+from triage.report.wording import md_code, md_escape
 
 BUNDLE = Path(__file__).resolve().parents[1] / "fixtures" / "bundles" / "02-healthy"
 

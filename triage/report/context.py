@@ -7,21 +7,41 @@ report stays small (GitHub's step summary takes 1 MiB) whatever the bundle's siz
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import polars as pl
 
 from triage.facts.stores import BY_PROCESS
-from triage.facts.testrun import FAILED_STATES, SpecResult
+from triage.facts.testrun import FAILED_STATES
 from triage.facts.timeline import build_timelines
 from triage.report.mermaid import Message, bar_chart, sequence, sparkline
 from triage.report.model import Report
-from triage.report.verdict import SpecVerdict, spec_index
+from triage.report.summary import verdict_lines
+from triage.report.verdict import SpecVerdict
+from triage.report.views import (
+    ContainerRow,
+    EvidenceRow,
+    FindingView,
+    ReportContext,
+    SourceRow,
+    SpecRow,
+    SpecSection,
+    StoreRow,
+    TestsView,
+    TimelineRow,
+)
+from triage.report.wording import (
+    clip,
+    fix_of,
+    fmt_time,
+    ids_md,
+    md_escape,
+    quantiles,
+    short_location,
+    tool_version,
+)
 from triage.rules import get_rule
-from triage.rules.base import Finding, Severity, parse_doc
-from triage.rules.wording import time_of_day
+from triage.rules.base import Finding, Severity
 from triage.table.normalize import format_offset
 
 MAX_FINDINGS = 40
@@ -31,211 +51,7 @@ MAX_TIMELINE_ROWS = 40
 MAX_DIAGRAM_MESSAGES = 30
 MAX_SOURCES = 200
 MAX_SAMPLES = 40
-MAX_QUOTE = 240
 CHART_BUCKETS = 24
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#"})
-
-
-def md_escape(value: object) -> str:
-    """Escape text for Markdown prose and table cells (one line, no markup)."""
-    return " ".join(str(value).split()).translate(_MD_SPECIAL)
-
-
-def md_code(value: object) -> str:
-    """Wrap text in a code span that survives backticks inside it and table cells."""
-    text = " ".join(str(value).split()).replace("|", "\\|")
-    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def short_location(location: str | None) -> str:
-    """A spec location relative to the repository: `…/kubernaut/test/x_test.go:12` -> `test/x_test.go:12`."""
-    if not location:
-        return "unknown"
-    match = re.search(r"(?:^|/)((?:test|pkg|internal|cmd)/.*)$", location)
-    return match.group(1) if match else location
-
-
-def tool_version() -> str:
-    """The installed version of triage."""
-    from importlib import metadata
-
-    try:
-        return metadata.version("triage")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
-
-
-def fmt_time(value: datetime | None, precision: str | None) -> str:
-    """UTC time with the precision the source printed, for a table cell: `15:25:09` or `15:25:09.481`."""
-    return time_of_day(value, precision or "s")
-
-
-def fix_of(rule_id: str) -> str:
-    """A rule's `How to fix` section, as the Markdown its docs hold."""
-    rule = get_rule(rule_id)
-    if rule is None:
-        return ""
-    try:
-        return parse_doc(rule.doc).fix
-    except ValueError:
-        return ""
-
-
-def first_step(fix: str) -> str:
-    """The first item or sentence of a `How to fix` section, on one line."""
-    first = fix.strip().split("\n\n")[0]
-    items = re.split(r"\n\s*[*-] ", "\n" + first)
-    text = " ".join((items[1] if len(items) > 1 else first).split())
-    # A sentence ends at a full stop followed by a capital, so "e.g. the" does not end one.
-    sentence = re.match(r"(.+?[.!?])(?=\s+[A-Z`*]|$)", text)
-    return sentence.group(1) if sentence else text
-
-
-def spec_title(name: str) -> str:
-    """A spec's own text, without its containers: the part after `[It] `."""
-    return name.rsplit(" [It] ", 1)[-1]
-
-
-@dataclass(frozen=True)
-class EvidenceRow:
-    """A quoted line."""
-
-    where: str
-    text: str
-
-
-@dataclass(frozen=True)
-class FindingView:
-    """A finding as the report shows it."""
-
-    severity: str
-    rule: str
-    title: str
-    correlation_id: str
-    summary: str
-    evidence: tuple[EvidenceRow, ...]
-    more_evidence: int
-    fix_md: str
-    fix_see: int
-
-
-@dataclass(frozen=True)
-class TimelineRow:
-    """A row of a spec's timeline table."""
-
-    time: str
-    source: str
-    what: str
-    where: str
-
-
-@dataclass(frozen=True)
-class SpecSection:
-    """A failed spec: what it is, its timeline, its diagram, its root cause."""
-
-    heading: str
-    state: str
-    location: str
-    duration: str
-    store: str
-    correlation_ids_md: str
-    cause_label: str
-    cause_md: str
-    failure: str
-    timeline: tuple[TimelineRow, ...]
-    more_rows: int
-    diagram: str
-
-
-@dataclass(frozen=True)
-class SpecRow:
-    """A failed or interrupted spec in the results table."""
-
-    state: str
-    name: str
-    location: str
-    correlation_ids_md: str
-
-
-@dataclass(frozen=True)
-class TestsView:
-    """One test log's results."""
-
-    file: str
-    headline: str
-    count_labels: tuple[str, ...]
-    count_values: tuple[str, ...]
-    specs: tuple[SpecRow, ...]
-
-
-@dataclass(frozen=True)
-class StoreRow:
-    """An inferred audit store."""
-
-    name: str
-    specs: int
-    max_total_buffered: str
-    closing: str
-    basis: str
-
-
-@dataclass(frozen=True)
-class ContainerRow:
-    """One container's state and the health of its log."""
-
-    service: str
-    image: str
-    state: str
-    health: str
-    log: str
-    evidence: str
-
-
-@dataclass(frozen=True)
-class SourceRow:
-    """Line accounting of one file."""
-
-    file: str
-    kind: str
-    service: str
-    lines: int
-    parsed: int
-    unparsed: int
-    records: int
-    why: str
-
-
-@dataclass(frozen=True)
-class ReportContext:
-    """Everything report.md.j2 shows, in order."""
-
-    title: str
-    version: str
-    bundle_path: str
-    service: str
-    collected_at: str
-    verdict_md: tuple[str, ...]
-    tests: tuple[TestsView, ...]
-    findings: tuple[FindingView, ...]
-    more_findings: int
-    info: tuple[FindingView, ...]
-    specs: tuple[SpecSection, ...]
-    more_specs: int
-    stores: tuple[StoreRow, ...]
-    store_caveat_md: str
-    writes: tuple[str, ...]
-    write_chart: str
-    write_sparkline: str
-    containers: tuple[ContainerRow, ...]
-    sources: tuple[SourceRow, ...]
-    more_sources: int
-    samples: tuple[EvidenceRow, ...]
-    notes: tuple[str, ...]
-    assumptions: tuple[str, ...]
-    processes_named: bool
-    rule_status: tuple[str, ...]
 
 
 def _collected(local: str | None, offset: int | None) -> str:
@@ -246,11 +62,6 @@ def _collected(local: str | None, offset: int | None) -> str:
         return f"{shown} test host time (zone unknown)"
     utc = datetime.fromisoformat(local) - timedelta(seconds=offset)
     return f"{shown} test host time ({format_offset(offset)}) = {utc:%Y-%m-%d %H:%M:%S} UTC"
-
-
-def clip(text: str, limit: int = MAX_QUOTE) -> str:
-    """Text cut to `limit` characters, marked with an ellipsis when cut."""
-    return text if len(text) <= limit else text[: limit - 2].rstrip() + " …"
 
 
 def _finding_view(f: Finding, fix_shown_at: dict[str, int] | None = None, number: int = 0) -> FindingView:
@@ -272,10 +83,6 @@ def _finding_view(f: Finding, fix_shown_at: dict[str, int] | None = None, number
         fix_md="" if see else fix_of(f.rule),
         fix_see=see,
     )
-
-
-def _ids_md(ids: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(md_code(i) for i in ids) or "none seen"
 
 
 def _cause_md(v: SpecVerdict, numbered: dict[Finding, int]) -> str:
@@ -339,7 +146,7 @@ def _spec_sections(report: Report, numbered: dict[Finding, int]) -> tuple[list[S
                 location=short_location(spec.location),
                 duration=f"{spec.duration_s:.3f} s" if spec.duration_s is not None else "unknown",
                 store=store.name if store else "unknown (no audit-store lines in its timeline)",
-                correlation_ids_md=_ids_md(ids),
+                correlation_ids_md=ids_md(ids),
                 cause_label="Root cause" if v.cause is not None else "Not explained",
                 cause_md=_cause_md(v, numbered),
                 failure=spec.failure_message or "",
@@ -385,22 +192,13 @@ def _tests_views(report: Report) -> tuple[TestsView, ...]:
         ]
         ids = {(v.spec.file, v.spec.line): v.correlation_ids for v in report.verdicts}
         specs = tuple(
-            SpecRow(s.state.upper(), s.name, short_location(s.location), _ids_md(ids[s.file, s.line]))
+            SpecRow(s.state.upper(), s.name, short_location(s.location), ids_md(ids[s.file, s.line]))
             for s in run.specs
         )
         views.append(
             TestsView(run.file, headline, tuple(c[0] for c in counts), tuple(c[1] for c in counts), specs)
         )
     return tuple(views)
-
-
-def _quantiles(values: pl.Series) -> str:
-    clean = values.drop_nulls()
-    if clean.is_empty():
-        return "no durations logged"
-    p50, p95 = clean.quantile(0.5, "nearest"), clean.quantile(0.95, "nearest")
-    top = float(clean.cast(pl.Float64).max() or 0.0)  # type: ignore[arg-type]
-    return f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {top:.0f} ms"
 
 
 def _writes(report: Report) -> tuple[tuple[str, ...], str, str]:
@@ -415,7 +213,7 @@ def _writes(report: Report) -> tuple[tuple[str, ...], str, str]:
             for s, n in batch.group_by("status").len().sort("status").iter_rows()
             if s is not None
         )
-        latency = _quantiles(pipe.writes["duration_seconds"] * 1000)
+        latency = quantiles(pipe.writes["duration_seconds"] * 1000)
         lines.append(
             f"Batch writes: {pipe.writes.height} succeeded carrying {events} events; "
             f"write time {latency}; HTTP statuses: {statuses or 'none logged'}."
@@ -424,7 +222,7 @@ def _writes(report: Report) -> tuple[tuple[str, ...], str, str]:
         lines.append("No DataStorage batch write was logged.")
     queries = requests.filter((pl.col("method") == "GET") & (pl.col("path") == "/api/v1/audit/events"))
     if queries.height:
-        lines.append(f"Queries: {queries.height}, {_quantiles(queries['duration_ms'])}.")
+        lines.append(f"Queries: {queries.height}, {quantiles(queries['duration_ms'])}.")
     if pipe.rejects.height:
         lines.append(f"Failed batch requests or write failures logged: {pipe.rejects.height}.")
     if pipe.skew_ns is not None:
@@ -480,125 +278,6 @@ def _stores(report: Report) -> tuple[tuple[StoreRow, ...], str]:
             "Info), so stores could not be reconstructed."
         )
     return tuple(rows), caveat
-
-
-def _verdict(report: Report, numbered: dict[Finding, int]) -> tuple[str, ...]:
-    failed_specs = [v.spec for v in report.verdicts if v.spec.state in FAILED_STATES]
-    out = []
-    failed = sum(run.failed or 0 for run in report.tests)
-    interrupted = sum(run.interrupted or 0 for run in report.tests)
-    ran = sum(run.ran or 0 for run in report.tests)
-    cut = any(run.ran is None for run in report.tests)
-    ran_md = "how many ran is unknown: the test log ends before Ginkgo's summary" if cut else f"{ran} ran"
-    if not report.tests:
-        out.append("**No Ginkgo test-run log was found**: the verdict rests on the container logs alone.")
-    elif failed or interrupted:
-        parts = [f"{failed} spec(s) failed"]
-        if interrupted:
-            parts.append(f"{interrupted} {_interrupted_md(report)} and did not fail on their own")
-        out.append(f"**{' and '.join(parts)}** ({ran_md}).")
-    elif failed_specs:
-        out.append(f"**No spec failed, but {len(failed_specs)} suite node(s) did** ({ran_md}).")
-    elif cut:
-        out.append(f"**No failed spec in the test log** ({ran_md}).")
-    else:
-        out.append(f"**All {ran} specs that ran passed.**")
-    for v in report.verdicts:
-        if v.spec.state not in FAILED_STATES:
-            continue
-        head = f"- **{md_escape(spec_title(v.spec.name))}** ({_ids_md(v.correlation_ids)}): "
-        if v.cause is not None:
-            inferred = " (inferred)" if (v.basis or "").startswith("inferred") else ""
-            out.append(head + _cause_ref(v.cause, numbered) + inferred + ".")
-        else:
-            out.append(head + md_escape(v.reason or "not explained"))
-    serious = [f for f in report.findings if f.severity >= Severity.MEDIUM]
-    if serious:
-        top = serious[0]
-        where = f" for {md_code(top.correlation_id)}" if top.correlation_id else ""
-        sure = "inferred" if "inferred" in top.summary.lower() else "observed in the logs"
-        label = "Most likely root cause" if failed_specs else "Main finding"
-        if failed_specs and not any(v.cause is not None for v in report.verdicts):
-            label = "Main finding, not tied to a failed spec"  # the specs above say why none is explained
-        out.append(f"- **{label}:** {_cause_ref(top, numbered)}{where}; {sure}.")
-        fix = first_step(fix_of(top.rule))
-        if fix:
-            out.append(f"- **Do first:** {fix}")
-    low = [f for f in report.findings if f.severity == Severity.LOW]
-    if low:
-        by_rule: dict[str, int] = {}
-        for f in low:
-            by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
-        listed = ", ".join(f"{n} x `{rule}`" for rule, n in sorted(by_rule.items()))
-        out.append(f"- **Low severity:** {listed}: worth fixing before they turn into failures.")
-    elif not serious and report.tests and not (failed or interrupted):
-        out.append("- No finding above info.")
-    out.extend(_not_the_cause(report))
-    caveat = _counters_caveat(report, failed_specs)
-    if caveat:
-        out.append(caveat)
-    return tuple(out)
-
-
-def _interrupted_md(report: Report) -> str:
-    """How the interrupted specs came to be interrupted, as far as the test logs say."""
-    if any("--fail-fast" in run.flags for run in report.tests):
-        return "were interrupted by `--fail-fast`"
-    reason = next((run.reason for run in report.tests if run.reason), None)
-    known = {
-        "Interrupted by Other Ginkgo Process": "were interrupted when another Ginkgo process failed",
-        "Interrupted by User": "were interrupted by the user",
-    }
-    if reason in known:
-        return known[reason]
-    if reason and reason.startswith("Interrupted "):
-        return "were " + md_escape(reason[0].lower() + reason[1:])
-    return "were interrupted"
-
-
-def _cause_ref(f: Finding, numbered: dict[Finding, int]) -> str:
-    rule = get_rule(f.rule)
-    title = rule.title[:1].lower() + rule.title[1:] if rule else f.rule
-    number = f", finding {numbered[f]}" if f in numbered else ""
-    return f"{title} (`{f.rule}`, {f.severity.label}{number})"
-
-
-def _not_the_cause(report: Report) -> list[str]:
-    """What the evidence clears, said only when it does."""
-    pipe = report.analysis.pipeline
-    cleared = []
-    troubled = {f.rule for f in report.findings if f.severity > Severity.INFO}
-    lost = troubled & {"dropped-events", "container-unhealthy", "slow-write", "write-rate-gap"}
-    lost |= troubled & {"unflushed-events"}
-    if pipe.writes.height and not pipe.rejects.height and not lost:
-        latency = _quantiles(pipe.writes["duration_seconds"] * 1000)
-        cleared.append(f"DataStorage accepted every batch it logged ({pipe.writes.height} writes; {latency})")
-    unhealthy = [f for f in report.findings if f.rule == "container-unhealthy" and f.severity > Severity.INFO]
-    if report.containers and not unhealthy:
-        cleared.append("the containers are running, apart from known start-up noise")
-    return [f"- **Checked and fine:** {'; '.join(cleared)}."] if cleared else []
-
-
-def _counters_caveat(report: Report, failed_specs: list[SpecResult]) -> str:
-    pipe = report.analysis.pipeline
-    if not failed_specs or not pipe.closed.height or len(report.analysis.stores) < 2:
-        return ""
-    closed = pipe.closed.row(-1, named=True)
-    elsewhere = sorted(
-        {
-            store.name
-            for spec in failed_specs
-            if (index := spec_index(report.events, spec)) is not None
-            and (store := report.analysis.store_of_spec.get(index)) is not None
-            and not store.closed
-        }
-    )
-    where = f"; the failing specs ran on {', '.join(elsewhere)}" if elsewhere else ""
-    return (
-        f"- **Careful:** `Audit store closed` (buffered {closed['buffered_count']}, written "
-        f"{closed['written_count']}) describes process 1's store only{where}. Do not compare it with "
-        "other processes' `total_buffered`."
-    )
 
 
 def _containers(report: Report) -> tuple[ContainerRow, ...]:
@@ -693,7 +372,7 @@ def build_context(report: Report) -> ReportContext:
         bundle_path=bundle.display_path,
         service=bundle.service or "unknown",
         collected_at=_collected(bundle.collected_at, report.host_offset),
-        verdict_md=_verdict(report, numbered),
+        verdict_md=verdict_lines(report, numbered),
         tests=_tests_views(report),
         findings=tuple(_finding_view(f, fix_shown_at, n) for f, n in numbered.items()),
         more_findings=max(0, len(findings) - MAX_FINDINGS),

@@ -17,9 +17,10 @@ from typing import Any
 import jinja2
 import jinja2.bccache
 
-from triage.report.context import build_context, md_code, md_escape, tool_version
+from triage.report.context import build_context
 from triage.report.model import Report
 from triage.report.redact import Redactor
+from triage.report.wording import md_code, md_escape, tool_version
 
 SCHEMA_VERSION = 1
 _PACKAGE_DIR = Path(__file__).parents[1]

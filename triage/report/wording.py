@@ -1,0 +1,96 @@
+"""How the report words things: Markdown escaping, code spans, times, locations, quotes, rule fixes."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import polars as pl
+
+from triage.rules import get_rule
+from triage.rules.base import parse_doc
+from triage.rules.wording import time_of_day
+
+MAX_QUOTE = 240
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#"})
+
+
+def md_escape(value: object) -> str:
+    """Escape text for Markdown prose and table cells (one line, no markup)."""
+    return " ".join(str(value).split()).translate(_MD_SPECIAL)
+
+
+def md_code(value: object) -> str:
+    """Wrap text in a code span that survives backticks inside it and table cells."""
+    text = " ".join(str(value).split()).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def short_location(location: str | None) -> str:
+    """A spec location relative to the repository: `…/kubernaut/test/x_test.go:12` -> `test/x_test.go:12`."""
+    if not location:
+        return "unknown"
+    match = re.search(r"(?:^|/)((?:test|pkg|internal|cmd)/.*)$", location)
+    return match.group(1) if match else location
+
+
+def tool_version() -> str:
+    """The installed version of triage."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("triage")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def fmt_time(value: datetime | None, precision: str | None) -> str:
+    """UTC time with the precision the source printed, for a table cell: `15:25:09` or `15:25:09.481`."""
+    return time_of_day(value, precision or "s")
+
+
+def fix_of(rule_id: str) -> str:
+    """A rule's `How to fix` section, as the Markdown its docs hold."""
+    rule = get_rule(rule_id)
+    if rule is None:
+        return ""
+    try:
+        return parse_doc(rule.doc).fix
+    except ValueError:
+        return ""
+
+
+def first_step(fix: str) -> str:
+    """The first item or sentence of a `How to fix` section, on one line."""
+    first = fix.strip().split("\n\n")[0]
+    items = re.split(r"\n\s*[*-] ", "\n" + first)
+    text = " ".join((items[1] if len(items) > 1 else first).split())
+    # A sentence ends at a full stop followed by a capital, so "e.g. the" does not end one.
+    sentence = re.match(r"(.+?[.!?])(?=\s+[A-Z`*]|$)", text)
+    return sentence.group(1) if sentence else text
+
+
+def spec_title(name: str) -> str:
+    """A spec's own text, without its containers: the part after `[It] `."""
+    return name.rsplit(" [It] ", 1)[-1]
+
+
+def clip(text: str, limit: int = MAX_QUOTE) -> str:
+    """Text cut to `limit` characters, marked with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 2].rstrip() + " …"
+
+
+def ids_md(ids: tuple[str, ...] | list[str]) -> str:
+    """Correlation IDs as code spans, or "none seen"."""
+    return ", ".join(md_code(i) for i in ids) or "none seen"
+
+
+def quantiles(values: pl.Series) -> str:
+    clean = values.drop_nulls()
+    if clean.is_empty():
+        return "no durations logged"
+    p50, p95 = clean.quantile(0.5, "nearest"), clean.quantile(0.95, "nearest")
+    top = float(clean.cast(pl.Float64).max() or 0.0)  # type: ignore[arg-type]
+    return f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {top:.0f} ms"
