@@ -34,7 +34,7 @@ from datetime import datetime
 import polars as pl
 
 from triage.facts.analysis import Analysis
-from triage.facts.audit_pipeline import Offset
+from triage.facts.clock import Offset
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 from triage.rules.wording import clock
 
