@@ -19,11 +19,9 @@ report order, each split at its newlines (`captured_lines` gives them back for q
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -372,60 +370,6 @@ def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
     notes = [f"{not_understood} line(s) of captured output not understood"] if not_understood else []
     facts = {"utc_offsets": dict(sorted(offsets.items())), "notes": notes}
     return ParseResult(events, pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String}), facts)
-
-
-# Per kind, in order of preference, how the start of a file names its suite and random seed: a JSON
-# report names every spec's process, a `-v` log holds the timelines, a JUnit report only the results.
-_RUN_KEYS = {
-    "ginkgo_report": (r'"SuiteDescription":\s*"((?:[^"\\]|\\.)*)"', r'"RandomSeed":\s*(\d+)'),
-    "ginkgo": (r"(?m)^Running Suite: (.*) - ", r"(?m)^Random Seed: (\d+)"),
-    "ginkgo_junit": (r'<testsuite name="([^"]*)"', r'<property name="RandomSeed" value="(\d+)"'),
-}
-
-
-def _run_key(kind: str, head: str) -> tuple[str, str] | None:
-    suite, seed = (re.search(pattern, head) for pattern in _RUN_KEYS[kind])
-    if suite is None or seed is None:
-        return None
-    name = {"ginkgo_report": lambda t: json.loads(f'"{t}"'), "ginkgo_junit": html.unescape}.get(kind, str)
-    return name(suite[1]), seed[1]
-
-
-def mark_same_runs(sources: Sequence[Source]) -> list[Source]:
-    """Mark the Ginkgo outputs of a run that another output of it beside them tells better: reading a
-    `-v` log and a JSON report of one run would count every spec and audit-store line twice.
-
-    A run is known by its suite description and random seed, which every output prints at its start.
-
-    Args:
-        sources: recognised sources.
-
-    Returns:
-        The sources, the outputs not read with kind "duplicate".
-    """
-    keys: dict[str, tuple[str, str]] = {}
-    for source in sources:
-        if source.kind in _RUN_KEYS:
-            try:
-                with source.path.open("rb") as handle:
-                    head = handle.read(64 * 1024).decode("utf-8", "replace")
-            except OSError:
-                continue
-            if (key := _run_key(source.kind, head)) is not None:
-                keys[source.name] = key
-    rank = list(_RUN_KEYS)
-    best: dict[tuple[str, str], Source] = {}
-    for source in sorted((s for s in sources if s.name in keys), key=lambda s: rank.index(s.kind)):
-        best.setdefault(keys[source.name], source)
-    out = []
-    for source in sources:
-        keeper = best.get(keys[source.name]) if source.name in keys else None
-        if keeper is not None and keeper.kind != source.kind:
-            seed = keys[source.name][1]
-            why = f"the run {keeper.name} tells (same suite, seed {seed}): read from {keeper.name} only"
-            source = replace(source, kind="duplicate", why=why)
-        out.append(source)
-    return out
 
 
 @lru_cache(maxsize=4)

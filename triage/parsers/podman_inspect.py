@@ -15,16 +15,20 @@ facts["problems"]; nothing here raises on bad input.
 
 from __future__ import annotations
 
-import json
 import re
-from bisect import bisect_right
-from dataclasses import dataclass, field
 
 import polars as pl
 
 from triage.bundle.sources import Source
 from triage.parsers._common import fraction_precision, message_key
 from triage.parsers.base import Format, ParseResult
+from triage.parsers.json_text import (
+    LineOf,
+    array_items,
+    line_text,
+    read_document,
+    value_span,
+)
 from triage.table.exprs import iso_ts
 from triage.table.schema import conform
 
@@ -40,19 +44,6 @@ STRUCTURAL = frozenset({"", "[", "]", ",", "[]"})
 # Go's zero time: podman's FinishedAt for a container that has not finished.
 _ZERO_TIME = re.compile(r"^0001-01-01T")
 _CONTAINER_KEYS = ("Id", "Name", "State", "Config")
-
-_DECODER = json.JSONDecoder()
-_WS = re.compile(r"\s*")
-
-
-@dataclass
-class _Doc:
-    """Decoded top-level values with their character spans, and what was wrong."""
-
-    elements: list[tuple[int, int, object]] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    shape: str = "empty"
-    broken: str | None = None
 
 
 def redact_env(entry: str) -> str:
@@ -73,121 +64,23 @@ def redact_env(entry: str) -> str:
     return f"{name}{sep}{value}"
 
 
-def _skip(text: str, pos: int) -> int:
-    match = _WS.match(text, pos)
-    return match.end() if match else pos
-
-
-def _decode(text: str, pos: int) -> tuple[object, int] | str:
-    """Decode one JSON value at pos: (value, end) or the error, `JSON error at line N: what`."""
-    try:
-        return _DECODER.raw_decode(text, pos)
-    except json.JSONDecodeError as exc:
-        return f"JSON error at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-    except (ValueError, RecursionError) as exc:
-        return f"JSON error: {exc}" if isinstance(exc, ValueError) else "JSON error: nesting too deep"
-
-
-def _read_document(text: str, line_of: _LineOf) -> _Doc:
-    doc = _Doc()
-    pos = _skip(text, 0)
-    if pos >= len(text):
-        return doc
-    in_array = text[pos] == "["
-    doc.shape = "array" if in_array else "object"
-    pos = _skip(text, pos + 1) if in_array else pos
-    while pos < len(text) and not (in_array and text[pos] == "]"):
-        got = _decode(text, pos)
-        if isinstance(got, str):
-            doc.problems.append(got)
-            doc.broken = got
-            return doc
-        value, end = got
-        if not in_array and not isinstance(value, dict):
-            doc.problems.append(f"top-level value is {type(value).__name__}, not an array or object")
-            return doc
-        doc.elements.append((pos, end, value))
-        pos = _skip(text, end)
-        if in_array and text.startswith(",", pos):
-            pos = _skip(text, pos + 1)
-        elif in_array and pos < len(text) and text[pos] != "]":
-            doc.problems.append(f"expected ',' or ']' at line {line_of(pos)}")
-            return doc
-    if in_array and pos >= len(text):
-        doc.problems.append("the array is not closed (truncated document?)")
-    elif in_array and (pos := _skip(text, pos + 1)) < len(text):
-        doc.problems.append(f"unexpected text after the array at line {line_of(pos)}")
-    return doc
-
-
-class _LineOf:
-    """Maps a character offset of the joined text to its 1-based line number."""
-
-    def __init__(self, raws: list[str]) -> None:
-        self.starts: list[int] = []
-        offset = 0
-        for raw in raws:
-            self.starts.append(offset)
-            offset += len(raw) + 1
-
-    def __call__(self, offset: int) -> int:
-        return bisect_right(self.starts, offset)
-
-
-def _value_span(text: str, start: int, end: int, key: str, expected: object) -> tuple[int, int, int] | None:
-    """Find `"key": value` between start and end whose value decodes to expected.
-
-    Returns:
-        (key offset, value start, value end), or None. Comparing the decoded value avoids taking a
-        same-named key nested elsewhere (a label called "State", Config.Healthcheck ...).
-    """
-    for match in re.finditer(r'"' + re.escape(key) + r'"\s*:\s*', text[start:end]):
-        value_start = start + match.end()
-        got = _decode(text, value_start)
-        if not isinstance(got, str) and got[0] == expected:
-            return start + match.start(), value_start, got[1]
-    return None
-
-
-def _line_text(text: str, offset: int) -> str:
-    """The text of the line holding `offset`, without indentation or line ending."""
-    begin = text.rfind("\n", 0, offset) + 1
-    stop = text.find("\n", offset)
-    return text[begin : stop if stop >= 0 else len(text)].strip()
-
-
 STATE_KEYS = ("Status", "ExitCode", "OOMKilled")
 
 
 def _state_lines(
-    text: str, span: tuple[int, int], state: dict[str, object], raw_state: object, line_of: _LineOf
+    text: str, span: tuple[int, int], state: dict[str, object], raw_state: object, line_of: LineOf
 ) -> list[dict[str, object]]:
     """Where `State.Status`, `ExitCode` and `OOMKilled` are ({key, line, text}), for evidence."""
-    located = _value_span(text, span[0], span[1], "State", raw_state)
+    located = value_span(text, span[0], span[1], "State", raw_state)
     if not located:
         return []
     cited: list[dict[str, object]] = []
     for key in STATE_KEYS:
         if key in state:
-            at = _value_span(text, located[1], located[2], key, state[key])
+            at = value_span(text, located[1], located[2], key, state[key])
             if at:
-                cited.append({"key": key, "line": line_of(at[0]), "text": _line_text(text, at[0])})
+                cited.append({"key": key, "line": line_of(at[0]), "text": line_text(text, at[0])})
     return cited
-
-
-def _array_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Spans of the items of the JSON array text[start:end]."""
-    items: list[tuple[int, int]] = []
-    pos = _skip(text, start + 1)
-    while pos < end and text[pos] != "]":
-        got = _decode(text, pos)
-        if isinstance(got, str):
-            break
-        items.append((pos, got[1]))
-        pos = _skip(text, got[1])
-        if pos < end and text[pos] == ",":
-            pos = _skip(text, pos + 1)
-    return items
 
 
 def _get(obj: object, *path: str) -> object:
@@ -269,7 +162,7 @@ def _time(value: str | None) -> str | None:
 
 
 def _container_rows(
-    text: str, span: tuple[int, int], obj: dict[str, object], line_of: _LineOf, problems: list[str]
+    text: str, span: tuple[int, int], obj: dict[str, object], line_of: LineOf, problems: list[str]
 ) -> tuple[dict[str, object], list[dict[str, object]]]:
     """The container row and its health rows for one inspected object."""
     start, end = span
@@ -313,18 +206,18 @@ def _container_rows(
         coerce.note("State.Health.Log", probes)
         return container, []
     items: list[tuple[int, int]] = []
-    located = _value_span(text, start, end, "State", raw_state)
+    located = value_span(text, start, end, "State", raw_state)
     if located:
         key = "Health" if "Health" in state else "Healthcheck"
-        in_health = _value_span(text, located[1], located[2], key, raw_health)
+        in_health = value_span(text, located[1], located[2], key, raw_health)
         if in_health:
-            in_log = _value_span(text, in_health[1], in_health[2], "Log", probes)
+            in_log = value_span(text, in_health[1], in_health[2], "Log", probes)
             if in_log:
-                items = _array_items(text, in_log[1], in_log[2])
+                items = array_items(text, in_log[1], in_log[2])
     rows: list[dict[str, object]] = []
     for index, probe in enumerate(probes):
         item_start, item_end = items[index] if index < len(items) else (start, end)
-        key_at = _value_span(text, item_start, item_end, "Start", _get(probe, "Start"))
+        key_at = value_span(text, item_start, item_end, "Start", _get(probe, "Start"))
         line = line_of(key_at[0] if key_at else item_start)
         rows.append(
             {
@@ -444,8 +337,8 @@ def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
     """
     raws: list[str] = lines["raw"].to_list()
     text = "\n".join(raws)
-    line_of = _LineOf(raws)
-    doc = _read_document(text, line_of)
+    line_of = LineOf(raws)
+    doc = read_document(text, line_of)
     containers: list[dict[str, object]] = []
     probes: list[dict[str, object]] = []
     spans: list[tuple[int, int]] = []

@@ -1,11 +1,14 @@
-"""Recognise each file of a bundle by its content: its format (the registered Formats' signatures)
-and who wrote it (`parsers.identity`).
+"""Recognise each file of a bundle by its content: its format (the registered Formats' signatures),
+who wrote it (`parsers.identity`), and which Ginkgo outputs tell the same test run.
 """
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from triage.bundle.discovery import printable_name
@@ -154,10 +157,58 @@ def recognise(path: Path, name: str, service: str | None = None) -> Source:
     return Source(path, printable_name(name), kind, component, f"{why}; {whose}" if whose else why, container)
 
 
-def _same_runs(sources: Sequence[Source]) -> list[Source]:
-    from triage.parsers.ginkgo_report import mark_same_runs
+# Per kind, in order of preference, how the start of a file names its suite and random seed: a JSON
+# report names every spec's process, a `-v` log holds the timelines, a JUnit report only the results.
+_RUN_KEYS = {
+    "ginkgo_report": (r'"SuiteDescription":\s*"((?:[^"\\]|\\.)*)"', r'"RandomSeed":\s*(\d+)'),
+    "ginkgo": (r"(?m)^Running Suite: (.*) - ", r"(?m)^Random Seed: (\d+)"),
+    "ginkgo_junit": (r'<testsuite name="([^"]*)"', r'<property name="RandomSeed" value="(\d+)"'),
+}
 
-    return mark_same_runs(sources)
+
+def _run_key(kind: str, head: str) -> tuple[str, str] | None:
+    suite, seed = (re.search(pattern, head) for pattern in _RUN_KEYS[kind])
+    if suite is None or seed is None:
+        return None
+    name = {"ginkgo_report": lambda t: json.loads(f'"{t}"'), "ginkgo_junit": html.unescape}.get(kind, str)
+    return name(suite[1]), seed[1]
 
 
-RECOGNISER = Recogniser(source=recognise, same_runs=_same_runs)
+def mark_same_runs(sources: Sequence[Source]) -> list[Source]:
+    """Mark the Ginkgo outputs of a run that another output of it beside them tells better: reading a
+    `-v` log and a JSON report of one run would count every spec and audit-store line twice.
+
+    A run is known by its suite description and random seed, which every output prints at its start.
+
+    Args:
+        sources: recognised sources.
+
+    Returns:
+        The sources, the outputs not read with kind "duplicate".
+    """
+    keys: dict[str, tuple[str, str]] = {}
+    for source in sources:
+        if source.kind in _RUN_KEYS:
+            try:
+                with source.path.open("rb") as handle:
+                    head = handle.read(64 * 1024).decode("utf-8", "replace")
+            except OSError:
+                continue
+            if (key := _run_key(source.kind, head)) is not None:
+                keys[source.name] = key
+    rank = list(_RUN_KEYS)
+    best: dict[tuple[str, str], Source] = {}
+    for source in sorted((s for s in sources if s.name in keys), key=lambda s: rank.index(s.kind)):
+        best.setdefault(keys[source.name], source)
+    out = []
+    for source in sources:
+        keeper = best.get(keys[source.name]) if source.name in keys else None
+        if keeper is not None and keeper.kind != source.kind:
+            seed = keys[source.name][1]
+            why = f"the run {keeper.name} tells (same suite, seed {seed}): read from {keeper.name} only"
+            source = replace(source, kind="duplicate", why=why)
+        out.append(source)
+    return out
+
+
+RECOGNISER = Recogniser(source=recognise, same_runs=mark_same_runs)
