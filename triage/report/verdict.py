@@ -171,7 +171,7 @@ class _Block:
 
 
 def _block(report: Report, spec: SpecResult, index: int | None, about_audit: bool = False) -> _Block:
-    from triage.rules._queries import query_prints
+    from triage.rules import query_prints
     from triage.table.vocabulary import DEBUG_QUERY
 
     analysis = report.analysis
