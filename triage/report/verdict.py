@@ -26,16 +26,31 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import polars as pl
 
-from triage.facts.testrun import FAILED_STATES, SpecResult
+from triage.facts.analysis import Analysis
+from triage.facts.testrun import FAILED_STATES, SpecResult, TestRun
+from triage.parsers.ingest import SourceAccount
 from triage.rules.base import Finding, Severity
 from triage.rules.unexpected_event_count import never_emitted, undecided
 
-if TYPE_CHECKING:
-    from triage.report.model import Report
+
+class Report(Protocol):
+    """What the verdict reads of a report (`report.model.Report`, which carries the verdicts)."""
+
+    @property
+    def accounts(self) -> tuple[SourceAccount, ...]: ...
+    @property
+    def events(self) -> pl.DataFrame: ...
+    @property
+    def tests(self) -> tuple[TestRun, ...]: ...
+    @property
+    def analysis(self) -> Analysis: ...
+    @property
+    def findings(self) -> tuple[Finding, ...]: ...
+
 
 # Findings about the pipeline as a whole that can explain any spec that queried after they began.
 RUN_WIDE_RULES = (

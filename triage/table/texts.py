@@ -106,4 +106,3 @@ class LineTexts:
         while len(self._blocks) > 1 and sum(size for size, _ in self._blocks.values()) > CACHE_BYTES:
             self._blocks.popitem(last=False)
         return lines
-
