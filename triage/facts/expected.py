@@ -84,12 +84,12 @@ def load(path: Path | None = None) -> tuple[Expected, ...]:
         ConfigError: the file is not valid TOML, or an entry lacks a field, has an unknown one, or
             holds an invalid regular expression.
     """
-    where = str(path) if path else "triage/facts/expected.toml"
+    where = str(path) if path else "triage/expected.toml"
     try:
         text = (
             path.read_text("utf-8")
             if path
-            else resources.files("triage.facts").joinpath("expected.toml").read_text()
+            else resources.files("triage").joinpath("expected.toml").read_text()
         )
         table = tomllib.loads(text)
     except (OSError, tomllib.TOMLDecodeError) as exc:

@@ -1,6 +1,6 @@
 """Which component wrote a file: read from its content, with its name as a hint.
 
-A file's format (`discovery.classify`) says how to parse it; this module says whose output it is:
+A file's format (`recognise.classify`) says how to parse it; this module says whose output it is:
 DataStorage, PostgreSQL, Redis, another container, the test process (Ginkgo output, or GinkgoWriter
 output without Ginkgo's frame) or a controller. What the content shows wins over the name:
 

@@ -1,7 +1,7 @@
 """Render a Report as Markdown (Jinja, templates/) or JSON.
 
-Templates see only the typed ReportContext of triage/report.py, where every value is worded and
-formatted; templates hold layout and nothing else. Undefined variables are errors.
+Templates see only the typed ReportContext (`views.py`, built by `context.py`), where every value
+is worded and formatted; templates hold layout and nothing else. Undefined variables are errors.
 """
 
 from __future__ import annotations
