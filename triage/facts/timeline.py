@@ -28,8 +28,20 @@ TIMELINE_SCHEMA: dict[str, pl.DataType] = {
 KIND_ORDER = {"step": 0, "buffered": 1, "flush": 2, "write": 3, "query": 4, "failure": 5}
 
 
+# What most timeline rows share: a line of the test log, observed, about its own correlation ID.
+_DEFAULTS = {
+    "correlation_id": pl.col("correlation_id"),
+    "source": pl.lit("test log"),
+    "basis": pl.lit("observed"),
+    "file": pl.col("file"),
+    "line": pl.col("line"),
+}
+
+
 def _fmt(frame: pl.DataFrame, **exprs: pl.Expr) -> pl.DataFrame:
-    return frame.select(**exprs).select(list(TIMELINE_SCHEMA)).cast(TIMELINE_SCHEMA)  # type: ignore[arg-type]
+    """Timeline rows of a frame: the given columns, the rest as _DEFAULTS say."""
+    columns = {**_DEFAULTS, **exprs}
+    return frame.select(**columns).select(list(TIMELINE_SCHEMA)).cast(TIMELINE_SCHEMA)  # type: ignore[arg-type]
 
 
 def build_timelines(analysis: Analysis, ids: Collection[str] | None = None) -> pl.DataFrame:
@@ -64,26 +76,17 @@ def build_timelines(analysis: Analysis, ids: Collection[str] | None = None) -> p
             else pl.col("correlation_id"),
             at=pl.col("ts"),
             precision=pl.col("ts_precision").cast(pl.String),
-            source=pl.lit("test log"),
             kind=pl.col("record").cast(pl.String),
             what=pl.when(pl.col("record") == "step")
             .then(pl.lit("STEP: ") + pl.col("message").cast(pl.String))
             .otherwise(pl.lit("failure: ") + pl.col("message").cast(pl.String).str.split("\n").list.first()),
-            basis=pl.lit("observed"),
-            file=pl.col("file"),
-            line=pl.col("line"),
         ),
         _fmt(
             pipe.buffered,
-            correlation_id=pl.col("correlation_id"),
             at=pl.col("ts"),
             precision=pl.col("ts_precision").cast(pl.String),
-            source=pl.lit("test log"),
             kind=pl.lit("buffered"),
             what=pl.format("buffered {} (total_buffered {})", pl.col("event_type"), pl.col("total_buffered")),
-            basis=pl.lit("observed"),
-            file=pl.col("file"),
-            line=pl.col("line"),
         ),
     ]
     carried = pipe.buffered.drop_nulls("flush_line")
@@ -95,10 +98,8 @@ def build_timelines(analysis: Analysis, ids: Collection[str] | None = None) -> p
     parts.append(
         _fmt(
             flush_rows,
-            correlation_id=pl.col("correlation_id"),
             at=pl.col("flush_at"),
             precision=pl.lit("ns"),
-            source=pl.lit("test log"),
             kind=pl.lit("flush"),
             what=pl.format(
                 "tick #{} flushed a batch of {} ({} of them for this ID)",
@@ -106,8 +107,6 @@ def build_timelines(analysis: Analysis, ids: Collection[str] | None = None) -> p
                 pl.col("flush_batch"),
                 pl.col("mine"),
             ),
-            basis=pl.lit("observed"),
-            file=pl.col("file"),
             line=pl.col("flush_line"),
         )
     )
@@ -115,15 +114,11 @@ def build_timelines(analysis: Analysis, ids: Collection[str] | None = None) -> p
     parts.append(
         _fmt(
             explicit,
-            correlation_id=pl.col("correlation_id"),
             at=pl.col("ts_lo"),
             precision=pl.lit("interval"),
-            source=pl.lit("test log"),
             kind=pl.lit("flush"),
             what=pl.lit("the test's Flush() returned"),
             basis=pl.lit("observed (time: between the lines around it)"),
-            file=pl.col("file"),
-            line=pl.col("line"),
         )
     )
     linked = (
@@ -134,7 +129,6 @@ def build_timelines(analysis: Analysis, ids: Collection[str] | None = None) -> p
     parts.append(
         _fmt(
             linked,
-            correlation_id=pl.col("correlation_id"),
             at=pl.col("written_at"),
             precision=pl.lit("ms"),
             source=pl.lit("DataStorage"),
@@ -159,15 +153,11 @@ def build_timelines(analysis: Analysis, ids: Collection[str] | None = None) -> p
     parts.append(
         _fmt(
             pipe.queries,
-            correlation_id=pl.col("correlation_id"),
             at=pl.col("ts_lo"),
             precision=pl.lit("interval"),
-            source=pl.lit("test log"),
             kind=pl.lit("query"),
             what=pl.format("test query for {}: ", pl.col("subject")) + outcome,
             basis=pl.lit("observed (time: between the lines around it)"),
-            file=pl.col("file"),
-            line=pl.col("line"),
         )
     )
     rows = pl.concat(parts).drop_nulls("correlation_id").sort("correlation_id", "file", "line")
