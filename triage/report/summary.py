@@ -5,9 +5,8 @@ Every failed spec's cause is decided once (`Report.verdicts`); this words the ru
 
 from __future__ import annotations
 
-from triage.facts.testrun import FAILED_STATES, SpecResult
+from triage.facts.testrun import FAILED_STATES
 from triage.report.model import Report
-from triage.report.verdict import spec_index
 from triage.report.wording import first_step, fix_of, ids_md, md_code, md_escape, quantiles, spec_title
 from triage.rules import get_rule
 from triage.rules.base import Finding, Severity
@@ -65,7 +64,7 @@ def verdict_lines(report: Report, numbered: dict[Finding, int]) -> tuple[str, ..
     elif not serious and report.tests and not (failed or interrupted):
         out.append("- No finding above info.")
     out.extend(_not_the_cause(report))
-    caveat = _counters_caveat(report, failed_specs)
+    caveat = _counters_caveat(report)
     if caveat:
         out.append(caveat)
     return tuple(out)
@@ -110,17 +109,19 @@ def _not_the_cause(report: Report) -> list[str]:
     return [f"- **Checked and fine:** {'; '.join(cleared)}."] if cleared else []
 
 
-def _counters_caveat(report: Report, failed_specs: list[SpecResult]) -> str:
+def _counters_caveat(report: Report) -> str:
+    """A warning that the closing counters are process 1's, naming the stores the failed specs ran on."""
+    failed = [v for v in report.verdicts if v.spec.state in FAILED_STATES]
     pipe = report.analysis.pipeline
-    if not failed_specs or not pipe.closed.height or len(report.analysis.stores) < 2:
+    if not failed or not pipe.closed.height or len(report.analysis.stores) < 2:
         return ""
     closed = pipe.closed.row(-1, named=True)
     elsewhere = sorted(
         {
             store.name
-            for spec in failed_specs
-            if (index := spec_index(report.events, spec)) is not None
-            and (store := report.analysis.store_of_spec.get(index)) is not None
+            for v in failed
+            if v.spec_index is not None
+            and (store := report.analysis.store_of_spec.get(v.spec_index)) is not None
             and not store.closed
         }
     )
