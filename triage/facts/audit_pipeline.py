@@ -36,6 +36,8 @@ from triage.table.vocabulary import (
     CLOSED,
     COUNTED_QUERY,
     DB_WRITE_FAILED,
+    DS_HTTP_REQUEST,
+    DS_QUERIED,
     DS_VALIDATION_FAILED,
     DS_WRITTEN,
     STORE_ERRORS,
@@ -168,7 +170,7 @@ def _refused(requests: pl.DataFrame) -> pl.DataFrame:
 
 def _rejects(ds: pl.DataFrame, requests: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
     """Batch requests DataStorage refused (status >= 400) and its failed-write records, in table order."""
-    refused = _refused(requests).select(*_KEEP, pl.lit("HTTP request").alias("msg_key"), "status")
+    refused = _refused(requests).select(*_KEEP, pl.lit(DS_HTTP_REQUEST).alias("msg_key"), "status")
     failed = attrs.attach(ds.filter(pl.col("msg_key").is_in(_DS_FAILED))).select(
         *_KEEP, pl.col("msg_key").cast(pl.String), attr("status", pl.Int64())
     )
@@ -177,7 +179,7 @@ def _rejects(ds: pl.DataFrame, requests: pl.DataFrame, attrs: Attrs) -> pl.DataF
 
 def _requests(ds: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
     """DataStorage's `HTTP request` lines: method, path, status and duration in ms."""
-    ds = ds.filter(pl.col("msg_key") == "HTTP request")
+    ds = ds.filter(pl.col("msg_key") == DS_HTTP_REQUEST)
     fields = {"method": pl.String(), "path": pl.String(), "status": pl.Int64(), "duration": pl.String()}
     return (
         with_attrs(ds, _KEEP, fields, attrs)
@@ -317,7 +319,7 @@ def reconstruct(events: pl.DataFrame, attrs: Attrs | None = None) -> Pipeline:
     helpers = attrs.attach(events.filter((pl.col("service") == "test-run") & (pl.col("record") == "helper")))
     explicit = _explicit_flushes(helpers, events)
     buffered = _mark_explicit(_carry(store_buffered, flushes), explicit)
-    ds_queries = attrs.attach(ds.filter(pl.col("msg_key") == "Audit events queried successfully")).select(
+    ds_queries = attrs.attach(ds.filter(pl.col("msg_key") == DS_QUERIED)).select(
         *_KEEP, attr("count", pl.Int64()), attr("total", pl.Int64())
     )
     return Pipeline(

@@ -20,12 +20,7 @@ from triage.facts.analysis import Analysis
 from triage.facts.audit_pipeline import UNFRAMED
 from triage.rules.base import Evidence, quote
 from triage.table.exprs import attr, with_time_bounds
-from triage.table.vocabulary import (
-    DROPS,
-    FAILED_WRITE,
-    FLUSH_TIMED_OUT,
-    SLOW_WRITE,
-)
+from triage.table.vocabulary import DROPS, FAILED_WRITE, FLUSH_TIMED_OUT, SLOW_WRITE, WRITER_STARTED
 
 MAX_ATTEMPTS = 3  # store.go MaxRetries: total attempts before a batch is dropped
 MAX_EVIDENCE = 8
@@ -91,7 +86,7 @@ def flush_interval(analysis: Analysis) -> float | None:
     values = analysis.pipeline.ticks["expected_interval"].drop_nulls()
     if not values.len():
         started = analysis.events.filter(
-            (pl.col("service") == "test-run") & (pl.col("msg_key") == "Audit background writer started")
+            (pl.col("service") == "test-run") & (pl.col("msg_key") == WRITER_STARTED)
         )
         started = analysis.attrs.attach(started).select(attr("flush_interval", pl.Float64()))
         values = started["flush_interval"].drop_nulls()

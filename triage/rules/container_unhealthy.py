@@ -63,7 +63,7 @@ from triage.rules._store import spec_states
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 from triage.rules.wording import UNKNOWN_TIME, clock
 from triage.table.exprs import json_field
-from triage.table.vocabulary import DB_WRITE_FAILED
+from triage.table.vocabulary import DB_WRITE_FAILED, DS_HTTP_REQUEST
 
 RULE_ID = "container-unhealthy"
 # DD-TESTING-002: an integration must-gather collects these three containers.
@@ -114,7 +114,7 @@ def _finding(severity: Severity, summary: str, evidence: Sequence[Evidence]) -> 
 def _container_logs(analysis: Analysis) -> _Logs:
     logged = container_records(analysis.events)
     # Only HTTP request records carry a status: only their attrs are read.
-    at = logged.select(pl.arg_where(pl.col("msg_key") == "HTTP request")).to_series()
+    at = logged.select(pl.arg_where(pl.col("msg_key") == DS_HTTP_REQUEST)).to_series()
     status = analysis.attrs.apply(
         logged.select(pl.col("^attrs(_id)?$").gather(at)),
         lambda texts: json_field(texts, "status", pl.Int64()),
@@ -293,7 +293,7 @@ def _log_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
     names = {c.service: _label(c) for c in analysis.containers if c.service}
     panic = (pl.col("msg_key") == PANIC) | (pl.col("level") == "panic")
     retry = pl.col("msg_key").is_in([RETRYING, GAVE_UP])
-    server = ((pl.col("msg_key") == "HTTP request") & (pl.col("status") >= 500)).fill_null(False) | (
+    server = ((pl.col("msg_key") == DS_HTTP_REQUEST) & (pl.col("status") >= 500)).fill_null(False) | (
         pl.col("msg_key") == DB_WRITE_FAILED
     )
     other = pl.col("bad") & ~pl.col("noise") & ~panic & ~retry & ~server
@@ -355,7 +355,7 @@ def _retries(where: str, rows: pl.DataFrame) -> Finding:
 
 
 def _server_errors(where: str, rows: pl.DataFrame) -> Finding:
-    responses = rows.filter(pl.col("msg_key") == "HTTP request")
+    responses = rows.filter(pl.col("msg_key") == DS_HTTP_REQUEST)
     first, last = rows.row(0, named=True), rows.row(-1, named=True)
     begin, end = _at(first["ts"], first["ts_precision"]), _at(last["ts"], last["ts_precision"])
     span = f"between {begin} and {end}" if rows.height > 1 else f"at {begin}"

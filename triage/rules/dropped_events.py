@@ -70,7 +70,16 @@ from triage.rules._store import (
 from triage.rules.base import Finding, Rule, Severity
 from triage.rules.wording import plural, when
 from triage.table.exprs import attr
-from triage.table.vocabulary import BUFFER_FULL, DROP_4XX, DROP_4XX_LATER, DROP_RETRIES, FAILED_WRITE
+from triage.table.vocabulary import (
+    BUFFER_FULL,
+    DB_WRITE_FAILED,
+    DROP_4XX,
+    DROP_4XX_LATER,
+    DROP_RETRIES,
+    DS_HTTP_REQUEST,
+    DS_VALIDATION_FAILED,
+    FAILED_WRITE,
+)
 
 RULE_ID = "dropped-events"
 BATCH_PATH = "/api/v1/audit/events/batch"
@@ -329,14 +338,14 @@ def _rejections(analysis: Analysis) -> list[Rejection]:
     rejects = analysis.texts.attach(rejects)  # few lines: the path and the failing index are in the text
     skew = timedelta(microseconds=(analysis.pipeline.skew_ns or 0) // 1000)
     http = rejects.filter(
-        (pl.col("msg_key") == "HTTP request")
+        (pl.col("msg_key") == DS_HTTP_REQUEST)
         & (pl.col("status") >= 400)
         & (pl.col("status") < 500)
         & pl.col("ts").is_not_null()
         & pl.col("raw").str.contains(BATCH_PATH, literal=True)
     ).sort("line")
     checks = (
-        rejects.filter(pl.col("msg_key") == "Request validation failed")
+        rejects.filter(pl.col("msg_key") == DS_VALIDATION_FAILED)
         .select(
             "file",
             pl.col("line").alias("v_line"),
@@ -455,9 +464,7 @@ def _counters(analysis: Analysis, context: _Context) -> Iterator[Finding]:
 
 
 def _db_failures(analysis: Analysis) -> Iterator[Finding]:
-    failed = analysis.pipeline.rejects.filter(pl.col("msg_key") == "Batch database write failed").sort(
-        "file", "line"
-    )
+    failed = analysis.pipeline.rejects.filter(pl.col("msg_key") == DB_WRITE_FAILED).sort("file", "line")
     if failed.is_empty():
         return
     rows = list(failed.iter_rows(named=True))

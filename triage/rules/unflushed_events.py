@@ -73,6 +73,7 @@ from triage.rules._store import (
 from triage.rules.base import Finding, Rule, Severity
 from triage.rules.wording import clock, when
 from triage.table.exprs import matches
+from triage.table.vocabulary import WRITER_STARTED
 
 RULE_ID = "unflushed-events"
 # The store ticks at this interval when no tick line says otherwise (the suite's FlushInterval).
@@ -160,9 +161,7 @@ def _writer_start(analysis: Analysis) -> dict[str, object] | None:
     """The first `Audit background writer started` line with a time, None when none was logged."""
     events = analysis.events
     rows = events.filter(
-        (pl.col("service") == "test-run")
-        & (pl.col("msg_key") == "Audit background writer started")
-        & pl.col("ts").is_not_null()
+        (pl.col("service") == "test-run") & (pl.col("msg_key") == WRITER_STARTED) & pl.col("ts").is_not_null()
     ).sort("ts", "file", "line")
     return rows.select("file", "line", "ts", "ts_precision").row(0, named=True) if rows.height else None
 

@@ -26,6 +26,7 @@ BUFFER_FULL = "Audit buffer full, event dropped"
 SLOW_WRITE = "Slow audit batch write detected"
 TIMER_BUG = "TIMER BUG DETECTED: Tick interval significantly exceeded expected"
 DROPS = (DROP_4XX, DROP_4XX_LATER, DROP_RETRIES)
+WRITER_STARTED = "Audit background writer started"
 # Every error or warning line of the store the pipeline keeps.
 STORE_ERRORS = (
     FAILED_WRITE,
@@ -40,8 +41,10 @@ STORE_ERRORS = (
     "Timeout waiting for audit store to close",
 )
 
-# DataStorage's lines about audit batches.
+# DataStorage's lines: its request log, and what it did with audit batches and queries.
+DS_HTTP_REQUEST = "HTTP request"
 DS_WRITTEN = "Batch audit events created successfully"
+DS_QUERIED = "Audit events queried successfully"
 DB_WRITE_FAILED = "Batch database write failed"
 DS_VALIDATION_FAILED = "Request validation failed"
 
