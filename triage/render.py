@@ -192,12 +192,17 @@ def _sum_or_none(values: Any) -> int | None:
     return sum(present) if present else None
 
 
-def render(report: Report, fmt: str) -> str:
-    """Render in the named format ("markdown" or "json"), with every secret redacted.
+def render(report: Report, fmt: str, fail_on: str | None = None) -> str:
+    """Render in the named format ("markdown", "json" or "junit"), with every secret redacted.
 
-    The same secret gets the same placeholder throughout one output.
+    The same secret gets the same placeholder throughout one output. `fail_on` is the least severity
+    of the findings JUnit lists as test cases (above info when None).
     """
     redactor = Redactor()
+    if fmt == "junit":
+        from triage.junit import render_junit
+
+        return render_junit(report, fail_on, redactor)
     if fmt == "json":
         return json.dumps(redactor.json(to_json(report)), indent=2, ensure_ascii=False) + "\n"
     return redactor.markdown(render_markdown(report))
