@@ -57,7 +57,7 @@ def main() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["markdown", "json", "junit"]),
+    type=click.Choice(["markdown", "json", "junit", "html"]),
     default="markdown",
     show_default=True,
     help="Output format.",

@@ -193,7 +193,7 @@ def _sum_or_none(values: Any) -> int | None:
 
 
 def render(report: Report, fmt: str, fail_on: str | None = None) -> str:
-    """Render in the named format ("markdown", "json" or "junit"), with every secret redacted.
+    """Render in the named format ("markdown", "json", "junit" or "html"), with every secret redacted.
 
     The same secret gets the same placeholder throughout one output. `fail_on` is the least severity
     of the findings JUnit lists as test cases (above info when None).
@@ -203,6 +203,10 @@ def render(report: Report, fmt: str, fail_on: str | None = None) -> str:
         from triage.junit import render_junit
 
         return render_junit(report, fail_on, redactor)
+    if fmt == "html":
+        from triage.html import render_html
+
+        return render_html(report, redactor)
     if fmt == "json":
         return json.dumps(redactor.json(to_json(report)), indent=2, ensure_ascii=False) + "\n"
     return redactor.markdown(render_markdown(report))
