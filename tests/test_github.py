@@ -148,3 +148,17 @@ def test_spec_location_is_the_tail_that_names_a_file_of_the_checkout(tmp_path: P
     found = repo_location("/opt/elsewhere/main_test.go:3", tmp_path)
     assert found is not None and found.path == ""
     assert repo_location(None, tmp_path) is None
+
+
+def test_readme_workflow_step_uses_existing_options() -> None:
+    """The README's GitHub Actions step runs `triage analyze` with options the command has, on failure."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"```yaml\n(.*?)```", readme, re.S)
+    assert block.count("if: failure()") == 3 and "actions/upload-artifact@" in block
+    commands = re.findall(r"\$TRIAGE analyze (.*?)(?<!\\)\n", block, re.S)
+    assert len(commands) == 2
+    known = {
+        name for param in main.commands["analyze"].params for name in (*param.opts, *param.secondary_opts)
+    }
+    used = {word for command in commands for word in command.split() if word.startswith("-")}
+    assert used <= known and {"--github", "--test-log", "-o", "--format"} <= used
