@@ -69,11 +69,27 @@ def test_github_mode_writes_summary_and_escaped_annotations(tmp_path: Path) -> N
     where = "file=test/integration/signalprocessing/severity_integration_test.go,line=297"
     assert error.startswith(f"::error {where},title=Failed%3A ")
     assert "%3A%3Aerror title=pwned%3A%3A100%25 owned%2C a%3Ab::flush-query-race (high): " in error
-    assert result.stdout.count("\n::stop-commands::") == 1 and "# Triage: signalprocessing" in result.stdout
+    assert (
+        result.stdout.startswith("::stop-commands::") and "\n# Triage: signalprocessing run" in result.stdout
+    )
     text = summary_file.read_text(encoding="utf-8")
     assert text.startswith("## Earlier step\n## Triage: signalprocessing run ")
     assert "The full report is in this step's log." in text
     assert "| high | `flush-query-race` | `sev-audit-rr-010` |" in text
+
+
+def test_github_actions_turns_it_on_only_for_a_report_written_to_a_file(tmp_path: Path) -> None:
+    """In a GitHub Actions step, -o brings the summary and annotations; a report on stdout stays plain."""
+    summary_file = tmp_path / "summary.md"
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary_file)}
+    plain = CliRunner().invoke(main, ["analyze", str(RACE), "--format", "junit"])
+    piped = CliRunner().invoke(main, ["analyze", str(RACE), "--format", "junit"], env=env)
+    assert piped.exit_code == 0 and piped.stdout == plain.stdout and not summary_file.exists()
+    out = tmp_path / "report.xml"
+    filed = CliRunner().invoke(main, ["analyze", str(RACE), "--format", "junit", "-o", str(out)], env=env)
+    assert filed.exit_code == 0 and out.read_text(encoding="utf-8") == plain.stdout
+    assert [line[:8] for line in filed.stdout.splitlines()] == ["::error "]
+    assert f"The full report is in `{out}`." in summary_file.read_text(encoding="utf-8")
 
 
 def test_annotations_stop_at_github_limits_and_say_how_many_were_left_out() -> None:
@@ -161,4 +177,4 @@ def test_readme_workflow_step_uses_existing_options() -> None:
         name for param in main.commands["analyze"].params for name in (*param.opts, *param.secondary_opts)
     }
     used = {word for command in commands for word in command.split() if word.startswith("-")}
-    assert used <= known and {"--github", "--test-log", "-o", "--format"} <= used
+    assert used <= known and {"--no-github", "--test-log", "-o", "--format"} <= used

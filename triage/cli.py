@@ -80,7 +80,7 @@ def main() -> None:
 @click.option(
     "--github/--no-github",
     default=None,
-    help="GitHub Actions step summary and annotations (default: on when GITHUB_ACTIONS=true).",
+    help="GitHub step summary and annotations (default: on under GITHUB_ACTIONS=true with -o).",
 )
 @click.option(
     "--progress/--no-progress",
@@ -122,9 +122,7 @@ def analyze(
             text = render(report, fmt, fail_on=fail_on)
     except TriageError as exc:
         raise InputError(str(exc)) from None
-    github = enabled(github)
-    if github:
-        _github_outputs(report, fail_on, output)
+    github = enabled(github, to_file=output is not None)
     if output is None:
         click.echo(without_commands(text) if github else text, nl=False)
     else:
@@ -132,6 +130,8 @@ def analyze(
             output.write_text(text, encoding="utf-8", errors="replace")
         except OSError as exc:
             raise InputError(f"cannot write {output}: {exc.strerror}") from None
+    if github:
+        _github_outputs(report, fail_on, output)
     if fail_on and any(f.severity >= Severity.parse(fail_on) for f in report.findings):
         raise SystemExit(1)
 

@@ -78,9 +78,20 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def enabled(flag: bool | None) -> bool:
-    """Whether GitHub output is on: the `--github`/`--no-github` flag, else `GITHUB_ACTIONS=true`."""
-    return flag if flag is not None else os.environ.get("GITHUB_ACTIONS") == "true"
+def enabled(flag: bool | None, to_file: bool) -> bool:
+    """Whether GitHub output is on.
+
+    Args:
+        flag: `--github` (True), `--no-github` (False), or None.
+        to_file: whether the report goes to a file (`--output`).
+
+    Returns:
+        The flag when given; else whether the run is a GitHub Actions step (`GITHUB_ACTIONS=true`) that
+        writes its report to a file, so a report printed on stdout (`> report.xml`) is left as it was.
+    """
+    if flag is not None:
+        return flag
+    return to_file and os.environ.get("GITHUB_ACTIONS") == "true"
 
 
 def annotate(report: Report, fail_on: str | None, root: Path | None = None) -> list[Annotation]:
