@@ -24,9 +24,8 @@ def test_junit_lists_the_failed_spec_with_its_cause_and_evidence() -> None:
     assert (specs.name, specs.tests, specs.failures, specs.errors) == ("failed specs", 1, 1, 0)
     (case,) = list(specs)
     assert case.name.endswith(f"[It] {SPEC}") and abs(case.time - 31.002) < 1e-9
-    assert case._elem.get("file") == "test/integration/signalprocessing/severity_integration_test.go"
-    assert case._elem.get("line") == "297"
     (failure,) = case.result
+    assert "\nLocation: test/integration/signalprocessing/severity_integration_test.go:297\n" in failure.text
     assert isinstance(failure, Failure) and failure.type == "flush-query-race"
     assert failure.message.startswith("flush-query-race (high): A query for ")
     assert "Failure: Timed out after 30.002s." in failure.text
@@ -47,7 +46,7 @@ def test_fail_on_picks_the_findings_and_interrupted_specs_are_skipped() -> None:
     xml = JUnitXml.fromstring(render(report, "junit", fail_on="medium").encode())
     states = sorted(type(r[0]).__name__ for r in (case.result for case in next(iter(xml))))
     assert states == ["Failure", "Skipped", "Skipped", "Skipped"]
-    assert root.get("tests") == str(4 + len(expected)) and root.get("skipped") == "3"
+    assert root.get("tests") == str(4 + len(expected)) and root.get("failures") == str(1 + len(expected))
     assert not any(isinstance(r, Error) for case in next(iter(xml)) for r in case.result)
     assert all(isinstance(r, Skipped) or r.message for case in next(iter(xml)) for r in case.result)
 
@@ -72,3 +71,37 @@ def test_junit_is_deterministic() -> None:
     first = render(analyze(BUNDLES / "07-datastorage-down"), "junit")
     assert first == render(analyze(BUNDLES / "07-datastorage-down"), "junit")
     assert "timestamp=" not in first and "hostname=" not in first
+
+
+# Elements and attributes the common JUnit schema (Jenkins' junit-10.xsd) allows, and those it requires.
+SCHEMA = {
+    "testsuites": ({"name", "time", "tests", "failures", "disabled", "errors"}, set()),
+    "testsuite": (
+        {"name", "tests", "failures", "errors", "group", "time", "disabled", "skipped", "timestamp",
+         "hostname", "id", "package", "file", "log", "url", "version"},
+        {"name", "tests"},
+    ),
+    "testcase": ({"name", "assertions", "time", "classname", "status"}, {"name"}),
+    "failure": ({"message", "type"}, set()),
+    "error": ({"message", "type"}, set()),
+    "skipped": ({"message"}, set()),
+}  # fmt: skip
+CHILDREN = {
+    "testsuites": {"testsuite"},
+    "testsuite": {"properties", "testcase", "system-out", "system-err"},
+    "testcase": {"skipped", "error", "failure", "system-out", "system-err"},
+    "failure": set(),
+    "error": set(),
+    "skipped": set(),
+}
+
+
+def test_every_element_and_attribute_is_one_the_junit_schema_allows() -> None:
+    """Each element sits where the common JUnit schema puts it, with only its attributes and the required."""
+    for bundle in ("04-race-timeout", "07-datastorage-down"):
+        root = ET.fromstring(render(analyze(BUNDLES / bundle), "junit", fail_on="info"))
+        assert root.tag == "testsuites"
+        for parent in root.iter():
+            allowed, required = SCHEMA[parent.tag]
+            assert required <= set(parent.attrib) <= allowed, parent.tag
+            assert {child.tag for child in parent} <= CHILDREN[parent.tag], parent.tag

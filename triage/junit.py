@@ -3,10 +3,12 @@
 Two test suites: `failed specs`, one test case per failed spec (its cause and the cause's evidence in
 the failure text; an interrupted spec is a skipped case, since it did not fail on its own), and
 `findings`, one failed test case per finding at or above `--fail-on` (above info without it). The
-layout is the common one JUnit readers take (Jenkins' junit-10 schema: `testsuites`, `testsuite`,
-`testcase` with `failure`, `error` and `skipped`). No time stamp or host name is written, so the same
-input gives the same bytes. Characters XML 1.0 cannot hold (control characters a log may carry)
-become U+FFFD; every text goes through the report's redaction first.
+layout and attributes are those of the common JUnit schema (Jenkins' junit-10: `testsuites`,
+`testsuite`, `testcase` with `failure`, `error` and `skipped`), which has no place for a test case's
+source file: the spec's location in the repository is a line of its failure text. No time stamp or
+host name is written, so the same input gives the same bytes. Characters XML 1.0 cannot hold
+(control characters a log may carry) become U+FFFD; every text goes through the report's redaction
+first.
 """
 
 from __future__ import annotations
@@ -55,8 +57,9 @@ def render_junit(report: Report, fail_on: str | None, redactor: Redactor) -> str
         case.set("time", "0.000")
         failure = ET.SubElement(case, "failure", message=text(one_line(f.summary)), type=f.severity.label)
         failure.text = text(_evidence_text(f))
-    for suite in (specs, findings, suites):
-        _count(suite)
+    for suite in (specs, findings):
+        _count(suite, ("failure", "error", "skipped"))
+    _count(suites, ("failure", "error"))  # the schema has no skipped count for the root
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 
@@ -70,11 +73,6 @@ def _spec_case(suite: ET.Element, v: SpecVerdict, classname: str, text: Callable
     spec = v.spec
     case = ET.SubElement(suite, "testcase", name=text(spec.name), classname=text(classname))
     case.set("time", f"{spec.duration_s or 0:.3f}")
-    where = repo_location(spec.location)
-    if where is not None and where.path:
-        case.set("file", text(where.path))
-        if where.line is not None:
-            case.set("line", str(where.line))
     if spec.state not in FAILED_STATES:
         ET.SubElement(case, "skipped", message=f"{spec.state.value}: did not fail on its own")
         return
@@ -83,6 +81,9 @@ def _spec_case(suite: ET.Element, v: SpecVerdict, classname: str, text: Callable
     kind = v.cause.rule if v.cause else "unexplained"
     element = ET.SubElement(case, tag, message=text(one_line(cause)), type=kind)
     lines = [f"Cause: {cause}"]
+    where = repo_location(spec.location)
+    if where is not None and where.path:
+        lines.append(f"Location: {where.path}" + (f":{where.line}" if where.line is not None else ""))
     if spec.failure_message:
         at = f" (at {spec.failure_location})" if spec.failure_location else ""
         lines.append(f"Failure: {spec.failure_message}{at}")
@@ -109,10 +110,12 @@ def _evidence_text(f: Finding, head: bool = True) -> str:
     return "\n".join(lines)
 
 
-def _count(suite: ET.Element) -> None:
-    """Set a suite's (or the root's) tests, failures, errors, skipped and time from what it holds."""
+def _count(suite: ET.Element, results: tuple[str, ...]) -> None:
+    """Set a suite's (or the root's) tests, time and count of each result from the cases it holds."""
     cases = list(suite.iter("testcase"))
     suite.set("tests", str(len(cases)))
-    for tag, attr in (("failure", "failures"), ("error", "errors"), ("skipped", "skipped")):
-        suite.set(attr, str(sum(case.find(tag) is not None for case in cases)))
+    for tag in results:
+        suite.set(
+            "skipped" if tag == "skipped" else tag + "s", str(sum(c.find(tag) is not None for c in cases))
+        )
     suite.set("time", f"{sum(float(case.get('time', '0')) for case in cases):.3f}")
