@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 
 from triage.api import Report
 from triage.redact import Redactor
-from triage.render import TEMPLATE_DIRS
+from triage.render import template_environment
 from triage.report import build_context
 
 _CODE = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.S)
@@ -101,15 +101,7 @@ def _code(value: object) -> Markup:
 
 @cache
 def _environment() -> jinja2.Environment:
-    directory = next((d for d in TEMPLATE_DIRS if d.is_dir()), TEMPLATE_DIRS[0])
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(directory),
-        undefined=jinja2.StrictUndefined,
-        autoescape=True,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = template_environment(autoescape=True)
     env.filters["md"] = md_inline
     env.filters["mdblock"] = md_block
     env.filters["code"] = _code

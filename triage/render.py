@@ -50,18 +50,30 @@ def _template_cache() -> _TemplateCache | None:
     return _TemplateCache(str(directory))
 
 
-@cache
-def _environment() -> jinja2.Environment:
+def template_environment(*, autoescape: bool) -> jinja2.Environment:
+    """A Jinja environment over the templates: undefined variables are errors, compiled ones cached.
+
+    Args:
+        autoescape: HTML-escape every value (the HTML report); off for Markdown.
+
+    Returns:
+        The environment, without filters.
+    """
     directory = next((d for d in TEMPLATE_DIRS if d.is_dir()), TEMPLATE_DIRS[0])
-    env = jinja2.Environment(
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(directory),
         undefined=jinja2.StrictUndefined,
-        autoescape=False,
+        autoescape=autoescape,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
         bytecode_cache=_template_cache(),
     )
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = template_environment(autoescape=False)
     env.filters["md"] = md_escape
     env.filters["code"] = md_code
     return env
