@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.realworld import case, needs_realworld
 from triage.api import analyze
 from triage.ci import repo_location
 from triage.cli import main
@@ -178,3 +179,16 @@ def test_readme_workflow_step_uses_existing_options() -> None:
     }
     used = {word for command in commands for word in command.split() if word.startswith("-")}
     assert used <= known and {"--no-github", "--test-log", "-o", "--format"} <= used
+
+
+@needs_realworld
+def test_a_runner_path_from_a_real_ci_log_becomes_a_repository_path(tmp_path: Path) -> None:
+    """A real CI run whose batch was dropped after a 400 annotates its spec at its repository path."""
+    env = {"GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"), "GITHUB_WORKSPACE": str(tmp_path)}
+    result = CliRunner().invoke(
+        main, ["analyze", str(case("k02") / "bundle"), "--github", "-o", str(tmp_path / "r.md")], env=env
+    )
+    assert result.exit_code == 0, result.output
+    (error,) = result.stdout.splitlines()
+    where = "file=test/integration/signalprocessing/severity_integration_test.go,line=1,"
+    assert error.startswith(f"::error {where}") and "::dropped-events (high): " in error
