@@ -30,7 +30,7 @@ def test_no_progress_off_a_terminal_unless_asked() -> None:
     assert quiet.stderr == ""
     assert asked.stdout == quiet.stdout
     stages = [line.split(",")[0] for line in asked.stderr.splitlines()]
-    assert stages == ["triage: reading", "triage: analysing", "triage: rendering"]
+    assert stages == ["triage: opening", "triage: reading", "triage: analysing", "triage: rendering"]
     assert "7 of 7 file(s), 343.5 KiB of 343.5 KiB" in asked.stderr.splitlines()[-1]
 
 

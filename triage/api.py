@@ -158,6 +158,8 @@ def analyze(
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     path = Path(path)
+    if progress is not None:
+        progress.stage("opening")  # unpacking a large archive takes a while before anything is read
     with tempfile.TemporaryDirectory(prefix="triage-") as tmp:
         work = Path(tmp)
         unpacked = unpack(path, work, limits)
