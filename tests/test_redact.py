@@ -203,3 +203,26 @@ def test_no_output_format_leaks_a_planted_secret(tmp_path: Path) -> None:
         out = render(report, fmt)
         leaked = [s for s in (*PLANTED, "slm_password") if s in out]
         assert leaked == [], fmt
+
+
+def test_ci_outputs_leak_no_planted_secret(tmp_path: Path) -> None:
+    """JUnit, HTML, the GitHub step summary and annotations quote the planted lines redacted."""
+    from triage.api import analyze
+    from triage.report.github import annotate, summary, workflow_commands
+    from triage.report.render import render
+
+    bundle = _plant(tmp_path)
+    ds = bundle / RUN_DIR / f"{PREFIX}datastorage_test.log"
+    ds.write_text(ds.read_text() + f"POSTGRES_PASSWORD={ROLE_PW}\n")  # quoted as a line not understood
+    report = analyze(bundle)
+    outputs = {
+        "junit": render(report, "junit", fail_on="info"),
+        "html": render(report, "html"),
+        "summary": summary(report, "info", None, 1024 * 1024),
+        "annotations": "\n".join(workflow_commands(annotate(report, "info"))),
+    }
+    for name, out in outputs.items():
+        leaked = [s for s in (*PLANTED, "slm_password") if s in out]
+        assert leaked == [], name
+    assert "postgres://slm_user:[REDACTED-" in outputs["junit"]
+    assert "POSTGRES_PASSWORD=[REDACTED-" in outputs["html"]

@@ -19,6 +19,7 @@ from triage.parsers import EVENT_KINDS
 from triage.parsers.ginkgo_report import captured_line
 from triage.parsers.ingest import SourceAccount, ingest
 from triage.parsers.recognise import RECOGNISER
+from triage.progress import Progress
 from triage.report.model import Report
 from triage.rules import run_rules, select_rules
 from triage.rules.base import Rule
@@ -37,6 +38,7 @@ def analyze(
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     limits: Limits = DEFAULT_LIMITS,
+    progress: Progress | None = None,
 ) -> Report:
     """Analyse a bundle.
 
@@ -51,6 +53,7 @@ def analyze(
         select: run only these rule ids (all when empty).
         ignore: do not run these rule ids.
         limits: how much an archive may unpack to.
+        progress: where to say how far the run is (nowhere by default).
 
     Returns:
         The report.
@@ -64,18 +67,22 @@ def analyze(
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     path = Path(path)
+    if progress is not None:
+        progress.stage("opening")  # unpacking a large archive takes a while before anything is read
     with tempfile.TemporaryDirectory(prefix="triage-") as tmp:
         work = Path(tmp)
         unpacked = unpack(path, work, limits)
         logs = [unpack(Path(log), work, limits) for log in test_logs]
         found = discover(unpacked.path, [u.path for u in logs], recogniser=RECOGNISER)
-        _check_size(found, limits)
+        total = _check_size(found, limits)
+        if progress is not None:
+            progress.expect(len(found.sources), total)
         bundle = replace(
             found,
             display_path=str(path),
             notes=(*unpacked.notes, *(n for u in logs for n in u.notes), *found.notes),
         )
-        parsed = ingest(bundle.sources)
+        parsed = ingest(bundle.sources, progress=progress)
         if not any(result is not None and result.events.height for _, result in parsed):
             # Still a report: it lists every file with its kind, notes and lines not understood.
             kinds = ", ".join(sorted({a.source.kind for a, _ in parsed}))
@@ -85,17 +92,20 @@ def analyze(
         table = build_table([(a.source.name, r) for a, r in parsed if r is not None])
         read = frozenset(EVENT_KINDS.get(a.source.kind, a.source.kind) for a, r in parsed if r is not None)
         del parsed  # what the table does not share (lines not understood) goes before the analysis
+        if progress is not None:
+            progress.stage("analysing")
         return _report(bundle, accounts, table, read, rules)
 
 
-def _check_size(bundle: Bundle, limits: Limits) -> None:
-    """Refuse input larger than the limit before reading it."""
+def _check_size(bundle: Bundle, limits: Limits) -> int:
+    """Refuse input larger than the limit before reading it; the input's size in bytes."""
     total = sum(s.path.stat().st_size for s in bundle.sources if s.path.is_file())
     if total > limits.max_total_bytes:
         raise BundleError(
             f"{bundle.display_path}: {format_size(total)} of input is over the limit of "
             f"{format_size(limits.max_total_bytes)}; raise it with --max-bytes"
         )
+    return total
 
 
 def _report(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import click
 
 from triage.errors import TriageError
+
+if TYPE_CHECKING:
+    from triage.api import Report
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
@@ -54,7 +57,7 @@ def main() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["markdown", "json"]),
+    type=click.Choice(["markdown", "json", "junit", "html"]),
     default="markdown",
     show_default=True,
     help="Output format.",
@@ -74,6 +77,16 @@ def main() -> None:
     default=None,
     help="Exit 1 when a finding is at least this severe (for CI).",
 )
+@click.option(
+    "--github/--no-github",
+    default=None,
+    help="GitHub step summary and annotations (default: on under GITHUB_ACTIONS=true with -o).",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show progress on stderr (default: when stderr is a terminal).",
+)
 def analyze(
     path: Path,
     test_logs: tuple[Path, ...],
@@ -83,10 +96,14 @@ def analyze(
     ignore: tuple[str, ...],
     max_bytes: str | None,
     fail_on: str | None,
+    github: bool | None,
+    progress: bool | None,
 ) -> None:
     """Analyse PATH (a must-gather directory or archive) and print a triage report."""
     from triage.api import analyze as run_analysis
     from triage.bundle.archive import Limits, parse_size
+    from triage.progress import Progress
+    from triage.report.github import enabled, without_commands
     from triage.report.render import render
     from triage.rules.base import Severity
 
@@ -97,19 +114,37 @@ def analyze(
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--max-bytes") from None
     try:
-        report = run_analysis(path, test_logs=test_logs, select=select, ignore=ignore, limits=limits)
-        text = render(report, fmt)
+        with Progress.on_stderr(progress) as shown:
+            report = run_analysis(
+                path, test_logs=test_logs, select=select, ignore=ignore, limits=limits, progress=shown
+            )
+            shown.stage("rendering")
+            text = render(report, fmt, fail_on=fail_on)
     except TriageError as exc:
         raise InputError(str(exc)) from None
+    github = enabled(github, to_file=output is not None)
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(without_commands(text) if github else text, nl=False)
     else:
         try:
             output.write_text(text, encoding="utf-8", errors="replace")
         except OSError as exc:
             raise InputError(f"cannot write {output}: {exc.strerror}") from None
+    if github:
+        _github_outputs(report, fail_on, output)
     if fail_on and any(f.severity >= Severity.parse(fail_on) for f in report.findings):
         raise SystemExit(1)
+
+
+def _github_outputs(report: Report, fail_on: str | None, output: Path | None) -> None:
+    """Print the annotations on stdout and append the step summary (a warning on stderr if it cannot)."""
+    from triage.report.github import annotate, append_summary, workflow_commands
+
+    for line in workflow_commands(annotate(report, fail_on)):
+        click.echo(line)
+    warning = append_summary(report, fail_on, None if output is None else str(output))
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @main.command(name="rules")

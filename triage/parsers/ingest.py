@@ -22,6 +22,7 @@ import polars as pl
 from triage.bundle.lines import BLOCK_BYTES, Block, BlockReader
 from triage.bundle.sources import Source
 from triage.parsers import CHUNK_ROWS, LINES_SCHEMA, Parser, ParseResult, merge, parser_for, pieces
+from triage.progress import Progress
 from triage.table.attrs import pack
 
 WORKERS = 2
@@ -80,10 +81,14 @@ class _File:
     head: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=LINES_SCHEMA))
     parts: list[Future[ParseResult]] = field(default_factory=list)
     unreadable: str | None = None
+    progress: Progress | None = None
 
     def frames(self) -> Iterator[pl.DataFrame]:
         """The file's lines, keeping its first few for samples."""
         for frame in self.reader:
+            if self.progress is not None and self.reader.blocks:
+                last = self.reader.blocks[-1]
+                self.progress.read(self.source.name, last.start + last.size)
             # Quoted when no parser reads the file: blank lines say nothing.
             if self.head.height < MAX_SAMPLES:
                 filled = frame.filter(pl.col("raw").str.strip_chars() != "")
@@ -133,6 +138,7 @@ def ingest(
     workers: int = WORKERS,
     block_bytes: int = BLOCK_BYTES,
     rows: int = CHUNK_ROWS,
+    progress: Progress | None = None,
 ) -> list[tuple[SourceAccount, ParseResult | None]]:
     """Read and parse sources; a broken file never stops the run.
 
@@ -141,12 +147,13 @@ def ingest(
         workers: threads that parse.
         block_bytes: how much of a file is read at a time.
         rows: the least number of lines in a piece of a large file.
+        progress: told how much of each file was read, block by block.
 
     Returns:
         Per source, in order: its line accounting, and its parse result (None when nothing could be
         parsed).
     """
-    files = [_File(source, BlockReader(source.path, block_bytes)) for source in sources]
+    files = [_File(source, BlockReader(source.path, block_bytes), progress=progress) for source in sources]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         waiting: set[Future[ParseResult]] = set()
         for file in files:

@@ -51,18 +51,30 @@ def _template_cache() -> _TemplateCache | None:
     return _TemplateCache(str(directory))
 
 
-@cache
-def _environment() -> jinja2.Environment:
+def template_environment(*, autoescape: bool) -> jinja2.Environment:
+    """A Jinja environment over the templates: undefined variables are errors, compiled ones cached.
+
+    Args:
+        autoescape: HTML-escape every value (the HTML report); off for Markdown.
+
+    Returns:
+        The environment, without filters.
+    """
     directory = next((d for d in TEMPLATE_DIRS if d.is_dir()), TEMPLATE_DIRS[0])
-    env = jinja2.Environment(
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(directory),
         undefined=jinja2.StrictUndefined,
-        autoescape=False,
+        autoescape=autoescape,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
         bytecode_cache=_template_cache(),
     )
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = template_environment(autoescape=False)
     env.filters["md"] = md_escape
     env.filters["code"] = md_code
     return env
@@ -193,12 +205,21 @@ def _sum_or_none(values: Any) -> int | None:
     return sum(present) if present else None
 
 
-def render(report: Report, fmt: str) -> str:
-    """Render in the named format ("markdown" or "json"), with every secret redacted.
+def render(report: Report, fmt: str, fail_on: str | None = None) -> str:
+    """Render in the named format ("markdown", "json", "junit" or "html"), with every secret redacted.
 
-    The same secret gets the same placeholder throughout one output.
+    The same secret gets the same placeholder throughout one output. `fail_on` is the least severity
+    of the findings JUnit lists as test cases (above info when None).
     """
     redactor = Redactor()
+    if fmt == "junit":
+        from triage.report.junit import render_junit
+
+        return render_junit(report, fail_on, redactor)
+    if fmt == "html":
+        from triage.report.html import render_html
+
+        return render_html(report, redactor)
     if fmt == "json":
         return json.dumps(redactor.json(to_json(report)), indent=2, ensure_ascii=False) + "\n"
     return redactor.markdown(render_markdown(report))
