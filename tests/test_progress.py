@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from triage.bundle.discovery import discover
+from triage.bundle.progress import Progress
 from triage.cli import main
 from triage.parsers.ingest import ingest
 from triage.parsers.recognise import RECOGNISER
-from triage.progress import Progress
 
 BUNDLE = Path(__file__).resolve().parents[1] / "fixtures" / "bundles" / "07-datastorage-down"
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from triage.bundle.archive import Limits, format_size, unpack
 from triage.bundle.discovery import discover
+from triage.bundle.progress import Progress
 from triage.bundle.sources import Bundle
 from triage.errors import BundleError, ConfigError
 from triage.facts.analysis import build_analysis
@@ -19,7 +20,6 @@ from triage.parsers import EVENT_KINDS
 from triage.parsers.ginkgo_report import captured_line
 from triage.parsers.ingest import SourceAccount, ingest
 from triage.parsers.recognise import RECOGNISER
-from triage.progress import Progress
 from triage.report.model import Report
 from triage.rules import run_rules, select_rules
 from triage.rules.base import Rule

@@ -102,7 +102,7 @@ def analyze(
     """Analyse PATH (a must-gather directory or archive) and print a triage report."""
     from triage.api import analyze as run_analysis
     from triage.bundle.archive import Limits, parse_size
-    from triage.progress import Progress
+    from triage.bundle.progress import Progress
     from triage.report.github import enabled, without_commands
     from triage.report.render import render
     from triage.rules.base import Severity

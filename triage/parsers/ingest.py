@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, replace
 import polars as pl
 
 from triage.bundle.lines import BLOCK_BYTES, Block, BlockReader
+from triage.bundle.progress import Progress
 from triage.bundle.sources import Source
 from triage.parsers import CHUNK_ROWS, LINES_SCHEMA, Parser, ParseResult, merge, parser_for, pieces
-from triage.progress import Progress
 from triage.table.attrs import pack
 
 WORKERS = 2
