@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from triage.api import Report, format_offset
+from triage.fingerprint import finding_fingerprints, short, spec_fingerprint
 from triage.mermaid import Message, bar_chart, sequence, sparkline
 from triage.rules import get_rule
 from triage.rules.base import Finding, Severity, parse_doc
@@ -121,6 +122,7 @@ class FindingView:
     more_evidence: int
     fix_md: str
     fix_see: int
+    fingerprint: str
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,7 @@ class SpecRow:
     name: str
     location: str
     correlation_ids_md: str
+    fingerprint: str
 
 
 @dataclass(frozen=True)
@@ -255,7 +258,9 @@ def clip(text: str, limit: int = MAX_QUOTE) -> str:
     return text if len(text) <= limit else text[: limit - 2].rstrip() + " …"
 
 
-def _finding_view(f: Finding, fix_shown_at: dict[str, int] | None = None, number: int = 0) -> FindingView:
+def _finding_view(
+    f: Finding, fingerprint: str, fix_shown_at: dict[str, int] | None = None, number: int = 0
+) -> FindingView:
     """A finding for the template; its rule's fix is shown once, later findings refer back to it."""
     rule = get_rule(f.rule)
     shown = f.evidence[:MAX_EVIDENCE]
@@ -273,6 +278,7 @@ def _finding_view(f: Finding, fix_shown_at: dict[str, int] | None = None, number
         more_evidence=len(f.evidence) - len(shown),
         fix_md="" if see else fix_of(f.rule),
         fix_see=see,
+        fingerprint=short(fingerprint),
     )
 
 
@@ -387,7 +393,13 @@ def _tests_views(report: Report) -> tuple[TestsView, ...]:
         ]
         ids = {(v.spec.file, v.spec.line): v.correlation_ids for v in report.verdicts}
         specs = tuple(
-            SpecRow(s.state.upper(), s.name, short_location(s.location), _ids_md(ids[s.file, s.line]))
+            SpecRow(
+                s.state.upper(),
+                s.name,
+                short_location(s.location),
+                _ids_md(ids[s.file, s.line]),
+                short(spec_fingerprint(s.name, s.location)),
+            )
             for s in run.specs
         )
         views.append(
@@ -396,12 +408,27 @@ def _tests_views(report: Report) -> tuple[TestsView, ...]:
     return tuple(views)
 
 
-def _quantiles(values: pl.Series) -> str:
-    clean = values.drop_nulls()
+def latency_stats(values: pl.Series) -> tuple[float, float, float] | None:
+    """p50, p95 and max of durations (nearest rank), None when none was logged.
+
+    Args:
+        values: durations, nulls ignored.
+
+    Returns:
+        (p50, p95, max), or None.
+    """
+    clean = values.drop_nulls().cast(pl.Float64)
     if clean.is_empty():
-        return "no durations logged"
+        return None
     p50, p95 = clean.quantile(0.5, "nearest"), clean.quantile(0.95, "nearest")
-    top = float(clean.cast(pl.Float64).max() or 0.0)  # type: ignore[arg-type]
+    return float(p50 or 0.0), float(p95 or 0.0), float(clean.max() or 0.0)  # type: ignore[arg-type]
+
+
+def _quantiles(values: pl.Series) -> str:
+    stats = latency_stats(values)
+    if stats is None:
+        return "no durations logged"
+    p50, p95, top = stats
     return f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {top:.0f} ms"
 
 
@@ -663,6 +690,7 @@ def build_context(report: Report) -> ReportContext:
     findings = [f for f in report.findings if f.severity > Severity.INFO]
     info = [f for f in report.findings if f.severity == Severity.INFO]
     numbered = {f: i for i, f in enumerate(findings[:MAX_FINDINGS], 1)}
+    prints = dict(zip(report.findings, finding_fingerprints(report), strict=True))
     sections, more_specs = _spec_sections(report, numbered)
     fix_shown_at: dict[str, int] = {}
     writes, chart, spark = _writes(report)
@@ -697,9 +725,9 @@ def build_context(report: Report) -> ReportContext:
         collected_at=_collected(bundle.collected_at, report.host_offset),
         verdict_md=_verdict(report, numbered),
         tests=_tests_views(report),
-        findings=tuple(_finding_view(f, fix_shown_at, n) for f, n in numbered.items()),
+        findings=tuple(_finding_view(f, prints[f], fix_shown_at, n) for f, n in numbered.items()),
         more_findings=max(0, len(findings) - MAX_FINDINGS),
-        info=tuple(_finding_view(f) for f in info[:MAX_FINDINGS]),
+        info=tuple(_finding_view(f, prints[f]) for f in info[:MAX_FINDINGS]),
         specs=tuple(sections),
         more_specs=more_specs,
         stores=stores,
