@@ -292,7 +292,7 @@ def _number(value: float, unit: str) -> str:
     if unit == "percent":
         return f"{value:.1f} %"
     if unit == "ms":
-        return f"{value:.0f} ms"
+        return f"{value:.1f} ms"
     return f"{value:g}" if value == int(value) else f"{value:.2f}"
 
 
@@ -333,7 +333,7 @@ def _delta(before: float, after: float, unit: str) -> str:
         return f"{diff:+.1f} pts"
     if unit == "ms":
         share = f" ({diff / before:+.0%})" if before else ""
-        return f"{diff:+.0f} ms{share}"
+        return f"{diff:+.1f} ms{share}"
     text = _number(diff, unit)
     text = text if diff < 0 else "+" + text
     if before > 0 and after > 0 and (after / before >= 2 or before / after >= 2):

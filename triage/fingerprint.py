@@ -7,10 +7,11 @@ A fingerprint hashes what identifies a problem and leaves out what changes from 
 * a finding: its rule, its correlation ID's pattern (UUIDs, UnixNano stamps, hex and namespace-hash
   suffixes, dates and times replaced by placeholders; small ordinals such as `rr-04` kept, as they name
   different specs' resources) and the locations of the specs whose timelines log that ID. A finding
-  with no correlation ID is keyed by where its evidence is: the one spec whose timeline holds all of
-  it (a count no line ties to an ID), else the services (containers) it cites beyond the test
-  process, else the run. Severity, summary wording, counts, durations and line numbers are left out,
-  so a problem that stayed keeps its id when its figures move.
+  with no correlation ID is keyed by the services (containers) its evidence cites beyond the test
+  process, or by the run; one of a rule about a spec's own query (SPEC_RULES: a count no line ties
+  to an ID) by the one spec whose timeline holds all its evidence. Severity, summary wording, counts,
+  durations and line numbers are left out, so a problem that stayed keeps its id when its figures
+  move. Run-wide occurrences (slow writes, stalls) are not tied to the spec they happened to hit.
 
 Two findings of one run with the same key (say two run-wide drops) are told apart by their order,
 `#2` onwards, in the report's deterministic order.
@@ -28,6 +29,8 @@ from triage.api import Report
 from triage.rules.base import Finding
 
 SHORT = 8  # characters of a fingerprint the Markdown shows
+# Rules whose findings are about one spec's own query or count, so the spec is what tells them apart.
+SPEC_RULES = frozenset({"flush-query-race", "unexpected-event-count"})
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _DATETIME = re.compile(
@@ -213,8 +216,8 @@ def _spec_of_lines(report: Report, lines: set[tuple[str, int]]) -> dict[tuple[st
 
 
 def _own_spec(f: Finding, services: dict[str, str], specs: dict[tuple[str, int], str]) -> tuple[str, ...]:
-    """The one spec whose timeline holds all of a finding's evidence, when it cites only the test logs."""
-    if any(services.get(e.file, "") not in TEST_SERVICES for e in f.evidence):
+    """For a finding of SPEC_RULES citing only the test logs, the one spec whose timeline holds all of it."""
+    if f.rule not in SPEC_RULES or any(services.get(e.file, "") not in TEST_SERVICES for e in f.evidence):
         return ()
     held = {specs.get((e.file, e.line)) for e in f.evidence}
     only = next(iter(held)) if len(held) == 1 else None
@@ -234,7 +237,12 @@ def finding_fingerprints(report: Report, findings: Sequence[Finding] | None = No
     findings = report.findings if findings is None else findings
     services = {a.source.name: a.source.service or "" for a in report.accounts}
     locations = spec_locations_by_id(report) if any(f.correlation_id for f in findings) else {}
-    lines = {(e.file, e.line) for f in findings if f.correlation_id is None for e in f.evidence}
+    lines = {
+        (e.file, e.line)
+        for f in findings
+        if f.correlation_id is None and f.rule in SPEC_RULES
+        for e in f.evidence
+    }
     specs = _spec_of_lines(report, lines)
     keys = [
         finding_key(
