@@ -6,6 +6,7 @@ import copy
 import json
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,19 @@ def test_a_saved_json_report_compares_like_its_bundle(
     direct = _cli(BEFORE, AFTER, "--format", "json").output
     assert _cli(str(pretty), AFTER, "--format", "json").output == direct
     assert _cli(str(compact), AFTER, "--format", "json").output == direct
+
+
+def test_an_archive_side_compares_like_its_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A side given as a .tar.gz of the bundle gives the same figures, findings and specs as the directory."""
+    monkeypatch.chdir(ROOT)
+    archive = tmp_path / "after.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(ROOT / AFTER, arcname="after")
+    direct = json.loads(_cli(BEFORE, AFTER, "--format", "json").output)
+    packed = json.loads(_cli(BEFORE, str(archive), "--format", "json").output)
+    assert packed["after"]["path"] == str(archive)
+    for key in ("metrics", "findings", "specs", "containers", "improved", "worse"):
+        assert packed[key] == direct[key], key
 
 
 def _report(specs: Any = (), passed_fps: Any = (), **tests: Any) -> dict[str, Any]:

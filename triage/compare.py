@@ -79,8 +79,8 @@ def _saved_report(path: Path) -> Json | None:
         line = json.loads(first)
     except ValueError:
         line = None
-    if isinstance(line, dict) and "schema_version" not in line and "\n" in text.rstrip():
-        return None  # JSON lines: a zap log, not a report
+    if isinstance(line, dict) and "schema_version" not in line:
+        return None  # a whole JSON object on the first line without a schema version: a zap log
     if path.stat().st_size > MAX_REPORT_BYTES:
         raise CompareError(f"{path}: a JSON report over {MAX_REPORT_BYTES // 2**20} MiB is refused")
     try:
@@ -332,8 +332,9 @@ def _delta(before: float, after: float, unit: str) -> str:
     if unit == "percent":
         return f"{diff:+.1f} pts"
     if unit == "ms":
+        shown = round(after, 1) - round(before, 1)  # as the rounded figures beside it show it
         share = f" ({diff / before:+.0%})" if before else ""
-        return f"{diff:+.1f} ms{share}"
+        return f"{shown:+.1f} ms{share}"
     text = _number(diff, unit)
     text = text if diff < 0 else "+" + text
     if before > 0 and after > 0 and (after / before >= 2 or before / after >= 2):
