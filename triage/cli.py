@@ -134,7 +134,7 @@ def compare(before: Path, after: Path, fmt: str, output: Path | None, fail_on_wo
     """Compare two runs: BEFORE and AFTER are each a bundle, an archive or a saved `--format json` report."""
     from triage.api import analyze as run_analysis
     from triage.compare import compare as compare_runs
-    from triage.compare import load_side
+    from triage.compare_input import load_side
     from triage.render import render_comparison, to_json
 
     try:

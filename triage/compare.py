@@ -1,203 +1,23 @@
 """`triage compare BEFORE AFTER`: two runs side by side, as the JSON reports of both state them.
 
-Each side is a bundle (analysed now) or a saved `--format json` report (checked field by field), so
-the comparison reads only what the JSON report documents. Counts that grow with the run (specs,
-events, batches, drops) are judged per spec ran when the two runs ran different numbers of specs;
-rates are judged as they are. Findings and failed specs are matched by fingerprint
-(triage/fingerprint.py). Findings at info are listed but never counted as better or worse.
+Each side is read by triage/compare_input.py. Counts that grow with the run (specs, events, batches,
+drops) are judged per spec ran when the two runs ran different numbers of specs; rates are judged as
+they are. Findings and failed specs are matched by fingerprint (triage/fingerprint.py). Findings at
+info are listed but never counted as better or worse. triage/compare_view.py words the result.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from triage.errors import TriageError
-from triage.fingerprint import relative_location
+from triage.compare_input import SEVERITIES, Json
 
-MAX_REPORT_BYTES = 256 * 1024 * 1024
-SEVERITIES = ("info", "low", "medium", "high", "critical")
-NOT_PASSED = ("failed", "panicked", "timedout", "aborted", "interrupted")
 FAILED = ("failed", "panicked", "timedout", "aborted")
 # A latency is judged changed only past this share of the before value: single runs are noisy.
 LATENCY_SHARE = 0.25
 MAX_SUMMARY = 200
-
-
-class CompareError(TriageError):
-    """A side of a comparison is not a usable report; the message is one line naming the file."""
-
-
-Json = dict[str, Any]
-
-
-# ---------------------------------------------------------------------------------------- loading
-
-
-def load_side(path: str | os.PathLike[str], analyze: Callable[[Path], Json]) -> Json:
-    """One side of a comparison as a JSON report.
-
-    A file whose content is a JSON object holding `schema_version` (pretty or on one line) is a saved
-    report; a file that starts with `{` but is not such an object is refused. Anything else (a bundle
-    directory, an archive, a log) is given to `analyze`.
-
-    Args:
-        path: a bundle directory, an archive, a log file, or a saved `--format json` report.
-        analyze: turns a bundle path into its JSON report (the CLI passes analyze + to_json).
-
-    Returns:
-        The report, checked: the fields the comparison reads are there with the right types.
-
-    Raises:
-        CompareError: a saved report that is not valid JSON, not a triage report, of another
-            schema version, or missing a field.
-    """
-    path = Path(path)
-    saved = _saved_report(path)
-    report = analyze(path) if saved is None else saved
-    return check_report(report, str(path))
-
-
-def _saved_report(path: Path) -> Json | None:
-    """The JSON report `path` holds, or None when it is not a JSON object (a bundle, a log)."""
-    if not path.is_file():
-        return None
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(65536)
-    except OSError as exc:
-        raise CompareError(f"{path}: cannot read: {exc.strerror}") from None
-    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
-    if not text.startswith("{"):
-        return None
-    first = text.split("\n", 1)[0]
-    try:
-        line = json.loads(first)
-    except ValueError:
-        line = None
-    if isinstance(line, dict) and "schema_version" not in line:
-        return None  # a whole JSON object on the first line without a schema version: a zap log
-    if path.stat().st_size > MAX_REPORT_BYTES:
-        raise CompareError(f"{path}: a JSON report over {MAX_REPORT_BYTES // 2**20} MiB is refused")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise CompareError(f"{path}: not a triage JSON report: not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise CompareError(f"{path}: not a triage JSON report: JSON error at line {exc.lineno}") from None
-    except (OSError, RecursionError) as exc:
-        raise CompareError(f"{path}: cannot read: {exc}") from None
-    if not isinstance(data, dict):
-        raise CompareError(f"{path}: not a triage JSON report: not a JSON object")
-    return data
-
-
-def _need(value: Any, where: str, name: str, *kinds: type | None) -> Any:
-    ok = any(value is None if kind is None else _is(value, kind) for kind in kinds)
-    if not ok:
-        wanted = " or ".join("null" if k is None else _KIND_NAMES.get(k, k.__name__) for k in kinds)
-        raise CompareError(f"{name}: field {where} is missing or not {wanted}")
-    return value
-
-
-_KIND_NAMES: dict[type, str] = {dict: "an object", list: "a list", str: "text", int: "an integer"}
-
-
-def _is(value: Any, kind: type) -> bool:
-    if kind is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return isinstance(value, kind)
-
-
-def _field(obj: Json, key: str, where: str, name: str, *kinds: type | None) -> Any:
-    if key in ("fingerprint", "passed_fingerprints") and key not in obj:
-        raise CompareError(
-            f"{name}: {where}{key} is missing: the report was written by an older triage; "
-            "analyse the bundle again"
-        )
-    return _need(obj.get(key), f"{where}{key}", name, *kinds)
-
-
-def check_report(data: Json, name: str) -> Json:
-    """Check that a JSON report holds every field the comparison reads, with its type.
-
-    Args:
-        data: the parsed report.
-        name: the file it came from, for messages.
-
-    Returns:
-        The same report.
-
-    Raises:
-        CompareError: a one-line message naming the file and the first field at fault.
-    """
-    if "schema_version" not in data:
-        raise CompareError(f"{name}: not a triage JSON report (no schema_version)")
-    if data["schema_version"] != 1:
-        raise CompareError(f"{name}: report schema_version {data['schema_version']!r}; this triage reads 1")
-    bundle = _field(data, "bundle", "", name, dict)
-    _field(bundle, "path", "bundle.", name, str)
-    for key in ("service", "run_dir"):
-        _field(bundle, key, "bundle.", name, str, None)
-    tests = _field(data, "tests", "", name, dict, None)
-    if tests is not None:
-        for key in ("ran", "total", "passed", "failed", "interrupted"):
-            _field(tests, key, "tests.", name, int, None)
-        for i, spec in enumerate(_field(tests, "specs", "tests.", name, list)):
-            where = f"tests.specs[{i}]."
-            _need(spec, where[:-1], name, dict)
-            _field(spec, "name", where, name, str)
-            _field(spec, "state", where, name, str)
-            _field(spec, "location", where, name, str, None)
-            _field(spec, "fingerprint", where, name, str)
-            if _field(spec, "cause", where, name, dict, None) is not None:
-                _field(spec["cause"], "rule", f"{where}cause.", name, str)
-        for i, fingerprint in enumerate(_field(tests, "passed_fingerprints", "tests.", name, list)):
-            _need(fingerprint, f"tests.passed_fingerprints[{i}]", name, str)
-    audit = _field(data, "audit", "", name, dict)
-    for key in (
-        "buffered",
-        "written",
-        "dropped",
-        "failed_batches",
-        "ds_batch_writes",
-        "ds_events_written",
-        "buffered_lines",
-        "store_dropped_events",
-        "ds_failed_batches",
-        "timer_bug_ticks",
-    ):
-        _field(audit, key, "audit.", name, int, None)
-    for key in ("write_ms", "query_ms"):
-        stats = _field(audit, key, "audit.", name, dict, None)
-        for stat in ("p50", "p95", "max") if stats is not None else ():
-            _field(stats, stat, f"audit.{key}.", name, float)
-    for i, finding in enumerate(_field(data, "findings", "", name, list)):
-        where = f"findings[{i}]."
-        _need(finding, where[:-1], name, dict)
-        for key in ("rule", "summary", "fingerprint"):
-            _field(finding, key, where, name, str)
-        _field(finding, "correlation_id", where, name, str, None)
-        if _field(finding, "severity", where, name, str) not in SEVERITIES:
-            raise CompareError(f"{name}: field {where}severity is not one of {', '.join(SEVERITIES)}")
-    for i, container in enumerate(_field(data, "containers", "", name, list)):
-        where = f"containers[{i}]."
-        _need(container, where[:-1], name, dict)
-        for key in ("service", "name", "status", "health"):
-            _field(container, key, where, name, str, None)
-        _field(container, "exit_code", where, name, int, None)
-        _field(container, "restart_count", where, name, int, None)
-        _field(container, "oom_killed", where, name, bool, None)
-    return data
-
-
-# ------------------------------------------------------------------------------------- comparing
 
 
 @dataclass(frozen=True)
@@ -534,10 +354,10 @@ def _summary(
     unknown: list[str] = []
     for m in metrics:
         if m.verdict in ("better", "worse"):
-            shown = f"{m.label}: {_shown(m.before, m.unit)} → {_shown(m.after, m.unit)}"
+            said = f"{m.label}: {shown(m.before, m.unit)} → {shown(m.after, m.unit)}"
             if m.per_spec:
-                shown += f" ({m.change})"
-            (improved if m.verdict == "better" else worse).append(shown)
+                said += f" ({m.change})"
+            (improved if m.verdict == "better" else worse).append(said)
         elif m.verdict == "unknown" and m.better is not None:
             missing = " and ".join(n for n, v in (("BEFORE", m.before), ("AFTER", m.after)) if v is None)
             unknown.append(f"{m.label}, not in {missing}")
@@ -565,7 +385,16 @@ def _summary(
     return improved, worse, unknown
 
 
-def _shown(value: float | None, unit: str) -> str:
+def shown(value: float | None, unit: str) -> str:
+    """A figure as the tables show it.
+
+    Args:
+        value: the figure, None when a report lacks it.
+        unit: `count`, `percent` or `ms`.
+
+    Returns:
+        E.g. `269`, `89.3 %`, `56.7 ms`, or `unknown`.
+    """
     return "unknown" if value is None else _number(value, unit)
 
 
@@ -600,180 +429,4 @@ def compare(before: Json, after: Json) -> Comparison:
         improved=tuple(improved),
         worse=tuple(worse),
         unknown=tuple(unknown),
-    )
-
-
-# --------------------------------------------------------------------------------------- output
-
-
-def _side(report: Json) -> Json:
-    bundle = report["bundle"]
-    return {key: bundle.get(key) for key in ("path", "service", "run_dir", "collected_at")}
-
-
-def comparison_json(c: Comparison, version: str) -> Json:
-    """The machine-readable comparison (documented in README.md under Comparing two runs).
-
-    Args:
-        c: the comparison.
-        version: triage's version.
-
-    Returns:
-        A JSON-able dict.
-    """
-    return {
-        "schema_version": 1,
-        "tool_version": version,
-        "before": _side(c.before),
-        "after": _side(c.after),
-        "ran": {"before": c.ran[0], "after": c.ran[1], "per_spec": c.per_spec},
-        "improved": list(c.improved),
-        "worse": list(c.worse),
-        "not_comparable": list(c.unknown),
-        "metrics": [asdict(m) for m in c.metrics],
-        "containers": [asdict(x) for x in c.containers],
-        "findings": {
-            "gone": [asdict(f) for f in c.disappeared],
-            "new": [asdict(f) for f in c.appeared],
-            "stayed": [asdict(f) for f in c.stayed],
-        },
-        "specs": [asdict(s) for s in c.specs],
-    }
-
-
-@dataclass(frozen=True)
-class Row:
-    """A line of a before/after table, every cell plain text."""
-
-    label: str
-    before: str
-    after: str
-    change: str
-
-
-@dataclass(frozen=True)
-class FindingRow:
-    """A finding in the Markdown: short id, severity (before → after), rule, correlation ID, summary."""
-
-    fingerprint: str
-    severity: str
-    rule: str
-    correlation_id: str
-    summary: str
-
-
-@dataclass(frozen=True)
-class SpecRow:
-    """A spec that failed or was interrupted in either run."""
-
-    name: str
-    location: str
-    before: str
-    after: str
-    fingerprint: str
-
-
-@dataclass(frozen=True)
-class CompareContext:
-    """Everything compare.md.j2 shows, in order; cells are plain text the template escapes."""
-
-    title: str
-    before: str
-    after: str
-    version: str
-    improved: tuple[str, ...]
-    worse: tuple[str, ...]
-    unknown: tuple[str, ...]
-    size_note: str
-    tests: tuple[Row, ...]
-    specs: tuple[SpecRow, ...]
-    audit: tuple[Row, ...]
-    latency: tuple[Row, ...]
-    containers: tuple[Row, ...]
-    gone: tuple[FindingRow, ...]
-    new: tuple[FindingRow, ...]
-    stayed: tuple[FindingRow, ...]
-
-
-def _row(m: Metric) -> Row:
-    change = (
-        m.change if m.verdict in ("unknown", "shown") or m.change == "same" else f"{m.change}, {m.verdict}"
-    )
-    if m.verdict == "same" and m.change != "same":
-        change = f"{m.change}, about the same"
-    return Row(m.label, _shown(m.before, m.unit), _shown(m.after, m.unit), change)
-
-
-def _finding_row(f: FindingChange, short: Callable[[str], str]) -> FindingRow:
-    severity = (
-        f.before if f.after is None else f.after if f.before in (None, f.after) else f"{f.before} → {f.after}"
-    )
-    return FindingRow(short(f.fingerprint), severity or "", f.rule, f.correlation_id or "", f.summary)
-
-
-def _state(state: str, cause: str | None) -> str:
-    return f"{state}, cause {cause}" if cause else state
-
-
-def _describe(report: Json) -> str:
-    side = _side(report)
-    what = ", ".join(str(side[k]) for k in ("run_dir", "service") if side[k])
-    return f"{side['path']}" + (f" ({what})" if what else "")
-
-
-def _size_note(c: Comparison) -> str:
-    before, after = c.ran
-    if before is None or after is None:
-        missing = " and ".join(n for n, v in (("BEFORE", before), ("AFTER", after)) if v is None)
-        return (
-            f"How many specs ran is unknown for {missing} (no test log, or one cut before Ginkgo's "
-            "summary): counts are compared as they are."
-        )
-    if c.per_spec:
-        return (
-            f"The runs differ in size (BEFORE ran {before} specs, AFTER {after}): counts that grow with "
-            "the run are judged per spec ran, as their Change column shows; rates are compared as they are."
-        )
-    return f"Both runs ran {before} specs, so counts are compared as they are."
-
-
-def comparison_context(c: Comparison, version: str, short: Callable[[str], str]) -> CompareContext:
-    """Word the comparison for the Markdown template.
-
-    Args:
-        c: the comparison.
-        version: triage's version.
-        short: shortens a fingerprint for display.
-
-    Returns:
-        The template context.
-    """
-    service = _side(c.after)["service"] or _side(c.before)["service"] or "integration"
-    rows = [_row(m) for m in c.metrics]
-    return CompareContext(
-        title=f"Compare: {service} runs, before and after",
-        before=_describe(c.before),
-        after=_describe(c.after),
-        version=version,
-        improved=c.improved,
-        worse=c.worse,
-        unknown=c.unknown,
-        size_note=_size_note(c),
-        tests=tuple(r for r, m in zip(rows, c.metrics, strict=True) if m.section == "tests"),
-        specs=tuple(
-            SpecRow(
-                s.name,
-                relative_location(s.location),
-                _state(s.before, s.cause_before),
-                _state(s.after, s.cause_after),
-                short(s.fingerprint),
-            )
-            for s in c.specs
-        ),
-        audit=tuple(r for r, m in zip(rows, c.metrics, strict=True) if m.section == "audit"),
-        latency=tuple(r for r, m in zip(rows, c.metrics, strict=True) if m.section == "latency"),
-        containers=tuple(Row(x.container, x.before, x.after, x.verdict) for x in c.containers),
-        gone=tuple(_finding_row(f, short) for f in c.disappeared),
-        new=tuple(_finding_row(f, short) for f in c.appeared),
-        stayed=tuple(_finding_row(f, short) for f in c.stayed),
     )

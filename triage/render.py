@@ -19,7 +19,8 @@ import jinja2.bccache
 import polars as pl
 
 from triage.api import Report
-from triage.compare import Comparison, comparison_context, comparison_json
+from triage.compare import Comparison
+from triage.compare_view import comparison_context, comparison_json
 from triage.fingerprint import finding_fingerprints, short, spec_fingerprint
 from triage.pipeline import attr
 from triage.redact import Redactor

@@ -38,10 +38,14 @@ def regenerate(root: Path) -> list[Path]:
     root.mkdir(parents=True, exist_ok=True)
     written = []
     for scenario in SCENARIOS:
-        target = root / scenario.fixture
-        shutil.rmtree(target, ignore_errors=True)
-        written.append(simulate(scenario.name, target, seed=scenario.seed))
+        written.append(_fresh(root / scenario.fixture, scenario.name, scenario.seed, {}))
     return written
+
+
+def _fresh(target: Path, scenario: str, seed: int, knobs: dict[str, Any]) -> Path:
+    """Simulate `scenario` into `target`, removing what was there; the truth file written."""
+    shutil.rmtree(target, ignore_errors=True)
+    return simulate(scenario, target, seed=seed, **knobs)
 
 
 def regenerate_rule_cases(root: Path) -> list[Path]:
@@ -56,10 +60,8 @@ def regenerate_rule_cases(root: Path) -> list[Path]:
     written = []
     for listing in sorted(root.glob("*/cases.json")):
         for case in json.loads(listing.read_text(encoding="utf-8"))["cases"]:
-            target = listing.parent / case["name"]
-            shutil.rmtree(target, ignore_errors=True)
             knobs = {k: tuple(v) if isinstance(v, list) else v for k, v in case.get("knobs", {}).items()}
-            written.append(simulate(case["scenario"], target, seed=case["seed"], **knobs))
+            written.append(_fresh(listing.parent / case["name"], case["scenario"], case["seed"], knobs))
     return written
 
 
@@ -72,12 +74,10 @@ def regenerate_compare(root: Path) -> list[Path]:
     Returns:
         The truth files written.
     """
-    written = []
-    for name, scenario, knobs in COMPARE_PAIR:
-        target = root / name
-        shutil.rmtree(target, ignore_errors=True)
-        written.append(simulate(scenario, target, seed=get_scenario(scenario).seed, **knobs))
-    return written
+    return [
+        _fresh(root / name, scenario, get_scenario(scenario).seed, knobs)
+        for name, scenario, knobs in COMPARE_PAIR
+    ]
 
 
 def main(argv: list[str]) -> int:
