@@ -138,6 +138,18 @@ def test_runs_of_different_sizes_are_judged_per_spec_ran() -> None:
     assert metrics["pass_rate"].verdict == "better" and not metrics["pass_rate"].per_spec
 
 
+def test_counts_of_runs_of_unknown_size_are_shown_not_judged() -> None:
+    """Counts of a run cut before Ginkgo's summary are shown unjudged, and another suite's run is flagged."""
+    cut = _report(ran=None, passed=3, failed=0)
+    full = _report(ran=10, passed=8, failed=2)
+    full["bundle"]["service"] = "notification"
+    c = compare(cut, full)
+    metrics = {m.key: m for m in c.metrics}
+    assert (metrics["failed"].verdict, metrics["passed"].verdict) == ("shown", "shown")
+    assert c.worse == () and c.improved == ()
+    assert c.caution and "different suites" in c.caution[0]
+
+
 def test_specs_that_flipped_are_listed_both_ways() -> None:
     """A spec that failed and then passed is an improvement; one that passed and then failed is worse."""
     before = _report(ran=3, passed=2, failed=1, specs=[_spec("aaaa")], passed_fps=["bbbb", "cccc"])

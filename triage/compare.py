@@ -100,6 +100,7 @@ class Comparison:
     improved: tuple[str, ...]
     worse: tuple[str, ...]
     unknown: tuple[str, ...]
+    caution: tuple[str, ...] = ()
 
 
 def _rate(part: Any, whole: Any) -> float | None:
@@ -124,8 +125,10 @@ def _judge(
     unit: str,
     better: str | None,
     sizes: tuple[int, int] | None,
+    judged: bool = True,
 ) -> Metric:
-    """A metric with its verdict; `sizes` (specs ran) when the figure is to be judged per spec."""
+    """A metric with its verdict; `sizes` (specs ran) when the figure is to be judged per spec, `judged`
+    False when it is only shown (a count of runs whose sizes are unknown)."""
     before, after = values
     if before is None or after is None:
         return Metric(section, key, label, unit, before, after, better, False, "unknown", "unknown")
@@ -134,7 +137,7 @@ def _judge(
     if sizes is not None:
         b, a = before / sizes[0], after / sizes[1]
         change = f"{b:.2f} → {a:.2f} per spec ran"
-    if better is None:
+    if better is None or not judged:
         verdict = "shown"
     elif abs(a - b) < 1e-9 or (unit == "ms" and abs(a - b) <= LATENCY_SHARE * max(b, 1.0)):
         verdict = "same"
@@ -213,14 +216,14 @@ def _get(report: Json, where: tuple[str, str]) -> Any:
     return (report[where[0]] or {}).get(where[1])
 
 
-def _metrics(before: Json, after: Json, sizes: tuple[int, int] | None) -> list[Metric]:
+def _metrics(before: Json, after: Json, sizes: tuple[int, int] | None, sized: bool) -> list[Metric]:
     """Every figure of both reports, rates beside their counts; what neither report has is left out."""
     out = []
     for section, key, label, better in COUNTS:
         pair = (_get(before, (section, key)), _get(after, (section, key)))
         if pair != (None, None) or key != "buffered_lines":
             scaled = sizes if key != "ran" else None
-            out.append(_judge(section, key, label, pair, "count", better, scaled))
+            out.append(_judge(section, key, label, pair, "count", better, scaled, sized))
     for key, label, part, whole in RATES:
         pair = (_rate(_get(before, part), _get(before, whole)), _rate(_get(after, part), _get(after, whole)))
         if pair != (None, None) or key != "ds_write_rate":
@@ -358,7 +361,7 @@ def _summary(
             if m.per_spec:
                 said += f" ({m.change})"
             (improved if m.verdict == "better" else worse).append(said)
-        elif m.verdict == "unknown" and m.better is not None:
+        elif m.verdict == "unknown" and m.better is not None and (m.before, m.after) != (None, None):
             missing = " and ".join(n for n, v in (("BEFORE", m.before), ("AFTER", m.after)) if v is None)
             unknown.append(f"{m.label}, not in {missing}")
     for c in containers:
@@ -410,7 +413,7 @@ def compare(before: Json, after: Json) -> Comparison:
     """
     ran = ((before["tests"] or {}).get("ran"), (after["tests"] or {}).get("ran"))
     sizes = (ran[0], ran[1]) if ran[0] and ran[1] and ran[0] != ran[1] else None
-    metrics = _metrics(before, after, sizes)
+    metrics = _metrics(before, after, sizes, sized=ran[0] is not None and ran[1] is not None)
     containers = _containers(before, after)
     findings = _findings(before, after)
     specs = _specs(before, after)
@@ -429,4 +432,16 @@ def compare(before: Json, after: Json) -> Comparison:
         improved=tuple(improved),
         worse=tuple(worse),
         unknown=tuple(unknown),
+        caution=_caution(before, after),
     )
+
+
+def _caution(before: Json, after: Json) -> tuple[str, ...]:
+    """What makes the two runs hard to compare at all: different suites."""
+    services = (before["bundle"].get("service"), after["bundle"].get("service"))
+    if None not in services and services[0] != services[1]:
+        return (
+            f"BEFORE is a {services[0]} run and AFTER a {services[1]} run: different suites, so their specs "
+            "and most findings cannot match",
+        )
+    return ()

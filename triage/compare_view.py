@@ -89,6 +89,8 @@ class CompareContext:
     worse: tuple[str, ...]
     unknown: tuple[str, ...]
     size_note: str
+    caution: tuple[str, ...]
+    neither: tuple[str, ...]
     tests: tuple[Row, ...]
     specs: tuple[SpecRow, ...]
     audit: tuple[Row, ...]
@@ -131,7 +133,8 @@ def _size_note(c: Comparison) -> str:
         missing = " and ".join(n for n, v in (("BEFORE", before), ("AFTER", after)) if v is None)
         return (
             f"How many specs ran is unknown for {missing} (no test log, or one cut before Ginkgo's "
-            "summary): counts are compared as they are."
+            "summary): counts are shown but not judged, as the runs' sizes cannot be told apart; rates "
+            "are compared where both runs have them."
         )
     if c.per_spec:
         return (
@@ -153,7 +156,8 @@ def comparison_context(c: Comparison, version: str, short: Callable[[str], str])
         The template context.
     """
     service = _side(c.after)["service"] or _side(c.before)["service"] or "integration"
-    rows = [_row(m) for m in c.metrics]
+    both = [m for m in c.metrics if (m.before, m.after) != (None, None)]
+    rows = [_row(m) for m in both]
     return CompareContext(
         title=f"Compare: {service} runs, before and after",
         before=_describe(c.before),
@@ -163,7 +167,7 @@ def comparison_context(c: Comparison, version: str, short: Callable[[str], str])
         worse=c.worse,
         unknown=c.unknown,
         size_note=_size_note(c),
-        tests=tuple(r for r, m in zip(rows, c.metrics, strict=True) if m.section == "tests"),
+        tests=tuple(r for r, m in zip(rows, both, strict=True) if m.section == "tests"),
         specs=tuple(
             SpecRow(
                 s.name,
@@ -174,8 +178,10 @@ def comparison_context(c: Comparison, version: str, short: Callable[[str], str])
             )
             for s in c.specs
         ),
-        audit=tuple(r for r, m in zip(rows, c.metrics, strict=True) if m.section == "audit"),
-        latency=tuple(r for r, m in zip(rows, c.metrics, strict=True) if m.section == "latency"),
+        audit=tuple(r for r, m in zip(rows, both, strict=True) if m.section == "audit"),
+        latency=tuple(r for r, m in zip(rows, both, strict=True) if m.section == "latency"),
+        neither=tuple(m.label for m in c.metrics if (m.before, m.after) == (None, None)),
+        caution=c.caution,
         containers=tuple(Row(x.container, x.before, x.after, x.verdict) for x in c.containers),
         gone=tuple(_finding_row(f, short) for f in c.disappeared),
         new=tuple(_finding_row(f, short) for f in c.appeared),
