@@ -111,6 +111,7 @@ def _report(specs: Any = (), passed_fps: Any = (), **tests: Any) -> dict[str, An
         },
         "findings": [],
         "containers": [],
+        "sources": [{"file": "ds.log", "kind": "zap_json", "service": "datastorage"}],
     }
 
 
@@ -148,6 +149,15 @@ def test_counts_of_runs_of_unknown_size_are_shown_not_judged() -> None:
     assert (metrics["failed"].verdict, metrics["passed"].verdict) == ("shown", "shown")
     assert c.worse == () and c.improved == ()
     assert c.caution and "different suites" in c.caution[0]
+
+
+def test_a_run_without_datastorage_log_has_no_datastorage_figures() -> None:
+    """A run whose bundle holds no DataStorage log shows its batch writes as unknown, not as zero."""
+    with_log, without = _report(), _report()
+    without["sources"] = []
+    metrics = {m.key: m for m in compare(with_log, without).metrics}
+    assert (metrics["ds_batch_writes"].before, metrics["ds_batch_writes"].after) == (10, None)
+    assert metrics["ds_events_written"].verdict == "unknown"
 
 
 def test_specs_that_flipped_are_listed_both_ways() -> None:

@@ -212,8 +212,22 @@ ORDER = (
 )
 
 
+# DataStorage's figures: zero means nothing when its log was not collected.
+DATASTORAGE_KEYS = frozenset(
+    {"ds_batch_writes", "ds_events_written", "ds_failed_batches", "write_ms", "query_ms"}
+)
+LOG_KINDS = frozenset({"zap_json", "zap_console"})
+
+
 def _get(report: Json, where: tuple[str, str]) -> Any:
+    """A figure of a report; None for DataStorage's when the report read no DataStorage log."""
+    if where[1] in DATASTORAGE_KEYS and not _has_datastorage_log(report):
+        return None
     return (report[where[0]] or {}).get(where[1])
+
+
+def _has_datastorage_log(report: Json) -> bool:
+    return any(s["service"] == "datastorage" and s["kind"] in LOG_KINDS for s in report["sources"])
 
 
 def _metrics(before: Json, after: Json, sizes: tuple[int, int] | None, sized: bool) -> list[Metric]:
@@ -230,7 +244,7 @@ def _metrics(before: Json, after: Json, sizes: tuple[int, int] | None, sized: bo
             out.append(_judge(part[0], key, label, pair, "percent", "higher", None))
     for key, what in (("write_ms", "Batch write time"), ("query_ms", "Query time")):
         for stat in ("p50", "p95", "max"):
-            b, a = ((report["audit"].get(key) or {}).get(stat) for report in (before, after))
+            b, a = ((_get(report, ("audit", key)) or {}).get(stat) for report in (before, after))
             out.append(_judge("latency", f"{key}_{stat}", f"{what} {stat}", (b, a), "ms", "lower", None))
     if before["tests"] is None and after["tests"] is None:
         out = [m for m in out if m.section != "tests"]

@@ -172,6 +172,11 @@ def check_report(data: Json, name: str) -> Json:
         _field(finding, "correlation_id", where, name, str, None)
         if _field(finding, "severity", where, name, str) not in SEVERITIES:
             raise CompareError(f"{name}: field {where}severity is not one of {', '.join(SEVERITIES)}")
+    for i, source in enumerate(_field(data, "sources", "", name, list)):
+        where = f"sources[{i}]."
+        _need(source, where[:-1], name, dict)
+        _field(source, "kind", where, name, str)
+        _field(source, "service", where, name, str, None)
     for i, container in enumerate(_field(data, "containers", "", name, list)):
         where = f"containers[{i}]."
         _need(container, where[:-1], name, dict)
