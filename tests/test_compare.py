@@ -12,10 +12,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from triage.cli import main
 from triage.compare import compare
+from triage.compare_input import CompareError, check_report
+from triage.render import render_comparison
 from triage.simulate.fixtures import COMPARE_PAIR, regenerate_compare
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -263,3 +267,43 @@ def test_no_secret_in_a_report_reaches_the_comparison(tmp_path: Path) -> None:
     for fmt in ("markdown", "json"):
         result = _cli(*sides, "--format", fmt)
         assert result.exit_code == 0 and "REDACTED" in result.output and secret not in result.output
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path to a value inside nested dicts and lists."""
+    found = [prefix]
+    if isinstance(value, dict):
+        found += [p for k, v in value.items() for p in _paths(v, (*prefix, k))]
+    elif isinstance(value, list):
+        found += [p for i, v in enumerate(value) for p in _paths(v, (*prefix, i))]
+    return found
+
+
+@settings(max_examples=150)
+@given(data=st.data())
+def test_a_mangled_report_is_refused_or_compared_never_a_crash(data: st.DataObject) -> None:
+    """A report with any value replaced by arbitrary JSON is refused in one line or compared and rendered."""
+    report = _report(specs=[_spec("aaaa")], passed_fps=["bbbb"], ran=2, passed=1, failed=1)
+    report["findings"] = [
+        {"rule": "x", "severity": "high", "correlation_id": "c", "summary": "s", "fingerprint": "f1"}
+    ]
+    report["containers"] = [{"service": "redis", "status": "running", "exit_code": 0, "health": None}]
+    path = data.draw(st.sampled_from(_paths(report)[1:]))
+    target = report
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = data.draw(JSON_VALUES)
+    try:
+        check_report(report, "mangled.json")
+    except CompareError as exc:
+        assert "mangled.json" in str(exc) and "\n" not in str(exc)
+        return
+    for fmt in ("markdown", "json"):
+        assert render_comparison(compare(report, _report()), fmt)

@@ -125,7 +125,7 @@ def check_report(data: Json, name: str) -> Json:
     """
     if "schema_version" not in data:
         raise CompareError(f"{name}: not a triage JSON report (no schema_version)")
-    if data["schema_version"] != 1:
+    if not _is(data["schema_version"], int) or data["schema_version"] != 1:
         raise CompareError(f"{name}: report schema_version {data['schema_version']!r}; this triage reads 1")
     bundle = _field(data, "bundle", "", name, dict)
     _field(bundle, "path", "bundle.", name, str)
