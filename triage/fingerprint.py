@@ -195,7 +195,7 @@ def _spec_of_lines(report: Report, lines: set[tuple[str, int]]) -> dict[tuple[st
         wanted = pl.DataFrame({"at": sorted(n for f, n in lines if f == file)}, schema={"at": pl.Int64})
         records = (
             report.events.lazy()
-            .filter(pl.col("file").cast(pl.String) == file)
+            .filter(pl.col("file") == file)
             .select(
                 pl.col("line").cast(pl.Int64).alias("at"),
                 pl.col("line").cast(pl.Int64).alias("first"),
