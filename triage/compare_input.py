@@ -28,8 +28,8 @@ def load_side(path: str | os.PathLike[str], analyze: Callable[[Path], Json]) -> 
     """One side of a comparison as a JSON report.
 
     A file whose content is a JSON object holding `schema_version` (pretty or on one line) is a saved
-    report; a file that starts with `{` but is not such an object is refused. Anything else (a bundle
-    directory, an archive, a log) is given to `analyze`.
+    report; another file that starts with `{` is refused unless its first line is a whole JSON object
+    (a zap log's). Anything else (a bundle directory, an archive, a log) is given to `analyze`.
 
     Args:
         path: a bundle directory, an archive, a log file, or a saved `--format json` report.
@@ -90,7 +90,14 @@ def _need(value: Any, where: str, name: str, *kinds: type | None) -> Any:
     return value
 
 
-_KIND_NAMES: dict[type, str] = {dict: "an object", list: "a list", str: "text", int: "an integer"}
+_KIND_NAMES: dict[type, str] = {
+    dict: "an object",
+    list: "a list",
+    str: "text",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+}
 
 
 def _is(value: Any, kind: type) -> bool:
