@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from tests.realworld import case, needs_realworld
 from triage.cli import main
 from triage.compare import compare
 from triage.compare_input import CompareError, check_report
@@ -96,6 +97,18 @@ def test_an_archive_side_compares_like_its_directory(tmp_path: Path, monkeypatch
     assert packed["after"]["path"] == str(archive)
     for key in ("metrics", "findings", "specs", "containers", "improved", "worse"):
         assert packed[key] == direct[key], key
+
+
+@needs_realworld
+def test_two_real_signalprocessing_runs_compare_by_their_problems() -> None:
+    """A real duplicate-transition run against a real 400-drop run: that count is gone, the drop is new."""
+    result = _cli(str(case("k03") / "bundle"), str(case("k02") / "bundle"), "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    gone = {(f["rule"], f["correlation_id"]) for f in data["findings"]["gone"] if f["before"] != "info"}
+    assert ("unexpected-event-count", "audit-test-rr-04") in gone
+    assert [f["rule"] for f in data["findings"]["new"] if f["after"] != "info"] == ["dropped-events"]
+    assert data["ran"]["per_spec"]  # the second excerpt shows one spec: counts are judged per spec ran
 
 
 def _report(specs: Any = (), passed_fps: Any = (), **tests: Any) -> dict[str, Any]:
