@@ -8,6 +8,7 @@ info are listed but never counted as better or worse. triage/compare_view.py wor
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -387,7 +388,8 @@ def _summary(
     for items, bucket, what in ((gone, improved, "gone"), (new, worse, "new")):
         serious = [f for f in items if (f.before or f.after) != "info"]
         if serious:
-            rules = ", ".join(f"{f.rule} ({f.before or f.after})" for f in serious)
+            counts = Counter(f"{f.rule} ({f.before or f.after})" for f in serious)
+            rules = ", ".join(name if n == 1 else f"{n} x {name}" for name, n in counts.items())
             bucket.append(f"{_plural(len(serious), 'finding')} above info {what}: {rules}")
     for f in stayed:
         rank_b, rank_a = SEVERITIES.index(f.before or "info"), SEVERITIES.index(f.after or "info")
