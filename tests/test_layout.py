@@ -17,7 +17,7 @@ STAGES = (
     ("facts",),
     ("rules",),
     ("report",),
-    ("api",),
+    ("runs", "api"),
     ("cli", "__main__"),
 )
 RANK = {name: rank for rank, names in enumerate(STAGES) for name in names}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from triage.api import analyze
-from triage.report.render import TEMPLATE_DIRS, _environment, render
+from triage.report.render import TEMPLATE_DIRS, markdown_environment, render
 from triage.report.views import ReportContext
 from triage.report.wording import md_code, md_escape
 
@@ -74,13 +74,13 @@ def test_template_cache_that_cannot_be_used_changes_nothing(
     if cache_home == "unwritable":
         (tmp_path / "cache").write_text("a file, not a directory")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    _environment.cache_clear()
+    markdown_environment.cache_clear()
     try:
         assert render(report, "markdown") == expected
         if cache_home == "corrupt":
             (cached,) = (tmp_path / "cache" / "triage" / "templates").iterdir()
             cached.write_bytes(b"\x00junk")
-            _environment.cache_clear()
+            markdown_environment.cache_clear()
             assert render(report, "markdown") == expected
     finally:
-        _environment.cache_clear()
+        markdown_environment.cache_clear()

@@ -123,16 +123,53 @@ def analyze(
     except TriageError as exc:
         raise InputError(str(exc)) from None
     github = enabled(github, to_file=output is not None)
-    if output is None:
-        click.echo(without_commands(text) if github else text, nl=False)
-    else:
-        try:
-            output.write_text(text, encoding="utf-8", errors="replace")
-        except OSError as exc:
-            raise InputError(f"cannot write {output}: {exc.strerror}") from None
+    _emit(without_commands(text) if github and output is None else text, output)
     if github:
         _github_outputs(report, fail_on, output)
     if fail_on and any(f.severity >= Severity.parse(fail_on) for f in report.findings):
+        raise SystemExit(1)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    """Print `text`, or write it to `output`."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror}") from None
+
+
+@main.command()
+@click.argument("before", type=click.Path(path_type=Path))
+@click.argument("after", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "json"]),
+    default="markdown",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write here instead of stdout.")
+@click.option("--fail-on-worse", is_flag=True, help="Exit 1 when anything got worse from BEFORE to AFTER.")
+def compare(before: Path, after: Path, fmt: str, output: Path | None, fail_on_worse: bool) -> None:
+    """Compare two runs: BEFORE and AFTER are each a bundle, an archive or a saved `--format json` report."""
+    from triage.api import analyze as run_analysis
+    from triage.report.render import to_json
+    from triage.runs.compare import compare as compare_runs
+    from triage.runs.render import render_comparison
+    from triage.runs.sides import load_side
+
+    try:
+        sides = [load_side(side, lambda path: to_json(run_analysis(path))) for side in (before, after)]
+        comparison = compare_runs(sides[0], sides[1])
+        text = render_comparison(comparison, fmt)
+    except TriageError as exc:
+        raise InputError(str(exc)) from None
+    _emit(text, output)
+    if fail_on_worse and comparison.worse:
         raise SystemExit(1)
 
 

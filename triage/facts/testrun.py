@@ -97,6 +97,8 @@ class TestRun:
             `Interrupted by User`, ...), None otherwise.
         flags: the options of the `ginkgo` command line the log starts with (e.g. `--fail-fast`).
         unfinished: specs whose block the log starts but never closes (a log cut while they ran).
+        passed_specs: (name, location) of each passed spec whose block the log shows (a `-v` log or a
+            JSON report shows them all), in file order.
     """
 
     __test__ = False  # not a pytest test class, despite the name
@@ -118,6 +120,7 @@ class TestRun:
     reason: str | None = None
     flags: tuple[str, ...] = ()
     unfinished: tuple[str, ...] = ()
+    passed_specs: tuple[tuple[str, str | None], ...] = ()
 
 
 _ATTRS = pl.Struct(
@@ -340,6 +343,9 @@ def _summarize_file(file: str, rows: _LogRows) -> TestRun:
         reason=reason,
         flags=tuple(flag for flag in (_first(suite, "flags") or "").split() if flag.startswith("-")),
         unfinished=tuple(row["spec"] or "" for row in blocks if row["state"] is None),
+        passed_specs=tuple(
+            (row["spec"] or "", row["location"]) for row in its if row["state"] == SpecState.PASSED
+        ),
     )
 
 

@@ -14,6 +14,7 @@ import polars as pl
 from triage.facts.stores import BY_PROCESS
 from triage.facts.testrun import FAILED_STATES
 from triage.facts.timeline import build_timelines
+from triage.report.fingerprint import finding_fingerprints, short, spec_fingerprint
 from triage.report.mermaid import Message, bar_chart, sequence, sparkline
 from triage.report.model import Report
 from triage.report.summary import verdict_lines
@@ -64,7 +65,9 @@ def _collected(local: str | None, offset: int | None) -> str:
     return f"{shown} test host time ({format_offset(offset)}) = {utc:%Y-%m-%d %H:%M:%S} UTC"
 
 
-def _finding_view(f: Finding, fix_shown_at: dict[str, int] | None = None, number: int = 0) -> FindingView:
+def _finding_view(
+    f: Finding, fingerprint: str, fix_shown_at: dict[str, int] | None = None, number: int = 0
+) -> FindingView:
     """A finding for the template; its rule's fix is shown once, later findings refer back to it."""
     rule = get_rule(f.rule)
     shown = f.evidence[:MAX_EVIDENCE]
@@ -82,6 +85,7 @@ def _finding_view(f: Finding, fix_shown_at: dict[str, int] | None = None, number
         more_evidence=len(f.evidence) - len(shown),
         fix_md="" if see else fix_of(f.rule),
         fix_see=see,
+        fingerprint=short(fingerprint),
     )
 
 
@@ -192,7 +196,13 @@ def _tests_views(report: Report) -> tuple[TestsView, ...]:
         ]
         ids = {(v.spec.file, v.spec.line): v.correlation_ids for v in report.verdicts}
         specs = tuple(
-            SpecRow(s.state.upper(), s.name, short_location(s.location), ids_md(ids[s.file, s.line]))
+            SpecRow(
+                s.state.upper(),
+                s.name,
+                short_location(s.location),
+                ids_md(ids[s.file, s.line]),
+                short(spec_fingerprint(s.name, s.location)),
+            )
             for s in run.specs
         )
         views.append(
@@ -340,6 +350,7 @@ def build_context(report: Report) -> ReportContext:
     findings = [f for f in report.findings if f.severity > Severity.INFO]
     info = [f for f in report.findings if f.severity == Severity.INFO]
     numbered = {f: i for i, f in enumerate(findings[:MAX_FINDINGS], 1)}
+    prints = dict(zip(report.findings, finding_fingerprints(report), strict=True))
     sections, more_specs = _spec_sections(report, numbered)
     fix_shown_at: dict[str, int] = {}
     writes, chart, spark = _writes(report)
@@ -374,9 +385,9 @@ def build_context(report: Report) -> ReportContext:
         collected_at=_collected(bundle.collected_at, report.host_offset),
         verdict_md=verdict_lines(report, numbered),
         tests=_tests_views(report),
-        findings=tuple(_finding_view(f, fix_shown_at, n) for f, n in numbered.items()),
+        findings=tuple(_finding_view(f, prints[f], fix_shown_at, n) for f, n in numbered.items()),
         more_findings=max(0, len(findings) - MAX_FINDINGS),
-        info=tuple(_finding_view(f) for f in info[:MAX_FINDINGS]),
+        info=tuple(_finding_view(f, prints[f]) for f in info[:MAX_FINDINGS]),
         specs=tuple(sections),
         more_specs=more_specs,
         stores=stores,

@@ -100,7 +100,7 @@ def _code(value: object) -> Markup:
 
 
 @cache
-def _environment() -> jinja2.Environment:
+def markdown_environment() -> jinja2.Environment:
     env = template_environment(autoescape=True)
     env.filters["md"] = md_inline
     env.filters["mdblock"] = md_block
@@ -143,5 +143,5 @@ def render_html(report: Report, redactor: Redactor) -> str:
         One HTML document, ending in a newline.
     """
     context = redacted(build_context(report), redactor)
-    text = _environment().get_template("report.html.j2").render(ctx=context)
+    text = markdown_environment().get_template("report.html.j2").render(ctx=context)
     return text.rstrip("\n") + "\n"

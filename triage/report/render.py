@@ -16,11 +16,15 @@ from typing import Any
 
 import jinja2
 import jinja2.bccache
+import polars as pl
 
 from triage.report.context import build_context
+from triage.report.fingerprint import finding_fingerprints, spec_fingerprint
 from triage.report.model import Report
 from triage.report.redact import Redactor
-from triage.report.wording import md_code, md_escape, tool_version
+from triage.report.wording import latency_stats, md_code, md_escape, tool_version
+from triage.table.exprs import attr
+from triage.table.vocabulary import BUFFER_FULL, DROPS, TIMER_BUG
 
 SCHEMA_VERSION = 1
 _PACKAGE_DIR = Path(__file__).parents[1]
@@ -73,7 +77,8 @@ def template_environment(*, autoescape: bool) -> jinja2.Environment:
 
 
 @cache
-def _environment() -> jinja2.Environment:
+def markdown_environment() -> jinja2.Environment:
+    """The environment of the Markdown templates, with their `md` and `code` filters."""
     env = template_environment(autoescape=False)
     env.filters["md"] = md_escape
     env.filters["code"] = md_code
@@ -83,7 +88,7 @@ def _environment() -> jinja2.Environment:
 def render_markdown(report: Report) -> str:
     """The Markdown report."""
     context = build_context(report)
-    text = _environment().get_template("report.md.j2").render(ctx=context)
+    text = markdown_environment().get_template("report.md.j2").render(ctx=context)
     return text.rstrip("\n") + "\n"
 
 
@@ -122,9 +127,13 @@ def to_json(report: Report) -> dict[str, Any]:
                 if v.cause is None
                 else {"rule": v.cause.rule, "finding": v.finding, "basis": v.basis},
                 "cause_reason": v.reason,
+                "fingerprint": spec_fingerprint(v.spec.name, v.spec.location),
             }
             for v in report.verdicts
         ]
+        tests["passed_fingerprints"] = sorted(
+            {spec_fingerprint(name, location) for run in report.tests for name, location in run.passed_specs}
+        )
     return {
         "schema_version": SCHEMA_VERSION,
         "tool_version": tool_version(),
@@ -158,8 +167,9 @@ def to_json(report: Report) -> dict[str, Any]:
                 "correlation_id": f.correlation_id,
                 "summary": f.summary,
                 "evidence": [{"file": e.file, "line": e.line, "text": e.text} for e in f.evidence],
+                "fingerprint": fingerprint,
             }
-            for f in report.findings
+            for f, fingerprint in zip(report.findings, finding_fingerprints(report), strict=True)
         ],
         "rules": [
             {"rule": o.rule.id, "status": o.status, "reason": o.reason, "findings": len(o.findings)}
@@ -182,6 +192,7 @@ def audit_json(report: Report) -> dict[str, Any]:
         "counters_scope": "process 1 only (the only process that calls Close())" if closed else None,
         "ds_batch_writes": pipe.writes.height,
         "ds_events_written": int(pipe.writes["count"].sum() or 0),
+        **_pipeline_figures(report),
         "stores": [
             {
                 "name": s.name,
@@ -193,6 +204,31 @@ def audit_json(report: Report) -> dict[str, Any]:
             for s in report.analysis.stores
         ],
     }
+
+
+def _pipeline_figures(report: Report) -> dict[str, Any]:
+    """What the logs show of every store and of DataStorage, beyond process 1's closing counters."""
+    pipe = report.analysis.pipeline
+    errors = pipe.store_errors
+    drops = errors.filter(pl.col("msg_key").is_in(DROPS))
+    dropped = int(drops.select(attr("batch_size", pl.Int64())).get_column("batch_size").sum() or 0)
+    queries = pipe.requests.filter((pl.col("method") == "GET") & (pl.col("path") == "/api/v1/audit/events"))
+    return {
+        "buffered_lines": pipe.buffered.height or None,
+        "store_dropped_batches": drops.height,
+        "store_dropped_events": dropped + errors.filter(pl.col("msg_key") == BUFFER_FULL).height,
+        "ds_failed_batches": pipe.rejects.height,
+        "timer_bug_ticks": errors.filter(pl.col("msg_key") == TIMER_BUG).height,
+        "write_ms": _latency_json(pipe.writes["duration_seconds"] * 1000),
+        "query_ms": _latency_json(queries["duration_ms"]),
+    }
+
+
+def _latency_json(values: pl.Series) -> dict[str, float] | None:
+    stats = latency_stats(values)
+    if stats is None:
+        return None
+    return {key: round(value, 3) for key, value in zip(("p50", "p95", "max"), stats, strict=True)}
 
 
 def _worst_status(report: Report) -> str:

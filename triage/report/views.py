@@ -30,6 +30,7 @@ class FindingView:
     more_evidence: int
     fix_md: str
     fix_see: int
+    fingerprint: str
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class SpecRow:
     name: str
     location: str
     correlation_ids_md: str
+    fingerprint: str
 
 
 @dataclass(frozen=True)

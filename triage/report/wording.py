@@ -87,10 +87,26 @@ def ids_md(ids: tuple[str, ...] | list[str]) -> str:
     return ", ".join(md_code(i) for i in ids) or "none seen"
 
 
-def quantiles(values: pl.Series) -> str:
-    clean = values.drop_nulls()
+def latency_stats(values: pl.Series) -> tuple[float, float, float] | None:
+    """p50, p95 and max of durations (nearest rank), None when none was logged.
+
+    Args:
+        values: durations, nulls ignored.
+
+    Returns:
+        (p50, p95, max), or None.
+    """
+    clean = values.drop_nulls().cast(pl.Float64)
     if clean.is_empty():
-        return "no durations logged"
+        return None
     p50, p95 = clean.quantile(0.5, "nearest"), clean.quantile(0.95, "nearest")
-    top = float(clean.cast(pl.Float64).max() or 0.0)  # type: ignore[arg-type]
+    return float(p50 or 0.0), float(p95 or 0.0), float(clean.max() or 0.0)  # type: ignore[arg-type]
+
+
+def quantiles(values: pl.Series) -> str:
+    """p50, p95 and max of durations in milliseconds, as a phrase."""
+    stats = latency_stats(values)
+    if stats is None:
+        return "no durations logged"
+    p50, p95, top = stats
     return f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {top:.0f} ms"

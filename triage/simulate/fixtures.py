@@ -2,7 +2,9 @@
 
 `python -m triage.simulate.fixtures fixtures/bundles` rewrites the example bundles;
 `python -m triage.simulate.fixtures --rules fixtures/rules` rewrites each rule's cases, listed in
-`fixtures/rules/<rule-id>/cases.json` as `{"cases": [{"name", "scenario", "seed", "knobs"}]}`.
+`fixtures/rules/<rule-id>/cases.json` as `{"cases": [{"name", "scenario", "seed", "knobs"}]}`;
+`python -m triage.simulate.fixtures --compare fixtures/compare` rewrites the runs `triage compare` is
+shown on (COMPARE_PAIR).
 """
 
 from __future__ import annotations
@@ -11,9 +13,17 @@ import json
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 from triage.simulate.bundle import simulate
-from triage.simulate.scenarios import SCENARIOS
+from triage.simulate.scenarios import SCENARIOS, get_scenario
+
+# One suite before and after the Flush() fix: the flush-stuck run, then the same seed and knobs with
+# the writer no longer hanging.
+COMPARE_PAIR: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("flush-fix-before", "flush-stuck", {}),
+    ("flush-fix-after", "flush-stuck", {"faults": ()}),
+)
 
 
 def regenerate(root: Path) -> list[Path]:
@@ -28,10 +38,14 @@ def regenerate(root: Path) -> list[Path]:
     root.mkdir(parents=True, exist_ok=True)
     written = []
     for scenario in SCENARIOS:
-        target = root / scenario.fixture
-        shutil.rmtree(target, ignore_errors=True)
-        written.append(simulate(scenario.name, target, seed=scenario.seed))
+        written.append(_fresh(root / scenario.fixture, scenario.name, scenario.seed, {}))
     return written
+
+
+def _fresh(target: Path, scenario: str, seed: int, knobs: dict[str, Any]) -> Path:
+    """Simulate `scenario` into `target`, removing what was there; the truth file written."""
+    shutil.rmtree(target, ignore_errors=True)
+    return simulate(scenario, target, seed=seed, **knobs)
 
 
 def regenerate_rule_cases(root: Path) -> list[Path]:
@@ -46,11 +60,24 @@ def regenerate_rule_cases(root: Path) -> list[Path]:
     written = []
     for listing in sorted(root.glob("*/cases.json")):
         for case in json.loads(listing.read_text(encoding="utf-8"))["cases"]:
-            target = listing.parent / case["name"]
-            shutil.rmtree(target, ignore_errors=True)
             knobs = {k: tuple(v) if isinstance(v, list) else v for k, v in case.get("knobs", {}).items()}
-            written.append(simulate(case["scenario"], target, seed=case["seed"], **knobs))
+            written.append(_fresh(listing.parent / case["name"], case["scenario"], case["seed"], knobs))
     return written
+
+
+def regenerate_compare(root: Path) -> list[Path]:
+    """Write the two runs of COMPARE_PAIR under `root`, replacing old ones.
+
+    Args:
+        root: E.g. fixtures/compare.
+
+    Returns:
+        The truth files written.
+    """
+    return [
+        _fresh(root / name, scenario, get_scenario(scenario).seed, knobs)
+        for name, scenario, knobs in COMPARE_PAIR
+    ]
 
 
 def main(argv: list[str]) -> int:
@@ -62,12 +89,13 @@ def main(argv: list[str]) -> int:
     Returns:
         The exit code.
     """
-    rules = argv[:1] == ["--rules"]
-    args = argv[1:] if rules else argv
+    modes = {"--rules": regenerate_rule_cases, "--compare": regenerate_compare}
+    mode = modes.get(argv[0]) if argv else None
+    args = argv[1:] if mode else argv
     if len(args) != 1:
-        print("usage: python -m triage.simulate.fixtures [--rules] DIR", file=sys.stderr)
+        print("usage: python -m triage.simulate.fixtures [--rules | --compare] DIR", file=sys.stderr)
         return 2
-    for path in (regenerate_rule_cases if rules else regenerate)(Path(args[0])):
+    for path in (mode or regenerate)(Path(args[0])):
         print(path)
     return 0
 

@@ -1,0 +1,1 @@
+"""Across runs: two runs compared side by side."""

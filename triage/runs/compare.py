@@ -1,0 +1,463 @@
+"""`triage compare BEFORE AFTER`: two runs side by side, as the JSON reports of both state them.
+
+Each side is read by triage/compare_input.py. Counts that grow with the run (specs, events, batches,
+drops) are judged per spec ran when the two runs ran different numbers of specs; rates are judged as
+they are. Findings and failed specs are matched by fingerprint (triage/fingerprint.py). Findings at
+info are listed but never counted as better or worse. triage/compare_view.py words the result.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from triage.runs.sides import SEVERITIES, Json
+
+FAILED = ("failed", "panicked", "timedout", "aborted")
+# A latency is judged changed only past this share of the before value: single runs are noisy.
+LATENCY_SHARE = 0.25
+MAX_SUMMARY = 200
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One figure of both runs and how it changed.
+
+    Attributes:
+        section: `tests` or `audit`.
+        key: a stable name (`pass_rate`, `ds_events_written`, …).
+        label: what the Markdown calls it.
+        unit: `count`, `percent` or `ms`.
+        before, after: the figures; None when a run's report does not have them.
+        better: `higher`, `lower`, or None when the figure is shown but not judged.
+        per_spec: the figure grows with the run and the runs differ in size, so it is judged per spec ran.
+        verdict: `better`, `worse`, `same`, `unknown` (a side lacks it) or `shown` (not judged).
+        change: the change in words, e.g. `+217 (5.2x)` or `1.86 → 9.61 per spec ran`.
+    """
+
+    section: str
+    key: str
+    label: str
+    unit: str
+    before: float | None
+    after: float | None
+    better: str | None
+    per_spec: bool
+    verdict: str
+    change: str
+
+
+@dataclass(frozen=True)
+class FindingChange:
+    """A finding matched by fingerprint across the runs (severity None on the side that lacks it)."""
+
+    fingerprint: str
+    rule: str
+    correlation_id: str | None
+    before: str | None
+    after: str | None
+    summary: str
+
+
+@dataclass(frozen=True)
+class SpecChange:
+    """A spec that failed or was interrupted in one run: its state in both (`passed`, or `not shown`)."""
+
+    fingerprint: str
+    name: str
+    location: str | None
+    before: str
+    after: str
+    cause_before: str | None
+    cause_after: str | None
+
+
+@dataclass(frozen=True)
+class ContainerChange:
+    """A container's state in both runs, one line each (`not inspected` when absent)."""
+
+    container: str
+    before: str
+    after: str
+    verdict: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two runs compared: what `render_comparison` shows."""
+
+    before: Json
+    after: Json
+    ran: tuple[int | None, int | None]
+    per_spec: bool
+    metrics: tuple[Metric, ...]
+    containers: tuple[ContainerChange, ...]
+    disappeared: tuple[FindingChange, ...]
+    appeared: tuple[FindingChange, ...]
+    stayed: tuple[FindingChange, ...]
+    specs: tuple[SpecChange, ...]
+    improved: tuple[str, ...]
+    worse: tuple[str, ...]
+    unknown: tuple[str, ...]
+    caution: tuple[str, ...] = ()
+
+
+def _rate(part: Any, whole: Any) -> float | None:
+    if not isinstance(part, int) or not isinstance(whole, int) or whole <= 0:
+        return None
+    return 100.0 * part / whole
+
+
+def _number(value: float, unit: str) -> str:
+    if unit == "percent":
+        return f"{value:.1f} %"
+    if unit == "ms":
+        return f"{value:.1f} ms"
+    return f"{value:g}" if value == int(value) else f"{value:.2f}"
+
+
+def _judge(
+    section: str,
+    key: str,
+    label: str,
+    values: tuple[float | None, float | None],
+    unit: str,
+    better: str | None,
+    sizes: tuple[int, int] | None,
+    judged: bool = True,
+) -> Metric:
+    """A metric with its verdict; `sizes` (specs ran) when the figure is to be judged per spec, `judged`
+    False when it is only shown (a count of runs whose sizes are unknown)."""
+    before, after = values
+    if before is None or after is None:
+        return Metric(section, key, label, unit, before, after, better, False, "unknown", "unknown")
+    b, a = before, after
+    change = _delta(b, a, unit)
+    if sizes is not None:
+        b, a = before / sizes[0], after / sizes[1]
+        change = f"{b:.2f} → {a:.2f} per spec ran"
+    if better is None or not judged:
+        verdict = "shown"
+    elif abs(a - b) < 1e-9 or (unit == "ms" and abs(a - b) <= LATENCY_SHARE * max(b, 1.0)):
+        verdict = "same"
+    else:
+        verdict = "better" if (a > b) == (better == "higher") else "worse"
+    if verdict == "same" and b == a:
+        change = "same"
+    return Metric(section, key, label, unit, before, after, better, sizes is not None, verdict, change)
+
+
+def _delta(before: float, after: float, unit: str) -> str:
+    diff = after - before
+    if diff == 0:
+        return "same"
+    if unit == "percent":
+        return f"{diff:+.1f} pts"
+    if unit == "ms":
+        shown = round(after, 1) - round(before, 1)  # as the rounded figures beside it show it
+        share = f" ({diff / before:+.0%})" if before else ""
+        return f"{shown:+.1f} ms{share}"
+    text = _number(diff, unit)
+    text = text if diff < 0 else "+" + text
+    if before > 0 and after > 0 and (after / before >= 2 or before / after >= 2):
+        text += f" ({after / before:.2g}x)"
+    return text
+
+
+_P1 = "process 1's closing counters"
+# (section, key, label, better): counts of the JSON report's `tests` and `audit`; None: shown, not judged.
+COUNTS: tuple[tuple[str, str, str, str | None], ...] = (
+    ("tests", "ran", "Specs ran", None),
+    ("tests", "passed", "Passed", "higher"),
+    ("tests", "failed", "Failed", "lower"),
+    ("tests", "interrupted", "Interrupted", "lower"),
+    ("audit", "buffered", f"Events buffered ({_P1})", None),
+    ("audit", "written", f"Events written ({_P1})", None),
+    ("audit", "buffered_lines", "Events buffered (buffered lines, all stores)", None),
+    ("audit", "ds_batch_writes", "DataStorage batch writes", "higher"),
+    ("audit", "ds_events_written", "Events DataStorage wrote", "higher"),
+    ("audit", "dropped", f"Dropped events ({_P1})", "lower"),
+    ("audit", "store_dropped_events", "Dropped events (the stores' drop lines)", "lower"),
+    ("audit", "failed_batches", f"Failed batches ({_P1})", "lower"),
+    ("audit", "ds_failed_batches", "Batch requests DataStorage refused or failed", "lower"),
+    ("audit", "timer_bug_ticks", "TIMER BUG ticks", "lower"),
+)
+# (key, label, part, whole): rates in percent, higher is better.
+RATES = (
+    ("pass_rate", "Pass rate (passed / ran)", ("tests", "passed"), ("tests", "ran")),
+    ("write_rate", f"Write rate ({_P1})", ("audit", "written"), ("audit", "buffered")),
+    (
+        "ds_write_rate",
+        "Write rate (events DataStorage wrote / buffered lines)",
+        ("audit", "ds_events_written"),
+        ("audit", "buffered_lines"),
+    ),
+)
+
+
+ORDER = (
+    "ran",
+    "passed",
+    "failed",
+    "interrupted",
+    "pass_rate",
+    "buffered",
+    "written",
+    "write_rate",
+    "buffered_lines",
+    "ds_batch_writes",
+    "ds_events_written",
+    "ds_write_rate",
+)
+
+
+# DataStorage's figures: zero means nothing when its log was not collected.
+DATASTORAGE_KEYS = frozenset(
+    {"ds_batch_writes", "ds_events_written", "ds_failed_batches", "write_ms", "query_ms"}
+)
+LOG_KINDS = frozenset({"zap_json", "zap_console"})
+
+
+def _get(report: Json, where: tuple[str, str]) -> Any:
+    """A figure of a report; None for DataStorage's when the report read no DataStorage log."""
+    if where[1] in DATASTORAGE_KEYS and not _has_datastorage_log(report):
+        return None
+    return (report[where[0]] or {}).get(where[1])
+
+
+def _has_datastorage_log(report: Json) -> bool:
+    return any(s["service"] == "datastorage" and s["kind"] in LOG_KINDS for s in report["sources"])
+
+
+def _metrics(before: Json, after: Json, sizes: tuple[int, int] | None, sized: bool) -> list[Metric]:
+    """Every figure of both reports, rates beside their counts; what neither report has is left out."""
+    out = []
+    for section, key, label, better in COUNTS:
+        pair = (_get(before, (section, key)), _get(after, (section, key)))
+        if pair != (None, None) or key != "buffered_lines":
+            scaled = sizes if key != "ran" else None
+            out.append(_judge(section, key, label, pair, "count", better, scaled, sized))
+    for key, label, part, whole in RATES:
+        pair = (_rate(_get(before, part), _get(before, whole)), _rate(_get(after, part), _get(after, whole)))
+        if pair != (None, None) or key != "ds_write_rate":
+            out.append(_judge(part[0], key, label, pair, "percent", "higher", None))
+    for key, what in (("write_ms", "Batch write time"), ("query_ms", "Query time")):
+        for stat in ("p50", "p95", "max"):
+            b, a = ((_get(report, ("audit", key)) or {}).get(stat) for report in (before, after))
+            out.append(_judge("latency", f"{key}_{stat}", f"{what} {stat}", (b, a), "ms", "lower", None))
+    if before["tests"] is None and after["tests"] is None:
+        out = [m for m in out if m.section != "tests"]
+    return sorted(out, key=lambda m: ORDER.index(m.key) if m.key in ORDER else len(ORDER))
+
+
+def _container_line(c: Json | None) -> str:
+    if c is None:
+        return "not inspected"
+    parts = [c.get("status") or "state unknown"]
+    if c.get("exit_code") not in (None, 0):
+        parts.append(f"exit code {c['exit_code']}")
+    if c.get("oom_killed"):
+        parts.append("OOM-killed")
+    if c.get("restart_count"):
+        parts.append(f"{c['restart_count']} restart(s)")
+    parts.append(f"health {c.get('health') or 'not checked'}")
+    return ", ".join(parts)
+
+
+def _trouble(c: Json | None) -> int:
+    """How many of OOM kill, failed exit and restarts a container shows (none when not inspected)."""
+    if c is None:
+        return 0
+    return (
+        int(bool(c.get("oom_killed")))
+        + int(c.get("exit_code") not in (None, 0))
+        + int(bool(c.get("restart_count")))
+    )
+
+
+def _containers(before: Json, after: Json) -> list[ContainerChange]:
+    def by_name(report: Json) -> dict[str, Json]:
+        return {str(c.get("service") or c.get("name") or "unknown"): c for c in report["containers"]}
+
+    b, a = by_name(before), by_name(after)
+    out = []
+    for name in sorted(set(b) | set(a)):
+        tb, ta = _trouble(b.get(name)), _trouble(a.get(name))
+        verdict = "same"
+        if name in b and name in a and tb != ta:
+            verdict = "better" if ta < tb else "worse"
+        elif _container_line(b.get(name)) != _container_line(a.get(name)):
+            verdict = "changed"
+        out.append(ContainerChange(name, _container_line(b.get(name)), _container_line(a.get(name)), verdict))
+    return out
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_SUMMARY else text[: MAX_SUMMARY - 2].rstrip() + " …"
+
+
+def _findings(
+    before: Json, after: Json
+) -> tuple[list[FindingChange], list[FindingChange], list[FindingChange]]:
+    b = {f["fingerprint"]: f for f in before["findings"]}
+    a = {f["fingerprint"]: f for f in after["findings"]}
+
+    def change(fp: str) -> FindingChange:
+        f = a.get(fp) or b[fp]
+        sb, sa = b.get(fp), a.get(fp)
+        return FindingChange(
+            fp,
+            f["rule"],
+            f["correlation_id"],
+            sb["severity"] if sb else None,
+            sa["severity"] if sa else None,
+            _clip(" ".join(f["summary"].split())),
+        )
+
+    gone = [change(fp) for fp in b if fp not in a]
+    new = [change(fp) for fp in a if fp not in b]
+    stayed = [change(fp) for fp in a if fp in b]
+    return gone, new, stayed
+
+
+def _spec_state(report: Json, fingerprint: str) -> tuple[str, str | None]:
+    """A spec's state in a report and the rule of its cause (`passed` or `not shown` when not listed)."""
+    tests = report["tests"]
+    if tests is None:
+        return "no test log", None
+    for spec in tests["specs"]:
+        if spec["fingerprint"] == fingerprint:
+            cause = spec.get("cause")
+            return str(spec["state"]), cause["rule"] if isinstance(cause, dict) else None
+    return ("passed" if fingerprint in set(tests["passed_fingerprints"]) else "not shown"), None
+
+
+def _specs(before: Json, after: Json) -> list[SpecChange]:
+    seen: dict[str, SpecChange] = {}
+    for report in (before, after):
+        for spec in (report["tests"] or {}).get("specs", []):
+            fp = spec["fingerprint"]
+            if fp not in seen:
+                (state_b, cause_b), (state_a, cause_a) = _spec_state(before, fp), _spec_state(after, fp)
+                seen[fp] = SpecChange(fp, spec["name"], spec["location"], state_b, state_a, cause_b, cause_a)
+    return sorted(seen.values(), key=lambda s: (_spec_order(s), s.location or "", s.name))
+
+
+def _spec_order(s: SpecChange) -> int:
+    """Fixed first, then newly failed, then still failing, then the rest."""
+    if s.before in FAILED and s.after == "passed":
+        return 0
+    if s.before == "passed" and s.after in FAILED:
+        return 1
+    if s.before in FAILED and s.after in FAILED:
+        return 2
+    return 3
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _summary(
+    metrics: Sequence[Metric],
+    containers: Sequence[ContainerChange],
+    findings: tuple[Sequence[FindingChange], Sequence[FindingChange], Sequence[FindingChange]],
+    specs: Sequence[SpecChange],
+) -> tuple[list[str], list[str], list[str]]:
+    """What improved, what got worse, and what could not be compared, each item in words."""
+    improved: list[str] = []
+    worse: list[str] = []
+    unknown: list[str] = []
+    for m in metrics:
+        if m.verdict in ("better", "worse"):
+            said = f"{m.label}: {shown(m.before, m.unit)} → {shown(m.after, m.unit)}"
+            if m.per_spec:
+                said += f" ({m.change})"
+            (improved if m.verdict == "better" else worse).append(said)
+        elif m.verdict == "unknown" and m.better is not None and (m.before, m.after) != (None, None):
+            missing = " and ".join(n for n, v in (("BEFORE", m.before), ("AFTER", m.after)) if v is None)
+            unknown.append(f"{m.label}, not in {missing}")
+    for c in containers:
+        if c.verdict in ("better", "worse"):
+            (improved if c.verdict == "better" else worse).append(
+                f"container {c.container}: {c.before} → {c.after}"
+            )
+    gone, new, stayed = findings
+    for items, bucket, what in ((gone, improved, "gone"), (new, worse, "new")):
+        serious = [f for f in items if (f.before or f.after) != "info"]
+        if serious:
+            counts = Counter(f"{f.rule} ({f.before or f.after})" for f in serious)
+            rules = ", ".join(name if n == 1 else f"{n} x {name}" for name, n in counts.items())
+            bucket.append(f"{_plural(len(serious), 'finding')} above info {what}: {rules}")
+    for f in stayed:
+        rank_b, rank_a = SEVERITIES.index(f.before or "info"), SEVERITIES.index(f.after or "info")
+        if rank_b != rank_a:
+            (improved if rank_a < rank_b else worse).append(f"{f.rule} stayed, {f.before} → {f.after}")
+    fixed = [s for s in specs if s.before in FAILED and s.after == "passed"]
+    broke = [s for s in specs if s.before == "passed" and s.after in FAILED]
+    if fixed:
+        improved.append(f"{_plural(len(fixed), 'spec')} failed before and passed after")
+    if broke:
+        worse.append(f"{_plural(len(broke), 'spec')} passed before and failed after")
+    return improved, worse, unknown
+
+
+def shown(value: float | None, unit: str) -> str:
+    """A figure as the tables show it.
+
+    Args:
+        value: the figure, None when a report lacks it.
+        unit: `count`, `percent` or `ms`.
+
+    Returns:
+        E.g. `269`, `89.3 %`, `56.7 ms`, or `unknown`.
+    """
+    return "unknown" if value is None else _number(value, unit)
+
+
+def compare(before: Json, after: Json) -> Comparison:
+    """Compare two checked JSON reports (see `load_side`).
+
+    Args:
+        before: the report of the earlier run (before a fix).
+        after: the report of the later run.
+
+    Returns:
+        The comparison.
+    """
+    ran = ((before["tests"] or {}).get("ran"), (after["tests"] or {}).get("ran"))
+    sizes = (ran[0], ran[1]) if ran[0] and ran[1] and ran[0] != ran[1] else None
+    metrics = _metrics(before, after, sizes, sized=ran[0] is not None and ran[1] is not None)
+    containers = _containers(before, after)
+    findings = _findings(before, after)
+    specs = _specs(before, after)
+    improved, worse, unknown = _summary(metrics, containers, findings, specs)
+    return Comparison(
+        before=before,
+        after=after,
+        ran=ran,
+        per_spec=sizes is not None,
+        metrics=tuple(metrics),
+        containers=tuple(containers),
+        disappeared=tuple(findings[0]),
+        appeared=tuple(findings[1]),
+        stayed=tuple(findings[2]),
+        specs=tuple(specs),
+        improved=tuple(improved),
+        worse=tuple(worse),
+        unknown=tuple(unknown),
+        caution=_caution(before, after),
+    )
+
+
+def _caution(before: Json, after: Json) -> tuple[str, ...]:
+    """What makes the two runs hard to compare at all: different suites."""
+    services = (before["bundle"].get("service"), after["bundle"].get("service"))
+    if None not in services and services[0] != services[1]:
+        return (
+            f"BEFORE is a {services[0]} run and AFTER a {services[1]} run: different suites, so their specs "
+            "and most findings cannot match",
+        )
+    return ()
