@@ -193,18 +193,44 @@ def test_current_format_timeout_with_no_sign_the_event_was_emitted_is_not_a_race
     )
 
 
+ONE_SHOT_FAILURE = [
+    "  [FAILED] MUST emit the failure event",
+    "  Expected",
+    "      <bool>: false",
+    "  to be true",
+]
+
+
 def test_current_format_one_query_right_after_flush_that_fails_the_spec_is_medium(tmp_path: Path) -> None:
-    """A spec that queried once right after Flush() returned and failed on that answer is a medium race."""
+    """A spec that queried once after Flush() and the step emitting the type, and failed, is a medium race."""
     timeline = [
+        _phase("Failed"),
         "✅ Audit store flushed successfully",
         "⏳ No events yet for notification.message.failed (correlation_id=nr-once-4)",
     ]
-    failure = ["  [FAILED] MUST emit the failure event", "  Expected", "      <bool>: false", "  to be true"]
-    report = analyze(write_bundle(tmp_path, ginkgo_log(Spec("should record the failure", timeline, failure))))
+    spec = Spec("should record the failure", timeline, ONE_SHOT_FAILURE)
+    report = analyze(write_bundle(tmp_path, ginkgo_log(spec)))
     (finding,) = [f for f in report.findings if f.rule == RULE.id]
     assert finding.severity == Severity.MEDIUM and finding.correlation_id == "nr-once-4"
     assert "without querying again" in finding.summary
     assert "the test's Flush() had returned before the first miss" in finding.summary
+    assert not [f for f in report.findings if f.rule == "unexpected-event-count"]
+
+
+def test_current_format_one_query_before_the_step_was_logged_is_not_a_race(tmp_path: Path) -> None:
+    """A one-shot query after Flush() with no line showing the type emitted is a missing event, not a race."""
+    timeline = [
+        _phase("Pending"),
+        "✅ Audit store flushed successfully",
+        "⏳ No events yet for notification.message.failed (correlation_id=nr-once-6)",
+    ]
+    report = analyze(
+        write_bundle(tmp_path, ginkgo_log(Spec("should record the failure", timeline, ONE_SHOT_FAILURE)))
+    )
+    assert not [f for f in report.findings if f.rule == RULE.id]
+    (count,) = [f for f in report.findings if f.rule == "unexpected-event-count"]
+    assert count.correlation_id == "nr-once-6" and "were never emitted" in count.summary
+    assert "Flush() returned successfully" in count.summary
 
 
 def test_current_format_timeout_while_the_writer_was_stuck_is_a_medium_race(tmp_path: Path) -> None:
@@ -333,3 +359,27 @@ def test_current_format_a_slow_write_in_the_timeline_does_not_hide_the_race(tmp_
     ]
     (finding,) = [f for f in _timed_out(tmp_path, timeline).findings if f.rule == RULE.id]
     assert finding.severity == Severity.HIGH and finding.correlation_id == "nr-slow-6"
+
+
+def test_current_format_one_query_after_the_controller_acted_past_the_flush_is_medium(tmp_path: Path) -> None:
+    """A one-shot query after Flush() is a medium race when a reconcile naming no phase followed it."""
+    requeue = (
+        "2026-03-02T09:15:03-05:00\tDEBUG\tReconciling NotificationRequest\t"
+        '{"controller": "notificationrequest-controller", "namespace": "nt-audit-4c1d"}'
+    )
+    timeline = [
+        _phase("Pending"),
+        "✅ Audit store flushed successfully",
+        requeue,
+        "⏳ No events yet for notification.message.failed (correlation_id=nr-once-7)",
+    ]
+    report = analyze(
+        write_bundle(tmp_path, ginkgo_log(Spec("should record the failure", timeline, ONE_SHOT_FAILURE)))
+    )
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert finding.severity == Severity.MEDIUM and finding.correlation_id == "nr-once-7"
+    assert (
+        "the controller logged `Reconciling NotificationRequest` after the Flush() returned"
+        in finding.summary
+    )
+    assert not [f for f in report.findings if f.rule == "unexpected-event-count"]

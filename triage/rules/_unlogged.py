@@ -11,8 +11,11 @@ shapes are races the logs can still show, each stated as observed and inferred:
   `classification.decision`), or, more weakly, any later step before the miss;
 * a spec that failed while every query for T and X found too few, after the controller had logged
   the phase that emits T: inferred that T was emitted and not yet queryable when the test gave up;
-* a spec that queried T once, right after its `Flush()` returned, and failed on that answer: a
-  one-shot query races the write even after a flush (medium: nothing shows T was emitted);
+* a spec that queried T once, right after its `Flush()` returned, and failed on that answer, after
+  the controller had logged the phase that emits T, or a reconcile after the Flush() that logged no
+  phase of its own (unnamed work, which may have emitted T): a one-shot query races the write even
+  after a flush (medium). A Flush() writes everything buffered before it, so with neither line T was
+  not yet emitted when the test counted: a count the `unexpected-event-count` rule reports;
 * a spec that failed while every query for T and X found too few, after the controller had logged
   a step, while the stores' writers were stuck (DataStorage's last batch write before the last miss,
   a `Flush()` or `Close()` timing out later): what the controller emitted waited in the buffer
@@ -54,6 +57,8 @@ class UnloggedRace:
         phase: the controller's phase line that names the event type's step, before the last miss.
         block: the spec block.
         progress: the controller's last phase line before the first miss, whatever step it names.
+        acted: the controller's first line after the `Flush()` print and after its last phase line
+            before the miss (a reconcile that named no phase), None when none.
         stopped: when the spec failed without finding the events after the stores' writers had
             stopped (DataStorage's last batch write before the last miss, a Flush() or Close() timing
             out later): that write, or an empty row when DataStorage never wrote; None otherwise.
@@ -67,6 +72,7 @@ class UnloggedRace:
     phase: dict[str, Any] | None
     block: SpecBlock | None
     progress: dict[str, Any] | None = None
+    acted: dict[str, Any] | None = None
     stopped: dict[str, Any] | None = None
 
     @property
@@ -161,6 +167,9 @@ def unlogged_races(analysis: Analysis) -> list[UnloggedRace]:
         flushed = flushes.filter(same & (pl.col("line") < miss["line"])).sort("line").tail(1)
         lines = _phase_lines(events, same, int(last["line"]))
         progress = [r for r in lines if r["line"] < miss["line"]]
+        acted = (
+            _unnamed_work(events, same, int(flushed["line"][0]), int(miss["line"])) if flushed.height else []
+        )
         race = UnloggedRace(
             miss,
             found,
@@ -170,8 +179,9 @@ def unlogged_races(analysis: Analysis) -> list[UnloggedRace]:
             _naming(lines, str(kind)),
             block,
             progress[-1] if progress else None,
+            acted[0] if acted else None,
         )
-        if below or (found is None and race.phase is None and not race.one_shot):
+        if below or (found is None and race.phase is None and not (race.one_shot and race.acted)):
             stopped = _stopped_before(stuck, last) if race.progress is not None else None
             if stopped is None:
                 continue  # retried until the spec gave up, nothing showing T was emitted: missing, not raced
@@ -214,16 +224,55 @@ def _stopped_before(stuck: StuckWriter | None, last: dict[str, Any]) -> dict[str
     return dict(stuck.last_write) if at is not None and stuck.stopped_at < at else None
 
 
-def _phase_lines(events: pl.DataFrame, same: pl.Expr, before: int) -> list[dict[str, Any]]:
-    """The controller's phase lines in a block before a line, in line order."""
+def emitted_before(analysis: Analysis, file: str, spec_index: int, before: int, event_type: str) -> bool:
+    """Whether a spec block's lines show an event type possibly emitted, and unwritten, before a query.
+
+    The controller logged the phase that emits the type, or a reconcile after the test's last
+    `Flush()` returned that logged no phase of its own (a Flush() writes everything buffered before
+    it; a phase line names what its pass emitted).
+
+    Args:
+        analysis: the analysed bundle.
+        file: the spec block's file.
+        spec_index: the spec block.
+        before: the query's line.
+        event_type: e.g. `signalprocessing.classification.decision`.
+
+    Returns:
+        True when such a line precedes `before`.
+    """
+    same = (pl.col("file") == file) & (pl.col("spec_index") == spec_index)
+    events = analysis.events
+    if _naming(_phase_lines(events, same, before), event_type) is not None:
+        return True
+    flushes = analysis.pipeline.explicit_flushes.filter(same & (pl.col("line") < before))
+    return bool(flushes.height) and bool(_unnamed_work(events, same, int(flushes["line"].max()), before))
+
+
+def _unnamed_work(events: pl.DataFrame, same: pl.Expr, after: int, before: int) -> list[dict[str, Any]]:
+    """The controller's lines between two lines that follow its last phase line there (none named)."""
+    rows = _controller_lines(events, same, after, before)
+    phases = [i for i, r in enumerate(rows) if re.search(PHASE, r["message"] or "")]
+    return rows[phases[-1] + 1 :] if phases else rows
+
+
+def _controller_lines(
+    events: pl.DataFrame, same: pl.Expr, after: int | None, before: int
+) -> list[dict[str, Any]]:
+    """The controller's log lines in a block between two lines (from its start when `after` is None)."""
     rows = events.filter(
         same
         & (pl.col("line") < before)
+        & (pl.col("line") > (after if after is not None else -1))
         & (pl.col("record") == "log")
         & ~matches(events, "logger", STORE_LOGGER).fill_null(False)
-        & matches(events, "message", PHASE)
     ).select("file", "line", "ts", "ts_precision", pl.col("message").cast(pl.String))
     return rows.sort("line").to_dicts()
+
+
+def _phase_lines(events: pl.DataFrame, same: pl.Expr, before: int) -> list[dict[str, Any]]:
+    """The controller's phase lines in a block before a line, in line order."""
+    return [r for r in _controller_lines(events, same, None, before) if re.search(PHASE, r["message"] or "")]
 
 
 def _naming(lines: list[dict[str, Any]], event_type: str) -> dict[str, Any] | None:
@@ -279,6 +328,10 @@ def describe(race: UnloggedRace) -> tuple[str, tuple[Evidence, ...]]:
     if race.phase is not None:
         p = race.phase
         reasons.append(f"the controller had logged `{p['message']}` at {clock(p['ts'], precise=False)}")
+        rows.append(p)
+    elif race.acted is not None and race.one_shot:
+        p = race.acted
+        reasons.append(f"the controller logged `{p['message']}` after the Flush() returned")
         rows.append(p)
     elif race.progress is not None and race.found is not None:
         p = race.progress

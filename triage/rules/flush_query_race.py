@@ -18,7 +18,8 @@ of the same type and ID is a race the logs show (low when the test had flushed b
 controller had logged the phase that emits the type, so the event already existed; info when nothing
 shows that); a spec that failed while every query for a type found too few, after the controller had
 logged the phase that emits it, is a high finding, inferred; one that queried once right after its
-`Flush()` returned and failed on that answer is a medium one, and so is one that failed without finding
+`Flush()` returned and failed on that answer, after that phase line, is a medium one (without it the
+event was more likely not yet emitted: a count), and so is one that failed without finding
 the type after the controller logged a step while the writers were stuck (DataStorage's last batch
 write before the miss, a `Flush()` or `Close()` timing out later).
 
@@ -514,8 +515,10 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     for unlogged in unlogged_races(analysis):
         summary, evidence = describe(unlogged)
         if unlogged.found is None:
-            # The spec failed after the controller reached the event's phase, or on one query after Flush().
-            severity = Severity.HIGH if unlogged.phase is not None else Severity.MEDIUM
+            # The spec failed after the controller reached the event's phase; one query after Flush() is
+            # medium: a Flush() writes what was buffered before it, unless it failed to drain the buffer.
+            high = unlogged.phase is not None and not unlogged.one_shot
+            severity = Severity.HIGH if high else Severity.MEDIUM
         else:
             severity = Severity.LOW if unlogged.emitted else Severity.INFO
         yield Finding(RULE.id, severity, summary, unlogged.miss["correlation_id"], evidence[:MAX_EVIDENCE])

@@ -53,6 +53,7 @@ from triage.analysis import Analysis
 from triage.pipeline import UNFRAMED, matches
 from triage.rules._queries import FAILED, flush_prints, query_prints
 from triage.rules._store import FLUSH_TIMED_OUT, TIMER_BUG
+from triage.rules._unlogged import emitted_before
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 
 COUNT_MISMATCH = re.compile(r"Expected\s*\n\s*<int>: (-?\d+)\s*\n\s*to equal\s*\n\s*<int>: (-?\d+)")
@@ -60,6 +61,8 @@ COUNT_MISMATCH = re.compile(r"Expected\s*\n\s*<int>: (-?\d+)\s*\n\s*to equal\s*\
 ANY_FOUND = re.compile(
     r"Timed out after [^\n]*\n(?:.*\n)*?\s*Expected\s*\n\s*<bool>: false\s*\n\s*to be true"
 )
+# `Expect(found).To(BeTrue(), "MUST emit error event")` evaluated once, on the last query's answer.
+ONE_SHOT_TRUE = re.compile(r"Expected\s*\n\s*<bool>: false\s*\n\s*to be true")
 HAVE_LENGTH = re.compile(
     r"Expected\s*\n\s*<[^>\n]*\blen:(\d+)[^>\n]*>:.*?\n\s*to have length (\d+)", re.DOTALL
 )
@@ -125,8 +128,10 @@ def _mismatches(analysis: Analysis) -> list[Mismatch]:
         match = COUNT_MISMATCH.search(text) or HAVE_LENGTH.search(text)
         if match is not None:
             got, want = int(match.group(1)), int(match.group(2))
-        elif ANY_FOUND.search(text) and _awaited_none(before):
-            got, want = 0, 1  # it waited for any event and its last query still found none
+        elif (ANY_FOUND.search(text) or ("Timed out" not in text and ONE_SHOT_TRUE.search(text))) and (
+            _awaited_none(before)
+        ):
+            got, want = 0, 1  # it waited for (or checked once) any event and its last query found none
         else:
             continue
         prints = before.filter(pl.col("count") == got)
@@ -263,7 +268,7 @@ def _explain(
     alive = _writer_alive(analysis, m, text)
     if m.found < m.expected and not _store_logged(analysis, m) and alive and not _stalled(analysis, m, text):
         return (
-            f"{alive} and the spec's timeline shows no store fault, so an event buffered before the wait "
+            f"{alive} and the spec's timeline shows no store fault, so an event buffered before it counted "
             f"would have been written and found: the missing one(s) {NEVER_EMITTED} (inferred; the store's "
             "buffered lines, which would show it, are below Info in this log format)",
             [],
@@ -312,13 +317,23 @@ def _wait_writes(analysis: Analysis, m: Mismatch, text: str) -> tuple[int, int] 
     )
 
 
+def _step_logged(analysis: Analysis, m: Mismatch, event_type: str | None) -> bool:
+    """True when the spec's lines show the awaited type possibly emitted and unwritten at the last query."""
+    if event_type is None or m.last is None:
+        return False
+    f = m.failure
+    return emitted_before(analysis, str(f["file"]), int(f["spec_index"]), int(m.last["line"]), event_type)
+
+
 def _writer_alive(analysis: Analysis, m: Mismatch, text: str) -> str:
     """What shows the store's writer working while a timed-out `Eventually` waited, "" when nothing does.
 
     A `✅ Audit store flushed successfully` print in the spec before the failure: the writer took the
-    Flush() and returned. Else DataStorage's batch writes in the second half of the wait.
+    Flush() and returned, writing everything buffered before it; this holds for an assertion checked
+    once too. Else DataStorage's batch writes in the second half of the wait.
     """
-    if TIMED_OUT.search(text) is None:
+    one_shot = m.at_least and TIMED_OUT.search(text) is None
+    if TIMED_OUT.search(text) is None and not one_shot:
         return ""
     f = m.failure
     flushed = flush_prints(analysis).filter(
@@ -327,7 +342,8 @@ def _writer_alive(analysis: Analysis, m: Mismatch, text: str) -> str:
         & (pl.col("line") < f["line"])
     )
     if flushed.height:
-        return f"the spec's Flush() returned successfully (line {flushed['line'][-1]}) before it waited"
+        waited = "checked" if one_shot else "waited"
+        return f"the spec's Flush() returned successfully (line {flushed['line'][-1]}) before it {waited}"
     writes = _wait_writes(analysis, m, text)
     if writes is not None and writes[1]:
         return f"DataStorage committed {writes[1]} batch write(s) in the second half of the wait"
@@ -453,6 +469,13 @@ def _finding(analysis: Analysis, m: Mismatch) -> Finding | None:
     )
     if "Timed out" in text and m.found < m.expected and lost:
         return None
+    store_lines = _store_logged(analysis, m)  # the buffered lines tell; else the controller's lines may
+    if (
+        m.at_least
+        and "Timed out" not in text
+        and (lost or (not store_lines and _step_logged(analysis, m, event_type)))
+    ):
+        return None  # checked once: buffered or emitted before the query, so late (the race rule's) or lost
     why, rows = _explain(analysis, m, cid, event_type)
     if m.at_least and UNDECIDED in why:
         return None  # a wait for any event that found none, and nothing tells absent from late
