@@ -5,7 +5,7 @@ from __future__ import annotations
 from triage.simulate.reports import Check, Failure, QueryRecord, Report
 from triage.simulate.store import AuditEvent
 from triage.simulate.timefmt import MS
-from triage.simulate.truth import mark_races, spec_cause
+from triage.simulate.truth import findings, mark_races, spec_cause
 
 CID = "audit-test-rr-05"
 TYPE = "signalprocessing.error.occurred"
@@ -61,3 +61,21 @@ def test_an_event_buffered_after_the_count_is_missing_not_raced() -> None:
     assert spec_cause(report, watched) == "missing-events"
     report.check = Check(CID, TYPE, 1, 0, 1000 * MS, retried=False)
     assert spec_cause(report, watched) == "flush-query-race"
+
+
+def test_a_failed_count_whose_id_no_line_names_is_asked_of_the_run() -> None:
+    """A failed count is asked under its correlation ID only when the test log names that ID."""
+    report = _report(QueryRecord(CID, TYPE, 838 * MS, 1, "spec"))
+    report.failure = Failure("Expected\n    <int>: 1\nto equal\n    <int>: 2", report.location, 840 * MS)
+    report.correlation_ids = [CID]
+
+    def count_entries(named: set[str] | None) -> dict[str, list[str | None]]:
+        found = findings([report], report.queries, {}, None, False, {}, 0, named=named)
+        return {
+            kind: [e["correlation_id"] for e in found[kind] if e["rule"] == "unexpected-event-count"]
+            for kind in ("must", "must_not")
+        }
+
+    assert count_entries({CID}) == {"must": [CID], "must_not": []}
+    assert count_entries(set()) == {"must": [None], "must_not": []}
+    assert count_entries(None) == {"must": [CID], "must_not": []}

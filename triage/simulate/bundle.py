@@ -409,6 +409,8 @@ def _write_truth(
         k.test_log != "none",
         causes,
         runner.flush_failures_seen,
+        {q.correlation_id for q in queries if q.printed}
+        | {cid for cid, events in runner.watched.items() if any(e.seen for e in events)},
     )
     head = {
         "scenario": name,

@@ -23,6 +23,9 @@ A rule id with `correlation_id: null` is about the run as a whole. Entries:
   than expected (e.g. 5 phase transitions where 4 were expected) at once, or failed any assertion
   about its events whose true cause is extra or missing events (`duplicate-events`, `shared-correlation-id`,
   `missing-events`, below). must_not for every other queried ID whose spec did not fail that way.
+  The ID must be one the test log names (a query print with it, or a buffered line of its events):
+  for a failed count whose ID no line names, the entry is about the run (`correlation_id: null`,
+  any finding of the rule), as an analysis can report the count but not whose it was.
 * `unflushed-events` (null): must when some event was never handed to DataStorage (still in a store's
   channel or batch when the run ended, or ignored by the SP-AUDIT-001 Flush) and the logs can show
   it: the buffered line of such an event is in the test log, process 1's closing counters show a
@@ -217,6 +220,7 @@ def findings(
     test_log_collected: bool = True,
     causes: dict[str, str] | None = None,
     flush_failures_seen: int = 0,
+    named: set[str] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Derive must/must_not findings (see the module docstring for their meaning).
 
@@ -234,6 +238,7 @@ def findings(
         test_log_collected: Whether the bundle holds the test log (the store's drop lines are there).
         causes: True cause per failed spec's full text (see spec_cause).
         flush_failures_seen: Timed-out Flush() or Close() calls printed in the test log.
+        named: Correlation IDs a line of the test log names (None: all of them).
 
     Returns:
         {"must": [...], "must_not": [...]} sorted.
@@ -260,6 +265,9 @@ def findings(
         for cid in r.correlation_ids
     }
     for cid in queried:
+        if cid in miscounted and named is not None and cid not in named:
+            must.add(("unexpected-event-count", None))  # the count shows, not whose it was
+            continue
         (must if cid in miscounted else must_not).add(("unexpected-event-count", cid))
     if not outcomes.get("unflushed"):
         must_not.add(("unflushed-events", None))
