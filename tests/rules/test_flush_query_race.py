@@ -383,3 +383,22 @@ def test_current_format_one_query_after_the_controller_acted_past_the_flush_is_m
         in finding.summary
     )
     assert not [f for f in report.findings if f.rule == "unexpected-event-count"]
+
+
+def test_a_miss_followed_by_refused_queries_is_only_an_observation(tmp_path: Path) -> None:
+    """A buffered event missed by a query, after which DataStorage refused the spec's queries, is info."""
+    refused = (
+        '❌ Failed to query Data Storage: Get "http://127.0.0.1:18140/api/v1/audit/events": '
+        "dial tcp 127.0.0.1:18140: connect: connection refused"
+    )
+    timeline = [
+        _buffered("nr-down-3", 5),
+        "⏳ No events yet for notification.message.sent (correlation_id=nr-down-3)",
+        *[refused] * 3,
+    ]
+    report = analyze(
+        write_bundle(tmp_path, ginkgo_log(Spec("should record the delivery", timeline, COUNT_FAILURE)))
+    )
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert finding.severity == Severity.INFO and finding.correlation_id == "nr-down-3"
+    assert "DataStorage then refused its requests" in finding.summary

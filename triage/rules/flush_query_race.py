@@ -31,7 +31,9 @@ query print names; in a failed spec that printed none, the one ID its buffered l
 The finding says how long the event waited in the buffer and how long the test waited: from the
 first query that missed it to the first that found it, or to the spec's failure. Severity is high
 when the spec then failed without any query finding the event (a one-shot assertion, or an
-`Eventually` that timed out), low when a later query found it.
+`Eventually` that timed out), low when a later query found it, info when DataStorage refused the
+spec's requests after the miss (its outage, which `container-unhealthy` reports, then decided whether
+the event was ever written).
 
 ## Why it matters
 DataStorage only returns committed events. The store writes every 100 ms in the SP suite (1 s by
@@ -76,6 +78,7 @@ from triage.rules.base import Finding, Rule, Severity, quote
 
 MAX_EVIDENCE = 8
 POLL_STEP = r"(?i)\bpoll|\bquerying\b"
+REFUSED = r"(?i)connection refused"
 
 
 @dataclass(frozen=True)
@@ -457,10 +460,33 @@ def _outcome(race: Race) -> tuple[str, Severity, tuple[dict[str, Any], ...]]:
     return f"No later query found it before the spec ended ({state}).", Severity.LOW, rows
 
 
+def _refused_after(analysis: Analysis, race: Race) -> dict[str, Any] | None:
+    """The test's last print of a request DataStorage refused, after the miss in its spec; None if none."""
+    q, events = race.query, analysis.events
+    refused = events.filter(
+        (pl.col("file") == q["file"])
+        & (pl.col("spec_index") == q["spec_index"])
+        & (pl.col("line") > q["line"])
+        & (pl.col("service") == "test-run")
+        & pl.col("record").is_in(["helper", "output"])
+    ).filter(pl.col("message").cast(pl.String).str.contains(REFUSED))
+    return refused.sort("line").row(-1, named=True) if refused.height else None
+
+
 def _finding(analysis: Analysis, race: Race) -> Finding:
     q = race.query
     story = _story(analysis, race)
     outcome, severity, tail = _outcome(race)
+    refused = _refused_after(analysis, race) if race.later is None and severity == Severity.HIGH else None
+    if refused is not None:
+        # DataStorage refused the spec's later queries, so it was refusing the store's writes too: the
+        # outage, not the flush timing, decided whether the event was ever written (container-unhealthy).
+        severity = Severity.INFO
+        outcome += (
+            f" DataStorage then refused its requests (line {refused['line']}), so the outage, not the flush "
+            "timing, decided whether the event would ever be written."
+        )
+        tail = (*tail, refused)
     if q["helper"] == "silent_poll":
         unseen = (
             f"{q['unflushed']} had not been flushed"
