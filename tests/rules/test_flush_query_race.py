@@ -402,3 +402,87 @@ def test_a_miss_followed_by_refused_queries_is_only_an_observation(tmp_path: Pat
     (finding,) = [f for f in report.findings if f.rule == RULE.id]
     assert finding.severity == Severity.INFO and finding.correlation_id == "nr-down-3"
     assert "DataStorage then refused its requests" in finding.summary
+
+
+REJECTED = store_line(
+    "2026-03-02T09:15:02-05:00",
+    "Failed to write audit batch",
+    attempt=1,
+    batch_size=2,
+    error="Data Storage Service returned status 400: invalid event",
+)
+
+
+@pytest.mark.parametrize(("order", "raced"), [("failure first", True), ("phase first", False)])
+def test_current_format_timeout_in_a_spec_whose_batch_failed_is_a_race_only_past_the_failure(
+    tmp_path: Path, order: str, raced: bool
+) -> None:
+    """A type the controller reached only after a batch failed was not in it, so its miss is a race."""
+    steps = [REJECTED, _phase("Delivering")] if order == "failure first" else [_phase("Delivering"), REJECTED]
+    timeline = [
+        _phase("Pending"),
+        *steps,
+        *["⏳ No events yet for notification.delivery.attempted (correlation_id=nr-lost-6)"] * 3,
+    ]
+    report = _timed_out(tmp_path, timeline)
+    found = [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]
+    assert [f.correlation_id for f in found] == (["nr-lost-6"] if raced else [])
+
+
+def test_current_format_timeout_after_a_flush_that_wrote_everything_is_a_count_not_a_race(
+    tmp_path: Path,
+) -> None:
+    """A wait that found nothing after a successful Flush(), with no stall, is a count, not a race."""
+    timeline = [
+        _phase("Delivering"),
+        "✅ Audit store flushed successfully",
+        *["⏳ No events yet for notification.delivery.attempted (correlation_id=nr-none-8)"] * 3,
+    ]
+    failure = ["  [FAILED] Timed out after 10.001s.", "  Expected", "      <bool>: false", "  to be true"]
+    report = analyze(write_bundle(tmp_path, ginkgo_log(Spec("should record the attempt", timeline, failure))))
+    assert not [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]
+    (count,) = [f for f in report.findings if f.rule == "unexpected-event-count"]
+    assert count.correlation_id == "nr-none-8" and "were never emitted" in count.summary
+
+
+@pytest.mark.parametrize(("held_s", "raced"), [(20.0, True), (2.0, False)])
+def test_current_format_timeout_while_the_flush_timer_stalled_is_a_medium_race(
+    tmp_path: Path, held_s: float, raced: bool
+) -> None:
+    """A spec that timed out after its controller moved on, while a timer stall held its misses, is medium."""
+    stall = store_line(
+        "2026-03-02T09:15:14-05:00",
+        "🚨 TIMER BUG DETECTED: Tick interval significantly exceeded expected",
+        expected_interval=0.1,
+        actual_interval=held_s,
+    )
+    timeline = [
+        _phase("Pending"),
+        *["⏳ No events yet for notification.message.escalated (correlation_id=nr-stall-3)"] * 3,
+        stall,
+    ]
+    report = _timed_out(tmp_path, timeline)
+    found = [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]
+    assert [(f.correlation_id, f.severity) for f in found] == (
+        [("nr-stall-3", Severity.MEDIUM)] if raced else []
+    )
+    if raced:
+        assert "a store's flush timer stalled over the last miss" in found[0].summary
+
+
+def test_current_format_timeout_whose_later_queries_were_refused_is_only_an_observation(
+    tmp_path: Path,
+) -> None:
+    """A spec whose queries DataStorage refused after its miss was failed by the outage: the race is info."""
+    refused = (
+        '❌ Failed to query Data Storage: Get "http://127.0.0.1:18140/api/v1/audit/events": '
+        "dial tcp 127.0.0.1:18140: connect: connection refused"
+    )
+    timeline = [
+        _phase("Delivering"),
+        "⏳ No events yet for notification.delivery.attempted (correlation_id=nr-down-4)",
+        *[refused] * 3,
+    ]
+    report = _timed_out(tmp_path, timeline)
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert finding.severity == Severity.INFO and "DataStorage then refused its requests" in finding.summary

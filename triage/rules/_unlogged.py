@@ -10,16 +10,19 @@ shapes are races the logs can still show, each stated as observed and inferred:
   that emits T (its words share a stem with T's, e.g. `Processing Classifying phase` and
   `classification.decision`), or, more weakly, any later step before the miss;
 * a spec that failed while every query for T and X found too few, after the controller had logged
-  the phase that emits T: inferred that T was emitted and not yet queryable when the test gave up;
+  the phase that emits T: inferred that T was emitted and not yet queryable when the test gave up.
+  Where a batch write failed in the spec, only when that phase line follows the failure: a batch
+  holds what was buffered before it was sent, so T was not in it;
 * a spec that queried T once, right after its `Flush()` returned, and failed on that answer, after
   the controller had logged the phase that emits T, or a reconcile after the Flush() that logged no
   phase of its own (unnamed work, which may have emitted T): a one-shot query races the write even
   after a flush (medium). A Flush() writes everything buffered before it, so with neither line T was
   not yet emitted when the test counted: a count the `unexpected-event-count` rule reports;
 * a spec that failed while every query for T and X found too few, after the controller had logged
-  a step, while the stores' writers were stuck (DataStorage's last batch write before the last miss,
-  a `Flush()` or `Close()` timing out later): what the controller emitted waited in the buffer
-  (medium: inferred, the step need not be T's). A spec whose assertion counted fewer than it
+  a step, while a store's flush timer stalled over its last miss (a `TIMER BUG DETECTED` line whose
+  tick interval covers it) or the stores' writers were stuck (DataStorage's last batch write before
+  the last miss, a `Flush()` or `Close()` timing out later): what the controller emitted waited in
+  the buffer (medium: inferred, the step need not be T's). A spec whose assertion counted fewer than it
   expected (`Expected <int>: 2 to be >= <int>: 4`) on T's last answer counts every query of T as
   short, even when they all found the same number.
 """
@@ -36,7 +39,7 @@ import polars as pl
 from triage.analysis import Analysis
 from triage.pipeline import STORE_LOGGER, matches
 from triage.rules._queries import SpecBlock, clock, query_prints, span, spec_blocks
-from triage.rules._store import StuckWriter, failing_blocks, stuck_writer
+from triage.rules._store import TIMER_BUG, StuckWriter, failing_blocks, stuck_writer
 from triage.rules.base import Evidence, quote
 
 PHASE = r"(?i)\bphase\b"
@@ -62,6 +65,8 @@ class UnloggedRace:
         stopped: when the spec failed without finding the events after the stores' writers had
             stopped (DataStorage's last batch write before the last miss, a Flush() or Close() timing
             out later): that write, or an empty row when DataStorage never wrote; None otherwise.
+        stall: when the spec failed without finding the events while a store's flush timer stalled
+            over its last miss: the `TIMER BUG DETECTED` line; None otherwise.
     """
 
     miss: dict[str, Any]
@@ -74,6 +79,7 @@ class UnloggedRace:
     progress: dict[str, Any] | None = None
     acted: dict[str, Any] | None = None
     stopped: dict[str, Any] | None = None
+    stall: dict[str, Any] | None = None
 
     @property
     def one_shot(self) -> bool:
@@ -160,13 +166,16 @@ def unlogged_races(analysis: Analysis) -> list[UnloggedRace]:
         below = failed and counted.get(key) == int(rows[-1]["count"])
         if below:
             found, short = None, rows
-        if not short or (found is None and (not failed or key in failing)):
+        if not short or (found is None and not failed):
             continue
         miss, last = short[0], short[-1]
         same = (pl.col("file") == file) & (pl.col("spec_index") == index)
         flushed = flushes.filter(same & (pl.col("line") < miss["line"])).sort("line").tail(1)
         lines = _phase_lines(events, same, int(last["line"]))
         progress = [r for r in lines if r["line"] < miss["line"]]
+        named = _naming(lines, str(kind))
+        if found is None and key in failing and (named is None or named["line"] < failing[key]):
+            continue  # the events may have been in the batch that failed: the loss rules' matter
         acted = (
             _unnamed_work(events, same, int(flushed["line"][0]), int(miss["line"])) if flushed.height else []
         )
@@ -176,17 +185,18 @@ def unlogged_races(analysis: Analysis) -> list[UnloggedRace]:
             len(short),
             last,
             flushed.row(0, named=True) if flushed.height else None,
-            _naming(lines, str(kind)),
+            named,
             block,
             progress[-1] if progress else None,
             acted[0] if acted else None,
         )
         if below or (found is None and race.phase is None and not (race.one_shot and race.acted)):
             stopped = _stopped_before(stuck, last) if race.progress is not None else None
-            if stopped is None:
+            stall = _stall_over(analysis, last) if race.progress is not None and stopped is None else None
+            if stopped is None and stall is None:
                 continue  # retried until the spec gave up, nothing showing T was emitted: missing, not raced
             # The controller went on past a step while nothing reached DataStorage: what it emitted waited.
-            race = replace(race, stopped=stopped)
+            race = replace(race, stopped=stopped, stall=stall)
         out.append(race)
         done.add(str(cid))
     return out
@@ -212,6 +222,27 @@ def _counted_short(analysis: Analysis) -> dict[tuple[str, int], int]:
         if got < want or (match.group(2) == "be >" and got == want):
             out.setdefault((str(file), int(index)), got)
     return out
+
+
+def _stall_over(analysis: Analysis, last: dict[str, Any]) -> dict[str, Any] | None:
+    """The `TIMER BUG DETECTED` line of a flush-timer stall over a query's whole interval, None if none.
+
+    The line is logged when the stall ends, `actual_interval` seconds after the last tick before it.
+    """
+    lo = last["ts_lo"] if last["ts_lo"] is not None else last["ts_hi"]
+    hi = last["ts_hi"] if last["ts_hi"] is not None else last["ts_lo"]
+    if lo is None or hi is None:
+        return None
+    stalls = analysis.pipeline.store_errors.filter(pl.col("msg_key").str.starts_with(TIMER_BUG)).drop_nulls(
+        "ts"
+    )
+    held = pl.col("attrs").str.json_path_match("$.actual_interval").cast(pl.Float64, strict=False)
+    began = pl.col("ts") - pl.duration(microseconds=(held * 1e6).cast(pl.Int64))
+    # The whole interval the query ran in; the line's time may be cut to the second the stall ended in.
+    covering = stalls.filter(
+        held.is_not_null() & (began <= lo) & (pl.col("ts") + pl.duration(seconds=1) >= hi)
+    )
+    return covering.sort("file", "line").row(0, named=True) if covering.height else None
 
 
 def _stopped_before(stuck: StuckWriter | None, last: dict[str, Any]) -> dict[str, Any] | None:
@@ -245,8 +276,8 @@ def emitted_before(analysis: Analysis, file: str, spec_index: int, before: int, 
     events = analysis.events
     if _naming(_phase_lines(events, same, before), event_type) is not None:
         return True
-    flushes = analysis.pipeline.explicit_flushes.filter(same & (pl.col("line") < before))
-    return bool(flushes.height) and bool(_unnamed_work(events, same, int(flushes["line"].max()), before))
+    flushes = analysis.pipeline.explicit_flushes.filter(same & (pl.col("line") < before)).sort("line")
+    return bool(flushes.height) and bool(_unnamed_work(events, same, int(flushes["line"][-1]), before))
 
 
 def _unnamed_work(events: pl.DataFrame, same: pl.Expr, after: int, before: int) -> list[dict[str, Any]]:
@@ -321,7 +352,16 @@ def describe(race: UnloggedRace) -> tuple[str, tuple[Evidence, ...]]:
         reasons.append("the test's Flush() or the store's Close() timed out later: the writers were stuck")
         if w:
             rows.append(w)
-    if race.progress is not None and race.stopped is not None:
+    if race.stall is not None:
+        st = race.stall
+        held = json.loads(st["attrs"] or "{}").get("actual_interval")
+        span_s = f" ({float(held):.1f} s between ticks)" if isinstance(held, (int, float)) else ""
+        reasons.append(
+            f"a store's flush timer stalled over the last miss: `TIMER BUG DETECTED` at "
+            f"{clock(st['ts'], precise=False)}{span_s}, so nothing it buffered was written meanwhile"
+        )
+        rows.append(st)
+    if race.progress is not None and (race.stopped is not None or race.stall is not None):
         p = race.progress
         reasons.append(f"the controller had logged `{p['message']}` at {clock(p['ts'], precise=False)}")
         rows.append(p)
