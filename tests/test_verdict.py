@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tests.ginkgo_log import DROP, REFUSED, Spec, ginkgo_log, store_line, write_bundle
+from tests.ginkgo_log import DROP, REFUSED, Spec, buffered_line, ginkgo_log, store_line, write_bundle
 from tests.realworld import REALWORLD, needs_realworld
 from triage.api import analyze
 from triage.render import render, to_json
@@ -290,17 +290,8 @@ def test_a_failure_with_no_audit_trace_is_said_not_to_be_about_audit(tmp_path: P
 
 def test_a_count_its_own_lines_show_never_emitted_outranks_a_race_on_the_same_id(tmp_path: Path) -> None:
     """A spec whose checked type its store never buffered is a count, though a poll before it raced."""
-    buffered = store_line(
-        "2026-03-02T09:15:02-05:00",
-        "✅ Event buffered successfully",
-        level="info",
-        event_type="notification.message.sent",
-        correlation_id="nr-poll-5",
-        buffer_size_after=1,
-        total_buffered=9,
-    )
     timeline = [
-        buffered,
+        buffered_line("nr-poll-5", 9),
         "STEP: Poll for any audit event @ 03/02/26 09:15:02.400",
         "STEP: Validate the failure event @ 03/02/26 09:15:02.410",
         "⏳ No events yet for notification.message.failed (correlation_id=nr-poll-5)",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ginkgo_log import Spec, ginkgo_log, store_line, write_bundle
+from tests.ginkgo_log import Spec, buffered_line, ginkgo_log, store_line, write_bundle
 from triage.api import Report, analyze
 from triage.lines import split_lines
 from triage.rules._queries import buffered_fates, clock, seconds, span
@@ -248,15 +248,7 @@ def test_current_format_timeout_while_the_writer_was_stuck_is_a_medium_race(tmp_
 
 
 def _buffered(cid: str, total: int) -> str:
-    return store_line(
-        "2026-03-02T09:15:02-05:00",
-        "✅ Event buffered successfully",
-        level="info",
-        event_type="notification.message.sent",
-        correlation_id=cid,
-        buffer_size_after=total - 4,
-        total_buffered=total,
-    )
+    return buffered_line(cid, total, size_after=total - 4)
 
 
 COUNT_FAILURE = [

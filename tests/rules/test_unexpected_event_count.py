@@ -6,7 +6,7 @@ import json
 from functools import cache
 from pathlib import Path
 
-from tests.ginkgo_log import Spec, ginkgo_log, store_line, write_bundle
+from tests.ginkgo_log import Spec, buffered_line, ginkgo_log, store_line, write_bundle
 from triage.api import Report, analyze
 from triage.lines import split_lines
 from triage.rules.base import Finding, Severity
@@ -121,15 +121,7 @@ def test_a_timed_out_count_without_store_lines_is_a_count_finding(tmp_path: Path
 
 def test_a_timed_out_count_of_buffered_events_is_left_to_the_race_and_loss_rules(tmp_path: Path) -> None:
     """An Eventually that timed out at 0 of 1 after the store buffered that event gives no count finding."""
-    buffered = store_line(
-        "2026-03-02T09:15:02-05:00",
-        "✅ Event buffered successfully",
-        level="info",
-        event_type="notification.message.sent",
-        correlation_id="nr-lost-4",
-        buffer_size_after=1,
-        total_buffered=3,
-    )
+    buffered = buffered_line("nr-lost-4", 3)
     polls = ["⏳ No events yet for notification.message.sent (correlation_id=nr-lost-4)"] * 2
     failure = _equal(0, 1, "  [FAILED] Timed out after 10.001s.")
     report = _counted(tmp_path, Spec("should record the delivery", [buffered, *polls], failure))
@@ -138,18 +130,7 @@ def test_a_timed_out_count_of_buffered_events_is_left_to_the_race_and_loss_rules
 
 def test_events_emitted_twice_in_the_spec_are_named(tmp_path: Path) -> None:
     """Three buffered lines where two were expected name the third as the extra one."""
-    buffered = [
-        store_line(
-            "2026-03-02T09:15:02-05:00",
-            "✅ Event buffered successfully",
-            level="info",
-            event_type="notification.message.sent",
-            correlation_id="nr-twice-3",
-            buffer_size_after=1,
-            total_buffered=n,
-        )
-        for n in (7, 8, 9)
-    ]
+    buffered = [buffered_line("nr-twice-3", n) for n in (7, 8, 9)]
     found = "✅ Found 3 event(s) for notification.message.sent (correlation_id=nr-twice-3)"
     report = _counted(tmp_path, Spec("should record one delivery", [*buffered, found], _equal(3, 2)))
     (finding,) = [f for f in report.findings if f.rule == RULE.id]
