@@ -248,3 +248,26 @@ def test_a_timed_out_wait_for_any_event_that_found_none_is_a_count_of_zero_for_a
         in finding.summary
     )
     assert [e.text for e in finding.evidence][-2:] == ["<bool>: false", "to be true"]
+
+
+def test_a_timed_out_wait_for_a_named_type_with_silent_queries_is_a_count_without_an_id(
+    tmp_path: Path,
+) -> None:
+    """A wait that timed out for the type its message names, queries printing nothing, is an ID-less count."""
+    failure = [
+        "  [FAILED] Timed out after 10.002s.",
+        "  Notification should record notification.message.sent in DataStorage",
+        "  Expected",
+        "      <bool>: false",
+        "  to be true",
+    ]
+    report = _counted(
+        tmp_path, Spec("records message.sent after a console delivery", ["STEP: Waiting"], failure)
+    )
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert finding.correlation_id is None and finding.severity == Severity.HIGH
+    assert "expected at least 1 notification.message.sent event(s) and counted 0" in finding.summary
+    unnamed = [*failure[:1], "  Notification should record its audit trail", *failure[2:]]
+    (tmp_path / "b").mkdir()
+    other = _counted(tmp_path / "b", Spec("records the trail", ["STEP: Waiting"], unnamed))
+    assert not [f for f in other.findings if f.rule == RULE.id]

@@ -5,9 +5,11 @@ A spec that failed an exact-count assertion on audit events, wherever Gomega pri
 `Expected <int>: 5 to equal <int>: 4` under `MUST emit exactly 4 phase transitions`, or `to have
 length 4` on a list of events, also when an `Eventually` compared it until it timed out, and a
 timed-out wait for any event (`Expected <bool>: false to be true`) whose queries for one correlation
-ID found none to the end; but not when the store had buffered every awaited event or failed a write
-meanwhile, or a slow write it logged could still hold events back when the spec gave up (then they
-were late or lost, which `flush-query-race`, `dropped-events` and `write-rate-gap` explain). The
+ID found none to the end, or whose message names the awaited type while its queries printed no
+correlation ID (then the finding has none either); but not when the store had buffered every
+awaited event or failed a write meanwhile, or a slow write it logged could still hold events back
+when the spec gave up (then they were late or lost, which `flush-query-race`, `dropped-events` and
+`write-rate-gap` explain). The
 finding ties the numbers to the logs: the query print `✅ Found 5 event(s) for <type>
 (correlation_id=X)` (or the one correlation ID the spec owns), the `✅ Event buffered successfully`
 lines the store logged for X, and says what explains the difference:
@@ -132,6 +134,12 @@ def _mismatches(analysis: Analysis) -> list[Mismatch]:
             _awaited_none(before)
         ):
             got, want = 0, 1  # it waited for (or checked once) any event and its last query found none
+        elif (
+            ANY_FOUND.search(text)
+            and _names_type(text)
+            and before.get_column("correlation_id").is_null().all()
+        ):
+            got, want = 0, 1  # it waited in vain for the type its message names, its queries printing nothing
         else:
             continue
         prints = before.filter(pl.col("count") == got)
@@ -141,6 +149,11 @@ def _mismatches(analysis: Analysis) -> list[Mismatch]:
             Mismatch(row, got, want, query, last.row(-1, named=True) if last.height else None, match is None)
         )
     return found
+
+
+def _names_type(text: str) -> bool:
+    """True when a failure's own message (before Gomega's `Expected`) names an audit event type."""
+    return EVENT_TYPE.search(text.split("Expected", 1)[0]) is not None
 
 
 def _awaited_none(prints: pl.DataFrame) -> bool:
@@ -526,7 +539,8 @@ def _anonymous(analysis: Analysis, m: Mismatch) -> Finding | None:
         else "events never emitted from events still on their way"
     )
     summary = (
-        f"The spec expected {m.expected} {what} event(s) and counted {m.found}{waited} ({diff} {side}); "
+        f"The spec expected {'at least ' if m.at_least else ''}{m.expected} {what} event(s) and counted "
+        f"{m.found}{waited} ({diff} {side}); "
         f"no line of the spec names the correlation ID it counted and {logged} for it, so the logs cannot "
         f"tell {unknown}; {UNDECIDED}."
     )
