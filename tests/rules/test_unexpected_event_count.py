@@ -271,3 +271,24 @@ def test_a_timed_out_wait_for_a_named_type_with_silent_queries_is_a_count_withou
     (tmp_path / "b").mkdir()
     other = _counted(tmp_path / "b", Spec("records the trail", ["STEP: Waiting"], unnamed))
     assert not [f for f in other.findings if f.rule == RULE.id]
+
+
+def test_a_count_taken_while_the_flush_timer_stalled_is_left_to_the_stall_and_race_rules(
+    tmp_path: Path,
+) -> None:
+    """A count whose query ran inside a flush-timer stall found late events, not missing ones: no finding."""
+    stall = store_line(
+        "2026-03-02T09:15:12-05:00",
+        "🚨 TIMER BUG DETECTED: Tick interval significantly exceeded expected",
+        expected_interval=0.2,
+        actual_interval=11.5,
+    )
+    timeline = [
+        "2026-03-02T09:15:02-05:00\tDEBUG\tProcessing Pending phase\t{}",
+        "⏳ No events yet for notification.message.escalated (correlation_id=nr-held-2)",
+        stall,
+    ]
+    failure = _equal(0, 1, "  [FAILED] Timed out after 90.001s.")
+    report = _counted(tmp_path, Spec("records the escalation", timeline, failure))
+    assert not [f for f in report.findings if f.rule == RULE.id]
+    assert [f.correlation_id for f in report.findings if f.rule == "flush-query-race"] == ["nr-held-2"]

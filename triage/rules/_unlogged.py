@@ -192,7 +192,7 @@ def unlogged_races(analysis: Analysis) -> list[UnloggedRace]:
         )
         if below or (found is None and race.phase is None and not (race.one_shot and race.acted)):
             stopped = _stopped_before(stuck, last) if race.progress is not None else None
-            stall = _stall_over(analysis, last) if race.progress is not None and stopped is None else None
+            stall = stall_over(analysis, last) if race.progress is not None and stopped is None else None
             if stopped is None and stall is None:
                 continue  # retried until the spec gave up, nothing showing T was emitted: missing, not raced
             # The controller went on past a step while nothing reached DataStorage: what it emitted waited.
@@ -224,10 +224,17 @@ def _counted_short(analysis: Analysis) -> dict[tuple[str, int], int]:
     return out
 
 
-def _stall_over(analysis: Analysis, last: dict[str, Any]) -> dict[str, Any] | None:
+def stall_over(analysis: Analysis, last: dict[str, Any]) -> dict[str, Any] | None:
     """The `TIMER BUG DETECTED` line of a flush-timer stall over a query's whole interval, None if none.
 
     The line is logged when the stall ends, `actual_interval` seconds after the last tick before it.
+
+    Args:
+        analysis: the analysed bundle.
+        last: a query print row (`ts_lo`, `ts_hi`: the interval it ran in).
+
+    Returns:
+        The stall's line, or None.
     """
     lo = last["ts_lo"] if last["ts_lo"] is not None else last["ts_hi"]
     hi = last["ts_hi"] if last["ts_hi"] is not None else last["ts_lo"]

@@ -7,10 +7,10 @@ length 4` on a list of events, also when an `Eventually` compared it until it ti
 timed-out wait for any event (`Expected <bool>: false to be true`) whose queries for one correlation
 ID found none to the end, or whose message names the awaited type while its queries printed no
 correlation ID (then the finding has none either); but not when the store had buffered every
-awaited event or failed a write meanwhile, or a slow write it logged could still hold events back
-when the spec gave up (then they were late or lost, which `flush-query-race`, `dropped-events` and
-`write-rate-gap` explain). The
-finding ties the numbers to the logs: the query print `✅ Found 5 event(s) for <type>
+awaited event or failed a write meanwhile, or a slow write it logged or a flush-timer stall could
+still hold events back when the spec gave up (then they were late or lost, which
+`flush-query-race`, `timer-stall`, `dropped-events` and `write-rate-gap` explain). The finding ties
+the numbers to the logs: the query print `✅ Found 5 event(s) for <type>
 (correlation_id=X)` (or the one correlation ID the spec owns), the `✅ Event buffered successfully`
 lines the store logged for X, and says what explains the difference:
 
@@ -55,7 +55,7 @@ from triage.analysis import Analysis
 from triage.pipeline import UNFRAMED, matches
 from triage.rules._queries import FAILED, flush_prints, query_prints
 from triage.rules._store import FLUSH_TIMED_OUT, TIMER_BUG
-from triage.rules._unlogged import emitted_before
+from triage.rules._unlogged import emitted_before, stall_over
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 
 COUNT_MISMATCH = re.compile(r"Expected\s*\n\s*<int>: (-?\d+)\s*\n\s*to equal\s*\n\s*<int>: (-?\d+)")
@@ -479,6 +479,12 @@ def _finding(analysis: Analysis, m: Mismatch) -> Finding | None:
         or _pipeline_failed(analysis, m)
         or _writes_stopped(analysis, m, text)
         or _still_arriving(analysis, m, cid, event_type)
+        # A stalled flush timer held back what was buffered; the store's buffered lines, if logged, tell.
+        or (
+            m.query is not None
+            and not _store_logged(analysis, m)
+            and stall_over(analysis, m.query) is not None
+        )
     )
     if "Timed out" in text and m.found < m.expected and lost:
         return None
