@@ -20,10 +20,13 @@ Scoring follows the truth's `findings` entries (see triage/simulate/truth.py):
 * a healthy run (no fault, nothing missing, no `must` entry) must have no finding above info;
 * a failed spec's cause matches when the report's cause for it (`tests.specs[].cause`, read by
   `reported_cause`) is a rule that explains the truth's cause (RULE_EXPLAINS); a failed spec the
-  report does not list, or lists without a cause, does not match.
+  report does not list, or lists without a cause, does not match;
+* a failed spec of a run whose report lists no spec at all (no test log and no Ginkgo report in the
+  bundle: triage cannot see the tests) is counted apart: the causes line gives the share over all
+  failed specs and over those triage could see, and how many it could not.
 
-The tables give precision and recall per rule, per era and per service, and causes matched per era,
-per service and per true cause.
+The tables give precision and recall per rule, per rule in each era, per era and per service, and
+causes matched per era, per service and per true cause.
 """
 
 from __future__ import annotations
@@ -76,11 +79,13 @@ class Plan:
 
 @dataclass(frozen=True)
 class CauseScore:
-    """One failed spec: its true cause, the rule its report gave as cause (or None), and whether that fits."""
+    """One failed spec: its true cause, the rule its report gave as cause (or None), whether that fits,
+    and whether the report lists any spec of the run (False: no test output in the bundle)."""
 
     truth: str
     reported: str | None
     matched: bool
+    seen: bool = True
 
 
 @dataclass
@@ -218,7 +223,7 @@ def score_causes(truth: dict[str, Any], doc: dict[str, Any]) -> list[CauseScore]
         entry = listed.get(_spec_key(spec["name"], spec["location"]))
         rule = None if entry is None else reported_cause(entry, doc.get("findings") or [])
         matched = rule is not None and (rule == cause or cause in RULE_EXPLAINS.get(rule, ()))
-        scores.append(CauseScore(cause, rule, matched))
+        scores.append(CauseScore(cause, rule, matched, bool(listed)))
     return scores
 
 
@@ -319,6 +324,20 @@ def _group_rows(results: Sequence[RunResult], label: str, key: Any) -> list[str]
     return lines
 
 
+def _era_rule_rows(results: Sequence[RunResult]) -> list[str]:
+    """Precision and recall of each rule in each era (`n/a` where the era has no entry of the rule)."""
+    eras = sorted({r.era for r in results})
+    head = f"{'rule by era':24} " + " ".join(f"{era + ' prec/recall':>22}" for era in eras)
+    lines = [head, "-" * len(head)]
+    for rule in ALL_RULES:
+        cells = []
+        for era in eras:
+            t = _sum(r.tallies[rule.id] for r in results if r.era == era and rule.id in r.tallies)
+            cells.append(f"{_ratio(t.tp, t.tp + t.fp) + ' ' + _ratio(t.tp, t.tp + t.fn):>22}")
+        lines.append(f"{rule.id:24} " + " ".join(cells))
+    return lines
+
+
 def _sum(tallies: Iterable[Tally]) -> Tally:
     total = Tally()
     for tally in tallies:
@@ -361,11 +380,19 @@ def table(results: Sequence[RunResult]) -> str:
     lines.append(f"findings above info on healthy runs: {overall} (must be 0)")
     causes = [c for r in results for c in r.causes]
     hit = sum(c.matched for c in causes)
+    seen = [c for c in causes if c.seen]
+    seen_hit = sum(c.matched for c in seen)
     lines.append(
         f"failed specs whose reported cause matches the truth: {hit} of {len(causes)} "
         f"({_ratio(hit, len(causes))}); without a test log: "
         f"{sum(len(r.causes) for r in results if r.knobs.get('test_log') == 'none')}"
     )
+    lines.append(
+        f"  of the failed specs triage can see: {seen_hit} of {len(seen)} ({_ratio(seen_hit, len(seen))}); "
+        f"unseen (no test log and no Ginkgo report in the bundle, left out): {len(causes) - len(seen)}"
+    )
+    lines.append("")
+    lines += _era_rule_rows(results)
     lines.append("")
     lines += _group_rows(results, "era", lambda r: r.era)
     lines.append("")

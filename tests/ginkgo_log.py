@@ -68,3 +68,18 @@ def write_bundle(tmp_path: Path, log: str) -> Path:
 def store_line(ts: str, msg: str, level: str = "error", **fields: object) -> str:
     """A zap JSON audit-store line as the test process writes it."""
     return json.dumps({"level": level, "ts": ts, "logger": "audit-store", "msg": msg, **fields})
+
+
+def buffered_line(
+    cid: str, total: int, size_after: int = 1, event_type: str = "notification.message.sent"
+) -> str:
+    """The store's `Event buffered successfully` line for one event (logged at Info, as in January)."""
+    return store_line(
+        "2026-03-02T09:15:02-05:00",
+        "✅ Event buffered successfully",
+        level="info",
+        event_type=event_type,
+        correlation_id=cid,
+        buffer_size_after=size_after,
+        total_buffered=total,
+    )

@@ -143,6 +143,27 @@ def test_a_cause_matches_when_the_reported_rule_explains_the_true_cause() -> Non
     ]
 
 
+def test_failed_specs_of_a_report_that_lists_no_spec_are_counted_apart() -> None:
+    """A report listing no spec (no test output in the bundle) has its failed specs counted as unseen."""
+    loc = "/src/test/integration/notification/a_test.go:10"
+    truth = {
+        "tests": {"specs": [{"name": "A counts deliveries", "location": loc, "cause": "missing-events"}]}
+    }
+    (unseen,) = accuracy.score_causes(truth, {"tests": {"specs": []}, "findings": []})
+    assert (unseen.matched, unseen.seen) == (False, False)
+    listed = {"tests": {"specs": [{"name": "A [It] counts deliveries", "location": loc}]}, "findings": []}
+    (seen,) = accuracy.score_causes(truth, listed)
+    assert (seen.matched, seen.seen) == (False, True)
+    runs = [accuracy.RunResult(1, "count-mismatch", {"era": "later"}, False, {}, [], [unseen, seen])]
+    printed = accuracy.table(runs)
+    assert "failed specs whose reported cause matches the truth: 0 of 2" in printed
+    assert "of the failed specs triage can see: 0 of 1 (0.000); unseen" in printed
+    assert "left out): 1" in printed
+    assert any(
+        line.startswith("rule by era") and "later prec/recall" in line for line in printed.splitlines()
+    )
+
+
 def test_a_report_without_causes_is_read_from_the_findings_about_the_spec() -> None:
     """Without a `cause` field the first finding above info about the spec's correlation IDs is its cause."""
     spec = {"name": "x", "location": "y", "correlation_ids": ["rr-1"]}

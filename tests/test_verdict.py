@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tests.ginkgo_log import DROP, REFUSED, Spec, ginkgo_log, store_line, write_bundle
+from tests.ginkgo_log import DROP, REFUSED, Spec, buffered_line, ginkgo_log, store_line, write_bundle
 from tests.realworld import REALWORLD, needs_realworld
 from triage.api import analyze
 from triage.report.render import render, to_json
@@ -286,3 +286,22 @@ def test_a_failure_with_no_audit_trace_is_said_not_to_be_about_audit(tmp_path: P
     assert verdict.cause is None and verdict.reason is not None
     assert verdict.reason.startswith("Not an audit failure as far as the logs show")
     assert "Expected <string>: Blocked to equal <string>: Failed" in verdict.reason
+
+
+def test_a_count_its_own_lines_show_never_emitted_outranks_a_race_on_the_same_id(tmp_path: Path) -> None:
+    """A spec whose checked type its store never buffered is a count, though a poll before it raced."""
+    timeline = [
+        buffered_line("nr-poll-5", 9),
+        "STEP: Poll for any audit event @ 03/02/26 09:15:02.400",
+        "STEP: Validate the failure event @ 03/02/26 09:15:02.410",
+        "⏳ No events yet for notification.message.failed (correlation_id=nr-poll-5)",
+    ]
+    failure = ["  [FAILED] MUST emit the failure event", "  Expected", "      <bool>: false", "  to be true"]
+    report = analyze(write_bundle(tmp_path, ginkgo_log(Spec("should record the failure", timeline, failure))))
+    rules = {
+        f.rule for f in report.findings if f.correlation_id == "nr-poll-5" and f.severity > Severity.INFO
+    }
+    assert rules == {"flush-query-race", "unexpected-event-count"}
+    (verdict,) = report.verdicts
+    assert verdict.cause is not None and verdict.cause.rule == "unexpected-event-count"
+    assert "were never emitted" in verdict.cause.summary

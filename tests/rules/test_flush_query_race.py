@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ginkgo_log import Spec, ginkgo_log, store_line, write_bundle
+from tests.ginkgo_log import Spec, buffered_line, ginkgo_log, store_line, write_bundle
 from triage.api import Report, analyze
 from triage.bundle.lines import split_lines
 from triage.rules._queries import buffered_fates, clock, seconds, span
@@ -193,18 +193,44 @@ def test_current_format_timeout_with_no_sign_the_event_was_emitted_is_not_a_race
     )
 
 
+ONE_SHOT_FAILURE = [
+    "  [FAILED] MUST emit the failure event",
+    "  Expected",
+    "      <bool>: false",
+    "  to be true",
+]
+
+
 def test_current_format_one_query_right_after_flush_that_fails_the_spec_is_medium(tmp_path: Path) -> None:
-    """A spec that queried once right after Flush() returned and failed on that answer is a medium race."""
+    """A spec that queried once after Flush() and the step emitting the type, and failed, is a medium race."""
     timeline = [
+        _phase("Failed"),
         "✅ Audit store flushed successfully",
         "⏳ No events yet for notification.message.failed (correlation_id=nr-once-4)",
     ]
-    failure = ["  [FAILED] MUST emit the failure event", "  Expected", "      <bool>: false", "  to be true"]
-    report = analyze(write_bundle(tmp_path, ginkgo_log(Spec("should record the failure", timeline, failure))))
+    spec = Spec("should record the failure", timeline, ONE_SHOT_FAILURE)
+    report = analyze(write_bundle(tmp_path, ginkgo_log(spec)))
     (finding,) = [f for f in report.findings if f.rule == RULE.id]
     assert finding.severity == Severity.MEDIUM and finding.correlation_id == "nr-once-4"
     assert "without querying again" in finding.summary
     assert "the test's Flush() had returned before the first miss" in finding.summary
+    assert not [f for f in report.findings if f.rule == "unexpected-event-count"]
+
+
+def test_current_format_one_query_before_the_step_was_logged_is_not_a_race(tmp_path: Path) -> None:
+    """A one-shot query after Flush() with no line showing the type emitted is a missing event, not a race."""
+    timeline = [
+        _phase("Pending"),
+        "✅ Audit store flushed successfully",
+        "⏳ No events yet for notification.message.failed (correlation_id=nr-once-6)",
+    ]
+    report = analyze(
+        write_bundle(tmp_path, ginkgo_log(Spec("should record the failure", timeline, ONE_SHOT_FAILURE)))
+    )
+    assert not [f for f in report.findings if f.rule == RULE.id]
+    (count,) = [f for f in report.findings if f.rule == "unexpected-event-count"]
+    assert count.correlation_id == "nr-once-6" and "were never emitted" in count.summary
+    assert "Flush() returned successfully" in count.summary
 
 
 def test_current_format_timeout_while_the_writer_was_stuck_is_a_medium_race(tmp_path: Path) -> None:
@@ -222,15 +248,7 @@ def test_current_format_timeout_while_the_writer_was_stuck_is_a_medium_race(tmp_
 
 
 def _buffered(cid: str, total: int) -> str:
-    return store_line(
-        "2026-03-02T09:15:02-05:00",
-        "✅ Event buffered successfully",
-        level="info",
-        event_type="notification.message.sent",
-        correlation_id=cid,
-        buffer_size_after=total - 4,
-        total_buffered=total,
-    )
+    return buffered_line(cid, total, size_after=total - 4)
 
 
 COUNT_FAILURE = [
@@ -333,3 +351,130 @@ def test_current_format_a_slow_write_in_the_timeline_does_not_hide_the_race(tmp_
     ]
     (finding,) = [f for f in _timed_out(tmp_path, timeline).findings if f.rule == RULE.id]
     assert finding.severity == Severity.HIGH and finding.correlation_id == "nr-slow-6"
+
+
+def test_current_format_one_query_after_the_controller_acted_past_the_flush_is_medium(tmp_path: Path) -> None:
+    """A one-shot query after Flush() is a medium race when a reconcile naming no phase followed it."""
+    requeue = (
+        "2026-03-02T09:15:03-05:00\tDEBUG\tReconciling NotificationRequest\t"
+        '{"controller": "notificationrequest-controller", "namespace": "nt-audit-4c1d"}'
+    )
+    timeline = [
+        _phase("Pending"),
+        "✅ Audit store flushed successfully",
+        requeue,
+        "⏳ No events yet for notification.message.failed (correlation_id=nr-once-7)",
+    ]
+    report = analyze(
+        write_bundle(tmp_path, ginkgo_log(Spec("should record the failure", timeline, ONE_SHOT_FAILURE)))
+    )
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert finding.severity == Severity.MEDIUM and finding.correlation_id == "nr-once-7"
+    assert (
+        "the controller logged `Reconciling NotificationRequest` after the Flush() returned"
+        in finding.summary
+    )
+    assert not [f for f in report.findings if f.rule == "unexpected-event-count"]
+
+
+def test_a_miss_followed_by_refused_queries_is_only_an_observation(tmp_path: Path) -> None:
+    """A buffered event missed by a query, after which DataStorage refused the spec's queries, is info."""
+    refused = (
+        '❌ Failed to query Data Storage: Get "http://127.0.0.1:18140/api/v1/audit/events": '
+        "dial tcp 127.0.0.1:18140: connect: connection refused"
+    )
+    timeline = [
+        _buffered("nr-down-3", 5),
+        "⏳ No events yet for notification.message.sent (correlation_id=nr-down-3)",
+        *[refused] * 3,
+    ]
+    report = analyze(
+        write_bundle(tmp_path, ginkgo_log(Spec("should record the delivery", timeline, COUNT_FAILURE)))
+    )
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert finding.severity == Severity.INFO and finding.correlation_id == "nr-down-3"
+    assert "DataStorage then refused its requests" in finding.summary
+
+
+REJECTED = store_line(
+    "2026-03-02T09:15:02-05:00",
+    "Failed to write audit batch",
+    attempt=1,
+    batch_size=2,
+    error="Data Storage Service returned status 400: invalid event",
+)
+
+
+@pytest.mark.parametrize(("order", "raced"), [("failure first", True), ("phase first", False)])
+def test_current_format_timeout_in_a_spec_whose_batch_failed_is_a_race_only_past_the_failure(
+    tmp_path: Path, order: str, raced: bool
+) -> None:
+    """A type the controller reached only after a batch failed was not in it, so its miss is a race."""
+    steps = [REJECTED, _phase("Delivering")] if order == "failure first" else [_phase("Delivering"), REJECTED]
+    timeline = [
+        _phase("Pending"),
+        *steps,
+        *["⏳ No events yet for notification.delivery.attempted (correlation_id=nr-lost-6)"] * 3,
+    ]
+    report = _timed_out(tmp_path, timeline)
+    found = [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]
+    assert [f.correlation_id for f in found] == (["nr-lost-6"] if raced else [])
+
+
+def test_current_format_timeout_after_a_flush_that_wrote_everything_is_a_count_not_a_race(
+    tmp_path: Path,
+) -> None:
+    """A wait that found nothing after a successful Flush(), with no stall, is a count, not a race."""
+    timeline = [
+        _phase("Delivering"),
+        "✅ Audit store flushed successfully",
+        *["⏳ No events yet for notification.delivery.attempted (correlation_id=nr-none-8)"] * 3,
+    ]
+    failure = ["  [FAILED] Timed out after 10.001s.", "  Expected", "      <bool>: false", "  to be true"]
+    report = analyze(write_bundle(tmp_path, ginkgo_log(Spec("should record the attempt", timeline, failure))))
+    assert not [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]
+    (count,) = [f for f in report.findings if f.rule == "unexpected-event-count"]
+    assert count.correlation_id == "nr-none-8" and "were never emitted" in count.summary
+
+
+@pytest.mark.parametrize(("held_s", "raced"), [(20.0, True), (2.0, False)])
+def test_current_format_timeout_while_the_flush_timer_stalled_is_a_medium_race(
+    tmp_path: Path, held_s: float, raced: bool
+) -> None:
+    """A spec that timed out after its controller moved on, while a timer stall held its misses, is medium."""
+    stall = store_line(
+        "2026-03-02T09:15:14-05:00",
+        "🚨 TIMER BUG DETECTED: Tick interval significantly exceeded expected",
+        expected_interval=0.1,
+        actual_interval=held_s,
+    )
+    timeline = [
+        _phase("Pending"),
+        *["⏳ No events yet for notification.message.escalated (correlation_id=nr-stall-3)"] * 3,
+        stall,
+    ]
+    report = _timed_out(tmp_path, timeline)
+    found = [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]
+    assert [(f.correlation_id, f.severity) for f in found] == (
+        [("nr-stall-3", Severity.MEDIUM)] if raced else []
+    )
+    if raced:
+        assert "a store's flush timer stalled over the last miss" in found[0].summary
+
+
+def test_current_format_timeout_whose_later_queries_were_refused_is_only_an_observation(
+    tmp_path: Path,
+) -> None:
+    """A spec whose queries DataStorage refused after its miss was failed by the outage: the race is info."""
+    refused = (
+        '❌ Failed to query Data Storage: Get "http://127.0.0.1:18140/api/v1/audit/events": '
+        "dial tcp 127.0.0.1:18140: connect: connection refused"
+    )
+    timeline = [
+        _phase("Delivering"),
+        "⏳ No events yet for notification.delivery.attempted (correlation_id=nr-down-4)",
+        *[refused] * 3,
+    ]
+    report = _timed_out(tmp_path, timeline)
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert finding.severity == Severity.INFO and "DataStorage then refused its requests" in finding.summary

@@ -6,7 +6,7 @@ import json
 from functools import cache
 from pathlib import Path
 
-from tests.ginkgo_log import Spec, ginkgo_log, store_line, write_bundle
+from tests.ginkgo_log import Spec, buffered_line, ginkgo_log, store_line, write_bundle
 from triage.api import Report, analyze
 from triage.bundle.lines import split_lines
 from triage.rules.base import Finding, Severity
@@ -121,15 +121,7 @@ def test_a_timed_out_count_without_store_lines_is_a_count_finding(tmp_path: Path
 
 def test_a_timed_out_count_of_buffered_events_is_left_to_the_race_and_loss_rules(tmp_path: Path) -> None:
     """An Eventually that timed out at 0 of 1 after the store buffered that event gives no count finding."""
-    buffered = store_line(
-        "2026-03-02T09:15:02-05:00",
-        "✅ Event buffered successfully",
-        level="info",
-        event_type="notification.message.sent",
-        correlation_id="nr-lost-4",
-        buffer_size_after=1,
-        total_buffered=3,
-    )
+    buffered = buffered_line("nr-lost-4", 3)
     polls = ["⏳ No events yet for notification.message.sent (correlation_id=nr-lost-4)"] * 2
     failure = _equal(0, 1, "  [FAILED] Timed out after 10.001s.")
     report = _counted(tmp_path, Spec("should record the delivery", [buffered, *polls], failure))
@@ -138,18 +130,7 @@ def test_a_timed_out_count_of_buffered_events_is_left_to_the_race_and_loss_rules
 
 def test_events_emitted_twice_in_the_spec_are_named(tmp_path: Path) -> None:
     """Three buffered lines where two were expected name the third as the extra one."""
-    buffered = [
-        store_line(
-            "2026-03-02T09:15:02-05:00",
-            "✅ Event buffered successfully",
-            level="info",
-            event_type="notification.message.sent",
-            correlation_id="nr-twice-3",
-            buffer_size_after=1,
-            total_buffered=n,
-        )
-        for n in (7, 8, 9)
-    ]
+    buffered = [buffered_line("nr-twice-3", n) for n in (7, 8, 9)]
     found = "✅ Found 3 event(s) for notification.message.sent (correlation_id=nr-twice-3)"
     report = _counted(tmp_path, Spec("should record one delivery", [*buffered, found], _equal(3, 2)))
     (finding,) = [f for f in report.findings if f.rule == RULE.id]
@@ -267,3 +248,47 @@ def test_a_timed_out_wait_for_any_event_that_found_none_is_a_count_of_zero_for_a
         in finding.summary
     )
     assert [e.text for e in finding.evidence][-2:] == ["<bool>: false", "to be true"]
+
+
+def test_a_timed_out_wait_for_a_named_type_with_silent_queries_is_a_count_without_an_id(
+    tmp_path: Path,
+) -> None:
+    """A wait that timed out for the type its message names, queries printing nothing, is an ID-less count."""
+    failure = [
+        "  [FAILED] Timed out after 10.002s.",
+        "  Notification should record notification.message.sent in DataStorage",
+        "  Expected",
+        "      <bool>: false",
+        "  to be true",
+    ]
+    report = _counted(
+        tmp_path, Spec("records message.sent after a console delivery", ["STEP: Waiting"], failure)
+    )
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert finding.correlation_id is None and finding.severity == Severity.HIGH
+    assert "expected at least 1 notification.message.sent event(s) and counted 0" in finding.summary
+    unnamed = [*failure[:1], "  Notification should record its audit trail", *failure[2:]]
+    (tmp_path / "b").mkdir()
+    other = _counted(tmp_path / "b", Spec("records the trail", ["STEP: Waiting"], unnamed))
+    assert not [f for f in other.findings if f.rule == RULE.id]
+
+
+def test_a_count_taken_while_the_flush_timer_stalled_is_left_to_the_stall_and_race_rules(
+    tmp_path: Path,
+) -> None:
+    """A count whose query ran inside a flush-timer stall found late events, not missing ones: no finding."""
+    stall = store_line(
+        "2026-03-02T09:15:12-05:00",
+        "🚨 TIMER BUG DETECTED: Tick interval significantly exceeded expected",
+        expected_interval=0.2,
+        actual_interval=11.5,
+    )
+    timeline = [
+        "2026-03-02T09:15:02-05:00\tDEBUG\tProcessing Pending phase\t{}",
+        "⏳ No events yet for notification.message.escalated (correlation_id=nr-held-2)",
+        stall,
+    ]
+    failure = _equal(0, 1, "  [FAILED] Timed out after 90.001s.")
+    report = _counted(tmp_path, Spec("records the escalation", timeline, failure))
+    assert not [f for f in report.findings if f.rule == RULE.id]
+    assert [f.correlation_id for f in report.findings if f.rule == "flush-query-race"] == ["nr-held-2"]

@@ -15,7 +15,7 @@ DataStorage (a high `container-unhealthy` under way while the spec ran) goes fir
 others' severity, since it explains the drops, gaps and races behind it. A spec that counted more
 events than it expected is never blamed on a run-wide fault. A count finding that cannot tell late
 from never emitted events is the last resort; one whose spec's own lines show the events were never
-emitted is not blamed on a fault elsewhere in the run.
+emitted is not blamed on a fault elsewhere in the run, nor on a race: a race makes events late.
 
 A spec that none of these explains gets no cause and a reason instead: what its failure says, what
 its queries returned, what the store and DataStorage logged meanwhile, and which evidence is missing.
@@ -63,6 +63,7 @@ RUN_WIDE_RULES = (
 )
 INFRA_RULE = "container-unhealthy"
 COUNT_RULE = "unexpected-event-count"
+RACE_RULE = "flush-query-race"
 # How deep in the pipeline a rule's fault lies: a deeper fault explains the shallower ones it causes.
 DEPTH = {"container-unhealthy": 3, "unflushed-events": 2, "write-rate-gap": 2, "dropped-events": 2}
 # Faults that end: they explain a spec only while under way. Lost events and a dead container stay so.
@@ -313,7 +314,8 @@ def _cause(
     delayed = shown.retried and not shown.extra  # waited in vain for events; extra ones are no delay
     own = [f for f in findings if f.correlation_id is not None and f.correlation_id in ids]
     if own:
-        candidates.append((own[0], "its correlation ID"))
+        # Events its own lines show never emitted are neither late nor lost: that count is the one.
+        candidates.append((([f for f in own if never_emitted(f)] or own)[0], "its correlation ID"))
     inside = [f for f in findings if block in cited.get(id(f), set())]
     if inside:
         candidates.append((inside[0], "evidence in its timeline"))
@@ -341,7 +343,9 @@ def _cause(
         # Its own lines rule out late or lost events: neither a fault elsewhere in the run nor a delay
         # (a stalled timer, a slow write) is its cause.
         candidates = [
-            c for c in candidates if not c[1].startswith("inferred") and c[0].rule not in DELAYING_RULES
+            c
+            for c in candidates
+            if not c[1].startswith("inferred") and c[0].rule not in (*DELAYING_RULES, RACE_RULE)
         ]
     if not candidates:
         return None, None

@@ -489,7 +489,7 @@ def stuck_writer(analysis: Analysis) -> StuckWriter | None:
     return StuckWriter(said, closes, rows, last_write, at)
 
 
-def failing_blocks(analysis: Analysis) -> set[tuple[str, int]]:
+def failing_blocks(analysis: Analysis) -> dict[tuple[str, int], int]:
     """The spec blocks (file, spec_index) where the store failed or dropped a batch write.
 
     A slow write or a late tick is no failure: its events were still written.
@@ -498,8 +498,8 @@ def failing_blocks(analysis: Analysis) -> set[tuple[str, int]]:
         analysis: the analysed bundle.
 
     Returns:
-        The blocks.
+        Each block's last line that shows a batch failing or dropped.
     """
     errors = analysis.pipeline.store_errors.filter(pl.col("msg_key").is_in([FAILED_WRITE, *DROPS]))
-    rows = errors.select("file", "spec_index").drop_nulls().unique()
-    return {(str(f), int(i)) for f, i in rows.iter_rows()}
+    rows = errors.drop_nulls(["file", "spec_index"]).group_by("file", "spec_index").agg(pl.col("line").max())
+    return {(str(f), int(i)): int(line) for f, i, line in rows.iter_rows()}

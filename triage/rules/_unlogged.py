@@ -10,13 +10,19 @@ shapes are races the logs can still show, each stated as observed and inferred:
   that emits T (its words share a stem with T's, e.g. `Processing Classifying phase` and
   `classification.decision`), or, more weakly, any later step before the miss;
 * a spec that failed while every query for T and X found too few, after the controller had logged
-  the phase that emits T: inferred that T was emitted and not yet queryable when the test gave up;
-* a spec that queried T once, right after its `Flush()` returned, and failed on that answer: a
-  one-shot query races the write even after a flush (medium: nothing shows T was emitted);
+  the phase that emits T: inferred that T was emitted and not yet queryable when the test gave up.
+  Where a batch write failed in the spec, only when that phase line follows the failure: a batch
+  holds what was buffered before it was sent, so T was not in it;
+* a spec that queried T once, right after its `Flush()` returned, and failed on that answer, after
+  the controller had logged the phase that emits T, or a reconcile after the Flush() that logged no
+  phase of its own (unnamed work, which may have emitted T): a one-shot query races the write even
+  after a flush (medium). A Flush() writes everything buffered before it, so with neither line T was
+  not yet emitted when the test counted: a count the `unexpected-event-count` rule reports;
 * a spec that failed while every query for T and X found too few, after the controller had logged
-  a step, while the stores' writers were stuck (DataStorage's last batch write before the last miss,
-  a `Flush()` or `Close()` timing out later): what the controller emitted waited in the buffer
-  (medium: inferred, the step need not be T's). A spec whose assertion counted fewer than it
+  a step, while a store's flush timer stalled over its last miss (a `TIMER BUG DETECTED` line whose
+  tick interval covers it) or the stores' writers were stuck (DataStorage's last batch write before
+  the last miss, a `Flush()` or `Close()` timing out later): what the controller emitted waited in
+  the buffer (medium: inferred, the step need not be T's). A spec whose assertion counted fewer than it
   expected (`Expected <int>: 2 to be >= <int>: 4`) on T's last answer counts every query of T as
   short, even when they all found the same number.
 """
@@ -35,7 +41,7 @@ from triage.rules._queries import SpecBlock, clock, query_prints, span, spec_blo
 from triage.rules._store import StuckWriter, failing_blocks, stuck_writer
 from triage.rules.base import Evidence, quote
 from triage.table.exprs import matches
-from triage.table.vocabulary import STORE_LOGGER
+from triage.table.vocabulary import STORE_LOGGER, TIMER_BUG
 
 PHASE = r"(?i)\bphase\b"
 COUNTED = re.compile(r"Expected\s+<int>: (-?\d+)\s+to (equal|be >=|be >)\s+<int>: (-?\d+)")
@@ -55,9 +61,13 @@ class UnloggedRace:
         phase: the controller's phase line that names the event type's step, before the last miss.
         block: the spec block.
         progress: the controller's last phase line before the first miss, whatever step it names.
+        acted: the controller's first line after the `Flush()` print and after its last phase line
+            before the miss (a reconcile that named no phase), None when none.
         stopped: when the spec failed without finding the events after the stores' writers had
             stopped (DataStorage's last batch write before the last miss, a Flush() or Close() timing
             out later): that write, or an empty row when DataStorage never wrote; None otherwise.
+        stall: when the spec failed without finding the events while a store's flush timer stalled
+            over its last miss: the `TIMER BUG DETECTED` line; None otherwise.
     """
 
     miss: dict[str, Any]
@@ -68,7 +78,9 @@ class UnloggedRace:
     phase: dict[str, Any] | None
     block: SpecBlock | None
     progress: dict[str, Any] | None = None
+    acted: dict[str, Any] | None = None
     stopped: dict[str, Any] | None = None
+    stall: dict[str, Any] | None = None
 
     @property
     def one_shot(self) -> bool:
@@ -155,29 +167,37 @@ def unlogged_races(analysis: Analysis) -> list[UnloggedRace]:
         below = failed and counted.get(key) == int(rows[-1]["count"])
         if below:
             found, short = None, rows
-        if not short or (found is None and (not failed or key in failing)):
+        if not short or (found is None and not failed):
             continue
         miss, last = short[0], short[-1]
         same = (pl.col("file") == file) & (pl.col("spec_index") == index)
         flushed = flushes.filter(same & (pl.col("line") < miss["line"])).sort("line").tail(1)
         lines = _phase_lines(events, same, int(last["line"]))
         progress = [r for r in lines if r["line"] < miss["line"]]
+        named = _naming(lines, str(kind))
+        if found is None and key in failing and (named is None or named["line"] < failing[key]):
+            continue  # the events may have been in the batch that failed: the loss rules' matter
+        acted = (
+            _unnamed_work(events, same, int(flushed["line"][0]), int(miss["line"])) if flushed.height else []
+        )
         race = UnloggedRace(
             miss,
             found,
             len(short),
             last,
             flushed.row(0, named=True) if flushed.height else None,
-            _naming(lines, str(kind)),
+            named,
             block,
             progress[-1] if progress else None,
+            acted[0] if acted else None,
         )
-        if below or (found is None and race.phase is None and not race.one_shot):
+        if below or (found is None and race.phase is None and not (race.one_shot and race.acted)):
             stopped = _stopped_before(stuck, last) if race.progress is not None else None
-            if stopped is None:
+            stall = stall_over(analysis, last) if race.progress is not None and stopped is None else None
+            if stopped is None and stall is None:
                 continue  # retried until the spec gave up, nothing showing T was emitted: missing, not raced
             # The controller went on past a step while nothing reached DataStorage: what it emitted waited.
-            race = replace(race, stopped=stopped)
+            race = replace(race, stopped=stopped, stall=stall)
         out.append(race)
         done.add(str(cid))
     return out
@@ -205,6 +225,34 @@ def _counted_short(analysis: Analysis) -> dict[tuple[str, int], int]:
     return out
 
 
+def stall_over(analysis: Analysis, last: dict[str, Any]) -> dict[str, Any] | None:
+    """The `TIMER BUG DETECTED` line of a flush-timer stall over a query's whole interval, None if none.
+
+    The line is logged when the stall ends, `actual_interval` seconds after the last tick before it.
+
+    Args:
+        analysis: the analysed bundle.
+        last: a query print row (`ts_lo`, `ts_hi`: the interval it ran in).
+
+    Returns:
+        The stall's line, or None.
+    """
+    lo = last["ts_lo"] if last["ts_lo"] is not None else last["ts_hi"]
+    hi = last["ts_hi"] if last["ts_hi"] is not None else last["ts_lo"]
+    if lo is None or hi is None:
+        return None
+    stalls = analysis.pipeline.store_errors.filter(pl.col("msg_key").str.starts_with(TIMER_BUG)).drop_nulls(
+        "ts"
+    )
+    held = pl.col("attrs").str.json_path_match("$.actual_interval").cast(pl.Float64, strict=False)
+    began = pl.col("ts") - pl.duration(microseconds=(held * 1e6).cast(pl.Int64))
+    # The whole interval the query ran in; the line's time may be cut to the second the stall ended in.
+    covering = stalls.filter(
+        held.is_not_null() & (began <= lo) & (pl.col("ts") + pl.duration(seconds=1) >= hi)
+    )
+    return covering.sort("file", "line").row(0, named=True) if covering.height else None
+
+
 def _stopped_before(stuck: StuckWriter | None, last: dict[str, Any]) -> dict[str, Any] | None:
     """DataStorage's last write when the writers had stopped by a query (`{}` when it never wrote)."""
     if stuck is None:
@@ -215,16 +263,55 @@ def _stopped_before(stuck: StuckWriter | None, last: dict[str, Any]) -> dict[str
     return dict(stuck.last_write) if at is not None and stuck.stopped_at < at else None
 
 
-def _phase_lines(events: pl.DataFrame, same: pl.Expr, before: int) -> list[dict[str, Any]]:
-    """The controller's phase lines in a block before a line, in line order."""
+def emitted_before(analysis: Analysis, file: str, spec_index: int, before: int, event_type: str) -> bool:
+    """Whether a spec block's lines show an event type possibly emitted, and unwritten, before a query.
+
+    The controller logged the phase that emits the type, or a reconcile after the test's last
+    `Flush()` returned that logged no phase of its own (a Flush() writes everything buffered before
+    it; a phase line names what its pass emitted).
+
+    Args:
+        analysis: the analysed bundle.
+        file: the spec block's file.
+        spec_index: the spec block.
+        before: the query's line.
+        event_type: e.g. `signalprocessing.classification.decision`.
+
+    Returns:
+        True when such a line precedes `before`.
+    """
+    same = (pl.col("file") == file) & (pl.col("spec_index") == spec_index)
+    events = analysis.events
+    if _naming(_phase_lines(events, same, before), event_type) is not None:
+        return True
+    flushes = analysis.pipeline.explicit_flushes.filter(same & (pl.col("line") < before)).sort("line")
+    return bool(flushes.height) and bool(_unnamed_work(events, same, int(flushes["line"][-1]), before))
+
+
+def _unnamed_work(events: pl.DataFrame, same: pl.Expr, after: int, before: int) -> list[dict[str, Any]]:
+    """The controller's lines between two lines that follow its last phase line there (none named)."""
+    rows = _controller_lines(events, same, after, before)
+    phases = [i for i, r in enumerate(rows) if re.search(PHASE, r["message"] or "")]
+    return rows[phases[-1] + 1 :] if phases else rows
+
+
+def _controller_lines(
+    events: pl.DataFrame, same: pl.Expr, after: int | None, before: int
+) -> list[dict[str, Any]]:
+    """The controller's log lines in a block between two lines (from its start when `after` is None)."""
     rows = events.filter(
         same
         & (pl.col("line") < before)
+        & (pl.col("line") > (after if after is not None else -1))
         & (pl.col("record") == "log")
         & ~matches(events, "logger", STORE_LOGGER).fill_null(False)
-        & matches(events, "message", PHASE)
     ).select("file", "line", "ts", "ts_precision", pl.col("message").cast(pl.String))
     return rows.sort("line").to_dicts()
+
+
+def _phase_lines(events: pl.DataFrame, same: pl.Expr, before: int) -> list[dict[str, Any]]:
+    """The controller's phase lines in a block before a line, in line order."""
+    return [r for r in _controller_lines(events, same, None, before) if re.search(PHASE, r["message"] or "")]
 
 
 def _naming(lines: list[dict[str, Any]], event_type: str) -> dict[str, Any] | None:
@@ -273,13 +360,26 @@ def describe(race: UnloggedRace) -> tuple[str, tuple[Evidence, ...]]:
         reasons.append("the test's Flush() or the store's Close() timed out later: the writers were stuck")
         if w:
             rows.append(w)
-    if race.progress is not None and race.stopped is not None:
+    if race.stall is not None:
+        st = race.stall
+        held = json.loads(st["attrs"] or "{}").get("actual_interval")
+        span_s = f" ({float(held):.1f} s between ticks)" if isinstance(held, (int, float)) else ""
+        reasons.append(
+            f"a store's flush timer stalled over the last miss: `TIMER BUG DETECTED` at "
+            f"{clock(st['ts'], precise=False)}{span_s}, so nothing it buffered was written meanwhile"
+        )
+        rows.append(st)
+    if race.progress is not None and (race.stopped is not None or race.stall is not None):
         p = race.progress
         reasons.append(f"the controller had logged `{p['message']}` at {clock(p['ts'], precise=False)}")
         rows.append(p)
     if race.phase is not None:
         p = race.phase
         reasons.append(f"the controller had logged `{p['message']}` at {clock(p['ts'], precise=False)}")
+        rows.append(p)
+    elif race.acted is not None and race.one_shot:
+        p = race.acted
+        reasons.append(f"the controller logged `{p['message']}` after the Flush() returned")
         rows.append(p)
     elif race.progress is not None and race.found is not None:
         p = race.progress

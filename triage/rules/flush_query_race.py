@@ -18,9 +18,13 @@ of the same type and ID is a race the logs show (low when the test had flushed b
 controller had logged the phase that emits the type, so the event already existed; info when nothing
 shows that); a spec that failed while every query for a type found too few, after the controller had
 logged the phase that emits it, is a high finding, inferred; one that queried once right after its
-`Flush()` returned and failed on that answer is a medium one, and so is one that failed without finding
+`Flush()` returned and failed on that answer, after that phase line, is a medium one (without it the
+event was more likely not yet emitted: a count), and so is one that failed without finding
 the type after the controller logged a step while the writers were stuck (DataStorage's last batch
-write before the miss, a `Flush()` or `Close()` timing out later).
+write before the miss, a `Flush()` or `Close()` timing out later). A spec whose count the
+`unexpected-event-count` rule found never emitted (DataStorage kept committing batches through the
+wait with no stall: an event buffered before it would have been written and found) is not a race,
+whatever phase the controller logged.
 
 It also catches a poll that printed nothing (a `STEP: … Poll …` or `STEP: Querying …` with no query
 print inside, as in "poll for any event, then assert a specific one"): when events of the ID were
@@ -30,7 +34,9 @@ query print names; in a failed spec that printed none, the one ID its buffered l
 The finding says how long the event waited in the buffer and how long the test waited: from the
 first query that missed it to the first that found it, or to the spec's failure. Severity is high
 when the spec then failed without any query finding the event (a one-shot assertion, or an
-`Eventually` that timed out), low when a later query found it.
+`Eventually` that timed out), low when a later query found it, info when DataStorage refused the
+spec's requests after the miss (its outage, which `container-unhealthy` reports, then decided whether
+the event was ever written).
 
 ## Why it matters
 DataStorage only returns committed events. The store writes every 100 ms in the SP suite (1 s by
@@ -71,10 +77,17 @@ from triage.rules._queries import (
 from triage.rules._store import failing_blocks
 from triage.rules._unlogged import describe, unlogged_races
 from triage.rules.base import Finding, Rule, Severity, quote
+from triage.rules.unexpected_event_count import check as count_findings
+from triage.rules.unexpected_event_count import never_emitted
 from triage.table.exprs import next_in_timeline
 
 MAX_EVIDENCE = 8
 POLL_STEP = r"(?i)\bpoll|\bquerying\b"
+REFUSED = r"(?i)connection refused"
+REFUSED_NOTE = (
+    " DataStorage then refused its requests (line {line}), so the outage, not the flush timing, decided"
+    " whether the event would ever be written."
+)
 
 
 @dataclass(frozen=True)
@@ -456,10 +469,30 @@ def _outcome(race: Race) -> tuple[str, Severity, tuple[dict[str, Any], ...]]:
     return f"No later query found it before the spec ended ({state}).", Severity.LOW, rows
 
 
+def _refused_after(analysis: Analysis, q: dict[str, Any]) -> dict[str, Any] | None:
+    """The test's last print of a request DataStorage refused, after a query in its spec; None if none."""
+    events = analysis.events
+    refused = events.filter(
+        (pl.col("file") == q["file"])
+        & (pl.col("spec_index") == q["spec_index"])
+        & (pl.col("line") > q["line"])
+        & (pl.col("service") == "test-run")
+        & pl.col("record").is_in(["helper", "output"])
+    ).filter(pl.col("message").cast(pl.String).str.contains(REFUSED))
+    return refused.sort("line").row(-1, named=True) if refused.height else None
+
+
 def _finding(analysis: Analysis, race: Race) -> Finding:
     q = race.query
     story = _story(analysis, race)
     outcome, severity, tail = _outcome(race)
+    refused = _refused_after(analysis, q) if race.later is None and severity == Severity.HIGH else None
+    if refused is not None:
+        # DataStorage refused the spec's later queries, so it was refusing the store's writes too: the
+        # outage, not the flush timing, decided whether the event was ever written (container-unhealthy).
+        severity = Severity.INFO
+        outcome += REFUSED_NOTE.format(line=refused["line"])
+        tail = (*tail, refused)
     if q["helper"] == "silent_poll":
         unseen = (
             f"{q['unflushed']} had not been flushed"
@@ -511,11 +544,22 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     """
     for race in _races(analysis):
         yield _finding(analysis, race)
+    # Where the count rule showed the writer kept writing through the wait, the events were never emitted.
+    absent = {f.correlation_id for f in count_findings(analysis) if never_emitted(f)}
     for unlogged in unlogged_races(analysis):
+        if unlogged.found is None and unlogged.stopped is None and unlogged.miss["correlation_id"] in absent:
+            continue
         summary, evidence = describe(unlogged)
-        if unlogged.found is None:
-            # The spec failed after the controller reached the event's phase, or on one query after Flush().
-            severity = Severity.HIGH if unlogged.phase is not None else Severity.MEDIUM
+        refused = _refused_after(analysis, unlogged.miss) if unlogged.found is None else None
+        if refused is not None:
+            summary += REFUSED_NOTE.format(line=refused["line"])
+            evidence = (*evidence[: MAX_EVIDENCE - 1], quote(refused["file"], refused["line"]))
+            severity = Severity.INFO  # DataStorage's outage, not the flush timing, decided the spec
+        elif unlogged.found is None:
+            # The spec failed after the controller reached the event's phase; one query after Flush() is
+            # medium: a Flush() writes what was buffered before it, unless it failed to drain the buffer.
+            high = unlogged.phase is not None and not unlogged.one_shot
+            severity = Severity.HIGH if high else Severity.MEDIUM
         else:
             severity = Severity.LOW if unlogged.emitted else Severity.INFO
         yield Finding(RULE.id, severity, summary, unlogged.miss["correlation_id"], evidence[:MAX_EVIDENCE])

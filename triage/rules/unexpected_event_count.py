@@ -5,10 +5,12 @@ A spec that failed an exact-count assertion on audit events, wherever Gomega pri
 `Expected <int>: 5 to equal <int>: 4` under `MUST emit exactly 4 phase transitions`, or `to have
 length 4` on a list of events, also when an `Eventually` compared it until it timed out, and a
 timed-out wait for any event (`Expected <bool>: false to be true`) whose queries for one correlation
-ID found none to the end; but not when the store had buffered every awaited event or failed a write
-meanwhile, or a slow write it logged could still hold events back when the spec gave up (then they
-were late or lost, which `flush-query-race`, `dropped-events` and `write-rate-gap` explain). The
-finding ties the numbers to the logs: the query print `✅ Found 5 event(s) for <type>
+ID found none to the end, or whose message names the awaited type while its queries printed no
+correlation ID (then the finding has none either); but not when the store had buffered every
+awaited event or failed a write meanwhile, or a slow write it logged or a flush-timer stall could
+still hold events back when the spec gave up (then they were late or lost, which
+`flush-query-race`, `timer-stall`, `dropped-events` and `write-rate-gap` explain). The finding ties
+the numbers to the logs: the query print `✅ Found 5 event(s) for <type>
 (correlation_id=X)` (or the one correlation ID the spec owns), the `✅ Event buffered successfully`
 lines the store logged for X, and says what explains the difference:
 
@@ -52,6 +54,7 @@ import polars as pl
 from triage.facts.analysis import Analysis
 from triage.facts.audit_pipeline import UNFRAMED
 from triage.rules._queries import flush_prints, query_prints
+from triage.rules._unlogged import emitted_before, stall_over
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 from triage.table.exprs import matches
 from triage.table.vocabulary import FAILED_STATES, FLUSH_TIMED_OUT, TIMER_BUG
@@ -61,6 +64,8 @@ COUNT_MISMATCH = re.compile(r"Expected\s*\n\s*<int>: (-?\d+)\s*\n\s*to equal\s*\
 ANY_FOUND = re.compile(
     r"Timed out after [^\n]*\n(?:.*\n)*?\s*Expected\s*\n\s*<bool>: false\s*\n\s*to be true"
 )
+# `Expect(found).To(BeTrue(), "MUST emit error event")` evaluated once, on the last query's answer.
+ONE_SHOT_TRUE = re.compile(r"Expected\s*\n\s*<bool>: false\s*\n\s*to be true")
 HAVE_LENGTH = re.compile(
     r"Expected\s*\n\s*<[^>\n]*\blen:(\d+)[^>\n]*>:.*?\n\s*to have length (\d+)", re.DOTALL
 )
@@ -126,8 +131,16 @@ def _mismatches(analysis: Analysis) -> list[Mismatch]:
         match = COUNT_MISMATCH.search(text) or HAVE_LENGTH.search(text)
         if match is not None:
             got, want = int(match.group(1)), int(match.group(2))
-        elif ANY_FOUND.search(text) and _awaited_none(before):
-            got, want = 0, 1  # it waited for any event and its last query still found none
+        elif (ANY_FOUND.search(text) or ("Timed out" not in text and ONE_SHOT_TRUE.search(text))) and (
+            _awaited_none(before)
+        ):
+            got, want = 0, 1  # it waited for (or checked once) any event and its last query found none
+        elif (
+            ANY_FOUND.search(text)
+            and _names_type(text)
+            and before.get_column("correlation_id").is_null().all()
+        ):
+            got, want = 0, 1  # it waited in vain for the type its message names, its queries printing nothing
         else:
             continue
         prints = before.filter(pl.col("count") == got)
@@ -137,6 +150,11 @@ def _mismatches(analysis: Analysis) -> list[Mismatch]:
             Mismatch(row, got, want, query, last.row(-1, named=True) if last.height else None, match is None)
         )
     return found
+
+
+def _names_type(text: str) -> bool:
+    """True when a failure's own message (before Gomega's `Expected`) names an audit event type."""
+    return EVENT_TYPE.search(text.split("Expected", 1)[0]) is not None
 
 
 def _awaited_none(prints: pl.DataFrame) -> bool:
@@ -264,7 +282,7 @@ def _explain(
     alive = _writer_alive(analysis, m, text)
     if m.found < m.expected and not _store_logged(analysis, m) and alive and not _stalled(analysis, m, text):
         return (
-            f"{alive} and the spec's timeline shows no store fault, so an event buffered before the wait "
+            f"{alive} and the spec's timeline shows no store fault, so an event buffered before it counted "
             f"would have been written and found: the missing one(s) {NEVER_EMITTED} (inferred; the store's "
             "buffered lines, which would show it, are below Info in this log format)",
             [],
@@ -313,13 +331,23 @@ def _wait_writes(analysis: Analysis, m: Mismatch, text: str) -> tuple[int, int] 
     )
 
 
+def _step_logged(analysis: Analysis, m: Mismatch, event_type: str | None) -> bool:
+    """True when the spec's lines show the awaited type possibly emitted and unwritten at the last query."""
+    if event_type is None or m.last is None:
+        return False
+    f = m.failure
+    return emitted_before(analysis, str(f["file"]), int(f["spec_index"]), int(m.last["line"]), event_type)
+
+
 def _writer_alive(analysis: Analysis, m: Mismatch, text: str) -> str:
     """What shows the store's writer working while a timed-out `Eventually` waited, "" when nothing does.
 
     A `✅ Audit store flushed successfully` print in the spec before the failure: the writer took the
-    Flush() and returned. Else DataStorage's batch writes in the second half of the wait.
+    Flush() and returned, writing everything buffered before it; this holds for an assertion checked
+    once too. Else DataStorage's batch writes in the second half of the wait.
     """
-    if TIMED_OUT.search(text) is None:
+    one_shot = m.at_least and TIMED_OUT.search(text) is None
+    if TIMED_OUT.search(text) is None and not one_shot:
         return ""
     f = m.failure
     flushed = flush_prints(analysis).filter(
@@ -328,7 +356,8 @@ def _writer_alive(analysis: Analysis, m: Mismatch, text: str) -> str:
         & (pl.col("line") < f["line"])
     )
     if flushed.height:
-        return f"the spec's Flush() returned successfully (line {flushed['line'][-1]}) before it waited"
+        waited = "checked" if one_shot else "waited"
+        return f"the spec's Flush() returned successfully (line {flushed['line'][-1]}) before it {waited}"
     writes = _wait_writes(analysis, m, text)
     if writes is not None and writes[1]:
         return f"DataStorage committed {writes[1]} batch write(s) in the second half of the wait"
@@ -451,9 +480,22 @@ def _finding(analysis: Analysis, m: Mismatch) -> Finding | None:
         or _pipeline_failed(analysis, m)
         or _writes_stopped(analysis, m, text)
         or _still_arriving(analysis, m, cid, event_type)
+        # A stalled flush timer held back what was buffered; the store's buffered lines, if logged, tell.
+        or (
+            m.query is not None
+            and not _store_logged(analysis, m)
+            and stall_over(analysis, m.query) is not None
+        )
     )
     if "Timed out" in text and m.found < m.expected and lost:
         return None
+    store_lines = _store_logged(analysis, m)  # the buffered lines tell; else the controller's lines may
+    if (
+        m.at_least
+        and "Timed out" not in text
+        and (lost or (not store_lines and _step_logged(analysis, m, event_type)))
+    ):
+        return None  # checked once: buffered or emitted before the query, so late (the race rule's) or lost
     why, rows = _explain(analysis, m, cid, event_type)
     if m.at_least and UNDECIDED in why:
         return None  # a wait for any event that found none, and nothing tells absent from late
@@ -504,7 +546,8 @@ def _anonymous(analysis: Analysis, m: Mismatch) -> Finding | None:
         else "events never emitted from events still on their way"
     )
     summary = (
-        f"The spec expected {m.expected} {what} event(s) and counted {m.found}{waited} ({diff} {side}); "
+        f"The spec expected {'at least ' if m.at_least else ''}{m.expected} {what} event(s) and counted "
+        f"{m.found}{waited} ({diff} {side}); "
         f"no line of the spec names the correlation ID it counted and {logged} for it, so the logs cannot "
         f"tell {unknown}; {UNDECIDED}."
     )

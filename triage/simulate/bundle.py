@@ -136,8 +136,8 @@ def _run(
     sim.run()
     for proc in runner.procs:
         proc.store.finish()
+    mark_races(runner.reports, runner.watched)
     queries = [q for r in runner.reports for q in r.queries]
-    mark_races(queries, runner.watched)
     counts = _counts(runner.reports)
     run_s = (runner.end_at - start) / SECOND
     reason = "Interrupted by Other Ginkgo Process" if runner.abort_at is not None else ""
@@ -409,6 +409,8 @@ def _write_truth(
         k.test_log != "none",
         causes,
         runner.flush_failures_seen,
+        {q.correlation_id for q in queries if q.printed}
+        | {cid for cid, events in runner.watched.items() if any(e.seen for e in events)},
     )
     head = {
         "scenario": name,

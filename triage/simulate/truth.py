@@ -15,13 +15,17 @@ A rule id with `correlation_id: null` is about the run as a whole. Entries:
   event is in it (January era, kept by the sampler, inside a spec's captured timeline), or the test
   helper printed the query's count with its correlation ID (`⏳ No events yet`, `✅ Found N`,
   `✅ Query successful: found N`) and the controller's line of the step that emitted such an event is
-  in the log before it (any era). A race no line shows cannot be asked of an analysis, so such an ID
-  is in neither list. must_not for every queried correlation ID
-  whose queries never raced.
+  in the log before it (any era). A query DataStorage refused returned nothing and raced nothing. A
+  query that ran after Ginkgo reported its spec interrupted is in no captured timeline, so nothing
+  shows its race. A race no line shows cannot be asked of an analysis, so such an ID is in neither
+  list. must_not for every queried correlation ID whose queries never raced.
 * `unexpected-event-count(X)`: must when a spec for X failed its count assertion with a count other
   than expected (e.g. 5 phase transitions where 4 were expected) at once, or failed any assertion
   about its events whose true cause is extra or missing events (`duplicate-events`, `shared-correlation-id`,
   `missing-events`, below). must_not for every other queried ID whose spec did not fail that way.
+  The ID must be one the test log names (a query print with it, or a buffered line of its events):
+  for a failed count whose ID no line names, the entry is about the run (`correlation_id: null`,
+  any finding of the rule), as an analysis can report the count but not whose it was.
 * `unflushed-events` (null): must when some event was never handed to DataStorage (still in a store's
   channel or batch when the run ended, or ignored by the SP-AUDIT-001 Flush) and the logs can show
   it: the buffered line of such an event is in the test log, process 1's closing counters show a
@@ -34,7 +38,8 @@ the model did to the events its failed assertion counted (matching correlation I
 * `datastorage-unavailable`: the counted query itself failed (connection refused).
 * `duplicate-events`: more events than expected, all from the spec's own resources.
 * `shared-correlation-id`: more events than expected, some from another spec's resource.
-* `missing-events`: fewer than expected were ever emitted.
+* `missing-events`: fewer than expected had been emitted (buffered) when the counted query ran: the
+  controller never emitted them, or emitted them only after the test had counted.
 * `dropped-events`: enough were emitted, but one the query missed was dropped by the store.
 * `unflushed-events`: one the query missed was never handed to DataStorage.
 * `flush-query-race`: one the query missed was written later, and the count was taken once (an
@@ -137,24 +142,32 @@ def _rows(path: Path, process: int) -> Iterator[tuple[int, int, int, str]]:
             yield int(t), process, int(eid), text
 
 
-def mark_races(queries: Iterable[QueryRecord], watched: dict[str, list[AuditEvent]]) -> None:
-    """Fill in `raced` and `buffered_before` for each query from the final event outcomes.
+def mark_races(reports: Iterable[Report], watched: dict[str, list[AuditEvent]]) -> None:
+    """Fill in `raced`, `buffered_before` and `observable` for each query from the final event outcomes.
+
+    A query DataStorage refused (`found` None) saw nothing and raced nothing. A query that ran after
+    Ginkgo reported its spec interrupted is in no captured timeline, so no line shows its race.
 
     Args:
-        queries: The test queries.
+        reports: The spec reports, whose `queries` are marked.
         watched: Events per queried correlation ID.
     """
-    for q in queries:
-        events = [e for e in watched.get(q.correlation_id, []) if q.event_type in (None, e.event_type)]
-        before = [e for e in events if e.buffered_at <= q.at and e.outcome != "dropped_buffer_full"]
-        q.buffered_before = len(before)
-        pending = [
-            e
-            for e in before
-            if (e.written_at is None or e.written_at > q.at) and e.outcome in ("written", "unflushed")
-        ]
-        q.raced = (q.found or 0) < len(before) and bool(pending)
-        q.observable = any(e.seen for e in pending) or (q.printed and any(e.phase_seen for e in pending))
+    for report in reports:
+        interrupted_at = report.failure.at if report.cancelled and report.failure is not None else None
+        for q in report.queries:
+            events = [e for e in watched.get(q.correlation_id, []) if q.event_type in (None, e.event_type)]
+            before = [e for e in events if e.buffered_at <= q.at and e.outcome != "dropped_buffer_full"]
+            q.buffered_before = len(before)
+            pending = [
+                e
+                for e in before
+                if (e.written_at is None or e.written_at > q.at) and e.outcome in ("written", "unflushed")
+            ]
+            q.raced = q.found is not None and q.found < len(before) and bool(pending)
+            shown = interrupted_at is None or q.at < interrupted_at
+            q.observable = shown and (
+                any(e.seen for e in pending) or (q.printed and any(e.phase_seen for e in pending))
+            )
 
 
 COUNT_CAUSES = ("duplicate-events", "shared-correlation-id", "missing-events")
@@ -181,7 +194,7 @@ def spec_cause(report: Report, watched: dict[str, list[AuditEvent]]) -> str | No
     if check.got > check.expected:
         own = set(report.resources)
         return "shared-correlation-id" if any(e.resource not in own for e in events) else "duplicate-events"
-    if len(events) < check.expected:
+    if sum(1 for e in events if e.buffered_at <= check.at) < check.expected:
         return "missing-events"
     missed = [e for e in events if e.written_at is None or e.written_at > check.at]
     if any(e.outcome.startswith("dropped") for e in missed):
@@ -207,6 +220,7 @@ def findings(
     test_log_collected: bool = True,
     causes: dict[str, str] | None = None,
     flush_failures_seen: int = 0,
+    named: set[str] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Derive must/must_not findings (see the module docstring for their meaning).
 
@@ -224,6 +238,7 @@ def findings(
         test_log_collected: Whether the bundle holds the test log (the store's drop lines are there).
         causes: True cause per failed spec's full text (see spec_cause).
         flush_failures_seen: Timed-out Flush() or Close() calls printed in the test log.
+        named: Correlation IDs a line of the test log names (None: all of them).
 
     Returns:
         {"must": [...], "must_not": [...]} sorted.
@@ -250,6 +265,9 @@ def findings(
         for cid in r.correlation_ids
     }
     for cid in queried:
+        if cid in miscounted and named is not None and cid not in named:
+            must.add(("unexpected-event-count", None))  # the count shows, not whose it was
+            continue
         (must if cid in miscounted else must_not).add(("unexpected-event-count", cid))
     if not outcomes.get("unflushed"):
         must_not.add(("unflushed-events", None))
