@@ -518,6 +518,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     env = _env(args.tree.resolve() if args.tree else None)
     if args.stages is not None:
+        if not args.stages.exists():
+            parser.error(f"--stages: {args.stages} does not exist")
         return stages(args.stages.resolve(), env)
     args.work = args.work.resolve()
     args.work.mkdir(parents=True, exist_ok=True)
