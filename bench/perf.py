@@ -2,6 +2,7 @@
 
     python bench/perf.py [--base-mb 64] [--work /tmp/triage-bench] [--repeats 3] [--no-lnav]
                          [--small DIR] [--tree DIR]
+    python bench/perf.py --stages BUNDLE [--tree DIR]
 
 Bundles of 1x, 2x and 4x `--base-mb` are simulated once (`triage simulate healthy DIR --size-mb N`)
 and cached under `--work`. So are two more bundles of the base size whose controller prints extra
@@ -9,9 +10,10 @@ debug lines per reconcile (`--debug-lines`): the same bytes hold about a half an
 specs and correlation IDs, so time can be read against the number of IDs at a fixed size.
 
 Every measurement runs in a child process, so the figures include interpreter start-up, imports and
-writing the report, like a user's run. Peak RSS is the child's own
-(`wait4` resource usage). The machine is shared and noisy, so each round runs every measurement once,
-interleaved, and the table shows the median of `--repeats` rounds. One untimed run comes first, so
+writing the report, like a user's run. Peak RSS and CPU time (user + system, every thread) are the
+child's own (`wait4` resource usage); on a shared machine CPU time moves far less than wall time.
+The machine is shared and noisy, so each round runs every measurement once, interleaved, and the
+table shows the median of `--repeats` rounds. One untimed run comes first, so
 compiled modules and the report template are cached as they are after a user's first run.
 
 Reference points measured in the same rounds:
@@ -28,6 +30,9 @@ Reference points measured in the same rounds:
   bundle's decoding floor (below);
 * lnav 0.11 counting one message in the DataStorage log, against `triage analyze` of a bundle that
   holds only that log. lnav is installed with apt-get when missing and the user is root.
+
+`--stages BUNDLE` analyses one bundle in a child and prints each stage's wall and CPU time and the peak
+RSS after it: which step takes the time.
 
 `--tree DIR` runs triage from another source tree (PYTHONPATH), to compare two versions of the code
 with the same command.
@@ -124,6 +129,39 @@ with ThreadPoolExecutor(2) as pool:
 """
 
 
+# One analysis, stage by stage: wall and CPU time (all threads) each stage took and the peak RSS after
+# it. The stages are api.analyze's own calls, timed where api.py looks them up.
+STAGES_SCRIPT = """
+import os, resource, sys, time
+last = [time.perf_counter(), time.process_time()]
+def mark(name):
+    wall, cpu = time.perf_counter(), time.process_time()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{name:<24} {wall - last[0]:>8.3f} {cpu - last[1]:>8.3f} {rss:>8.0f}")
+    last[:] = [wall, cpu]
+print(f"{'stage':<24} {'wall s':>8} {'CPU s':>8} {'peak MB':>8}")
+import polars
+mark("import polars")
+import triage.api as api
+from triage.report.render import render
+mark("import triage")
+def timed(name, fn):
+    def run(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        mark(name)
+        return out
+    return run
+for name, attr in (("discover", "discover"), ("read and parse", "ingest"), ("build the table", "build_table"),
+                   ("test runs", "summarize_test_runs"), ("containers", "summarize_containers"),
+                   ("log health", "log_health"), ("analysis", "build_analysis"), ("rules", "run_rules")):
+    setattr(api, attr, timed(name, getattr(api, attr)))
+report = api.analyze(sys.argv[1])
+with open(os.devnull, "w", encoding="utf-8") as out:
+    out.write(render(report, "markdown"))
+mark("render Markdown")
+"""
+
+
 COUNTS_SCRIPT = """
 import json, sys
 data = json.load(open(sys.argv[1], encoding="utf-8"))
@@ -133,10 +171,11 @@ print(data["tests"]["ran"], len({e["correlation_id"] for e in data["events"]}))
 
 @dataclass(frozen=True)
 class Sample:
-    """One run of a child process."""
+    """One run of a child process: wall time, peak RSS and CPU time (user + system, all threads)."""
 
     seconds: float
     rss_kb: int
+    cpu: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -180,7 +219,7 @@ def run_child(argv: Sequence[str], env: dict[str, str], cwd: Path) -> Sample:
         cwd: its working directory (not a source tree: `python -m` puts it first on sys.path).
 
     Returns:
-        Its wall time and peak resident set size.
+        Its wall time, peak resident set size and CPU time.
 
     Raises:
         RuntimeError: the command failed.
@@ -196,7 +235,7 @@ def run_child(argv: Sequence[str], env: dict[str, str], cwd: Path) -> Sample:
         proc.stderr.close()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {err.strip()[-500:]}")
-    return Sample(seconds, int(usage.ru_maxrss))
+    return Sample(seconds, int(usage.ru_maxrss), usage.ru_utime + usage.ru_stime)
 
 
 def _files(path: Path) -> tuple[Path, ...]:
@@ -331,7 +370,11 @@ def measure(jobs: Sequence[Job], repeats: int, env: dict[str, str], cwd: Path) -
         for job in jobs:
             samples[job.key].append(run_child(job.argv, env, cwd))
     return {
-        key: Sample(statistics.median(s.seconds for s in got), int(statistics.median(s.rss_kb for s in got)))
+        key: Sample(
+            statistics.median(s.seconds for s in got),
+            int(statistics.median(s.rss_kb for s in got)),
+            statistics.median(s.cpu for s in got),
+        )
         for key, got in samples.items()
     }
 
@@ -363,7 +406,8 @@ def format_tables(
         "end to end: triage analyze BUNDLE -o /dev/null (median); lines = python + import polars + "
         "read every file as lines; floor = the same + decode a few fields of every zap record",
         f"{'size':>5} {'MB':>8} {'analyze s':>10} {'MB/s':>7} {'s/MB vs 1x':>10} {'peak MB':>8} "
-        f"{'RSS/input':>9} {'lines s':>8} {'vs lines':>8} {'floor s':>8} {'floor MB/s':>10} {'vs floor':>8}",
+        f"{'RSS/input':>9} {'lines s':>8} {'vs lines':>8} {'floor s':>8} {'floor MB/s':>10} {'vs floor':>8} "
+        f"{'CPU s':>7} {'CPU MB/s':>8} {'CPU vs lines':>12}",
     ]
     base_per_mb = None
     for b in bundles:
@@ -376,7 +420,8 @@ def format_tables(
             f"{b.scale:>4}x {mb:>8.1f} {run.seconds:>10.2f} {mb / run.seconds:>7.1f} "
             f"{per_mb / base_per_mb:>10.2f} {run.rss_kb / 1024:>8.0f} {rss_ratio:>9.1f} "
             f"{lines.seconds:>8.2f} {_ratio(run.seconds, lines.seconds):>8} "
-            f"{floor.seconds:>8.2f} {mb / floor.seconds:>10.1f} {_ratio(run.seconds, floor.seconds):>8}"
+            f"{floor.seconds:>8.2f} {mb / floor.seconds:>10.1f} {_ratio(run.seconds, floor.seconds):>8} "
+            f"{run.cpu:>7.2f} {mb / run.cpu if run.cpu else 0:>8.1f} {_ratio(run.cpu, lines.cpu):>12}"
         )
     out += _ids_table([*chatty, bundles[0]], [got[_key(b)] for b in (*chatty, bundles[0])])
     imp, small, small_floor = got["import"], got["small"], got["small_floor"]
@@ -386,6 +431,9 @@ def format_tables(
         f"analyze: {small.seconds:.3f} s, {small.rss_kb / 1024:.0f} MB; "
         f"ratio {small.seconds / imp.seconds:.2f}x; its decoding floor: {small_floor.seconds:.3f} s, "
         f"ratio {small_floor.seconds / imp.seconds:.2f}x",
+        f"CPU seconds: import polars {imp.cpu:.3f}, small bundle analyze {small.cpu:.3f} "
+        f"({_ratio(small.cpu, imp.cpu)}), its decoding floor {small_floor.cpu:.3f} "
+        f"({_ratio(small_floor.cpu, imp.cpu)})",
     ]
     if no_lnav:
         out.append("lnav: left out (--no-lnav)")
@@ -435,6 +483,21 @@ def _ids_table(bundles: Sequence[Bundle], runs: Sequence[Sample]) -> list[str]:
     return out
 
 
+def stages(bundle: Path, env: dict[str, str]) -> int:
+    """Print how long each stage of one analysis of a bundle takes, in a child process.
+
+    Args:
+        bundle: what to analyse.
+        env: the child's environment.
+
+    Returns:
+        The child's exit status.
+    """
+    print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}; {bundle}")
+    sys.stdout.flush()
+    return subprocess.run([sys.executable, "-c", STAGES_SCRIPT, str(bundle)], env=env, check=False).returncode
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print its tables.
 
@@ -451,8 +514,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-lnav", action="store_true", help="leave the lnav comparison out")
     parser.add_argument("--small", type=Path, default=DEFAULT_SMALL, help="the small bundle")
     parser.add_argument("--tree", type=Path, default=None, help="run triage from this source tree")
+    parser.add_argument("--stages", type=Path, default=None, help="time one analysis of this bundle by stage")
     args = parser.parse_args(argv)
     env = _env(args.tree.resolve() if args.tree else None)
+    if args.stages is not None:
+        if not args.stages.exists():
+            parser.error(f"--stages: {args.stages} does not exist")
+        return stages(args.stages.resolve(), env)
     args.work = args.work.resolve()
     args.work.mkdir(parents=True, exist_ok=True)
     lnav = None if args.no_lnav else lnav_path(install=True)
@@ -464,7 +532,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{os.cpu_count()} cores; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after")
     print(f"{args.repeats} rounds; triage from {args.tree or 'the installed package'}")
     print(format_tables(bundles, chatty, got, lnav, args.no_lnav))
-    print(json.dumps({k: [round(v.seconds, 3), v.rss_kb] for k, v in sorted(got.items())}))
+    print(json.dumps({k: [round(v.seconds, 3), v.rss_kb, round(v.cpu, 3)] for k, v in sorted(got.items())}))
     return 0
 
 

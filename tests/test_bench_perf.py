@@ -37,6 +37,9 @@ def test_tiny_run_prints_a_row_per_size_and_the_reference_ratios(
     assert all(float(row[2]) > 0 and row[-1].endswith("x") for row in rows)
     # Each row also has the decoding floor's time, its MB/s and the analysis against it.
     assert all(float(row[9]) > 0 and float(row[10]) > 0 and row[11].endswith("x") for row in rows)
+    # And the analysis's CPU time (all threads, more than its wall time on two busy threads is possible),
+    # its MB per CPU second and its CPU time against reading the lines.
+    assert all(float(row[12]) > 0 and float(row[13]) > 0 and row[14].endswith("x") for row in rows)
     # At about the base size, the chattier controllers' bundles hold fewer IDs: fewest first.
     table = printed.split("fixed size, more correlation IDs", 1)[1].splitlines()
     chatty = [line.split() for line in table[2:5]]
@@ -45,6 +48,7 @@ def test_tiny_run_prints_a_row_per_size_and_the_reference_ratios(
     assert ids == sorted(ids) and ids[0] < ids[-1] and all(0.5 < float(row[1]) < 1.5 for row in chatty)
     assert 'python -c "import polars"' in printed and "small bundle analyze" in printed
     assert "its decoding floor" in printed
+    assert "CPU seconds: import polars" in printed
     assert "lnav: left out (--no-lnav)" in printed
     # The bundles are cached: complete ones under their final names, their truth files beside them.
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir() and not p.name.endswith("-ds")) == [
@@ -55,3 +59,30 @@ def test_tiny_run_prints_a_row_per_size_and_the_reference_ratios(
         "healthy-4mb",
     ]
     assert (tmp_path / "healthy-1mb.expected.json").is_file()
+
+
+def test_stages_prints_every_stage_of_one_analysis(capfd: pytest.CaptureFixture[str]) -> None:
+    """--stages analyses one bundle and prints each stage's wall time, CPU time and peak RSS, in run order."""
+    bundle = Path(__file__).resolve().parents[1] / "fixtures" / "bundles" / "01-jan14-1025"
+    assert perf.main(["--stages", str(bundle)]) == 0
+    lines = capfd.readouterr().out.splitlines()  # the child writes to the process's own stdout
+    assert "cores; load average" in lines[0] and lines[0].endswith("01-jan14-1025")
+    assert lines[1].split() == ["stage", "wall", "s", "CPU", "s", "peak", "MB"]
+    names = [line[:24].strip() for line in lines[2:]]
+    assert names == [
+        "import polars",
+        "import triage",
+        "discover",
+        "read and parse",
+        "build the table",
+        "test runs",
+        "containers",
+        "log health",
+        "analysis",
+        "rules",
+        "render Markdown",
+    ]
+    figures = [[float(x) for x in line[24:].split()] for line in lines[2:]]
+    assert all(len(row) == 3 and row[0] >= 0 and row[1] >= 0 for row in figures)
+    peaks = [row[2] for row in figures]
+    assert peaks == sorted(peaks) and peaks[0] > 10  # a peak never falls; Python and polars alone pass 10 MB
