@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import click
 
@@ -74,6 +74,19 @@ def main() -> None:
     default=None,
     help="Exit 1 when a finding is at least this severe (for CI).",
 )
+@click.option(
+    "--export",
+    "export_dir",
+    type=click.Path(path_type=Path),
+    help="Also write the run as Parquet tables under this directory (one dataset for many runs).",
+)
+@click.option(
+    "--history",
+    "history_paths",
+    multiple=True,
+    metavar="PATH",
+    help="Exports or saved JSON reports of earlier runs: say how often each problem was seen (repeatable).",
+)
 def analyze(
     path: Path,
     test_logs: tuple[Path, ...],
@@ -83,6 +96,8 @@ def analyze(
     ignore: tuple[str, ...],
     max_bytes: str | None,
     fail_on: str | None,
+    export_dir: Path | None,
+    history_paths: tuple[Path, ...],
 ) -> None:
     """Analyse PATH (a must-gather directory or archive) and print a triage report."""
     from triage.api import analyze as run_analysis
@@ -98,12 +113,31 @@ def analyze(
             raise click.BadParameter(str(exc), param_hint="--max-bytes") from None
     try:
         report = run_analysis(path, test_logs=test_logs, select=select, ignore=ignore, limits=limits)
-        text = render(report, fmt)
+        seen = _seen_before(report, history_paths) if history_paths else None
+        text = render(report, fmt, seen)
+        if export_dir is not None:
+            from triage.export import export_run
+            from triage.render import to_json
+
+            export_run(report, to_json(report), export_dir)
     except TriageError as exc:
         raise InputError(str(exc)) from None
     _emit(text, output)
     if fail_on and any(f.severity >= Severity.parse(fail_on) for f in report.findings):
         raise SystemExit(1)
+
+
+def _seen_before(report: Any, paths: tuple[Path, ...]) -> Any:
+    """How often each finding and failed spec of `report` was seen in the runs under `paths`."""
+    from triage.history import load_history, seen_in
+    from triage.render import to_json
+
+    history = load_history([str(p) for p in paths], warn=_warn)
+    return seen_in(history, to_json(report))
+
+
+def _warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -146,6 +180,39 @@ def compare(before: Path, after: Path, fmt: str, output: Path | None, fail_on_wo
     _emit(text, output)
     if fail_on_worse and comparison.worse:
         raise SystemExit(1)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "json"]),
+    default="markdown",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write here instead of stdout.")
+@click.option(
+    "--fixed-after",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="A problem none of the newest N runs had is fixed.",
+)
+def history(paths: tuple[str, ...], fmt: str, output: Path | None, fixed_after: int) -> None:
+    """How each cause and failing spec fared across runs: PATHs are exports, saved JSON reports or globs."""
+    from triage.history import load_history, summarize
+    from triage.render import render_history
+
+    try:
+        runs = load_history(list(paths), warn=_warn)
+        if not runs.runs.height:
+            raise InputError(f"no run found in {', '.join(paths)}")
+        text = render_history(summarize(runs, fixed_after), fmt)
+    except TriageError as exc:
+        raise InputError(str(exc)) from None
+    _emit(text, output)
 
 
 @main.command(name="rules")

@@ -28,6 +28,7 @@ from triage.report import build_context, latency_stats, md_code, md_escape, tool
 from triage.rules._store import BUFFER_FULL, DROPS, TIMER_BUG
 
 SCHEMA_VERSION = 1
+Seen = dict[str, dict[str, dict[str, Any]]]  # history.seen_in: kind -> fingerprint -> how often seen
 _PACKAGE_DIR = Path(__file__).parent
 # Installed wheels carry the templates inside the package; a source checkout keeps them at the top.
 TEMPLATE_DIRS = (_PACKAGE_DIR / "templates", _PACKAGE_DIR.parent / "templates")
@@ -73,9 +74,9 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render_markdown(report: Report) -> str:
-    """The Markdown report."""
-    context = build_context(report)
+def render_markdown(report: Report, seen: Seen | None = None) -> str:
+    """The Markdown report; with `seen` (`history.seen_in`), how often each problem was seen before."""
+    context = build_context(report, seen)
     text = _environment().get_template("report.md.j2").render(ctx=context)
     return text.rstrip("\n") + "\n"
 
@@ -229,15 +230,32 @@ def _sum_or_none(values: Any) -> int | None:
     return sum(present) if present else None
 
 
-def render(report: Report, fmt: str) -> str:
+def render(report: Report, fmt: str, seen: Seen | None = None) -> str:
     """Render in the named format ("markdown" or "json"), with every secret redacted.
 
-    The same secret gets the same placeholder throughout one output.
+    The same secret gets the same placeholder throughout one output. With `seen` (`history.seen_in`)
+    each finding and failed spec says how often it was seen in earlier runs (JSON: a `history` field).
     """
     redactor = Redactor()
     if fmt == "json":
-        return json.dumps(redactor.json(to_json(report)), indent=2, ensure_ascii=False) + "\n"
-    return redactor.markdown(render_markdown(report))
+        data = to_json(report)
+        if seen is not None:
+            add_history(data, seen)
+        return json.dumps(redactor.json(data), indent=2, ensure_ascii=False) + "\n"
+    return redactor.markdown(render_markdown(report, seen))
+
+
+def add_history(data: dict[str, Any], seen: Seen) -> None:
+    """Add `history` (seen, runs, first_seen, label; null when never seen) to each finding and failed spec.
+
+    Args:
+        data: a JSON report (`to_json`), changed in place.
+        seen: `history.seen_in` of the same run.
+    """
+    for finding in data["findings"]:
+        finding["history"] = seen["findings"].get(finding["fingerprint"])
+    for spec in (data["tests"] or {}).get("specs", []):
+        spec["history"] = seen["specs"].get(spec["fingerprint"])
 
 
 def render_comparison(comparison: Comparison, fmt: str) -> str:
@@ -256,4 +274,25 @@ def render_comparison(comparison: Comparison, fmt: str) -> str:
         return json.dumps(redactor.json(data), indent=2, ensure_ascii=False) + "\n"
     context = comparison_context(comparison, tool_version(), short)
     text = _environment().get_template("compare.md.j2").render(ctx=context)
+    return redactor.markdown(text.rstrip("\n") + "\n")
+
+
+def render_history(doc: dict[str, Any], fmt: str) -> str:
+    """Render `triage history` in the named format ("markdown" or "json"), with every secret redacted.
+
+    Args:
+        doc: `history.summarize`'s output.
+        fmt: "markdown" or "json".
+
+    Returns:
+        The text, ending in one newline.
+    """
+    from triage.history_view import history_context
+
+    redactor = Redactor()
+    if fmt == "json":
+        data = {"schema_version": doc["schema_version"], "tool_version": tool_version(), **doc}
+        return json.dumps(redactor.json(data), indent=2, ensure_ascii=False) + "\n"
+    context = history_context(doc, tool_version())
+    text = _environment().get_template("history.md.j2").render(ctx=context)
     return redactor.markdown(text.rstrip("\n") + "\n")

@@ -8,8 +8,10 @@ report stays small (GitHub's step summary takes 1 MiB) whatever the bundle's siz
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import polars as pl
 
@@ -123,6 +125,7 @@ class FindingView:
     fix_md: str
     fix_see: int
     fingerprint: str
+    history: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,7 @@ class SpecSection:
     timeline: tuple[TimelineRow, ...]
     more_rows: int
     diagram: str
+    history: str = ""
 
 
 @dataclass(frozen=True)
@@ -282,6 +286,21 @@ def _finding_view(
     )
 
 
+def seen_words(info: Mapping[str, Any] | None) -> str:
+    """How often a problem was seen across runs, in words; empty without history.
+
+    Args:
+        info: an entry of `history.seen_in`, or None.
+
+    Returns:
+        e.g. `Seen in 3 of the last 10 runs, first on 2026-01-14T10:25:12 (flaky).`
+    """
+    if not info:
+        return ""
+    seen, runs, first, label = info["seen"], info["runs"], info["first_seen"], info["label"]
+    return f"Seen in {seen} of the last {runs} runs, first on {first} ({label})."
+
+
 def _ids_md(ids: tuple[str, ...] | list[str]) -> str:
     return ", ".join(md_code(i) for i in ids) or "none seen"
 
@@ -321,7 +340,9 @@ def _messages(rows: pl.DataFrame) -> list[Message]:
     return out
 
 
-def _spec_sections(report: Report, numbered: dict[Finding, int]) -> tuple[list[SpecSection], int]:
+def _spec_sections(
+    report: Report, numbered: dict[Finding, int], seen: Mapping[str, Mapping[str, Any]] | None = None
+) -> tuple[list[SpecSection], int]:
     failed = [v for v in report.verdicts if v.spec.state in FAILED_STATES]
     picked = failed[:MAX_SPEC_SECTIONS]
     timelines = build_timelines(report.analysis, {i for v in picked for i in v.correlation_ids})
@@ -354,6 +375,7 @@ def _spec_sections(report: Report, numbered: dict[Finding, int]) -> tuple[list[S
                 timeline=timeline,
                 more_rows=rows.height - shown.height,
                 diagram=sequence(_messages(rows), store.name if store else "unknown") if rows.height else "",
+                history=seen_words((seen or {}).get(spec_fingerprint(spec.name, spec.location))),
             )
         )
     return sections, max(0, len(failed) - MAX_SPEC_SECTIONS)
@@ -677,11 +699,12 @@ def _unreadable_inspects(report: Report) -> tuple[ContainerRow, ...]:
     )
 
 
-def build_context(report: Report) -> ReportContext:
+def build_context(report: Report, seen: Mapping[str, Mapping[str, Any]] | None = None) -> ReportContext:
     """Word and format everything the Markdown report shows.
 
     Args:
         report: the analysis result.
+        seen: `history.seen_in` of the run, to say how often each problem was seen before; None without.
 
     Returns:
         The template context.
@@ -691,7 +714,7 @@ def build_context(report: Report) -> ReportContext:
     info = [f for f in report.findings if f.severity == Severity.INFO]
     numbered = {f: i for i, f in enumerate(findings[:MAX_FINDINGS], 1)}
     prints = dict(zip(report.findings, finding_fingerprints(report), strict=True))
-    sections, more_specs = _spec_sections(report, numbered)
+    sections, more_specs = _spec_sections(report, numbered, seen and seen["specs"])
     fix_shown_at: dict[str, int] = {}
     writes, chart, spark = _writes(report)
     stores, caveat = _stores(report)
@@ -725,7 +748,13 @@ def build_context(report: Report) -> ReportContext:
         collected_at=_collected(bundle.collected_at, report.host_offset),
         verdict_md=_verdict(report, numbered),
         tests=_tests_views(report),
-        findings=tuple(_finding_view(f, prints[f], fix_shown_at, n) for f, n in numbered.items()),
+        findings=tuple(
+            replace(
+                _finding_view(f, prints[f], fix_shown_at, n),
+                history=seen_words(seen and seen["findings"].get(prints[f])),
+            )
+            for f, n in numbered.items()
+        ),
         more_findings=max(0, len(findings) - MAX_FINDINGS),
         info=tuple(_finding_view(f, prints[f]) for f in info[:MAX_FINDINGS]),
         specs=tuple(sections),
