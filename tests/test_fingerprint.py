@@ -126,7 +126,7 @@ def _race_prints(bundle: Path) -> dict[str, str]:
 
 
 def test_the_same_race_in_two_runs_has_one_fingerprint(tmp_path: Path) -> None:
-    """A race in the same spec keeps its fingerprint across seeds, though the suite numbers its resource anew."""
+    """A race in one spec keeps its fingerprint across seeds, though the suite numbers its resource anew."""
     for seed in (5, 6):
         simulate("race-timeout", tmp_path / str(seed), seed=seed)
     first, second = (_race_prints(tmp_path / str(seed)) for seed in (5, 6))

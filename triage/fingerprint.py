@@ -13,7 +13,8 @@ A fingerprint hashes what identifies a problem and leaves out what changes from 
   the services (containers) its evidence cites beyond the test process, or by the run; one of a rule
   about a spec's own query (SPEC_RULES: a count no line ties to an ID) by the one spec whose timeline
   holds all its evidence. Severity, summary wording, counts, durations and line numbers are left out,
-  so a problem that stayed keeps its id when its figures move. Run-wide occurrences (slow writes, stalls) are not tied to the spec they happened to hit.
+  so a problem that stayed keeps its id when its figures move. Run-wide occurrences (slow writes,
+  stalls) are not tied to the spec they happened to hit.
 
 Two findings of one run with the same key (say two run-wide drops) are told apart by their order,
 `#2` onwards, in the report's deterministic order.
@@ -133,7 +134,8 @@ def finding_key(
 
     Returns:
         The key's parts: rule, ID pattern (its numbers left out when spec locations are given), spec
-        locations; for a finding without an ID and without one spec, the container services of its evidence (`run` when it cites only the test process).
+        locations; for a finding without an ID and without one spec, the container services of its
+        evidence (`run` when it cites only the test process).
     """
     locations = sorted(set(spec_locations))
     if correlation_id is not None:

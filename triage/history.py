@@ -322,8 +322,9 @@ def spec_summary(history: History, fixed_after: int = FIXED_AFTER) -> pl.DataFra
         fixed_after: a spec that failed in none of the service's newest this many runs is fixed.
 
     Returns:
-        service, fingerprint, name, location, failed_runs, passed_runs, failure_rate, first_n, last_n,
-        first_seen, last_seen, label; most failures first.
+        service, fingerprint, name and location (as the newest failure printed them), label,
+        failed_runs, passed_runs, failure_rate, first_seen, last_seen, first_n, last_n, runs; most
+        failures first.
     """
     runs = history.runs.lazy()
     rows = history.specs.join(runs, on="run_id").with_columns(pl.col("state").is_in(FAILED).alias("failed"))
@@ -336,8 +337,8 @@ def spec_summary(history: History, fixed_after: int = FIXED_AFTER) -> pl.DataFra
             pl.col("n").filter(pl.col("failed")).max().alias("last_n"),
             pl.col("n").filter(pl.col("state") == "passed").max().alias("last_passed_n"),
             pl.col("runs").first(),
-            pl.col("name").sort_by("n").drop_nulls().last(),
-            pl.col("location").sort_by("n").drop_nulls().last(),
+            pl.col("name").filter(pl.col("failed")).sort_by(pl.col("n").filter(pl.col("failed"))).last(),
+            pl.col("location").filter(pl.col("failed")).sort_by(pl.col("n").filter(pl.col("failed"))).last(),
         )
         .filter(pl.col("failed_runs") > 0)
     )
