@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -212,3 +213,40 @@ def test_no_run_is_a_one_line_error(tmp_path: Path, args: list[str]) -> None:
     result = CliRunner().invoke(main, [a.format(empty=tmp_path / "empty") for a in args])
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _sql_blocks() -> dict[str, str]:
+    """README's SQL blocks by their first line's comment (`DuckDB: views`, `flaky specs`, ...)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sql\n(.*?)```", text, re.S)
+    return {block.splitlines()[0].removeprefix("-- ").split(":")[0]: block for block in blocks}
+
+
+def test_the_readme_duckdb_queries_agree_with_triage_history(
+    series: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README's DuckDB queries over the exported series return what `triage history` says."""
+    duckdb = pytest.importorskip("duckdb")
+    blocks = _sql_blocks()
+    monkeypatch.chdir(series)
+    con = duckdb.connect()
+    con.execute(blocks["DuckDB"])
+    doc = _history(series / "exports")
+    flaky = con.execute(blocks["flaky specs"]).fetchall()
+    assert flaky == [
+        (s["service"], s["fingerprint"], s["failed_runs"], s["passed_runs"])
+        for s in doc["specs"]
+        if s["label"] == "flaky"
+    ]
+    assert len(flaky) == 1
+    causes = con.execute(blocks["recurring causes"]).fetchall()
+    assert causes == [
+        (c["service"], c["fingerprint"], c["rule"], c["runs_seen"], c["first_seen"], c["last_seen"])
+        for c in doc["causes"][:10]
+    ]
+    new = con.execute(blocks["new failures"]).fetchall()
+    assert new == sorted(
+        [("cause", c["service"], c["fingerprint"]) for c in doc["causes"] if c["label"] == "new"]
+        + [("spec", s["service"], s["fingerprint"]) for s in doc["specs"] if s["label"] == "new"]
+    )
+    assert new
