@@ -202,6 +202,8 @@ def compare(before: Path, after: Path, fmt: str, output: Path | None, fail_on_wo
 )
 def history(paths: tuple[str, ...], fmt: str, output: Path | None, fixed_after: int) -> None:
     """How each cause and failing spec fared across runs: PATHs are exports, saved JSON reports or globs."""
+    import polars as pl
+
     from triage.history import load_history, summarize
     from triage.render import render_history
 
@@ -212,6 +214,9 @@ def history(paths: tuple[str, ...], fmt: str, output: Path | None, fixed_after: 
         text = render_history(summarize(runs, fixed_after), fmt)
     except TriageError as exc:
         raise InputError(str(exc)) from None
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        reason = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+        raise InputError(f"cannot read the runs: {reason}") from None
     _emit(text, output)
 
 

@@ -128,6 +128,7 @@ def _table_of(path: Path) -> str:
 
 
 def _scan(files: list[Path], table: str) -> pl.LazyFrame:
+    """A lazy scan of one table's files over their Hive partitions: only the columns history reads."""
     return pl.scan_parquet(
         files,
         hive_partitioning=True,
@@ -136,24 +137,22 @@ def _scan(files: list[Path], table: str) -> pl.LazyFrame:
         include_file_paths="source_file",
         missing_columns="raise",
         extra_columns="ignore",
-    ).select(*_COLUMNS[table], "service", "source_file")
+    ).select(*(pl.col(c).cast(t) for c, t in _COLUMNS[table].items()), "service", "source_file")
 
 
-def _read_table(files: list[Path], table: str, warn: Warn) -> tuple[pl.LazyFrame, list[Path]]:
-    """A lazy scan of one table's files; a file that cannot be read is named in a warning and left out.
+def _read_table(files: list[Path], table: str, warn: Warn) -> tuple[pl.DataFrame, int]:
+    """The columns history reads of one table's files; a file that cannot be read is named in a
+    warning and left out.
 
-    The whole scan is tried first (its schema, and the run rows, which are small); only when it fails
-    is each file checked on its own.
+    All files are scanned at once first; only when that fails is each file read on its own.
+
+    Returns:
+        (the rows, how many files were read).
     """
     if not files:
-        return _empty(table), []
+        return _empty(table), 0
     try:
-        pl.scan_parquet(files[:1], hive_partitioning=True, hive_schema=_HIVE, try_parse_hive_dates=False)
-        if table == "runs":
-            _scan(files, table).collect()
-        else:
-            _scan(files, table).select(pl.len()).collect()
-        return _scan(files, table), files
+        return _scan(files, table).collect(), len(files)
     except (pl.exceptions.PolarsError, OSError, ValueError):
         pass
     good = []
@@ -167,16 +166,15 @@ def _read_table(files: list[Path], table: str, warn: Warn) -> tuple[pl.LazyFrame
                     f"(no column {missing[0]}); passed over"
                 )
                 continue
-            _scan([file], table).collect()
-            good.append(file)
+            good.append(_scan([file], table).collect())
         except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             warn(f"{file}: cannot read as Parquet ({reason[:120]}); passed over")
-    return (_scan(good, table) if good else _empty(table)), good
+    return (pl.concat(good) if good else _empty(table)), len(good)
 
 
-def _empty(table: str) -> pl.LazyFrame:
-    return pl.LazyFrame(schema={**_COLUMNS[table], "service": pl.String(), "source_file": pl.String()})
+def _empty(table: str) -> pl.DataFrame:
+    return pl.DataFrame(schema={**_COLUMNS[table], "service": pl.String(), "source_file": pl.String()})
 
 
 def _not_a_report(path: Path) -> Json:
@@ -233,10 +231,10 @@ def load_history(paths: Sequence[str], warn: Warn | None = None) -> History:
     read = 0
     for table in _COLUMNS:
         scans[table], good = _read_table(by_table[table], table, note)
-        read += len(good)
+        read += good
     saved = _json_runs(others, note)
     read += len(saved["runs"])
-    frames = {t: pl.concat([scans[t], *(f.lazy() for f in saved[t])], how="vertical") for t in _COLUMNS}
+    frames = {t: pl.concat([scans[t], *saved[t]], how="vertical").lazy() for t in _COLUMNS}
     runs = frames["runs"].collect()
     newer = runs.filter(pl.col("export_schema_version") != EXPORT_SCHEMA_VERSION)
     for file, version in (
@@ -261,8 +259,9 @@ def load_history(paths: Sequence[str], warn: Warn | None = None) -> History:
     tables = {
         t: frames[t]
         .join(ids, on="run_id", how="semi")
+        .sort("source_file")
+        .unique(["run_id", "fingerprint"], keep="first", maintain_order=True)
         .select(keep[t])
-        .unique(["run_id", "fingerprint"], keep="any")
         for t in keep
     }
     return History(runs, tables["specs"], tables["findings"], read, tuple(warnings))
