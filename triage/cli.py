@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -151,18 +152,25 @@ def _emit(text: str, output: Path | None) -> None:
         raise InputError(f"cannot write {output}: {exc.strerror}") from None
 
 
+def _output_options(command: Callable[..., None]) -> Callable[..., None]:
+    """`--format markdown|json` and `--output FILE`, as `compare` and `history` take them."""
+    command = click.option(
+        "--output", "-o", type=click.Path(path_type=Path), help="Write here instead of stdout."
+    )(command)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["markdown", "json"]),
+        default="markdown",
+        show_default=True,
+        help="Output format.",
+    )(command)
+
+
 @main.command()
 @click.argument("before", type=click.Path(path_type=Path))
 @click.argument("after", type=click.Path(path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["markdown", "json"]),
-    default="markdown",
-    show_default=True,
-    help="Output format.",
-)
-@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write here instead of stdout.")
+@_output_options
 @click.option("--fail-on-worse", is_flag=True, help="Exit 1 when anything got worse from BEFORE to AFTER.")
 def compare(before: Path, after: Path, fmt: str, output: Path | None, fail_on_worse: bool) -> None:
     """Compare two runs: BEFORE and AFTER are each a bundle, an archive or a saved `--format json` report."""
@@ -184,15 +192,7 @@ def compare(before: Path, after: Path, fmt: str, output: Path | None, fail_on_wo
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["markdown", "json"]),
-    default="markdown",
-    show_default=True,
-    help="Output format.",
-)
-@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write here instead of stdout.")
+@_output_options
 @click.option(
     "--fixed-after",
     type=click.IntRange(min=1),

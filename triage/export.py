@@ -24,6 +24,7 @@ from triage.api import Report
 from triage.errors import TriageError
 from triage.fingerprint import spec_fingerprint
 from triage.redact import Redactor
+from triage.schema import TABLE_SCHEMA
 
 EXPORT_SCHEMA_VERSION = 1
 TABLES = ("runs", "specs", "findings", "events")
@@ -77,24 +78,8 @@ FINDINGS_SCHEMA: dict[str, pl.DataType] = {
     "summary": pl.String(),
     "evidence": pl.List(pl.String()),
 }
-EVENTS_COLUMNS = (
-    "file",
-    "line",
-    "n_lines",
-    "source_kind",
-    "service",
-    "record",
-    "ts",
-    "ts_precision",
-    "ts_assumed",
-    "level",
-    "logger",
-    "caller",
-    "correlation_id",
-    "event_type",
-    "spec",
-    "spec_index",
-)
+# The event table's columns that carry no line text (TABLE_SCHEMA has no `raw` or `attrs` already).
+EVENTS_COLUMNS = tuple(c for c in TABLE_SCHEMA if c not in ("message", "msg_key", "attrs_id"))
 # Columns an events file holds beyond EVENTS_COLUMNS; `service` is a partition key, so the writer's
 # service is `source_service`.
 _RENAMED = {"service": "source_service"}
