@@ -262,6 +262,8 @@ def load_history(paths: Sequence[str], warn: Warn | None = None) -> History:
         .sort("source_file")
         .unique(["run_id", "fingerprint"], keep="first", maintain_order=True)
         .select(keep[t])
+        .collect()
+        .lazy()  # read once: every summary starts from these rows
         for t in keep
     }
     return History(runs, tables["specs"], tables["findings"], read, tuple(warnings))
