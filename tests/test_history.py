@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.history_series import RACE_SPEC, build_series
+from tests.realworld import case, needs_realworld
 from triage.api import analyze
 from triage.cli import main
 from triage.export import TABLES
@@ -183,12 +184,14 @@ def test_no_secret_reaches_an_export(series: Path, tmp_path: Path) -> None:
 
 
 def test_bad_files_are_named_in_warnings_and_the_rest_is_read(series: Path, tmp_path: Path) -> None:
-    """A corrupted Parquet file, a JSON that is no report and a newer export's run are passed over by name."""
+    """A corrupted Parquet file, a JSON that is no report, a newer report and export are each passed over."""
     data = tmp_path / "data"
     shutil.copytree(series / "exports", data)
     (broken,) = (data / "specs").rglob("*20260203*.parquet")
     broken.write_bytes(b"PAR1 not really parquet")
     (data / "notes.json").write_text('{"ts": 1, "msg": "a zap line"}\n', encoding="utf-8")
+    future = json.loads((series / "reports" / "day2.json").read_text(encoding="utf-8"))
+    (data / "future.json").write_text(json.dumps({**future, "schema_version": 2}), encoding="utf-8")
     (newer,) = (data / "runs").rglob("*20260201*.parquet")
     pl.read_parquet(newer).with_columns(pl.lit(2, pl.Int32).alias("export_schema_version")).write_parquet(
         newer
@@ -196,10 +199,11 @@ def test_bad_files_are_named_in_warnings_and_the_rest_is_read(series: Path, tmp_
     result = CliRunner().invoke(main, ["history", str(data), "--format", "json"])
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
-    assert len(warnings) == 3, result.stderr
+    assert len(warnings) == 4, result.stderr
     assert any(str(broken) in w and "Parquet" in w for w in warnings)
     assert any("notes.json" in w and "not a triage JSON report" in w for w in warnings)
     assert any(str(newer) in w and "schema version 2" in w for w in warnings)
+    assert any("future.json" in w and "schema_version 2" in w for w in warnings)
     doc = json.loads(result.stdout)
     assert doc["runs"] == 7
     assert doc["warnings"] == [w.removeprefix("warning: ") for w in warnings]
@@ -250,3 +254,16 @@ def test_the_readme_duckdb_queries_agree_with_triage_history(
         + [("spec", s["service"], s["fingerprint"]) for s in doc["specs"] if s["label"] == "new"]
     )
     assert new
+
+
+@needs_realworld
+def test_two_real_signalprocessing_runs_make_a_history(tmp_path: Path) -> None:
+    """Two real runs exported and read back: the newer run's drop is new, the older one's count is not."""
+    for name in ("k02", "k03"):
+        result = _cli("analyze", str(case(name) / "bundle"), "--export", str(tmp_path), "-o", "/dev/null")
+        assert result.exit_code == 0, result.output
+    doc = _history(tmp_path)
+    assert (doc["runs"], doc["warnings"]) == (2, [])
+    labels = {(c["rule"], c["first_seen"][:10]): c["label"] for c in doc["causes"]}
+    assert labels["dropped-events", "2026-01-15"] == "new"
+    assert labels["unexpected-event-count", "2026-01-14"] == "known"  # its spec is not in the newer excerpt

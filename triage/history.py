@@ -16,7 +16,8 @@ Each gets one label, the first that holds:
 * new: first seen in the newest run;
 * flaky: it came and went: the spec (a cause's: the spec it explained when first seen) passed in a run
   after the first failure, or a run-wide cause was absent from a run after it was first seen;
-* known: seen before the newest run and every run since.
+* known: otherwise: seen before the newest run, in one of the newest `fixed_after`, and not seen to
+  come and go (a spec that did not run, or whose passing its log does not show, is no evidence).
 """
 
 from __future__ import annotations
