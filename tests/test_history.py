@@ -190,6 +190,7 @@ def test_bad_files_are_named_in_warnings_and_the_rest_is_read(series: Path, tmp_
     (broken,) = (data / "specs").rglob("*20260203*.parquet")
     broken.write_bytes(b"PAR1 not really parquet")
     (data / "notes.json").write_text('{"ts": 1, "msg": "a zap line"}\n', encoding="utf-8")
+    (data / "stray.parquet").write_bytes(broken.read_bytes())
     future = json.loads((series / "reports" / "day2.json").read_text(encoding="utf-8"))
     (data / "future.json").write_text(json.dumps({**future, "schema_version": 2}), encoding="utf-8")
     (newer,) = (data / "runs").rglob("*20260201*.parquet")
@@ -199,11 +200,12 @@ def test_bad_files_are_named_in_warnings_and_the_rest_is_read(series: Path, tmp_
     result = CliRunner().invoke(main, ["history", str(data), "--format", "json"])
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
-    assert len(warnings) == 4, result.stderr
+    assert len(warnings) == 5, result.stderr
     assert any(str(broken) in w and "Parquet" in w for w in warnings)
     assert any("notes.json" in w and "not a triage JSON report" in w for w in warnings)
     assert any(str(newer) in w and "schema version 2" in w for w in warnings)
     assert any("future.json" in w and "schema_version 2" in w for w in warnings)
+    assert any("stray.parquet" in w and "neither a table of an export" in w for w in warnings)
     doc = json.loads(result.stdout)
     assert doc["runs"] == 7
     assert doc["warnings"] == [w.removeprefix("warning: ") for w in warnings]

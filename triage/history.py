@@ -92,19 +92,22 @@ class History:
     warnings: tuple[str, ...]
 
 
-def expand(paths: Sequence[str]) -> tuple[list[Path], list[Path]]:
+def expand(paths: Sequence[str]) -> tuple[list[Path], list[Path], list[Path]]:
     """The Parquet files and JSON files under each path (a directory, a file or a glob).
 
     Args:
         paths: as given on the command line.
 
     Returns:
-        (Parquet files of the runs, specs and findings tables, other files), each sorted.
+        (Parquet files of the runs, specs and findings tables, JSON files, files history cannot
+        use: Parquet files outside an export's layout, and files named on their own that are
+        neither), each sorted. Other files inside a directory are left alone.
 
     Raises:
         HistoryError: a path that is neither a file, a directory nor a glob matching something.
     """
     found: set[Path] = set()
+    named: set[Path] = set()
     for path in paths:
         matches = [Path(p) for p in sorted(glob.glob(path, recursive=True))] or [Path(path)]
         for match in matches:
@@ -112,11 +115,18 @@ def expand(paths: Sequence[str]) -> tuple[list[Path], list[Path]]:
                 found.update(p for p in match.rglob("*") if p.is_file() and not p.name.startswith("."))
             elif match.is_file():
                 found.add(match)
+                named.add(match)
             else:
                 raise HistoryError(f"{path}: no such file or directory")
     parquet = sorted(p for p in found if p.suffix == ".parquet" and _table_of(p) in _COLUMNS)
-    others = sorted(p for p in found if p.suffix == ".json")
-    return parquet, others
+    reports = sorted(p for p in found if p.suffix == ".json")
+    unusable = sorted(
+        p
+        for p in found
+        if (p.suffix == ".parquet" and _table_of(p) not in (*_COLUMNS, "events"))
+        or (p in named and p.suffix not in (".parquet", ".json"))
+    )
+    return parquet, reports, unusable
 
 
 def _table_of(path: Path) -> str:
@@ -226,7 +236,11 @@ def load_history(paths: Sequence[str], warn: Warn | None = None) -> History:
         if warn is not None:
             warn(message)
 
-    parquet, others = expand(paths)
+    parquet, others, unusable = expand(paths)
+    for path in unusable:
+        note(
+            f"{path}: neither a table of an export (<table>/service=…/date=…/) nor a JSON report; passed over"
+        )
     by_table: dict[str, list[Path]] = {t: [p for p in parquet if _table_of(p) == t] for t in _COLUMNS}
     scans = {}
     read = 0
