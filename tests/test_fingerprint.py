@@ -15,6 +15,7 @@ from triage.report.fingerprint import (
     relative_location,
     spec_fingerprint,
 )
+from triage.report.render import to_json
 from triage.simulate import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,3 +113,32 @@ def test_fingerprints_are_unique_within_each_report(golden: Path) -> None:
     specs = [s["fingerprint"] for s in (report["tests"] or {"specs": []})["specs"]]
     assert len(set(findings)) == len(findings)
     assert len(set(specs)) == len(specs)
+
+
+def _race_prints(bundle: Path) -> dict[str, str]:
+    """Spec fingerprint -> fingerprint of the flush-query-race finding given as its cause."""
+    data = to_json(analyze(bundle))
+    return {
+        s["fingerprint"]: data["findings"][s["cause"]["finding"]]["fingerprint"]
+        for s in data["tests"]["specs"]
+        if s["cause"] and s["cause"]["rule"] == "flush-query-race"
+    }
+
+
+def test_the_same_race_in_two_runs_has_one_fingerprint(tmp_path: Path) -> None:
+    """A race in one spec keeps its fingerprint across seeds, though the suite numbers its resource anew."""
+    for seed in (5, 6):
+        simulate("race-timeout", tmp_path / str(seed), seed=seed)
+    first, second = (_race_prints(tmp_path / str(seed)) for seed in (5, 6))
+    ids = [analyze(tmp_path / str(seed)).findings[0].correlation_id for seed in (5, 6)]
+    assert ids[0] != ids[1]  # sev-audit-rr-010 and sev-audit-rr-003: one spec, two counter values
+    assert len(first) == 1
+    assert first == second
+
+
+def test_a_race_in_another_spec_has_another_fingerprint() -> None:
+    """Races about different correlation IDs of one run never share a fingerprint."""
+    data = json.loads((GOLDEN / "03-races-pass-after-retries.json").read_text(encoding="utf-8"))
+    races = [f for f in data["findings"] if f["rule"] == "flush-query-race"]
+    assert len({f["correlation_id"] for f in races}) == len(races) > 1
+    assert len({f["fingerprint"] for f in races}) == len(races)

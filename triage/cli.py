@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 
@@ -87,6 +88,19 @@ def main() -> None:
     default=None,
     help="Show progress on stderr (default: when stderr is a terminal).",
 )
+@click.option(
+    "--export",
+    "export_dir",
+    type=click.Path(path_type=Path),
+    help="Also write the run as Parquet tables under this directory (one dataset for many runs).",
+)
+@click.option(
+    "--history",
+    "history_paths",
+    multiple=True,
+    metavar="PATH",
+    help="Exports or saved JSON reports of earlier runs: say how often each problem was seen (repeatable).",
+)
 def analyze(
     path: Path,
     test_logs: tuple[Path, ...],
@@ -98,6 +112,8 @@ def analyze(
     fail_on: str | None,
     github: bool | None,
     progress: bool | None,
+    export_dir: Path | None,
+    history_paths: tuple[Path, ...],
 ) -> None:
     """Analyse PATH (a must-gather directory or archive) and print a triage report."""
     from triage.api import analyze as run_analysis
@@ -119,7 +135,13 @@ def analyze(
                 path, test_logs=test_logs, select=select, ignore=ignore, limits=limits, progress=shown
             )
             shown.stage("rendering")
-            text = render(report, fmt, fail_on=fail_on)
+            seen = _seen_before(report, history_paths) if history_paths else None
+            text = render(report, fmt, fail_on=fail_on, seen=seen)
+        if export_dir is not None:
+            from triage.report.export import export_run
+            from triage.report.render import to_json
+
+            export_run(report, to_json(report), export_dir)
     except TriageError as exc:
         raise InputError(str(exc)) from None
     github = enabled(github, to_file=output is not None)
@@ -128,6 +150,19 @@ def analyze(
         _github_outputs(report, fail_on, output)
     if fail_on and any(f.severity >= Severity.parse(fail_on) for f in report.findings):
         raise SystemExit(1)
+
+
+def _seen_before(report: Any, paths: tuple[Path, ...]) -> Any:
+    """How often each finding and failed spec of `report` was seen in the runs under `paths`."""
+    from triage.report.render import to_json
+    from triage.runs.history import load_history, seen_in
+
+    history = load_history([str(p) for p in paths], warn=_warn)
+    return seen_in(history, to_json(report))
+
+
+def _warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -141,18 +176,25 @@ def _emit(text: str, output: Path | None) -> None:
         raise InputError(f"cannot write {output}: {exc.strerror}") from None
 
 
+def _output_options(command: Callable[..., None]) -> Callable[..., None]:
+    """`--format markdown|json` and `--output FILE`, as `compare` and `history` take them."""
+    command = click.option(
+        "--output", "-o", type=click.Path(path_type=Path), help="Write here instead of stdout."
+    )(command)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["markdown", "json"]),
+        default="markdown",
+        show_default=True,
+        help="Output format.",
+    )(command)
+
+
 @main.command()
 @click.argument("before", type=click.Path(path_type=Path))
 @click.argument("after", type=click.Path(path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["markdown", "json"]),
-    default="markdown",
-    show_default=True,
-    help="Output format.",
-)
-@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write here instead of stdout.")
+@_output_options
 @click.option("--fail-on-worse", is_flag=True, help="Exit 1 when anything got worse from BEFORE to AFTER.")
 def compare(before: Path, after: Path, fmt: str, output: Path | None, fail_on_worse: bool) -> None:
     """Compare two runs: BEFORE and AFTER are each a bundle, an archive or a saved `--format json` report."""
@@ -182,6 +224,36 @@ def _github_outputs(report: Report, fail_on: str | None, output: Path | None) ->
     warning = append_summary(report, fail_on, None if output is None else str(output))
     if warning:
         click.echo(f"warning: {warning}", err=True)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@_output_options
+@click.option(
+    "--fixed-after",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="A problem none of the newest N runs had is fixed.",
+)
+def history(paths: tuple[str, ...], fmt: str, output: Path | None, fixed_after: int) -> None:
+    """How each cause and failing spec fared across runs: PATHs are exports, saved JSON reports or globs."""
+    import polars as pl
+
+    from triage.runs.history import load_history, summarize
+    from triage.runs.render import render_history
+
+    try:
+        runs = load_history(list(paths), warn=_warn)
+        if not runs.runs.height:
+            raise InputError(f"no run found in {', '.join(paths)}")
+        text = render_history(summarize(runs, fixed_after), fmt)
+    except TriageError as exc:
+        raise InputError(str(exc)) from None
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        reason = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+        raise InputError(f"cannot read the runs: {reason}") from None
+    _emit(text, output)
 
 
 @main.command(name="rules")

@@ -7,7 +7,10 @@ report stays small (GitHub's step summary takes 1 MiB) whatever the bundle's siz
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import polars as pl
 
@@ -38,6 +41,7 @@ from triage.report.wording import (
     ids_md,
     md_escape,
     quantiles,
+    seen_words,
     short_location,
     tool_version,
 )
@@ -124,7 +128,9 @@ def _messages(rows: pl.DataFrame) -> list[Message]:
     return out
 
 
-def _spec_sections(report: Report, numbered: dict[Finding, int]) -> tuple[list[SpecSection], int]:
+def _spec_sections(
+    report: Report, numbered: dict[Finding, int], seen: Mapping[str, Mapping[str, Any]] | None = None
+) -> tuple[list[SpecSection], int]:
     failed = [v for v in report.verdicts if v.spec.state in FAILED_STATES]
     picked = failed[:MAX_SPEC_SECTIONS]
     timelines = build_timelines(report.analysis, {i for v in picked for i in v.correlation_ids})
@@ -157,6 +163,7 @@ def _spec_sections(report: Report, numbered: dict[Finding, int]) -> tuple[list[S
                 timeline=timeline,
                 more_rows=rows.height - shown.height,
                 diagram=sequence(_messages(rows), store.name if store else "unknown") if rows.height else "",
+                history=seen_words((seen or {}).get(spec_fingerprint(spec.name, spec.location))),
             )
         )
     return sections, max(0, len(failed) - MAX_SPEC_SECTIONS)
@@ -337,11 +344,12 @@ def _unreadable_inspects(report: Report) -> tuple[ContainerRow, ...]:
     )
 
 
-def build_context(report: Report) -> ReportContext:
+def build_context(report: Report, seen: Mapping[str, Mapping[str, Any]] | None = None) -> ReportContext:
     """Word and format everything the Markdown report shows.
 
     Args:
         report: the analysis result.
+        seen: `history.seen_in` of the run, to say how often each problem was seen before; None without.
 
     Returns:
         The template context.
@@ -351,7 +359,7 @@ def build_context(report: Report) -> ReportContext:
     info = [f for f in report.findings if f.severity == Severity.INFO]
     numbered = {f: i for i, f in enumerate(findings[:MAX_FINDINGS], 1)}
     prints = dict(zip(report.findings, finding_fingerprints(report), strict=True))
-    sections, more_specs = _spec_sections(report, numbered)
+    sections, more_specs = _spec_sections(report, numbered, seen and seen["specs"])
     fix_shown_at: dict[str, int] = {}
     writes, chart, spark = _writes(report)
     stores, caveat = _stores(report)
@@ -385,7 +393,13 @@ def build_context(report: Report) -> ReportContext:
         collected_at=_collected(bundle.collected_at, report.host_offset),
         verdict_md=verdict_lines(report, numbered),
         tests=_tests_views(report),
-        findings=tuple(_finding_view(f, prints[f], fix_shown_at, n) for f, n in numbered.items()),
+        findings=tuple(
+            replace(
+                _finding_view(f, prints[f], fix_shown_at, n),
+                history=seen_words(seen and seen["findings"].get(prints[f])),
+            )
+            for f, n in numbered.items()
+        ),
         more_findings=max(0, len(findings) - MAX_FINDINGS),
         info=tuple(_finding_view(f, prints[f]) for f in info[:MAX_FINDINGS]),
         specs=tuple(sections),

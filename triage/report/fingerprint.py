@@ -6,12 +6,15 @@ A fingerprint hashes what identifies a problem and leaves out what changes from 
   path of the machine that ran it) and its name without Ginkgo's node marker (`[It]`);
 * a finding: its rule, its correlation ID's pattern (UUIDs, UnixNano stamps, hex and namespace-hash
   suffixes, dates and times replaced by placeholders; small ordinals such as `rr-04` kept, as they name
-  different specs' resources) and the locations of the specs whose timelines log that ID. A finding
-  with no correlation ID is keyed by the services (containers) its evidence cites beyond the test
-  process, or by the run; one of a rule about a spec's own query (SPEC_RULES: a count no line ties
-  to an ID) by the one spec whose timeline holds all its evidence. Severity, summary wording, counts,
-  durations and line numbers are left out, so a problem that stayed keeps its id when its figures
-  move. Run-wide occurrences (slow writes, stalls) are not tied to the spec they happened to hit.
+  different specs' resources) and the locations of the specs whose timelines log that ID. When those
+  specs are known they say which resource it is, so the ID's numbers are left out too: a suite that
+  numbers its resources from a shared counter (`sev-audit-rr-%03d`) gives the same spec another
+  number in each run, whose specs run in another order. A finding with no correlation ID is keyed by
+  the services (containers) its evidence cites beyond the test process, or by the run; one of a rule
+  about a spec's own query (SPEC_RULES: a count no line ties to an ID) by the one spec whose timeline
+  holds all its evidence. Severity, summary wording, counts, durations and line numbers are left out,
+  so a problem that stayed keeps its id when its figures move. Run-wide occurrences (slow writes,
+  stalls) are not tied to the spec they happened to hit.
 
 Two findings of one run with the same key (say two run-wide drops) are told apart by their order,
 `#2` onwards, in the report's deterministic order.
@@ -44,6 +47,7 @@ _HEX = re.compile(r"(?<=[-_.])(?=[0-9a-f]*[0-9])[0-9a-f]{6,}(?![0-9A-Za-z])")
 _K8S_HASH = re.compile(r"(?<=-)(?=[bcdfghjklmnpqrstvwxz2456789]*[2456789])[bcdfghjklmnpqrstvwxz2456789]{5}$")
 _DURATION = re.compile(r"\b\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s|m|h)\b")
 _NODE_MARKER = re.compile(r" \[[A-Za-z]+\] ")
+_DIGITS = re.compile(r"\d+")
 _REPO_PATH = re.compile(r"(?:^|/)((?:test|pkg|internal|cmd)/.*)$")
 TEST_SERVICES = frozenset({"test-run", "controller", ""})
 
@@ -129,12 +133,14 @@ def finding_key(
         services: the services of the files its evidence cites.
 
     Returns:
-        The key's parts: rule, ID pattern, spec locations; for a finding without an ID and without
-        one spec, the container services of its evidence (`run` when it cites only the test process).
+        The key's parts: rule, ID pattern (its numbers left out when spec locations are given), spec
+        locations; for a finding without an ID and without one spec, the container services of its
+        evidence (`run` when it cites only the test process).
     """
     locations = sorted(set(spec_locations))
     if correlation_id is not None:
-        return ("finding", rule, normalize_id(correlation_id), *locations)
+        pattern = normalize_id(correlation_id)
+        return ("finding", rule, _DIGITS.sub("<n>", pattern) if locations else pattern, *locations)
     containers = sorted(set(services) - TEST_SERVICES)
     return ("finding", rule, "", *(containers or locations or ["run"]))
 

@@ -27,6 +27,7 @@ from triage.table.exprs import attr
 from triage.table.vocabulary import BUFFER_FULL, DROPS, TIMER_BUG
 
 SCHEMA_VERSION = 1
+Seen = dict[str, dict[str, dict[str, Any]]]  # history.seen_in: kind -> fingerprint -> how often seen
 _PACKAGE_DIR = Path(__file__).parents[1]
 # Installed wheels carry the templates inside the package; a source checkout keeps them at the top.
 TEMPLATE_DIRS = (_PACKAGE_DIR / "templates", _PACKAGE_DIR.parent / "templates")
@@ -85,9 +86,9 @@ def markdown_environment() -> jinja2.Environment:
     return env
 
 
-def render_markdown(report: Report) -> str:
-    """The Markdown report."""
-    context = build_context(report)
+def render_markdown(report: Report, seen: Seen | None = None) -> str:
+    """The Markdown report; with `seen` (`history.seen_in`), how often each problem was seen before."""
+    context = build_context(report, seen)
     text = markdown_environment().get_template("report.md.j2").render(ctx=context)
     return text.rstrip("\n") + "\n"
 
@@ -241,11 +242,13 @@ def _sum_or_none(values: Any) -> int | None:
     return sum(present) if present else None
 
 
-def render(report: Report, fmt: str, fail_on: str | None = None) -> str:
+def render(report: Report, fmt: str, fail_on: str | None = None, seen: Seen | None = None) -> str:
     """Render in the named format ("markdown", "json", "junit" or "html"), with every secret redacted.
 
     The same secret gets the same placeholder throughout one output. `fail_on` is the least severity
     of the findings JUnit lists as test cases (above info when None).
+    With `seen` (`history.seen_in`) each finding and failed spec says how often it was seen in earlier
+    runs (JSON: a `history` field).
     """
     redactor = Redactor()
     if fmt == "junit":
@@ -257,5 +260,21 @@ def render(report: Report, fmt: str, fail_on: str | None = None) -> str:
 
         return render_html(report, redactor)
     if fmt == "json":
-        return json.dumps(redactor.json(to_json(report)), indent=2, ensure_ascii=False) + "\n"
-    return redactor.markdown(render_markdown(report))
+        data = to_json(report)
+        if seen is not None:
+            add_history(data, seen)
+        return json.dumps(redactor.json(data), indent=2, ensure_ascii=False) + "\n"
+    return redactor.markdown(render_markdown(report, seen))
+
+
+def add_history(data: dict[str, Any], seen: Seen) -> None:
+    """Add `history` (seen, runs, first_seen, label; null when never seen) to each finding and failed spec.
+
+    Args:
+        data: a JSON report (`to_json`), changed in place.
+        seen: `history.seen_in` of the same run.
+    """
+    for finding in data["findings"]:
+        finding["history"] = seen["findings"].get(finding["fingerprint"])
+    for spec in (data["tests"] or {}).get("specs", []):
+        spec["history"] = seen["specs"].get(spec["fingerprint"])

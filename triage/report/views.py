@@ -31,6 +31,7 @@ class FindingView:
     fix_md: str
     fix_see: int
     fingerprint: str
+    history: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class SpecSection:
     timeline: tuple[TimelineRow, ...]
     more_rows: int
     diagram: str
+    history: str = ""
 
 
 @dataclass(frozen=True)

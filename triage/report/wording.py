@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import polars as pl
 
@@ -110,3 +112,18 @@ def quantiles(values: pl.Series) -> str:
         return "no durations logged"
     p50, p95, top = stats
     return f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {top:.0f} ms"
+
+
+def seen_words(info: Mapping[str, Any] | None) -> str:
+    """How often a problem was seen across runs, in words; empty without history.
+
+    Args:
+        info: an entry of `history.seen_in`, or None.
+
+    Returns:
+        e.g. `Seen in 3 of the last 10 runs, first on 2026-01-14T10:25:12 (flaky).`
+    """
+    if not info:
+        return ""
+    seen, runs, first, label = info["seen"], info["runs"], info["first_seen"], info["label"]
+    return f"Seen in {seen} of the last {runs} runs, first on {first} ({label})."
