@@ -12,6 +12,7 @@ from triage.errors import TriageError
 
 if TYPE_CHECKING:
     from triage.api import Report
+    from triage.redact import Redactor
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
@@ -104,6 +105,7 @@ def analyze(
     from triage.archive import Limits, parse_size
     from triage.github import enabled, without_commands
     from triage.progress import Progress
+    from triage.redact import Redactor
     from triage.render import render
     from triage.rules.base import Severity
 
@@ -119,7 +121,8 @@ def analyze(
                 path, test_logs=test_logs, select=select, ignore=ignore, limits=limits, progress=shown
             )
             shown.stage("rendering")
-            text = render(report, fmt, fail_on=fail_on)
+            redactor = Redactor()  # one numbering for the report, the summary and the annotations
+            text = render(report, fmt, fail_on=fail_on, redactor=redactor)
     except TriageError as exc:
         raise InputError(str(exc)) from None
     github = enabled(github, to_file=output is not None)
@@ -131,18 +134,18 @@ def analyze(
         except OSError as exc:
             raise InputError(f"cannot write {output}: {exc.strerror}") from None
     if github:
-        _github_outputs(report, fail_on, output)
+        _github_outputs(report, fail_on, output, redactor)
     if fail_on and any(f.severity >= Severity.parse(fail_on) for f in report.findings):
         raise SystemExit(1)
 
 
-def _github_outputs(report: Report, fail_on: str | None, output: Path | None) -> None:
+def _github_outputs(report: Report, fail_on: str | None, output: Path | None, redactor: Redactor) -> None:
     """Print the annotations on stdout and append the step summary (a warning on stderr if it cannot)."""
     from triage.github import annotate, append_summary, workflow_commands
 
-    for line in workflow_commands(annotate(report, fail_on)):
+    for line in workflow_commands(annotate(report, fail_on, redactor=redactor)):
         click.echo(line)
-    warning = append_summary(report, fail_on, None if output is None else str(output))
+    warning = append_summary(report, fail_on, None if output is None else str(output), redactor)
     if warning:
         click.echo(f"warning: {warning}", err=True)
 

@@ -204,13 +204,14 @@ def _sum_or_none(values: Any) -> int | None:
     return sum(present) if present else None
 
 
-def render(report: Report, fmt: str, fail_on: str | None = None) -> str:
+def render(report: Report, fmt: str, fail_on: str | None = None, redactor: Redactor | None = None) -> str:
     """Render in the named format ("markdown", "json", "junit" or "html"), with every secret redacted.
 
-    The same secret gets the same placeholder throughout one output. `fail_on` is the least severity
-    of the findings JUnit lists as test cases (above info when None).
+    The same secret gets the same placeholder throughout one output, and throughout every output of
+    a run that shares `redactor`. `fail_on` is the least severity of the findings JUnit lists as test
+    cases (above info when None).
     """
-    redactor = Redactor()
+    redactor = redactor or Redactor()
     if fmt == "junit":
         from triage.junit import render_junit
 
