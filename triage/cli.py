@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -125,6 +126,8 @@ def analyze(
             text = render(report, fmt, fail_on=fail_on, redactor=redactor)
     except TriageError as exc:
         raise InputError(str(exc)) from None
+    for warning in _warnings(report):
+        click.echo(f"warning: {redactor.text(warning)}", err=True)
     github = enabled(github, to_file=output is not None)
     if output is None:
         click.echo(without_commands(text) if github else text, nl=False)
@@ -137,6 +140,18 @@ def analyze(
         _github_outputs(report, fail_on, output, redactor)
     if fail_on and any(f.severity >= Severity.parse(fail_on) for f in report.findings):
         raise SystemExit(1)
+
+
+def _warnings(report: Report) -> list[str]:
+    """Files skipped (FIFOs, sockets, devices, links leaving the bundle) or unreadable, each by name."""
+    skipped = [note for note in report.bundle.notes if note.startswith("skipped ")]
+    unreadable = [
+        f"{a.source.name}: {note}"
+        for a in report.accounts
+        for note in a.notes
+        if note.startswith("present but unreadable")
+    ]
+    return skipped + unreadable
 
 
 def _github_outputs(report: Report, fail_on: str | None, output: Path | None, redactor: Redactor) -> None:
@@ -173,9 +188,32 @@ def explain(rule_id: str) -> None:
     click.echo(rule.doc.split("\n", 1)[1].strip() if "\n" in rule.doc else rule.doc)
 
 
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM: unwinds the run, so its temporary files go, then exits 128 + the signal number.
+
+    A BaseException of its own, so that click, which turns KeyboardInterrupt into exit code 1, lets it
+    through.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    for other in (signal.SIGINT, signal.SIGTERM):  # a second signal must not interrupt the clean-up
+        signal.signal(other, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
 def run() -> None:
     """Entry point of `triage` and `python -m triage`."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
     try:
         main.main(prog_name="triage")
     except BrokenPipeError:  # `triage analyze ... | head` closed the pipe: not an error
         sys.exit(0)
+    except Interrupted as exc:
+        sys.stderr.write(f"\ntriage: interrupted by {signal.Signals(exc.signum).name}; nothing written\n")
+        sys.exit(128 + exc.signum)

@@ -274,15 +274,21 @@ def mark_duplicates(sources: Sequence[Source]) -> list[Source]:
     """
     by_size: dict[int, list[int]] = {}
     for i, source in enumerate(sources):
-        if source.kind not in ("empty", "binary", "unknown") and source.path.is_file():
-            by_size.setdefault(source.path.stat().st_size, []).append(i)
+        if source.kind not in ("empty", "binary", "unknown"):
+            try:  # a file gone since it was found is reported when it is read
+                by_size.setdefault(source.path.stat().st_size, []).append(i)
+            except OSError:
+                continue
     out = list(sources)
     for indices in by_size.values():
         if len(indices) < 2:
             continue
         first: dict[tuple[int, str], Source] = {}
         for i in indices:
-            key = _fingerprint(sources[i].path)
+            try:
+                key = _fingerprint(sources[i].path)
+            except OSError:
+                continue
             if key in first:
                 out[i] = replace(
                     sources[i], kind="duplicate", why=f"identical to {first[key].name}; not parsed again"
