@@ -215,5 +215,5 @@ def run() -> None:
     except BrokenPipeError:  # `triage analyze ... | head` closed the pipe: not an error
         sys.exit(0)
     except Interrupted as exc:
-        sys.stderr.write(f"\ntriage: interrupted by {signal.Signals(exc.signum).name}; nothing written\n")
+        sys.stderr.write(f"\ntriage: interrupted by {signal.Signals(exc.signum).name}\n")
         sys.exit(128 + exc.signum)
