@@ -41,6 +41,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
 
 import polars as pl
 
@@ -349,15 +350,27 @@ MUTATIONS: dict[str, tuple[Mutation, int]] = {
 _DONOR_LINES: list[bytes] = []
 
 
-def ginkgo_reports(test_log: Path) -> tuple[str, str]:
-    """A Ginkgo JSON report and a JUnit report of two runs of the suite, made from a `-v` log's lines.
+COUNT_FAILED = "Expected\n    <int>: 3\nto equal\n    <int>: 4"
 
-    Each holds a passed spec, a failed one whose captured output is the log's audit-store and
-    controller lines, and a pending one; their random seeds differ, so both are read.
+
+def audit_lines(test_log: Path) -> str:
+    """A `-v` log's lines about audit (the store's and the controller's), as a spec's captured output."""
+    lines = test_log.read_text(encoding="utf-8", errors="replace").splitlines()
+    return "\n".join(ln.strip() for ln in lines if "audit" in ln.lower())[:20000] + "\n"
+
+
+def ginkgo_reports(captured: str, message: str = COUNT_FAILED) -> tuple[str, str]:
+    """A Ginkgo JSON report and a JUnit report of two runs of the suite (their random seeds differ, so
+    both are read), each with a passed, a failed and a pending spec.
+
+    Args:
+        captured: the failed spec's GinkgoWriter output (in the JSON report; JUnit's system-err).
+        message: its failure message.
+
+    Returns:
+        The JSON report's text and the JUnit report's text.
     """
     root = "/home/runner/work/kubernaut/kubernaut/test/integration/signalprocessing/"
-    lines = test_log.read_text(encoding="utf-8", errors="replace").splitlines()
-    captured = "\n".join(ln.strip() for ln in lines if "audit" in ln.lower())[:20000] + "\n"
 
     def spec(leaf: str, state: str, process: int, **extra: object) -> dict[str, object]:
         location = {"FileName": root + "audit_integration_test.go", "LineNumber": 100 + process}
@@ -370,7 +383,7 @@ def ginkgo_reports(test_log: Path) -> tuple[str, str]:
         }  # fmt: skip
 
     failure = {
-        "Message": "Expected\n    <int>: 3\nto equal\n    <int>: 4",
+        "Message": message,
         "Location": {"FileName": root + "audit_integration_test.go", "LineNumber": 296},
         "FailureNodeType": "It",
     }
@@ -402,8 +415,10 @@ def ginkgo_reports(test_log: Path) -> tuple[str, str]:
         '      <property name="RandomSeed" value="1768572791"></property>\n    </properties>\n'
         f'    <testcase name="[It] BR-SP-090: Audit Integration should emit a classification event" '
         f'classname="{suite}" status="failed" time="3.1">\n'
-        '      <failure message="Expected&#xA;    &lt;int&gt;: 3&#xA;to equal&#xA;    &lt;int&gt;: 4" '
-        f'type="failed">[FAILED] Expected&#xA;In [It] at: {root}audit_integration_test.go:296</failure>\n'
+        f"      <failure message={quoteattr(message)} "
+        f'type="failed">[FAILED] {escape(message)}&#xA;'
+        f"In [It] at: {root}audit_integration_test.go:296</failure>\n"
+        f"      <system-err>{escape(captured)}</system-err>\n"
         "    </testcase>\n"
         f'    <testcase name="[It] BR-SP-090: Audit Integration should emit phase transitions" '
         f'classname="{suite}" status="passed" time="2.0"></testcase>\n'
@@ -422,7 +437,7 @@ def prepare_bases(workdir: Path) -> list[Path]:
     target = workdir / "bases" / "reports"
     shutil.copytree(ROOT / "fixtures" / "bundles" / REPORTS_BASE, target)
     test_log = next(target.glob("integration-*.log"))
-    report, junit = ginkgo_reports(test_log)
+    report, junit = ginkgo_reports(audit_lines(test_log))
     test_log.unlink()
     (target / "report.json").write_text(report, encoding="utf-8")
     (target / "junit.xml").write_text(junit, encoding="utf-8")

@@ -17,6 +17,8 @@ from pathlib import Path
 from detect_secrets import SecretsCollection
 from detect_secrets.settings import transient_settings
 
+from tests.bench import load_bench
+
 BUNDLES = Path(__file__).resolve().parents[1] / "fixtures" / "bundles"
 _rng = random.Random(20260114)
 _ALNUM = string.ascii_letters + string.digits
@@ -145,64 +147,6 @@ def _inspect(path: Path) -> None:
     path.write_text(json.dumps(doc, indent=4) + "\n")
 
 
-def ginkgo_report() -> str:
-    """A Ginkgo JSON report (another run of the suite) whose failed spec carries the corpus."""
-    root = "/home/runner/work/kubernaut/kubernaut/test/integration/signalprocessing/"
-    spec = {
-        "ContainerHierarchyTexts": ["BR-SP-090: Audit Integration"],
-        "ContainerHierarchyLocations": [{"FileName": root + "audit_integration_test.go", "LineNumber": 40}],
-        "LeafNodeType": "It",
-        "LeafNodeLocation": {"FileName": root + "audit_integration_test.go", "LineNumber": 100},
-        "LeafNodeText": "should write audit events with planted credentials",
-        "State": "failed",
-        "StartTime": "2026-01-14T10:25:01.123456-05:00",
-        "EndTime": "2026-01-14T10:25:04.5-05:00",
-        "RunTime": 3_376_544_000,
-        "ParallelProcess": 1,
-        "NumAttempts": 1,
-        "CapturedGinkgoWriterOutput": "\n".join(PHRASES) + "\n" + PEM + "\n",
-        "Failure": {
-            "Message": f"Expected\n    <string>: {ONE_LINE}\nto be empty",
-            "Location": {"FileName": root + "audit_integration_test.go", "LineNumber": 120},
-            "FailureNodeType": "It",
-        },
-    }
-    report = [
-        {
-            "SuitePath": root.rstrip("/"),
-            "SuiteDescription": "SignalProcessing Controller Integration Suite (ENVTEST)",
-            "SuiteSucceeded": False,
-            "PreRunStats": {"TotalSpecs": 1, "SpecsThatWillRun": 1},
-            "StartTime": "2026-01-14T10:24:10.000001-05:00",
-            "EndTime": "2026-01-14T10:25:09.9-05:00",
-            "RunTime": 59_899_999_000,
-            "SuiteConfig": {"RandomSeed": 424242, "ParallelProcess": 1, "ParallelTotal": 1},
-            "SpecReports": [spec],
-        }
-    ]
-    return json.dumps(report, indent=2) + "\n"
-
-
-def junit_report() -> str:
-    """A Ginkgo JUnit report (a third run) whose failed spec's message and output carry the corpus."""
-    from xml.sax.saxutils import escape, quoteattr
-
-    failure = f"Expected\n    <string>: {ONE_LINE}\nto be empty"
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<testsuites tests="1" disabled="0" errors="0" failures="1" time="3.1">\n'
-        '  <testsuite name="SignalProcessing Controller Integration Suite (ENVTEST)" tests="1" '
-        'disabled="0" skipped="0" errors="0" failures="1" time="3.1" timestamp="2026-01-14T10:24:10">\n'
-        '    <properties><property name="SuiteSucceeded" value="false"></property>'
-        '<property name="RandomSeed" value="777"></property></properties>\n'
-        '    <testcase name="[It] BR-SP-091: junit planted spec" '
-        'classname="SignalProcessing Controller Integration Suite (ENVTEST)" status="failed" time="3.1">\n'
-        f'      <failure message={quoteattr(failure)} type="failed">{escape(failure)}</failure>\n'
-        f"      <system-err>{escape(chr(10).join(PHRASES))}</system-err>\n"
-        "    </testcase>\n  </testsuite>\n</testsuites>\n"
-    )
-
-
 def plant(root: Path, source: Path = BUNDLES / "01-jan14-1025") -> Path:
     """Copy a bundle and plant the whole corpus in every source kind it has, plus two Ginkgo reports.
 
@@ -240,6 +184,9 @@ def plant(root: Path, source: Path = BUNDLES / "01-jan14-1025") -> Path:
     at = next(i for i, line in enumerate(lines) if line.startswith("  [FAILED] ") and " in [" not in line)
     planted = [f"  {p}\n" for p in PHRASES] + [f"  {line}\n" for line in PEM.splitlines()]
     test_log.write_text("".join([*lines[: at + 1], *planted, *lines[at + 1 :]]), encoding="utf-8")
-    (bundle / "report.json").write_text(ginkgo_report(), encoding="utf-8")
-    (bundle / "junit.xml").write_text(junit_report(), encoding="utf-8")
+    report, junit = load_bench("fuzz").ginkgo_reports(
+        "\n".join(PHRASES) + "\n" + PEM + "\n", f"Expected\n    <string>: {ONE_LINE}\nto be empty"
+    )
+    (bundle / "report.json").write_text(report, encoding="utf-8")
+    (bundle / "junit.xml").write_text(junit, encoding="utf-8")
     return bundle

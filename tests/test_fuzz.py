@@ -2,38 +2,26 @@
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.bench import load_bench
 from triage.api import analyze
 from triage.discovery import discover
 from triage.sources import Source
 
-SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "fuzz.py"
 BUNDLES = Path(__file__).resolve().parents[1] / "fixtures" / "bundles"
 PARSED_KINDS = ("ginkgo", "ginkgo_report", "ginkgo_junit", "podman_inspect", "postgres", "redis")
 PARSED_KINDS += ("zap_console", "zap_json")
 
 
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_fuzz", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
-    spec.loader.exec_module(module)
-    return module
-
-
-fuzz = _load()
+fuzz = load_bench("fuzz")
 
 
 _REPORTS = tempfile.TemporaryDirectory(prefix="triage-fuzz-reports-")
@@ -43,7 +31,9 @@ def _samples() -> dict[str, tuple[Source, list[bytes]]]:
     """A real source of each parsed kind, with its lines, from the committed bundles and the Ginkgo
     JSON and JUnit reports the fuzzer makes of the healthy bundle's test log."""
     reports = Path(_REPORTS.name)
-    report, junit = fuzz.ginkgo_reports(next((BUNDLES / "02-healthy").glob("integration-*.log")))
+    report, junit = fuzz.ginkgo_reports(
+        fuzz.audit_lines(next((BUNDLES / "02-healthy").glob("integration-*.log")))
+    )
     (reports / "report.json").write_text(report, encoding="utf-8")
     (reports / "junit.xml").write_text(junit, encoding="utf-8")
     found: dict[str, tuple[Source, list[bytes]]] = {}
