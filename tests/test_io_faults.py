@@ -51,12 +51,36 @@ class _FailingHalfWay(io.FileIO):
         return super().read(half - self.tell() if size < 0 else min(size, half - self.tell()))
 
 
-def _fail_half_way(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+class _ChangedHalfWay(io.FileIO):
+    """A file that another writer cuts to a quarter, or appends to, once half of it was read."""
+
+    grow = False
+
+    def read(self, size: int = -1) -> bytes:
+        half = os.fstat(self.fileno()).st_size // 2
+        if self.tell() < half:
+            return super().read(half - self.tell())
+        if self.tell() == half:
+            with open(self.name, "ab") as other:
+                if self.grow:
+                    other.write(b"2026-01-16T14:20:00.000Z\tINFO\tdatastorage\tserver.go:1\tlate\n")
+                else:
+                    other.truncate(half // 2)
+        return super().read(size)
+
+
+class _GrownHalfWay(_ChangedHalfWay):
+    grow = True
+
+
+def _fail_half_way(
+    monkeypatch: pytest.MonkeyPatch, name: str, kind: type[io.FileIO] = _FailingHalfWay
+) -> None:
     real_open = Path.open
 
     def open_(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
         if self.name == name and mode == "rb":
-            return _FailingHalfWay(str(self))
+            return kind(str(self))
         return real_open(self, mode, *args, **kwargs)
 
     monkeypatch.setattr(Path, "open", open_)
@@ -73,6 +97,20 @@ def test_a_read_that_fails_half_way_is_named_with_its_error(
     assert "Traceback" not in result.output
     assert f"{Path(DS_LOG).name}" in result.stdout and "Input/output error" in result.stdout
     assert '"kind": "redis"' in result.stdout  # the other files were read
+    assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", [_ChangedHalfWay, _GrownHalfWay])
+def test_a_file_cut_or_grown_while_read_is_noted_with_its_sizes(
+    tmp_path: Path, scratch: Path, monkeypatch: pytest.MonkeyPatch, kind: type[io.FileIO]
+) -> None:
+    """A log another writer cuts or extends while it is read is noted as changed, with both sizes."""
+    bundle = _bundle(tmp_path)
+    size = (bundle / DS_LOG).stat().st_size
+    _fail_half_way(monkeypatch, Path(DS_LOG).name, kind)
+    result = CliRunner().invoke(main, ["analyze", str(bundle), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert f"the file changed while it was read ({size} bytes at first, " in result.stdout
     assert list(scratch.iterdir()) == []
 
 
