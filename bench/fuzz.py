@@ -2,12 +2,13 @@
 
     python bench/fuzz.py [--bundles N] [--seed S] [--only I] [--keep DIR]
 
-Bundle i starts from one of a few small bundles (two committed fixtures and tiny simulated runs) and
-gets one to four mutations, all drawn from `--seed` and i alone, so any bundle can be rebuilt with
+Bundle i starts from one of a few small bundles (two committed fixtures, one of them with its test
+log given as a Ginkgo JSON report and a JUnit report instead, and tiny simulated runs) and gets one
+to four mutations, all drawn from `--seed` and i alone, so any bundle can be rebuilt with
 `--only I --keep DIR`. Mutations: lines deleted, duplicated, swapped or truncated; bytes corrupted
 (random bytes, invalid UTF-8, NULs, CRLF, bare CR, BOM); files cut, renamed (also to names that are
 not UTF-8), moved, emptied, replaced by binary, deleted, spliced with another format; inspect JSON
-retyped or nested deeply; a 5 MB line.
+and the JSON report retyped or nested deeply; a 5 MB line.
 
 Checks, per bundle:
 
@@ -16,8 +17,9 @@ Checks, per bundle:
   records stay inside the file and never cover an unparsed line;
 * `analyze` raises nothing but BundleError, every account has parsed + not understood = lines and
   lines = the file's real line count, and no parser failure is noted;
-* analysing twice renders the same Markdown and JSON bytes, both encodable as UTF-8 (what the
-  command line writes), the Markdown within 1 MiB.
+* analysing twice renders the same bytes in every output (Markdown, JSON, JUnit, HTML, the GitHub
+  step summary and annotations), each encodable as UTF-8 (what the command line writes), the Markdown
+  and the step summary within 1 MiB, the JUnit well-formed XML.
 
 A summary table lists mutations applied, problems by kind with the first traceback and a
 reproduction of each (parser problems shrunk to a few lines), nondeterministic outputs and time.
@@ -34,26 +36,31 @@ import sys
 import tempfile
 import time
 import traceback
+import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
 
 import polars as pl
 
-from triage.api import analyze
+from triage.api import Report, analyze
 from triage.bundle.discovery import discover
 from triage.bundle.lines import split_lines
 from triage.bundle.sources import Source
 from triage.errors import BundleError
 from triage.parsers import parser_for
 from triage.parsers.recognise import RECOGNISER
+from triage.report.github import annotate, workflow_commands
+from triage.report.github import summary as step_summary
 from triage.report.render import render
 from triage.simulate import simulate
 from triage.table.schema import validate_events
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ("02-healthy", "09-later-format")
+REPORTS_BASE = "02-healthy"  # copied with Ginkgo's JSON and JUnit reports in place of its -v log
 SIMULATED = (("jan14-1025", 3), ("datastorage-down", 5), ("later-format", 7), ("flush-bug", 11))
 HUGE_LINE_BYTES = 5 * 1024 * 1024
 INVALID_UTF8 = (
@@ -67,6 +74,7 @@ INVALID_UTF8 = (
 )
 MAX_SHRINK_STEPS = 300
 MAX_MARKDOWN_BYTES = 1 << 20  # GitHub's step summary limit
+OUTPUTS = ("markdown", "json", "junit", "html", "summary", "annotations")
 
 Mutation = Callable[[random.Random, Path], str]
 
@@ -275,7 +283,7 @@ def _drop_file(rng: random.Random, bundle: Path) -> str:
 
 
 def _retype_json(rng: random.Random, bundle: Path) -> str:
-    docs = [p for p in _files(bundle) if p.name.endswith("_inspect.json")]
+    docs = [p for p in _files(bundle) if p.suffix == ".json"]
     if not docs:
         return "no inspect file"
     path = rng.choice(docs)
@@ -306,7 +314,7 @@ def _retype_json(rng: random.Random, bundle: Path) -> str:
 
 
 def _deep_json(rng: random.Random, bundle: Path) -> str:
-    docs = [p for p in _files(bundle) if p.name.endswith("_inspect.json")]
+    docs = [p for p in _files(bundle) if p.suffix == ".json"]
     if not docs:
         return "no inspect file"
     path = rng.choice(docs)
@@ -343,6 +351,83 @@ MUTATIONS: dict[str, tuple[Mutation, int]] = {
 _DONOR_LINES: list[bytes] = []
 
 
+COUNT_FAILED = "Expected\n    <int>: 3\nto equal\n    <int>: 4"
+
+
+def audit_lines(test_log: Path) -> str:
+    """A `-v` log's lines about audit (the store's and the controller's), as a spec's captured output."""
+    lines = test_log.read_text(encoding="utf-8", errors="replace").splitlines()
+    return "\n".join(ln.strip() for ln in lines if "audit" in ln.lower())[:20000] + "\n"
+
+
+def ginkgo_reports(captured: str, message: str = COUNT_FAILED) -> tuple[str, str]:
+    """A Ginkgo JSON report and a JUnit report of two runs of the suite (their random seeds differ, so
+    both are read), each with a passed, a failed and a pending spec.
+
+    Args:
+        captured: the failed spec's GinkgoWriter output (in the JSON report; JUnit's system-err).
+        message: its failure message.
+
+    Returns:
+        The JSON report's text and the JUnit report's text.
+    """
+    root = "/home/runner/work/kubernaut/kubernaut/test/integration/signalprocessing/"
+
+    def spec(leaf: str, state: str, process: int, **extra: object) -> dict[str, object]:
+        location = {"FileName": root + "audit_integration_test.go", "LineNumber": 100 + process}
+        return {
+            "ContainerHierarchyTexts": ["BR-SP-090: Audit Integration"],
+            "ContainerHierarchyLocations": [location],
+            "LeafNodeType": "It", "LeafNodeLocation": location, "LeafNodeText": leaf, "State": state,
+            "StartTime": "2026-01-16T09:14:01.123456-05:00", "EndTime": "2026-01-16T09:14:04.5-05:00",
+            "RunTime": 3_376_544_000, "ParallelProcess": process, "NumAttempts": 1, **extra,
+        }  # fmt: skip
+
+    failure = {
+        "Message": message,
+        "Location": {"FileName": root + "audit_integration_test.go", "LineNumber": 296},
+        "FailureNodeType": "It",
+    }
+    report = [
+        {
+            "SuitePath": root.rstrip("/"),
+            "SuiteDescription": "SignalProcessing Controller Integration Suite (ENVTEST)",
+            "SuiteSucceeded": False,
+            "PreRunStats": {"TotalSpecs": 3, "SpecsThatWillRun": 2},
+            "StartTime": "2026-01-16T09:13:10-05:00",
+            "EndTime": "2026-01-16T09:15:09.9-05:00",
+            "RunTime": 119_900_000_000,
+            "SuiteConfig": {"RandomSeed": 1768572790, "ParallelProcess": 1, "ParallelTotal": 2},
+            "SpecReports": [
+                spec("should emit phase transitions", "passed", 1),
+                spec("should emit a classification event", "failed", 2, CapturedGinkgoWriterOutput=captured,
+                     Failure=failure),
+                spec("should emit an approval event", "pending", 1),
+            ],
+        }
+    ]  # fmt: skip
+    suite = "SignalProcessing Controller Integration Suite (ENVTEST)"
+    junit = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<testsuites tests="2" disabled="1" errors="0" failures="1" time="119.9">\n'
+        f'  <testsuite name="{suite}" tests="2" disabled="1" skipped="0" errors="0" failures="1" '
+        'time="119.9" timestamp="2026-01-16T09:13:10">\n'
+        '    <properties>\n      <property name="SuiteSucceeded" value="false"></property>\n'
+        '      <property name="RandomSeed" value="1768572791"></property>\n    </properties>\n'
+        f'    <testcase name="[It] BR-SP-090: Audit Integration should emit a classification event" '
+        f'classname="{suite}" status="failed" time="3.1">\n'
+        f"      <failure message={quoteattr(message)} "
+        f'type="failed">[FAILED] {escape(message)}&#xA;'
+        f"In [It] at: {root}audit_integration_test.go:296</failure>\n"
+        f"      <system-err>{escape(captured)}</system-err>\n"
+        "    </testcase>\n"
+        f'    <testcase name="[It] BR-SP-090: Audit Integration should emit phase transitions" '
+        f'classname="{suite}" status="passed" time="2.0"></testcase>\n'
+        "  </testsuite>\n</testsuites>\n"
+    )
+    return json.dumps(report, indent=2) + "\n", junit
+
+
 def prepare_bases(workdir: Path) -> list[Path]:
     """The small bundles mutations start from: committed fixtures and tiny simulated runs."""
     bases = []
@@ -350,6 +435,14 @@ def prepare_bases(workdir: Path) -> list[Path]:
         target = workdir / name
         shutil.copytree(ROOT / "fixtures" / "bundles" / name, target)
         bases.append(target)
+    target = workdir / "bases" / "reports"
+    shutil.copytree(ROOT / "fixtures" / "bundles" / REPORTS_BASE, target)
+    test_log = next(target.glob("integration-*.log"))
+    report, junit = ginkgo_reports(audit_lines(test_log))
+    test_log.unlink()
+    (target / "report.json").write_text(report, encoding="utf-8")
+    (target / "junit.xml").write_text(junit, encoding="utf-8")
+    bases.append(target)
     for scenario, seed in SIMULATED:
         target = workdir / "bases" / f"sim-{scenario}"
         simulate(scenario, target, seed=seed, processes=2, specs=12)
@@ -449,15 +542,19 @@ def _accounting(
     bad = unparsed["line"]
     if bad.n_unique() != bad.len():
         return kind, "a line is reported unparsed twice", ""
-    if bad.len() and (bad.min() < 1 or bad.max() > count):  # type: ignore[operator]
+    # A JSON report's captured output is numbered on after its last line: only straddling is wrong.
+    captured = source.kind == "ginkgo_report"
+    if bad.len() and (bad.min() < 1 or (bad.max() > count and not captured)):  # type: ignore[operator]
         return kind, "an unparsed line number is outside the file", ""
     own = events.filter(pl.col("file") == source.name)
     if own.height != events.height:
         return kind, "events carry another file name", ""
     ranges = own.select(pl.col("line").cast(pl.Int64), pl.col("n_lines").cast(pl.Int64))
+    ends = ranges["line"] + ranges["n_lines"] - 1
+    outside = (ranges["line"] <= count) & (ends > count) if captured else ends > count
     if ranges.height and (
         ranges["line"].min() < 1  # type: ignore[operator]
-        or (ranges["line"] + ranges["n_lines"] - 1).max() > count  # type: ignore[operator]
+        or outside.any()
         or ranges["n_lines"].min() < 1  # type: ignore[operator]
     ):
         return kind, "a record reaches outside the file", ""
@@ -511,7 +608,7 @@ def fuzz_one(index: int, base: Path, bundle: Path, mutations: list[str], summary
     for _ in range(2):
         try:
             report = analyze(bundle)
-            outputs.append((render(report, "markdown"), render(report, "json")))
+            outputs.append(render_all(report))
         except BundleError as exc:
             summary.bundle_errors[str(exc).split(": ", 1)[-1]] += 1
             return
@@ -529,17 +626,30 @@ def fuzz_one(index: int, base: Path, bundle: Path, mutations: list[str], summary
         for note in account.notes:
             if note.startswith("parser failed"):
                 summary.add(index, mutations, "parser failure noted", f"{account.source.kind}: {note[:120]}")
-    for fmt, text in zip(("markdown", "json"), outputs[0], strict=True):
+    first = dict(zip(OUTPUTS, outputs[0], strict=True))
+    for fmt, text in first.items():
         try:
             text.encode("utf-8")
         except UnicodeEncodeError as exc:
             summary.add(index, mutations, "output not writable as UTF-8", f"{fmt}: {exc.reason}")
-    if len(outputs[0][0].encode("utf-8", "replace")) > MAX_MARKDOWN_BYTES:
-        summary.add(index, mutations, "oversized report", "markdown over 1 MiB")
+    for fmt in ("markdown", "summary"):
+        if len(first[fmt].encode("utf-8", "replace")) > MAX_MARKDOWN_BYTES:
+            summary.add(index, mutations, "oversized report", f"{fmt} over 1 MiB")
+    try:
+        ET.fromstring(first["junit"].encode("utf-8", "replace"))
+    except ET.ParseError as exc:
+        summary.add(index, mutations, "junit not well-formed XML", str(exc).split(":")[0])
     if outputs[0] != outputs[1]:
         summary.nondeterministic += 1
-        which = "markdown" if outputs[0][0] != outputs[1][0] else "json"
+        which = ", ".join(fmt for fmt, a, b in zip(OUTPUTS, *outputs, strict=True) if a != b)
         summary.add(index, mutations, "nondeterministic output", which)
+
+
+def render_all(report: Report) -> tuple[str, ...]:
+    """Every output of a report, in OUTPUTS order: the four formats, the step summary, the annotations."""
+    formats = tuple(render(report, fmt) for fmt in OUTPUTS[:4])
+    annotations = "\n".join(workflow_commands(annotate(report, None, root=Path("/nonexistent"))))
+    return (*formats, step_summary(report, None, "report.md", MAX_MARKDOWN_BYTES), annotations)
 
 
 def run(n: int, seed: int, only: int | None, keep: Path | None) -> Summary:

@@ -2,44 +2,44 @@
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.bench import load_bench
+from triage.api import analyze
 from triage.bundle.discovery import discover
 from triage.bundle.sources import Source
 from triage.parsers.recognise import RECOGNISER
 
-SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "fuzz.py"
 BUNDLES = Path(__file__).resolve().parents[1] / "fixtures" / "bundles"
-PARSED_KINDS = ("ginkgo", "podman_inspect", "postgres", "redis", "zap_console", "zap_json")
+PARSED_KINDS = ("ginkgo", "ginkgo_report", "ginkgo_junit", "podman_inspect", "postgres", "redis")
+PARSED_KINDS += ("zap_console", "zap_json")
 
 
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_fuzz", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
-    spec.loader.exec_module(module)
-    return module
+fuzz = load_bench("fuzz")
 
 
-fuzz = _load()
+_REPORTS = tempfile.TemporaryDirectory(prefix="triage-fuzz-reports-")
 
 
 def _samples() -> dict[str, tuple[Source, list[bytes]]]:
-    """A real source of each parsed kind, with its lines, from the committed bundles."""
+    """A real source of each parsed kind, with its lines, from the committed bundles and the Ginkgo
+    JSON and JUnit reports the fuzzer makes of the healthy bundle's test log."""
+    reports = Path(_REPORTS.name)
+    report, junit = fuzz.ginkgo_reports(
+        fuzz.audit_lines(next((BUNDLES / "02-healthy").glob("integration-*.log")))
+    )
+    (reports / "report.json").write_text(report, encoding="utf-8")
+    (reports / "junit.xml").write_text(junit, encoding="utf-8")
     found: dict[str, tuple[Source, list[bytes]]] = {}
-    for name in ("02-healthy", "09-later-format"):
-        for source in discover(BUNDLES / name, recogniser=RECOGNISER).sources:
+    for bundle in (BUNDLES / "02-healthy", BUNDLES / "09-later-format", reports):
+        for source in discover(bundle, recogniser=RECOGNISER).sources:
             lines = source.path.read_bytes().splitlines(keepends=True)
             if source.kind not in found or len(lines) > len(found[source.kind][1]):
                 found[source.kind] = (source, lines[:400])
@@ -102,7 +102,7 @@ def bases() -> Iterator[list[Path]]:
 
 
 PLANS = st.tuples(
-    st.integers(0, len(fuzz.COMMITTED) + len(fuzz.SIMULATED) - 1),
+    st.integers(0, len(fuzz.COMMITTED) + len(fuzz.SIMULATED)),  # the reports base too
     st.lists(
         st.tuples(st.sampled_from(sorted(fuzz.MUTATIONS)), st.integers(0, 2**32 - 1)), min_size=1, max_size=3
     ),
@@ -122,6 +122,23 @@ def test_mutated_bundles_analyse_exactly_and_deterministically(
         summary = fuzz.Summary()
         fuzz.fuzz_one(0, bases[base_index], bundle, applied, summary)
     assert [(p.kind, p.detail) for p in summary.problems.values()] == [], applied
+
+
+def test_every_output_of_a_report_base_is_checked(bases: list[Path]) -> None:
+    """The base with Ginkgo's JSON and JUnit reports reads both, passes every check, shows its failure."""
+    base = next(b for b in bases if b.name == "reports")
+    assert sorted(
+        s.kind for s in discover(base, recogniser=RECOGNISER).sources if s.kind.startswith("ginkgo")
+    ) == [
+        "ginkgo_junit",
+        "ginkgo_report",
+    ]
+    summary = fuzz.Summary()
+    fuzz.fuzz_one(0, base, base, [], summary)
+    assert [(p.kind, p.detail) for p in summary.problems.values()] == []
+    outputs = dict(zip(fuzz.OUTPUTS, fuzz.render_all(analyze(base)), strict=True))
+    for fmt in ("markdown", "json", "junit", "html"):
+        assert "should emit a classification event" in outputs[fmt], fmt
 
 
 def test_file_name_that_is_not_utf8_still_renders_as_utf8(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ pytestmark = needs_realworld
 def _analyze(path: Path) -> dict[str, Any]:
     result = CliRunner().invoke(main, ["analyze", str(path), "--format", "json"])
     assert result.exit_code == 0, result.output
-    report: dict[str, Any] = json.loads(result.output)
+    report: dict[str, Any] = json.loads(result.stdout)  # warnings go to stderr
     return report
 
 

@@ -69,7 +69,13 @@ def analyze(
     path = Path(path)
     if progress is not None:
         progress.stage("opening")  # unpacking a large archive takes a while before anything is read
-    with tempfile.TemporaryDirectory(prefix="triage-") as tmp:
+    try:
+        scratch = tempfile.TemporaryDirectory(prefix="triage-")
+    except OSError as exc:  # TMPDIR full, read-only or missing
+        raise BundleError(
+            f"cannot create a temporary directory in {tempfile.gettempdir()}: {exc.strerror}"
+        ) from None
+    with scratch as tmp:
         work = Path(tmp)
         unpacked = unpack(path, work, limits)
         logs = [unpack(Path(log), work, limits) for log in test_logs]
@@ -99,7 +105,12 @@ def analyze(
 
 def _check_size(bundle: Bundle, limits: Limits) -> int:
     """Refuse input larger than the limit before reading it; the input's size in bytes."""
-    total = sum(s.path.stat().st_size for s in bundle.sources if s.path.is_file())
+    total = 0
+    for source in bundle.sources:
+        try:  # a file gone since it was found is reported when it is read
+            total += source.path.stat().st_size
+        except OSError:
+            continue
     if total > limits.max_total_bytes:
         raise BundleError(
             f"{bundle.display_path}: {format_size(total)} of input is over the limit of "

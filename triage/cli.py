@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ from triage.errors import TriageError
 
 if TYPE_CHECKING:
     from triage.api import Report
+    from triage.report.redact import Redactor
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
@@ -120,6 +122,7 @@ def analyze(
     from triage.bundle.archive import Limits, parse_size
     from triage.bundle.progress import Progress
     from triage.report.github import enabled, without_commands
+    from triage.report.redact import Redactor
     from triage.report.render import render
     from triage.rules.base import Severity
 
@@ -136,7 +139,8 @@ def analyze(
             )
             shown.stage("rendering")
             seen = _seen_before(report, history_paths) if history_paths else None
-            text = render(report, fmt, fail_on=fail_on, seen=seen)
+            redactor = Redactor()  # one numbering for the report, the summary and the annotations
+            text = render(report, fmt, fail_on=fail_on, seen=seen, redactor=redactor)
         if export_dir is not None:
             from triage.report.export import export_run
             from triage.report.render import to_json
@@ -144,12 +148,37 @@ def analyze(
             export_run(report, to_json(report), export_dir)
     except TriageError as exc:
         raise InputError(str(exc)) from None
+    for warning in _warnings(report):
+        click.echo(f"warning: {redactor.text(warning)}", err=True)
     github = enabled(github, to_file=output is not None)
     _emit(without_commands(text) if github and output is None else text, output)
     if github:
-        _github_outputs(report, fail_on, output)
+        _github_outputs(report, fail_on, output, redactor)
     if fail_on and any(f.severity >= Severity.parse(fail_on) for f in report.findings):
         raise SystemExit(1)
+
+
+def _warnings(report: Report) -> list[str]:
+    """Files skipped (FIFOs, sockets, devices, links leaving the bundle) or unreadable, each by name."""
+    skipped = [note for note in report.bundle.notes if note.startswith("skipped ")]
+    unreadable = [
+        f"{a.source.name}: {note}"
+        for a in report.accounts
+        for note in a.notes
+        if note.startswith("present but unreadable")
+    ]
+    return skipped + unreadable
+
+
+def _github_outputs(report: Report, fail_on: str | None, output: Path | None, redactor: Redactor) -> None:
+    """Print the annotations on stdout and append the step summary (a warning on stderr if it cannot)."""
+    from triage.report.github import annotate, append_summary, workflow_commands
+
+    for line in workflow_commands(annotate(report, fail_on, redactor=redactor)):
+        click.echo(line)
+    warning = append_summary(report, fail_on, None if output is None else str(output), redactor)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
 
 
 def _seen_before(report: Any, paths: tuple[Path, ...]) -> Any:
@@ -215,17 +244,6 @@ def compare(before: Path, after: Path, fmt: str, output: Path | None, fail_on_wo
         raise SystemExit(1)
 
 
-def _github_outputs(report: Report, fail_on: str | None, output: Path | None) -> None:
-    """Print the annotations on stdout and append the step summary (a warning on stderr if it cannot)."""
-    from triage.report.github import annotate, append_summary, workflow_commands
-
-    for line in workflow_commands(annotate(report, fail_on)):
-        click.echo(line)
-    warning = append_summary(report, fail_on, None if output is None else str(output))
-    if warning:
-        click.echo(f"warning: {warning}", err=True)
-
-
 @main.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @_output_options
@@ -279,9 +297,32 @@ def explain(rule_id: str) -> None:
     click.echo(rule.doc.split("\n", 1)[1].strip() if "\n" in rule.doc else rule.doc)
 
 
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM: unwinds the run, so its temporary files go, then exits 128 + the signal number.
+
+    A BaseException of its own, so that click, which turns KeyboardInterrupt into exit code 1, lets it
+    through.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    for other in (signal.SIGINT, signal.SIGTERM):  # a second signal must not interrupt the clean-up
+        signal.signal(other, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
 def run() -> None:
     """Entry point of `triage` and `python -m triage`."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
     try:
         main.main(prog_name="triage")
     except BrokenPipeError:  # `triage analyze ... | head` closed the pipe: not an error
         sys.exit(0)
+    except Interrupted as exc:
+        sys.stderr.write(f"\ntriage: interrupted by {signal.Signals(exc.signum).name}\n")
+        sys.exit(128 + exc.signum)

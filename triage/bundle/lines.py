@@ -11,6 +11,7 @@ held as text at once; the blocks' lines and notes are those of reading the file 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,9 +99,10 @@ class _Notes:
     replaced: int = 0
     crlf: bool = False
     unterminated: bool = False
+    changed: str = ""
 
     def texts(self) -> tuple[str, ...]:
-        notes = []
+        notes = [self.changed] if self.changed else []
         if self.replaced:
             notes.append(f"{self.replaced} invalid UTF-8 byte sequence(s) replaced with U+FFFD")
         if self.unterminated:
@@ -221,6 +223,7 @@ class BlockReader:
             OSError: the file cannot be read.
         """
         with self.path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
             pending, start = b"", 0
             while chunk := f.read(self.block_bytes):
                 data = pending + chunk
@@ -229,6 +232,11 @@ class BlockReader:
                 if end:
                     yield self._frame(data[:end], start)
                     start += end
+            if start + len(pending) != size:  # cut or grown by a writer: say so, the lines are what was read
+                read = start + len(pending)
+                self._notes.changed = (
+                    f"the file changed while it was read ({size} bytes at first, {read} read)"
+                )
             if pending and (frame := self._frame(pending, start)).height:
                 self._notes.unterminated = True
                 yield frame

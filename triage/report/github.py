@@ -95,18 +95,21 @@ def enabled(flag: bool | None, to_file: bool) -> bool:
     return to_file and os.environ.get("GITHUB_ACTIONS") == "true"
 
 
-def annotate(report: Report, fail_on: str | None, root: Path | None = None) -> list[Annotation]:
+def annotate(
+    report: Report, fail_on: str | None, root: Path | None = None, redactor: Redactor | None = None
+) -> list[Annotation]:
     """Every annotation the report calls for, before GitHub's limits, redacted.
 
     Args:
         report: the analysis result.
         fail_on: the `--fail-on` severity, or None (findings above info).
         root: the repository's checkout (`$GITHUB_WORKSPACE` or the current directory by default).
+        redactor: the run's redactor, so a secret has the report's placeholder (a new one if None).
 
     Returns:
         Failed specs with a cause first, then findings, most severe first.
     """
-    redactor = Redactor()
+    redactor = redactor or Redactor()
     out: list[Annotation] = []
     causes = set()
     for v in failed_verdicts(report):
@@ -164,7 +167,9 @@ def workflow_commands(items: list[Annotation]) -> list[str]:
     return lines
 
 
-def summary(report: Report, fail_on: str | None, report_at: str | None, budget: int) -> str:
+def summary(
+    report: Report, fail_on: str | None, report_at: str | None, budget: int, redactor: Redactor | None = None
+) -> str:
     """The step summary, at most `budget` bytes, redacted; empty when not even its head fits.
 
     Args:
@@ -172,11 +177,12 @@ def summary(report: Report, fail_on: str | None, report_at: str | None, budget: 
         fail_on: the `--fail-on` severity, or None (findings above info).
         report_at: where the full report was written, None when it went to stdout.
         budget: bytes the summary may take.
+        redactor: the run's redactor, so a secret has the report's placeholder (a new one if None).
 
     Returns:
         Markdown ending in a newline, or "".
     """
-    redactor = Redactor()
+    redactor = redactor or Redactor()
     ctx = build_context(report)
     where = md_code(report_at) if report_at else "this step's log"
     head = redactor.markdown(
@@ -220,13 +226,16 @@ def _fit(items: list[str], room: int) -> tuple[list[str], int]:
     return kept, room
 
 
-def append_summary(report: Report, fail_on: str | None, report_at: str | None) -> str | None:
+def append_summary(
+    report: Report, fail_on: str | None, report_at: str | None, redactor: Redactor | None = None
+) -> str | None:
     """Append the summary to `$GITHUB_STEP_SUMMARY`, within what the file has left of 1 MiB.
 
     Args:
         report: the analysis result.
         fail_on: the `--fail-on` severity, or None.
         report_at: where the full report was written, None when it went to stdout.
+        redactor: the run's redactor (a new one if None).
 
     Returns:
         A warning for stderr when no summary could be written, else None.
@@ -237,7 +246,7 @@ def append_summary(report: Report, fail_on: str | None, report_at: str | None) -
     path = Path(name)
     try:
         used = path.stat().st_size if path.exists() else 0
-        text = summary(report, fail_on, report_at, STEP_SUMMARY_LIMIT - used)
+        text = summary(report, fail_on, report_at, STEP_SUMMARY_LIMIT - used, redactor)
         if not text:
             return f"{name}: no room left of GitHub's 1 MiB step summary: no summary written"
         with path.open("a", encoding="utf-8") as out:

@@ -67,10 +67,22 @@ PRIVATE_KEY = re.compile(
     r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|.*\Z)",
     re.DOTALL,
 )
-# Well-known token shapes: GitHub, GitLab, Slack, AWS access key ids, OpenAI-style keys.
+# Well-known token shapes (those detect-secrets knows): AWS access key IDs, GitHub, GitLab, Slack
+# (tokens and webhook paths), Stripe, Twilio, SendGrid, npm, PyPI, Discord, Telegram, OpenAI-style,
+# Mailchimp, Square and Artifactory keys. A token may follow a JSON or Go escape (`\\nAKIA...`); an
+# AWS key ID is matched whatever follows it.
 TOKEN_PREFIXES = re.compile(
-    r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}"
-    r"|xox[abposr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{20,})\b"
+    r"(?:(?<=\\[nrt])|(?<![A-Za-z0-9]))(?:"
+    r"(?:ABIA|ACCA|A3T[A-Z0-9])[0-9A-Z]{16}"
+    r"|gh[pousr]_[A-Za-z0-9_]{20,}|github_pat_[A-Za-z0-9_]{20,}"
+    r"|(?:glpat|gldt|glft|glsoat|glrt|glcbt|glimt|glptt|glagent|gloas)-[A-Za-z0-9_-]{20,}"
+    r"|GR1348941[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}"
+    r"|(?<=hooks\.slack\.com/services/)T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+"
+    r"|[rs]k_(?:live|test)_[0-9a-zA-Z]{16,}|(?:AC|SK)[0-9a-f]{32}|SG\.[\w-]{22}\.[\w-]{43}"
+    r"|npm_[A-Za-z0-9]{36}|pypi-AgE[A-Za-z0-9_-]{50,}|[MNO][\w-]{23,25}\.[\w-]{6}\.[\w-]{27}"
+    r"|\d{8,10}:[\w-]{35}|sk-[A-Za-z0-9_-]{20,}|[0-9a-f]{32}-us\d{1,2}|sq0(?:csp|atp)-[\w-]{22,}"
+    r"|AKC[A-Za-z0-9]{10,})(?![A-Za-z0-9_-])"
+    r"|(?:(?<=\\[nrt])|(?<![A-Za-z0-9]))(?:AKIA|ASIA)[0-9A-Z]{16}"
 )
 CANDIDATE = re.compile(r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{32,}={0,2}(?![A-Za-z0-9+/_=-])")
 MIN_ENTROPY_BITS = 4.0

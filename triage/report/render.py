@@ -242,15 +242,21 @@ def _sum_or_none(values: Any) -> int | None:
     return sum(present) if present else None
 
 
-def render(report: Report, fmt: str, fail_on: str | None = None, seen: Seen | None = None) -> str:
+def render(
+    report: Report,
+    fmt: str,
+    fail_on: str | None = None,
+    seen: Seen | None = None,
+    redactor: Redactor | None = None,
+) -> str:
     """Render in the named format ("markdown", "json", "junit" or "html"), with every secret redacted.
 
-    The same secret gets the same placeholder throughout one output. `fail_on` is the least severity
-    of the findings JUnit lists as test cases (above info when None).
-    With `seen` (`history.seen_in`) each finding and failed spec says how often it was seen in earlier
-    runs (JSON: a `history` field).
+    The same secret gets the same placeholder throughout one output, and throughout every output of
+    a run that shares `redactor`. `fail_on` is the least severity of the findings JUnit lists as test
+    cases (above info when None). With `seen` (`history.seen_in`) each finding and failed spec says
+    how often it was seen in earlier runs (JSON: a `history` field).
     """
-    redactor = Redactor()
+    redactor = redactor or Redactor()
     if fmt == "junit":
         from triage.report.junit import render_junit
 
