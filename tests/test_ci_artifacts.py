@@ -28,7 +28,7 @@ def _ci_archive(tmp_path: Path) -> Path:
 def _json(*args: str) -> dict[str, Any]:
     result = CliRunner().invoke(main, ["analyze", *args, "--format", "json"])
     assert result.exit_code == 0, result.output
-    report: dict[str, Any] = json.loads(result.output)
+    report: dict[str, Any] = json.loads(result.stdout)
     return report
 
 

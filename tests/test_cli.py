@@ -36,7 +36,7 @@ def test_analyze_json_has_the_stable_fields(tmp_path: Path) -> None:
     """--format json prints the documented fields."""
     result = CliRunner().invoke(main, ["analyze", str(_mini_bundle(tmp_path)), "--format", "json"])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert report["schema_version"] == 1
     assert report["bundle"]["service"] == "signalprocessing"
     assert report["bundle"]["collected_at"] == "2026-01-14T10:25:12"
@@ -130,7 +130,7 @@ def test_a_bundle_of_unknown_files_is_still_reported_with_samples(tmp_path: Path
     (tmp_path / "empty.log").write_bytes(b"")
     result = CliRunner().invoke(main, ["analyze", str(tmp_path), "--format", "json"])
     assert result.exit_code == 0
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     kinds = {s["file"]: (s["kind"], s["unparsed_lines"]) for s in report["sources"]}
     assert kinds == {"empty.log": ("empty", 0), "httpd.log": ("unknown", 2)}
     samples = next(s["unparsed_samples"] for s in report["sources"] if s["file"] == "httpd.log")

@@ -104,7 +104,7 @@ def test_two_real_signalprocessing_runs_compare_by_their_problems() -> None:
     """A real duplicate-transition run against a real 400-drop run: that count is gone, the drop is new."""
     result = _cli(str(case("k03") / "bundle"), str(case("k02") / "bundle"), "--format", "json")
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     gone = {(f["rule"], f["correlation_id"]) for f in data["findings"]["gone"] if f["before"] != "info"}
     assert ("unexpected-event-count", "audit-test-rr-04") in gone
     assert [f["rule"] for f in data["findings"]["new"] if f["after"] != "info"] == ["dropped-events"]

@@ -25,7 +25,7 @@ def reports() -> dict[str, dict]:
     for name in SCENARIOS:
         result = CliRunner().invoke(main, ["analyze", str(BUNDLES / name), "--format", "json"])
         assert result.exit_code == 0, result.output
-        out[name] = json.loads(result.output)
+        out[name] = json.loads(result.stdout)
     return out
 
 

@@ -226,3 +226,15 @@ def test_ci_outputs_leak_no_planted_secret(tmp_path: Path) -> None:
         assert leaked == [], name
     assert "postgres://slm_user:[REDACTED-" in outputs["junit"]
     assert "POSTGRES_PASSWORD=[REDACTED-" in outputs["html"]
+
+
+def test_a_quote_cut_inside_a_key_shows_no_part_of_it() -> None:
+    """Clipping a quote leaves out the word the cut would halve, so half a key never shows."""
+    from triage.report.wording import clip
+
+    key = "AKIAIOSFODNN7EXAMPLE"
+    line = "upload failed for key " + key + " in region us-east-1"
+    for limit in range(len("upload failed for key ") + 3, len(line)):
+        shown = clip(line, limit)
+        assert key[:4] not in shown or key in shown, limit
+    assert clip(line, 26) == "upload failed for key …"

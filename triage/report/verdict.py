@@ -114,6 +114,8 @@ def spec_index(events: pl.DataFrame, spec: SpecResult) -> int | None:
     Returns:
         Its `spec_index`.
     """
+    if spec.file is None or spec.line is None:  # a spec the summary names but no block shows
+        return None
     rows = events.filter(
         (pl.col("file") == spec.file) & (pl.col("line") == spec.line) & (pl.col("record") == "spec")
     )

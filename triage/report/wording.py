@@ -79,9 +79,22 @@ def spec_title(name: str) -> str:
     return name.rsplit(" [It] ", 1)[-1]
 
 
+_TOKEN_CHAR = re.compile(r"[\w+/=.~-]")
+_TOKEN_TAIL = re.compile(r"[\w+/=.~-]+$")
+
+
 def clip(text: str, limit: int = MAX_QUOTE) -> str:
-    """Text cut to `limit` characters, marked with an ellipsis when cut."""
-    return text if len(text) <= limit else text[: limit - 2].rstrip() + " …"
+    """Text cut to `limit` characters, marked with an ellipsis when cut.
+
+    A run of token characters (letters, digits, `_+/=.~-`) the cut would halve is left out, so no
+    part of a secret too short for the redaction to recognise (the first half of a key) is shown.
+    """
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 2]
+    if _TOKEN_CHAR.match(text[limit - 2]):
+        cut = _TOKEN_TAIL.sub("", cut)
+    return cut.rstrip() + " …"
 
 
 def ids_md(ids: tuple[str, ...] | list[str]) -> str:
