@@ -20,7 +20,14 @@ from triage.facts.analysis import Analysis
 from triage.facts.audit_pipeline import UNFRAMED
 from triage.rules.base import Evidence, quote
 from triage.table.exprs import attr, with_time_bounds
-from triage.table.vocabulary import DROPS, FAILED_WRITE, FLUSH_TIMED_OUT, SLOW_WRITE, WRITER_STARTED
+from triage.table.vocabulary import (
+    DROPS,
+    FAILED_WRITE,
+    FLUSH_TIMED_OUT,
+    SLOW_WRITE,
+    UNREACHABLE,
+    WRITER_STARTED,
+)
 
 MAX_ATTEMPTS = 3  # store.go MaxRetries: total attempts before a batch is dropped
 MAX_EVIDENCE = 8
@@ -442,8 +449,10 @@ class StuckWriter:
 def stuck_writer(analysis: Analysis) -> StuckWriter | None:
     """The stores' writers stuck: a Flush() or Close() timed out after DataStorage's last batch write.
 
-    A run whose DataStorage never wrote while the store's attempts were still being refused when the
-    last flush timed out is DataStorage unreachable, not a stuck writer.
+    A run whose store's attempts were still being refused when the last flush timed out is DataStorage
+    unreachable, not a stuck writer, whether or not DataStorage wrote before: the writer was busy
+    retrying (and backing off), which is what made the flush time out, and each batch it took ends
+    written or dropped.
 
     Args:
         analysis: the analysed bundle.
@@ -474,8 +483,7 @@ def stuck_writer(analysis: Analysis) -> StuckWriter | None:
         latest.height > 0 and as_dt(last_write["ts"]) - skew <= as_dt(latest["ts"][0]) + _SLACK
     )
     refused = analysis.pipeline.store_errors.filter(
-        pl.col("msg_key").is_in([FAILED_WRITE, *DROPS])
-        & pl.col("attrs").str.contains("(?i)connection refused|no such host|i/o timeout")
+        pl.col("msg_key").is_in([FAILED_WRITE, *DROPS]) & pl.col("attrs").str.contains(UNREACHABLE)
     )
     refused_last = refused.get_column("ts").max()
     still_refused = (
@@ -483,7 +491,7 @@ def stuck_writer(analysis: Analysis) -> StuckWriter | None:
         and latest.height > 0
         and refused_last >= as_dt(latest["ts"][0]) - _RETRY_SPAN
     )
-    if not stopped or (last_write is None and still_refused):
+    if not stopped or still_refused:
         return None
     at = as_dt(last_write["ts"]) - skew if last_write is not None else None
     return StuckWriter(said, closes, rows, last_write, at)

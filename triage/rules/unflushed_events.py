@@ -8,9 +8,9 @@ retrying) when the evidence ends, so DataStorage never got them:
   dropped_count` and no failed batch to account for the difference;
 * `Flush()` calls that timed out (`Flush warning …: flush timeout`, `Failed to flush audit store:
   … deadline exceeded`) or process 1's `Timeout waiting for audit store to close`, with DataStorage
-  logging no batch write after the first of them while the run went on (unless it never wrote and
-  the store's attempts were still being refused when the last flush timed out: then DataStorage was
-  unreachable, not the writer stuck): the stores stopped handing events over. Without buffered
+  logging no batch write after the first of them while the run went on (unless the store's attempts
+  were still being refused when the last flush timed out: then DataStorage was unreachable and the
+  writer busy retrying, not stuck): the stores stopped handing events over. Without buffered
   lines the number left behind is not known, and the finding says so. High when a spec failed after
   the writes stopped, info when only a passing run's teardown shows it;
 * a store whose last captured timeline ends with its writer retrying a failed batch write
