@@ -435,8 +435,9 @@ class StuckWriter:
         closes: process 1's `Timeout waiting for audit store to close` lines.
         rows: both, as (file, line, ts, ts_precision), in time order.
         last_write: DataStorage's last batch write, None when it logged none.
-        stopped_at: when the writes stopped on the test host's clock (the last write, skew removed),
-            None when DataStorage never wrote.
+        stopped_at: when the writer stopped handing batches over, on the test host's clock: DataStorage's
+            last answer to a batch (a write or a refusal, after its last write), skew removed; None
+            when DataStorage never wrote.
     """
 
     said: pl.DataFrame
@@ -477,10 +478,13 @@ def stuck_writer(analysis: Analysis) -> StuckWriter | None:
     writes = analysis.pipeline.writes.drop_nulls("ts").sort("ts")
     latest = rows.drop_nulls("ts").tail(1)
     last_write = writes.row(-1, named=True) if writes.height else None
-    skew = timedelta(microseconds=(analysis.pipeline.skew_ns or 0) // 1000)
-    # Stuck, not slow: a flush or Close() still timed out after DataStorage's last write.
+    # A batch DataStorage refused was handed over too: the writer was moving until its last answer.
+    answers = pl.concat([writes.select("ts"), analysis.pipeline.rejects.drop_nulls("ts").select("ts")])
+    last_answer = answers.get_column("ts").max()
+    skew = ds_skew(analysis)
+    # Stuck, not slow: a flush or Close() still timed out after DataStorage's last answer to a batch.
     stopped = last_write is None or (
-        latest.height > 0 and as_dt(last_write["ts"]) - skew <= as_dt(latest["ts"][0]) + _SLACK
+        latest.height > 0 and as_dt(last_answer) - skew <= as_dt(latest["ts"][0]) + _SLACK
     )
     refused = analysis.pipeline.store_errors.filter(
         pl.col("msg_key").is_in([FAILED_WRITE, *DROPS]) & pl.col("attrs").str.contains(UNREACHABLE)
@@ -493,8 +497,20 @@ def stuck_writer(analysis: Analysis) -> StuckWriter | None:
     )
     if not stopped or still_refused:
         return None
-    at = as_dt(last_write["ts"]) - skew if last_write is not None else None
+    at = as_dt(last_answer) - skew if last_write is not None else None
     return StuckWriter(said, closes, rows, last_write, at)
+
+
+def ds_skew(analysis: Analysis) -> timedelta:
+    """DataStorage's clock minus the test host's, zero when it could not be estimated.
+
+    Args:
+        analysis: the analysed bundle.
+
+    Returns:
+        The offset.
+    """
+    return timedelta(microseconds=(analysis.pipeline.skew_ns or 0) // 1000)
 
 
 def failing_blocks(analysis: Analysis) -> dict[tuple[str, int], int]:

@@ -54,6 +54,7 @@ import polars as pl
 from triage.facts.analysis import Analysis
 from triage.facts.audit_pipeline import UNFRAMED
 from triage.rules._queries import flush_prints, query_prints
+from triage.rules._store import ds_skew
 from triage.rules._unlogged import emitted_before, stall_over
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 from triage.table.exprs import matches
@@ -322,7 +323,7 @@ def _wait_writes(analysis: Analysis, m: Mismatch, text: str) -> tuple[int, int] 
     ):
         return None
     writes = analysis.pipeline.writes
-    skew = timedelta(microseconds=(analysis.pipeline.skew_ns or 0) // 1000)
+    skew = ds_skew(analysis)
     span = timedelta(seconds=float(waited.group(1)))
     start, middle = at - span + skew, at - span / 2 + skew
     return (

@@ -56,6 +56,7 @@ from triage.rules._store import (
     as_dt,
     attempt_bound,
     closing_counters,
+    ds_skew,
     evidence,
     flush_interval,
     full_retry_s,
@@ -114,6 +115,8 @@ def _flushes_timing_out(analysis: Analysis) -> Iterator[Finding]:
     started = None if last_write is not None else _writer_start(analysis)
     if last_write is not None:
         since = f"DataStorage's last batch write was at {when(last_write)} ({wrote} events written in all)"
+        if stuck.stopped_at is not None and stuck.stopped_at > as_dt(last_write["ts"]) - ds_skew(analysis):
+            since += f" and its last answer to a batch, a refusal, at {clock(stuck.stopped_at, None)}"
     elif events.filter(pl.col("service") == "datastorage").height:
         since = "DataStorage logged no batch write at all" + (
             f" after the store's writer started at {when(started)}" if started is not None else ""
