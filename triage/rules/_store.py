@@ -522,8 +522,21 @@ def failing_blocks(analysis: Analysis) -> dict[tuple[str, int], int]:
         analysis: the analysed bundle.
 
     Returns:
-        Each block's last line that shows a batch failing or dropped.
+        Each block's last line that shows a batch failing or dropped, for a failing batch its first
+        attempt: a retry resends the batch it already had, and its drop ends it, so only an event
+        buffered before that first attempt can have been in it.
     """
     errors = analysis.pipeline.store_errors.filter(pl.col("msg_key").is_in([FAILED_WRITE, *DROPS]))
-    rows = errors.drop_nulls(["file", "spec_index"]).group_by("file", "spec_index").agg(pl.col("line").max())
+    attempt = attr("attempt", pl.Int64())
+    # A block's drop lines count only where none of its failed attempts was logged (they end a batch).
+    attempted = errors.filter(pl.col("msg_key") == FAILED_WRITE).select("file", "spec_index").unique()
+    firsts = pl.concat(
+        [
+            errors.filter((pl.col("msg_key") == FAILED_WRITE) & (attempt.fill_null(1) <= 1)),
+            errors.filter(pl.col("msg_key") != FAILED_WRITE).join(
+                attempted, on=["file", "spec_index"], how="anti", nulls_equal=True
+            ),
+        ]
+    )
+    rows = firsts.drop_nulls(["file", "spec_index"]).group_by("file", "spec_index").agg(pl.col("line").max())
     return {(str(f), int(i)): int(line) for f, i, line in rows.iter_rows()}
