@@ -504,3 +504,21 @@ def test_current_format_timeout_whose_later_queries_were_refused_is_only_an_obse
     report = _timed_out(tmp_path, timeline)
     (finding,) = [f for f in report.findings if f.rule == RULE.id]
     assert finding.severity == Severity.INFO and "DataStorage then refused its requests" in finding.summary
+
+
+@pytest.mark.parametrize(("steps", "raced"), [([_phase("Pending"), _phase("Delivering")], True), ([], False)])
+def test_current_format_misses_of_an_interrupted_spec_are_a_race_after_the_types_step(
+    tmp_path: Path, steps: list[str], raced: bool
+) -> None:
+    """A spec interrupted while its queries missed a type whose step the controller had logged shows a race;
+    without that step nothing shows the event was emitted."""
+    timeline = [
+        *steps,
+        *["⏳ No events yet for notification.delivery.attempted (correlation_id=nr-cut-3)"] * 3,
+    ]
+    spec = Spec("should record the attempt", timeline, ["  [FAILED] Interrupted by Other Ginkgo Process"])
+    log = ginkgo_log(spec).replace("[FAILED]", "[INTERRUPTED]").replace("[FAIL]", "[INTERRUPTED]")
+    report = analyze(write_bundle(tmp_path, log))
+    assert [v.spec.state for v in report.verdicts] == ["interrupted"]
+    found = [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]
+    assert [f.correlation_id for f in found] == (["nr-cut-3"] if raced else [])
