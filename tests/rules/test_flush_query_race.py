@@ -421,6 +421,32 @@ def test_current_format_timeout_in_a_spec_whose_batch_failed_is_a_race_only_past
     assert [f.correlation_id for f in found] == (["nr-lost-6"] if raced else [])
 
 
+def _failed_write(attempt: int) -> str:
+    return store_line(
+        "2026-03-02T09:15:02-05:00",
+        "Failed to write audit batch",
+        attempt=attempt,
+        batch_size=1,
+        error="Data Storage Service returned status 500: HTTP 500 error from Data Storage API",
+    )
+
+
+def test_current_format_timeout_past_a_failed_batch_first_attempt_is_a_race_despite_its_retry(
+    tmp_path: Path,
+) -> None:
+    """A type the controller reached after a batch's first failed attempt was not in it, retried or not."""
+    timeline = [
+        _phase("Pending"),
+        _failed_write(1),
+        _phase("Delivering"),
+        _failed_write(2),
+        *["⏳ No events yet for notification.delivery.attempted (correlation_id=nr-retry-2)"] * 3,
+    ]
+    report = _timed_out(tmp_path, timeline)
+    found = [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]
+    assert [f.correlation_id for f in found] == ["nr-retry-2"]
+
+
 def test_current_format_timeout_after_a_flush_that_wrote_everything_is_a_count_not_a_race(
     tmp_path: Path,
 ) -> None:
@@ -478,3 +504,21 @@ def test_current_format_timeout_whose_later_queries_were_refused_is_only_an_obse
     report = _timed_out(tmp_path, timeline)
     (finding,) = [f for f in report.findings if f.rule == RULE.id]
     assert finding.severity == Severity.INFO and "DataStorage then refused its requests" in finding.summary
+
+
+@pytest.mark.parametrize(("steps", "raced"), [([_phase("Pending"), _phase("Delivering")], True), ([], False)])
+def test_current_format_misses_of_an_interrupted_spec_are_a_race_after_the_types_step(
+    tmp_path: Path, steps: list[str], raced: bool
+) -> None:
+    """A spec interrupted while its queries missed a type whose step the controller had logged shows a race;
+    without that step nothing shows the event was emitted."""
+    timeline = [
+        *steps,
+        *["⏳ No events yet for notification.delivery.attempted (correlation_id=nr-cut-3)"] * 3,
+    ]
+    spec = Spec("should record the attempt", timeline, ["  [FAILED] Interrupted by Other Ginkgo Process"])
+    log = ginkgo_log(spec).replace("[FAILED]", "[INTERRUPTED]").replace("[FAIL]", "[INTERRUPTED]")
+    report = analyze(write_bundle(tmp_path, log))
+    assert [v.spec.state for v in report.verdicts] == ["interrupted"]
+    found = [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]
+    assert [f.correlation_id for f in found] == (["nr-cut-3"] if raced else [])

@@ -11,6 +11,7 @@ from triage.api import Report, analyze
 from triage.bundle.lines import split_lines
 from triage.rules.base import Finding, Severity
 from triage.rules.unexpected_event_count import RULE
+from triage.simulate import simulate
 
 BUNDLES = Path(__file__).resolve().parents[2] / "fixtures" / "bundles"
 
@@ -292,3 +293,32 @@ def test_a_count_taken_while_the_flush_timer_stalled_is_left_to_the_stall_and_ra
     report = _counted(tmp_path, Spec("records the escalation", timeline, failure))
     assert not [f for f in report.findings if f.rule == RULE.id]
     assert [f.correlation_id for f in report.findings if f.rule == "flush-query-race"] == ["nr-held-2"]
+
+
+def test_a_wait_without_writes_while_the_writer_moved_finds_the_events_never_emitted(tmp_path: Path) -> None:
+    """A spec whose Flush() returned and whose 120 s wait saw no write, in a run where no writer stuck,
+    counted an event that was never emitted: with nothing held back, no write means nothing was buffered."""
+    truth = simulate(
+        "flush-bug",
+        tmp_path / "run",
+        seed=5020,
+        processes=1,
+        specs=16,
+        faults=("flush-bug", "missing-event", "poll-any-then-assert"),
+        flush_interval=0.05,
+        ds_latency_ms=40.0,
+        fail_fast=True,
+        naming="single",
+        test_log="local",
+        missing_container="",
+        era="current",
+        service="signalprocessing",
+        clock_skew_ms=-8.0,
+    )
+    causes = [s.get("cause") for s in json.loads(truth.read_text(encoding="utf-8"))["tests"]["specs"]]
+    assert "missing-events" in causes
+    report = analyze(tmp_path / "run")
+    (finding,) = [f for f in report.findings if f.rule == RULE.id]
+    assert finding.correlation_id == "audit-test-rr-01" and finding.severity == Severity.HIGH
+    assert "were never emitted" in finding.summary
+    assert not [f for f in report.findings if f.rule == "unflushed-events" and f.severity > Severity.INFO]

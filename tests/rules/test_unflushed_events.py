@@ -152,3 +152,44 @@ def test_a_silent_spec_that_failed_while_the_writer_never_wrote_is_explained_by_
     assert any("Audit background writer started" in e.text for e in finding.evidence)
     (verdict,) = [v for v in report.verdicts if v.spec.state == "failed"]
     assert verdict.cause == finding and verdict.basis is not None and verdict.basis.startswith("inferred")
+
+
+KNOBS = {
+    "ds_latency_ms": 20.0,
+    "fail_fast": True,
+    "test_log": "ci",
+    "missing_container": "",
+    "era": "current",
+}
+HANDED_OVER = [
+    # DataStorage wrote, then was OOM-killed: the writer retries refused batches until it drops them.
+    (
+        "jan14-1025",
+        5050,
+        KNOBS
+        | {
+            "processes": 1,
+            "specs": 6,
+            "faults": ("datastorage-oom", "duplicate-transition", "poll-any-then-assert"),
+            "flush_interval": 1.0,
+            "naming": "double",
+            "service": "remediationorchestrator",
+            "clock_skew_ms": 0.0,
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("scenario", "seed", "knobs"), HANDED_OVER)
+def test_flushes_timing_out_after_every_event_was_handed_over_are_no_problem(
+    tmp_path: Path, scenario: str, seed: int, knobs: dict[str, object]
+) -> None:
+    """Flush() timeouts while the writer retried batches DataStorage refused leave no event behind (each
+    batch ends written or dropped), so no finding above info."""
+    truth = simulate(scenario, tmp_path / "run", seed=seed, **knobs).read_text(encoding="utf-8")
+    assert '"outcome": "unflushed"' not in truth
+    log = (tmp_path / "run" / "integration-remediationorchestrator.log").read_text(encoding="utf-8")
+    assert "flush timeout" in log
+    report = analyze(tmp_path / "run")
+    assert any(f.rule == "dropped-events" and f.severity == Severity.HIGH for f in report.findings)
+    assert not _findings(report)

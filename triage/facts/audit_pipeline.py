@@ -15,6 +15,7 @@ What is observed and what is inferred are kept apart:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,7 +35,7 @@ from triage.table.exprs import (
 from triage.table.vocabulary import (
     BUFFERED,
     CLOSED,
-    COUNTED_QUERY,
+    COUNTED_QUERIES,
     DB_WRITE_FAILED,
     DS_HTTP_REQUEST,
     DS_QUERIED,
@@ -211,23 +212,32 @@ def _counted_prints(events: pl.DataFrame) -> pl.DataFrame:
     """Other suites' query prints that name a correlation ID, with the columns of `_queries`.
 
     E.g. `Found 3 phase_transition events for correlation_id=X`, `Found 0 events (expected 1) for
-    correlation_id=X, event_type=T` or `✅ Query successful: found 0 events (correlation=X, type=T)`:
-    a count, the ID and, when printed, the type.
+    correlation_id=X, event_type=T`, `✅ Query successful: found 0 events (correlation=X, type=T)` or
+    `No phase_transition events found for correlation_id=X` (COUNTED_QUERIES): a count (0 when the
+    print says nothing was found), the ID and, when printed, the type.
     """
     msg = pl.col("message").cast(pl.String)
     output = events.filter((pl.col("service") == "test-run") & (pl.col("record") == "output"))
-    wanted = output.filter(msg.str.contains(COUNTED_QUERY))
+    wanted = output.filter(pl.any_horizontal([msg.str.contains(p) for p in COUNTED_QUERIES]))
 
-    def group(*indices: int) -> pl.Expr:
-        return pl.coalesce([msg.str.extract(COUNTED_QUERY, i) for i in indices])
+    def field(name: str) -> pl.Expr:
+        """The named group of whichever shape the print has; a count-less shape counts 0."""
+        found = []
+        for pattern in COUNTED_QUERIES:
+            index = re.compile(pattern).groupindex.get(name)
+            if index is not None:
+                found.append(msg.str.extract(pattern, index))
+            elif name == "count":
+                found.append(pl.when(msg.str.contains(pattern)).then(pl.lit("0")))
+        return pl.coalesce(found)
 
-    count = group(1, 5).cast(pl.Int64)
-    kind = group(4, 7, 2)
+    count = field("count").cast(pl.Int64)
+    kind = pl.coalesce(field("type").replace("", None), field("kind"))
     return with_time_bounds(wanted, events).select(
         *_KEEP,
         "ts_lo",
         "ts_hi",
-        group(3, 6).alias("correlation_id"),
+        field("cid").alias("correlation_id"),
         kind.alias("event_type"),
         pl.when(count > 0).then(pl.lit("found")).otherwise(pl.lit("no_events")).alias("helper"),
         kind.alias("subject"),

@@ -75,8 +75,6 @@ COUNT = re.compile(r"Expected\s+<int>: (-?\d+)\s+to equal\s+<int>: (-?\d+)")
 MAX_TYPES = 3
 # Words by which a failure message speaks of audit events (a count of them, a query, the store).
 AUDIT_WORDS = re.compile(r"(?i)audit|event|correlation|<int>")
-# A test's query that DataStorage did not answer (`❌ Failed to query Data Storage: … connection refused`).
-FAILED_QUERY = r"(?i)failed to query data ?storage|query error for"
 # A failure about audit events even when the spec printed no query (`should record … in DataStorage`).
 AUDIT_FAILURE = re.compile(r"(?i)data ?storage|\baudit\b")
 
@@ -190,7 +188,7 @@ class _Block:
 
 def _block(report: Report, spec: SpecResult, index: int | None, about_audit: bool = False) -> _Block:
     from triage.rules import query_prints
-    from triage.table.vocabulary import DEBUG_QUERY
+    from triage.table.vocabulary import DEBUG_QUERY, QUERY_FAILED
 
     analysis = report.analysis
     if index is None:
@@ -211,10 +209,10 @@ def _block(report: Report, spec: SpecResult, index: int | None, about_audit: boo
                 "count": unnamed.str.extract(DEBUG_QUERY, 3).cast(pl.Int64),
             }
         )
-    failed_queries = int(printed.str.contains(FAILED_QUERY).sum())
+    failed_queries = int(printed.str.contains(QUERY_FAILED).sum())
     # DataStorage did not answer the spec's last query: the answer its assertion judged never came.
     helpers = rows.filter(pl.col("record").is_in(["helper", "output"]))
-    refused = helpers.filter(pl.col("message").cast(pl.String).str.contains(FAILED_QUERY))["line"].max()
+    refused = helpers.filter(pl.col("message").cast(pl.String).str.contains(QUERY_FAILED))["line"].max()
     answered = queries["line"].max() if "line" in queries.columns else None
     refused_last = refused is not None and (answered is None or refused > answered)  # type: ignore[operator]
     queried = queries.height > 0 or failed_queries > 0 or about_audit

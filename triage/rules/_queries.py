@@ -3,7 +3,11 @@
 The suite's query helpers print one line per query: `⏳ No events yet for <type> (correlation_id=X)`
 and `✅ Found N event(s) for <type> (correlation_id=X)` (parsed as `helper` records), and the severity
 specs print `DEBUG queryAuditEvents: eventType=<type>, namespace=<ns>, total_returned=N`, which
-names a namespace instead of a correlation ID. A print carries no time; it was written right after
+names a namespace instead of a correlation ID. Other suites' helpers print counts in their own words
+(`Found N <type> events … for correlation_id=X`, `✅ Query successful: found N events (correlation=X,
+type=T)`, `No <type> events found for correlation_id=X`, …: `vocabulary.COUNTED_QUERIES`), and a
+query DataStorage did not answer in yet others (`❌ Failed to query Data Storage: …`, `Audit query
+error: …`: `vocabulary.QUERY_FAILED`). A print carries no time; it was written right after
 the query returned, so its file position inside the spec's timeline orders it against the store's
 lines, and the timed lines around it bound when it happened.
 

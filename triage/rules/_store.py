@@ -20,7 +20,14 @@ from triage.facts.analysis import Analysis
 from triage.facts.audit_pipeline import UNFRAMED
 from triage.rules.base import Evidence, quote
 from triage.table.exprs import attr, with_time_bounds
-from triage.table.vocabulary import DROPS, FAILED_WRITE, FLUSH_TIMED_OUT, SLOW_WRITE, WRITER_STARTED
+from triage.table.vocabulary import (
+    DROPS,
+    FAILED_WRITE,
+    FLUSH_TIMED_OUT,
+    SLOW_WRITE,
+    UNREACHABLE,
+    WRITER_STARTED,
+)
 
 MAX_ATTEMPTS = 3  # store.go MaxRetries: total attempts before a batch is dropped
 MAX_EVIDENCE = 8
@@ -428,8 +435,9 @@ class StuckWriter:
         closes: process 1's `Timeout waiting for audit store to close` lines.
         rows: both, as (file, line, ts, ts_precision), in time order.
         last_write: DataStorage's last batch write, None when it logged none.
-        stopped_at: when the writes stopped on the test host's clock (the last write, skew removed),
-            None when DataStorage never wrote.
+        stopped_at: when the writer stopped handing batches over, on the test host's clock: DataStorage's
+            last answer to a batch (a write or a refusal, after its last write), skew removed; None
+            when DataStorage never wrote.
     """
 
     said: pl.DataFrame
@@ -442,8 +450,10 @@ class StuckWriter:
 def stuck_writer(analysis: Analysis) -> StuckWriter | None:
     """The stores' writers stuck: a Flush() or Close() timed out after DataStorage's last batch write.
 
-    A run whose DataStorage never wrote while the store's attempts were still being refused when the
-    last flush timed out is DataStorage unreachable, not a stuck writer.
+    A run whose store's attempts were still being refused when the last flush timed out is DataStorage
+    unreachable, not a stuck writer, whether or not DataStorage wrote before: the writer was busy
+    retrying (and backing off), which is what made the flush time out, and each batch it took ends
+    written or dropped.
 
     Args:
         analysis: the analysed bundle.
@@ -468,14 +478,16 @@ def stuck_writer(analysis: Analysis) -> StuckWriter | None:
     writes = analysis.pipeline.writes.drop_nulls("ts").sort("ts")
     latest = rows.drop_nulls("ts").tail(1)
     last_write = writes.row(-1, named=True) if writes.height else None
-    skew = timedelta(microseconds=(analysis.pipeline.skew_ns or 0) // 1000)
-    # Stuck, not slow: a flush or Close() still timed out after DataStorage's last write.
+    # A batch DataStorage refused was handed over too: the writer was moving until its last answer.
+    answers = pl.concat([writes.select("ts"), analysis.pipeline.rejects.drop_nulls("ts").select("ts")])
+    last_answer = answers.get_column("ts").max()
+    skew = ds_skew(analysis)
+    # Stuck, not slow: a flush or Close() still timed out after DataStorage's last answer to a batch.
     stopped = last_write is None or (
-        latest.height > 0 and as_dt(last_write["ts"]) - skew <= as_dt(latest["ts"][0]) + _SLACK
+        latest.height > 0 and as_dt(last_answer) - skew <= as_dt(latest["ts"][0]) + _SLACK
     )
     refused = analysis.pipeline.store_errors.filter(
-        pl.col("msg_key").is_in([FAILED_WRITE, *DROPS])
-        & pl.col("attrs").str.contains("(?i)connection refused|no such host|i/o timeout")
+        pl.col("msg_key").is_in([FAILED_WRITE, *DROPS]) & pl.col("attrs").str.contains(UNREACHABLE)
     )
     refused_last = refused.get_column("ts").max()
     still_refused = (
@@ -483,10 +495,22 @@ def stuck_writer(analysis: Analysis) -> StuckWriter | None:
         and latest.height > 0
         and refused_last >= as_dt(latest["ts"][0]) - _RETRY_SPAN
     )
-    if not stopped or (last_write is None and still_refused):
+    if not stopped or still_refused:
         return None
-    at = as_dt(last_write["ts"]) - skew if last_write is not None else None
+    at = as_dt(last_answer) - skew if last_write is not None else None
     return StuckWriter(said, closes, rows, last_write, at)
+
+
+def ds_skew(analysis: Analysis) -> timedelta:
+    """DataStorage's clock minus the test host's, zero when it could not be estimated.
+
+    Args:
+        analysis: the analysed bundle.
+
+    Returns:
+        The offset.
+    """
+    return timedelta(microseconds=(analysis.pipeline.skew_ns or 0) // 1000)
 
 
 def failing_blocks(analysis: Analysis) -> dict[tuple[str, int], int]:
@@ -498,8 +522,21 @@ def failing_blocks(analysis: Analysis) -> dict[tuple[str, int], int]:
         analysis: the analysed bundle.
 
     Returns:
-        Each block's last line that shows a batch failing or dropped.
+        Each block's last line that shows a batch failing or dropped, for a failing batch its first
+        attempt: a retry resends the batch it already had, and its drop ends it, so only an event
+        buffered before that first attempt can have been in it.
     """
     errors = analysis.pipeline.store_errors.filter(pl.col("msg_key").is_in([FAILED_WRITE, *DROPS]))
-    rows = errors.drop_nulls(["file", "spec_index"]).group_by("file", "spec_index").agg(pl.col("line").max())
+    attempt = attr("attempt", pl.Int64())
+    # A block's drop lines count only where none of its failed attempts was logged (they end a batch).
+    attempted = errors.filter(pl.col("msg_key") == FAILED_WRITE).select("file", "spec_index").unique()
+    firsts = pl.concat(
+        [
+            errors.filter((pl.col("msg_key") == FAILED_WRITE) & (attempt.fill_null(1) <= 1)),
+            errors.filter(pl.col("msg_key") != FAILED_WRITE).join(
+                attempted, on=["file", "spec_index"], how="anti", nulls_equal=True
+            ),
+        ]
+    )
+    rows = firsts.drop_nulls(["file", "spec_index"]).group_by("file", "spec_index").agg(pl.col("line").max())
     return {(str(f), int(i)): int(line) for f, i, line in rows.iter_rows()}

@@ -58,6 +58,7 @@ from triage.rules._store import (
     Write,
     as_dt,
     closing_counters,
+    ds_skew,
     evidence,
     reason,
     replay,
@@ -336,7 +337,7 @@ def _rejections(analysis: Analysis) -> list[Rejection]:
     if rejects.is_empty():
         return []
     rejects = analysis.texts.attach(rejects)  # few lines: the path and the failing index are in the text
-    skew = timedelta(microseconds=(analysis.pipeline.skew_ns or 0) // 1000)
+    skew = ds_skew(analysis)
     http = rejects.filter(
         (pl.col("msg_key") == DS_HTTP_REQUEST)
         & (pl.col("status") >= 400)

@@ -80,10 +80,10 @@ from triage.rules.base import Finding, Rule, Severity, quote
 from triage.rules.unexpected_event_count import check as count_findings
 from triage.rules.unexpected_event_count import never_emitted
 from triage.table.exprs import next_in_timeline
+from triage.table.vocabulary import QUERY_FAILED, UNREACHABLE
 
 MAX_EVIDENCE = 8
 POLL_STEP = r"(?i)\bpoll|\bquerying\b"
-REFUSED = r"(?i)connection refused"
 REFUSED_NOTE = (
     " DataStorage then refused its requests (line {line}), so the outage, not the flush timing, decided"
     " whether the event would ever be written."
@@ -478,7 +478,9 @@ def _refused_after(analysis: Analysis, q: dict[str, Any]) -> dict[str, Any] | No
         & (pl.col("line") > q["line"])
         & (pl.col("service") == "test-run")
         & pl.col("record").is_in(["helper", "output"])
-    ).filter(pl.col("message").cast(pl.String).str.contains(REFUSED))
+    )
+    message = pl.col("message").cast(pl.String)
+    refused = refused.filter(message.str.contains(QUERY_FAILED) & message.str.contains(UNREACHABLE))
     return refused.sort("line").row(-1, named=True) if refused.height else None
 
 

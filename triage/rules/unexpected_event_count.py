@@ -54,6 +54,7 @@ import polars as pl
 from triage.facts.analysis import Analysis
 from triage.facts.audit_pipeline import UNFRAMED
 from triage.rules._queries import flush_prints, query_prints
+from triage.rules._store import ds_skew, stuck_writer
 from triage.rules._unlogged import emitted_before, stall_over
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 from triage.table.exprs import matches
@@ -322,7 +323,7 @@ def _wait_writes(analysis: Analysis, m: Mismatch, text: str) -> tuple[int, int] 
     ):
         return None
     writes = analysis.pipeline.writes
-    skew = timedelta(microseconds=(analysis.pipeline.skew_ns or 0) // 1000)
+    skew = ds_skew(analysis)
     span = timedelta(seconds=float(waited.group(1)))
     start, middle = at - span + skew, at - span / 2 + skew
     return (
@@ -382,13 +383,17 @@ def _stalled(analysis: Analysis, m: Mismatch, text: str) -> bool:
 
 
 def _writes_stopped(analysis: Analysis, m: Mismatch, text: str) -> bool:
-    """True when DataStorage logged no batch write while a timed-out `Eventually` waited (its log present).
+    """True when DataStorage logged no batch write while a timed-out `Eventually` waited (its log present)
+    and the run shows a writer stuck (a Flush() or Close() timed out after DataStorage's last write).
 
     A query sees an event only after its batch committed: with no commit at all during the wait, the
-    count says nothing about what was emitted.
+    count says nothing about what was emitted, unless the writer was moving. A writer that is not
+    stuck hands every buffered event over at the next tick; a stall, a slow or failed write, or a
+    refused one logs a line of its own (weighed apart), so with none of them and no stuck writer, no
+    write during the whole wait means there was nothing buffered to write.
     """
     writes = _wait_writes(analysis, m, text)
-    return writes is not None and writes[0] == 0
+    return writes is not None and writes[0] == 0 and stuck_writer(analysis) is not None
 
 
 def _still_arriving(analysis: Analysis, m: Mismatch, cid: str, event_type: str | None) -> bool:

@@ -8,9 +8,9 @@ retrying) when the evidence ends, so DataStorage never got them:
   dropped_count` and no failed batch to account for the difference;
 * `Flush()` calls that timed out (`Flush warning …: flush timeout`, `Failed to flush audit store:
   … deadline exceeded`) or process 1's `Timeout waiting for audit store to close`, with DataStorage
-  logging no batch write after the first of them while the run went on (unless it never wrote and
-  the store's attempts were still being refused when the last flush timed out: then DataStorage was
-  unreachable, not the writer stuck): the stores stopped handing events over. Without buffered
+  logging no batch write after the first of them while the run went on (unless the store's attempts
+  were still being refused when the last flush timed out: then DataStorage was unreachable and the
+  writer busy retrying, not stuck): the stores stopped handing events over. Without buffered
   lines the number left behind is not known, and the finding says so. High when a spec failed after
   the writes stopped, info when only a passing run's teardown shows it;
 * a store whose last captured timeline ends with its writer retrying a failed batch write
@@ -56,6 +56,7 @@ from triage.rules._store import (
     as_dt,
     attempt_bound,
     closing_counters,
+    ds_skew,
     evidence,
     flush_interval,
     full_retry_s,
@@ -114,6 +115,8 @@ def _flushes_timing_out(analysis: Analysis) -> Iterator[Finding]:
     started = None if last_write is not None else _writer_start(analysis)
     if last_write is not None:
         since = f"DataStorage's last batch write was at {when(last_write)} ({wrote} events written in all)"
+        if stuck.stopped_at is not None and stuck.stopped_at > as_dt(last_write["ts"]) - ds_skew(analysis):
+            since += f" and its last answer to a batch, a refusal, at {clock(stuck.stopped_at, None)}"
     elif events.filter(pl.col("service") == "datastorage").height:
         since = "DataStorage logged no batch write at all" + (
             f" after the store's writer started at {when(started)}" if started is not None else ""

@@ -411,6 +411,7 @@ def _write_truth(
         runner.flush_failures_seen,
         {q.correlation_id for q in queries if q.printed}
         | {cid for cid, events in runner.watched.items() if any(e.seen for e in events)},
+        bool(gap) and not closer.failed_batches and runner.procs[0].index in spill.unflushed_processes,
     )
     head = {
         "scenario": name,

@@ -47,6 +47,8 @@ class SpecBody:
         self.p.gw(self.r.sim.now, text)
 
     def fail(self, message: str, line: int) -> None:
+        if self.report.cancelled:
+            return  # Ginkgo reported the spec interrupted when it ended; a later failure reaches no report
         now = self.r.sim.now
         self.report.failure = Failure(message, f"{self.spec.suite}/{self.spec.file}:{line}", now)
         self.report.state = "failed"

@@ -52,10 +52,35 @@ DS_VALIDATION_FAILED = "Request validation failed"
 FLUSH_TIMED_OUT = r"(?i)(?:flush warning|failed to flush audit store).*(?:timeout|deadline exceeded)"
 # A query helper's debug print: groups (event type, namespace, count).
 DEBUG_QUERY = r"^DEBUG queryAuditEvents: eventType=([^,\s]+), namespace=([^,\s]+), total_returned=(\d+)$"
-# Other suites' query prints, groups (count, type, ID, type): `Found N <type> events (expected M) for
-# correlation_id=X[, event_type=T]` and `✅ Query successful: found N events (correlation=X, type=T)`.
-COUNTED_QUERY = (
-    r"^[^A-Za-z0-9]*(?:Found (\d+) (?:(\S+) )?events?(?:\(s\))?(?: \(expected \d+\))? for "
-    r"correlation_id=([^\s,]+)(?:, event_type=(\S+))?"
-    r"|Query successful: found (\d+) events? \(correlation=([^\s,)]+), type=([^\s,)]+)\))$"
+# Other suites' query prints that name a correlation ID, one pattern per shape the helpers print, with
+# named groups: `cid`, and where printed `count` (absent: the print says nothing was found), `type`
+# (the type filter) and `kind` (a type word before `events`, used when no filter is printed). E.g.
+# `Found 2 phase_transition events (expected 1) for correlation_id=X`, `No phase_transition events
+# found for correlation_id=X`, `✅ Query successful: found N events (correlation=X, type=T)`,
+# `⚠️  No data in response from Data Storage (correlation=X, type=T, category=C)`, `⏳ No completion
+# events found yet (correlation_id=X, event_type=T)`, `[label] signal.processed audit events: N
+# (correlation_id: X)`, `🔍 DEBUG: Retrieved N audit events for correlation_id=X:`.
+_LEAD = r"^[^A-Za-z0-9\[]*"
+_ID = r"[^\s,)]+"
+COUNTED_QUERIES = (
+    _LEAD + r"Found (?P<count>\d+) (?:(?P<kind>\S+) )?events?(?:\(s\))?(?: \(expected \d+\))? for "
+    rf"correlation_id=(?P<cid>{_ID})(?:, event_type=(?P<type>\S+))?$",
+    _LEAD + rf"No (?P<kind>\S+) events found(?: yet)? for correlation_id=(?P<cid>{_ID})$",
+    _LEAD + r"Query successful: found (?P<count>\d+) events? "
+    rf"\(correlation=(?P<cid>{_ID}), type=(?P<type>{_ID})\)$",
+    _LEAD + rf"No data in response from Data ?Storage \(correlation=(?P<cid>{_ID}), type=(?P<type>[^\s,)]*)",
+    _LEAD + rf"No [\w.]+ events found yet \(correlation_id=(?P<cid>{_ID}), event_type=(?P<type>{_ID})\)$",
+    r"^\[[^\]]*\] (?P<type>[\w.]+) audit events(?: found)?: (?P<count>\d+) \((?:expected: [^,]+, )?"
+    rf"correlation_id: (?P<cid>{_ID})\)$",
+    _LEAD + r"DEBUG: Retrieved (?P<count>\d+) audit events for correlation_id=(?P<cid>[^\s,):]+):?$",
 )
+# A test's print of a query to DataStorage that failed, whatever the suite's helper words it:
+# `❌ Failed to query Data Storage: …`, `Failed to query audit events: …`, `Query error: …`, `⏳ Audit
+# query error: …`, `⏳ Query error for T (correlation_id=X): …`, `⚠️  Audit query failed: …`, `⚠️  Query
+# failed or no data: err=…` (not `err=<nil>`: no data), `⏳ Waiting for … audit event (error: …)`.
+QUERY_FAILED = (
+    r"(?i)^[^A-Za-z0-9]*(?:failed to query (?:data ?storage|audit events)\b|(?:audit )?query error\b"
+    r"|audit query failed\b|query failed or no data: err=[^<\s]|waiting for .*audit events? \(error: [^<\s])"
+)
+# An error that says DataStorage could not be reached at all (a store's write, a test's query).
+UNREACHABLE = r"(?i)connection refused|no such host|i/o timeout"
