@@ -70,6 +70,7 @@ from triage.rules._store import (
 from triage.rules.base import Finding, Rule, Severity
 from triage.rules.wording import plural, when
 from triage.table.exprs import attr
+from triage.table.rows import as_int
 from triage.table.vocabulary import (
     BUFFER_FULL,
     DB_WRITE_FAILED,
@@ -131,7 +132,7 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     for timeline in _timelines_with_drops(analysis):
         yield from _timeline_drops(analysis, timeline, rejections, linked, context)
     yield from _buffer_full(analysis)
-    unlinked = [r for r in rejections.items if (str(r.http["file"]), int(str(r.http["line"]))) not in linked]
+    unlinked = [r for r in rejections.items if (str(r.http["file"]), as_int(r.http["line"])) not in linked]
     if unlinked:
         yield _unlinked(unlinked)
     yield from _counters(analysis, context)
@@ -190,7 +191,7 @@ def _timeline_drops(
         drops_seen.append((end.exhausted, end.exhausted.failure))
     by_cause: dict[tuple[str, Severity, str], list[tuple[Write, Mapping[str, object]]]] = {}
     for write, row in drops_seen:
-        text = analysis.texts.text(str(row["file"]), int(str(row["line"])))
+        text = analysis.texts.text(str(row["file"]), as_int(row["line"]))
         cause = _cause(row, text, write)
         severity, note = _weigh(analysis, context, cause, write, row)
         by_cause.setdefault((cause, severity, note), []).append((write, row))
@@ -204,7 +205,7 @@ def _timeline_drops(
     for (cause, severity, note), drops in sorted(
         by_cause.items(), key=lambda item: (item[0][0], -item[0][1])
     ):
-        sizes = [int(str(row["batch_size"] or 0)) for _, row in drops]
+        sizes = [as_int(row["batch_size"], 0) for _, row in drops]
         rows: list[Mapping[str, object]] = []
         links: list[str] = []
         cids: set[str] = set()
@@ -251,7 +252,7 @@ def _earlier_attempts(activity: pl.DataFrame, last: Mapping[str, object]) -> lis
     """The failed attempts of the same batch before its last one, counting down to attempt 1."""
     failed = activity.filter((pl.col("kind") == "failed") & (pl.col("line") < last["line"]))
     out: list[Mapping[str, object]] = []
-    attempt = int(str(last["attempt"]))
+    attempt = as_int(last["attempt"])
     for row in reversed(failed.to_dicts()):
         if row["attempt"] != attempt - 1 or row["batch_size"] != last["batch_size"]:
             break
@@ -274,11 +275,11 @@ def _weigh(
         return Severity.HIGH, ""
     at = row["ts"] if isinstance(row["ts"], datetime) else None
     spec_index = None if row.get("spec_index") in (None, UNFRAMED) else row.get("spec_index")
-    block = None if spec_index is None else (str(row["file"]), int(str(spec_index)))
+    block = None if spec_index is None else (str(row["file"]), as_int(spec_index))
     lines = [r for r in (write.failure, row) if r is not None]
     entries = [e for e in for_kinds(*STORE_KINDS) if e.provoked]
     for line in lines:
-        text = analysis.texts.text(str(line["file"]), int(str(line["line"])))
+        text = analysis.texts.text(str(line["file"]), as_int(line["line"]))
         entry = first_match(entries, text, text)  # a store line's text holds its message
         if entry is None:
             continue
@@ -369,7 +370,7 @@ def _rejections(analysis: Analysis) -> list[Rejection]:
             found = _INDEX.search(raw)
             index = int(found.group(1)) if found else None
         out.append(Rejection(row, check_row, as_dt(row["ts"]) - skew, index))
-    return sorted(out, key=lambda r: (r.host_at, str(r.http["file"]), int(str(r.http["line"]))))
+    return sorted(out, key=lambda r: (r.host_at, str(r.http["file"]), as_int(r.http["line"])))
 
 
 def _link(
@@ -379,12 +380,12 @@ def _link(
     if drop["ts"] is None:
         return None
     at = as_dt(drop["ts"])
-    size = int(str(drop["batch_size"] or 0))
+    size = as_int(drop["batch_size"], 0)
     start = bisect_left(rejections.times, at - LINK_BEFORE)
     for rej in rejections.items[start:]:
         if rej.host_at > at + LINK_AFTER:
             break
-        key = (str(rej.http["file"]), int(str(rej.http["line"])))
+        key = (str(rej.http["file"]), as_int(rej.http["line"]))
         if key in linked:
             continue
         if rej.index is not None and size and rej.index >= size:
