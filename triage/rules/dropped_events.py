@@ -42,10 +42,8 @@ An expected loss needs no fix (`triage/expected.toml` lists those provoked on pu
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cached_property
 
 import polars as pl
@@ -53,10 +51,10 @@ import polars as pl
 from triage.facts.analysis import Analysis
 from triage.facts.audit_pipeline import UNFRAMED
 from triage.facts.expected import SpecWindow, first_match, for_kinds, judge, spec_windows
+from triage.rules._rejections import Rejection, Rejections, find_rejections, link
 from triage.rules._store import (
     MAX_ATTEMPTS,
     Write,
-    as_dt,
     closing_counters,
     evidence,
     reason,
@@ -77,42 +75,17 @@ from triage.table.vocabulary import (
     DROP_4XX,
     DROP_4XX_LATER,
     DROP_RETRIES,
-    DS_HTTP_REQUEST,
-    DS_VALIDATION_FAILED,
     FAILED_WRITE,
 )
 
 RULE_ID = "dropped-events"
-BATCH_PATH = "/api/v1/audit/events/batch"
-# The store prints its drop line within the second DataStorage answered (the line has whole seconds).
-LINK_BEFORE = timedelta(milliseconds=500)
-LINK_AFTER = timedelta(milliseconds=1050)
 SKEW_NOTE_NS = 50_000_000  # below this the two clocks agree within a log line's precision
-_INDEX = re.compile(r'Error at \\?"/(\d+)/')
 TEARDOWN = re.compile(r"^\[(?:Synchronized|Report)?AfterSuite\]")
 REJECTED = "rejected with a non-retryable 4xx (invalid data)"
 # The source kinds that hold the test process's store lines.
 STORE_KINDS = ("ginkgo", "zap_json", "zap_console")
 # Exit codes of a container that was stopped rather than died: 0, or 143 after podman's SIGTERM.
 STOPPED_CODES = (0, 143)
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """A DataStorage 400 on the batch endpoint and the validation line before it, if any."""
-
-    http: Mapping[str, object]
-    validation: Mapping[str, object] | None
-    host_at: datetime
-    index: int | None
-
-
-@dataclass(frozen=True)
-class Rejections:
-    """DataStorage rejections in host-time order, with their times apart for bisecting."""
-
-    items: tuple[Rejection, ...]
-    times: tuple[datetime, ...]
 
 
 def check(analysis: Analysis) -> Iterator[Finding]:
@@ -125,8 +98,7 @@ def check(analysis: Analysis) -> Iterator[Finding]:
         One finding per timeline and cause, one for DataStorage rejections no drop line explains,
         one for process 1's counters, and an info note for retried 500s.
     """
-    found = _rejections(analysis)
-    rejections = Rejections(tuple(found), tuple(r.host_at for r in found))
+    rejections = find_rejections(analysis)
     linked: set[tuple[str, int]] = set()
     context = _Context(analysis)
     for timeline in _timelines_with_drops(analysis):
@@ -217,7 +189,7 @@ def _timeline_drops(
                 rows.extend(_earlier_attempts(activity, row))
             cids.update(str(e["correlation_id"]) for e in write.events)
             if cause == REJECTED:
-                match = _link(row, rejections, linked)
+                match = link(row, rejections, linked)
                 if match is not None:
                     rows.extend(r for r in (match.validation, match.http) if r is not None)
                     links.append(when(match.http))
@@ -329,70 +301,6 @@ def _named(cids: set[str]) -> str:
     names = sorted(cids)
     shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
     return f" of {shown}"
-
-
-def _rejections(analysis: Analysis) -> list[Rejection]:
-    """DataStorage's 4xx batch responses in host time, each with the validation line logged before it."""
-    rejects = analysis.pipeline.rejects
-    if rejects.is_empty():
-        return []
-    rejects = analysis.texts.attach(rejects)  # few lines: the path and the failing index are in the text
-    skew = timedelta(microseconds=(analysis.pipeline.skew_ns or 0) // 1000)
-    http = rejects.filter(
-        (pl.col("msg_key") == DS_HTTP_REQUEST)
-        & (pl.col("status") >= 400)
-        & (pl.col("status") < 500)
-        & pl.col("ts").is_not_null()
-        & pl.col("raw").str.contains(BATCH_PATH, literal=True)
-    ).sort("line")
-    checks = (
-        rejects.filter(pl.col("msg_key") == DS_VALIDATION_FAILED)
-        .select(
-            "file",
-            pl.col("line").alias("v_line"),
-            pl.col("raw").alias("v_raw"),
-            pl.col("ts").alias("v_ts"),
-            pl.col("ts_precision").alias("v_precision"),
-        )
-        .sort("v_line")
-    )
-    paired = http.join_asof(
-        checks, left_on="line", right_on="v_line", by="file", strategy="backward", check_sortedness=False
-    )
-    out = []
-    for row in paired.iter_rows(named=True):
-        check_row: Mapping[str, object] | None = None
-        index = None
-        if row["v_ts"] is not None and abs((as_dt(row["ts"]) - as_dt(row["v_ts"])).total_seconds()) < 1:
-            raw = str(row["v_raw"])
-            check_row = {"file": row["file"], "line": row["v_line"], "ts": row["v_ts"]}
-            check_row = {**check_row, "ts_precision": row["v_precision"]}
-            found = _INDEX.search(raw)
-            index = int(found.group(1)) if found else None
-        out.append(Rejection(row, check_row, as_dt(row["ts"]) - skew, index))
-    return sorted(out, key=lambda r: (r.host_at, str(r.http["file"]), as_int(r.http["line"])))
-
-
-def _link(
-    drop: Mapping[str, object], rejections: Rejections, linked: set[tuple[str, int]]
-) -> Rejection | None:
-    """The first unclaimed DataStorage 400 in the drop line's second whose failing index fits the batch."""
-    if drop["ts"] is None:
-        return None
-    at = as_dt(drop["ts"])
-    size = as_int(drop["batch_size"], 0)
-    start = bisect_left(rejections.times, at - LINK_BEFORE)
-    for rej in rejections.items[start:]:
-        if rej.host_at > at + LINK_AFTER:
-            break
-        key = (str(rej.http["file"]), as_int(rej.http["line"]))
-        if key in linked:
-            continue
-        if rej.index is not None and size and rej.index >= size:
-            continue  # DataStorage named an event index this batch does not have
-        linked.add(key)
-        return rej
-    return None
 
 
 def _buffer_full(analysis: Analysis) -> Iterator[Finding]:
