@@ -50,11 +50,12 @@ def test_long_lists_are_cut_with_a_count(monkeypatch: pytest.MonkeyPatch) -> Non
     from pathlib import Path
 
     import triage.report.context as report_module
+    import triage.report.context_specs as specs_module
     from triage.api import analyze
     from triage.report.render import render
 
     monkeypatch.setattr(report_module, "MAX_FINDINGS", 1)
-    monkeypatch.setattr(report_module, "MAX_TIMELINE_ROWS", 3)
+    monkeypatch.setattr(specs_module, "MAX_TIMELINE_ROWS", 3)
     monkeypatch.setattr(report_module, "MAX_EVIDENCE", 2)
     bundle = Path(__file__).resolve().parent.parent / "fixtures" / "bundles" / "01-jan14-1025"
     text = render(analyze(bundle), "markdown")

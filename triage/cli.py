@@ -184,7 +184,8 @@ def _github_outputs(report: Report, fail_on: str | None, output: Path | None, re
 def _seen_before(report: Any, paths: tuple[Path, ...]) -> Any:
     """How often each finding and failed spec of `report` was seen in the runs under `paths`."""
     from triage.report.render import to_json
-    from triage.runs.history import load_history, seen_in
+    from triage.runs.history import seen_in
+    from triage.runs.history_load import load_history
 
     history = load_history([str(p) for p in paths], warn=_warn)
     return seen_in(history, to_json(report))
@@ -258,7 +259,8 @@ def history(paths: tuple[str, ...], fmt: str, output: Path | None, fixed_after: 
     """How each cause and failing spec fared across runs: PATHs are exports, saved JSON reports or globs."""
     import polars as pl
 
-    from triage.runs.history import load_history, summarize
+    from triage.runs.history import summarize
+    from triage.runs.history_load import load_history
     from triage.runs.render import render_history
 
     try:

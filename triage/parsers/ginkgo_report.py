@@ -34,59 +34,23 @@ from triage.bundle.sources import Source
 from triage.parsers import ginkgo as ginkgo_text
 from triage.parsers._common import fraction_precision, message_key, utc_offset_seconds
 from triage.parsers.base import Format, ParseResult
+from triage.parsers.ginkgo_report_doc import (
+    NotAReport,
+    field_dict,
+    field_int,
+    field_list,
+    field_str,
+    location_of,
+    output_lines,
+    spec_name,
+    suite_flags,
+    suites_of,
+)
 from triage.table.exprs import iso_ts
 from triage.table.schema import conform, empty_events
 from triage.table.vocabulary import NOT_PASSED_STATES
 
 _EVENT_KIND = "ginkgo"
-
-
-class NotAReport(ValueError):
-    """The text is not a Ginkgo JSON report."""
-
-
-def suites_of(text: str) -> list[dict[str, Any]]:
-    """The suite reports of a Ginkgo JSON report.
-
-    Args:
-        text: the report's text.
-
-    Returns:
-        Its suite reports.
-
-    Raises:
-        NotAReport: the text is not JSON, or not a list of suite reports with `SpecReports`.
-    """
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise NotAReport(f"not valid JSON: {exc}") from None
-    if not isinstance(doc, list) or not all(isinstance(s, dict) and "SpecReports" in s for s in doc):
-        raise NotAReport("not a list of Ginkgo suite reports with SpecReports")
-    for suite in doc:  # a field of an unexpected type reads as absent
-        suite["SpecReports"] = [r for r in _list(suite.get("SpecReports")) if isinstance(r, dict)]
-    return doc
-
-
-def _list(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _dict(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _str(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _output_lines(spec: dict[str, Any]) -> list[str]:
-    lines = _str(spec.get("CapturedGinkgoWriterOutput")).split("\n")
-    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def _key_lines(raw: list[str], key: str) -> list[int]:
@@ -99,42 +63,8 @@ def _first_at_or_after(lines: list[int], start: int, end: int) -> int | None:
     return next((n for n in lines if start <= n < end), None)
 
 
-def _location(value: object) -> str | None:
-    if not isinstance(value, dict) or not value.get("FileName"):
-        return None
-    return f"{value['FileName']}:{value.get('LineNumber', 0)}"
-
-
-def _name(spec: dict[str, Any]) -> str:
-    node = _str(spec.get("LeafNodeType")) or "It"
-    texts = [t for t in _list(spec.get("ContainerHierarchyTexts")) if isinstance(t, str) and t]
-    leaf = _str(spec.get("LeafNodeText"))
-    if node != "It":
-        return " ".join([f"[{node}]", *texts, leaf]).strip()
-    return " ".join([*texts, leaf]).strip()
-
-
 def _attrs(**fields: object) -> str:
     return json.dumps({k: v for k, v in fields.items() if v is not None}, ensure_ascii=False)
-
-
-def _flags(config: dict[str, Any]) -> str | None:
-    """The command-line options a suite config shows (the report keeps no command line)."""
-    flags = []
-    processes, attempts, labels = (
-        _int(config.get("ParallelTotal")),
-        _int(config.get("FlakeAttempts")),
-        _str(config.get("LabelFilter")),
-    )
-    if processes and processes > 1:
-        flags.append(f"--procs={processes}")
-    if config.get("FailFast") is True:
-        flags.append("--fail-fast")
-    if attempts:
-        flags.append(f"--flake-attempts={attempts}")
-    if labels:
-        flags.append(f"--label-filter={labels}")
-    return " ".join(flags) or None
 
 
 # Columns a run of records may leave all null.
@@ -174,22 +104,22 @@ def state_level(state: str) -> str:
 
 
 def _suite_record(suite: dict[str, Any], raw: list[str], line: int) -> dict[str, object]:
-    config, stats = _dict(suite.get("SuiteConfig")), _dict(suite.get("PreRunStats"))
-    description = _str(suite.get("SuiteDescription"))
+    config, stats = field_dict(suite.get("SuiteConfig")), field_dict(suite.get("PreRunStats"))
+    description = field_str(suite.get("SuiteDescription"))
     return _record(
         line,
         raw,
         "suite",
-        f"Running Suite: {description} - {_str(suite.get('SuitePath'))}",
+        f"Running Suite: {description} - {field_str(suite.get('SuitePath'))}",
         when=suite.get("StartTime"),
         suite=description,
-        path=_str(suite.get("SuitePath")),
-        seed=_int(config.get("RandomSeed")),
+        path=field_str(suite.get("SuitePath")),
+        seed=field_int(config.get("RandomSeed")),
         randomize_all=config.get("RandomizeAllSpecs") is True,
-        will_run=_int(stats.get("SpecsThatWillRun")),
-        total=_int(stats.get("TotalSpecs")),
-        processes=_int(config.get("ParallelTotal")) or 1,
-        flags=_flags(config),
+        will_run=field_int(stats.get("SpecsThatWillRun")),
+        total=field_int(stats.get("TotalSpecs")),
+        processes=field_int(config.get("ParallelTotal")) or 1,
+        flags=suite_flags(config),
     )
 
 
@@ -197,13 +127,17 @@ def _summary_record(suites: list[dict[str, Any]], raw: list[str], line: int) -> 
     """Ginkgo's closing counts over every suite of the report (`ginkgo -r` reports several)."""
     specs = [spec for suite in suites for spec in suite["SpecReports"]]
     states = Counter(
-        _str(s.get("State")) or "passed" for s in specs if (_str(s.get("LeafNodeType")) or "It") == "It"
+        field_str(s.get("State")) or "passed"
+        for s in specs
+        if (field_str(s.get("LeafNodeType")) or "It") == "It"
     )
     failed = sum(states[s] for s in NOT_PASSED_STATES)
     succeeded = all(suite.get("SuiteSucceeded") is True for suite in suites)
-    reasons = sorted({str(r) for suite in suites for r in _list(suite.get("SpecialSuiteFailureReasons"))})
+    reasons = sorted(
+        {str(r) for suite in suites for r in field_list(suite.get("SpecialSuiteFailureReasons"))}
+    )
     run_ns = [suite.get("RunTime") for suite in suites]
-    totals = [_int(_dict(suite.get("PreRunStats")).get("TotalSpecs")) for suite in suites]
+    totals = [field_int(field_dict(suite.get("PreRunStats")).get("TotalSpecs")) for suite in suites]
     return _record(
         line,
         raw,
@@ -226,9 +160,9 @@ def _summary_record(suites: list[dict[str, Any]], raw: list[str], line: int) -> 
 def _spec_records(
     spec: dict[str, Any], index: int, raw: list[str], at: int, failure_at: int | None
 ) -> list[dict[str, object]]:
-    state = _str(spec.get("State")) or "passed"
-    node = _str(spec.get("LeafNodeType")) or "It"
-    name = _name(spec)
+    state = field_str(spec.get("State")) or "passed"
+    node = field_str(spec.get("LeafNodeType")) or "It"
+    name = spec_name(spec)
     run_s = spec.get("RunTime")
     common = {"spec": name, "spec_index": index}
     records = [
@@ -242,14 +176,14 @@ def _spec_records(
             state=state,
             duration_s=run_s / 1e9 if isinstance(run_s, int | float) and state != "pending" else None,
             node=None if node == "It" else node,
-            location=_location(spec.get("LeafNodeLocation")),
-            process=_int(spec.get("ParallelProcess")),
+            location=location_of(spec.get("LeafNodeLocation")),
+            process=field_int(spec.get("ParallelProcess")),
             **common,
         )
     ]
     failure = spec.get("Failure")
     if isinstance(failure, dict) and failure_at is not None:
-        message = _str(failure.get("Message"))
+        message = field_str(failure.get("Message"))
         records.append(
             _record(
                 failure_at,
@@ -257,11 +191,11 @@ def _spec_records(
                 "failure",
                 message.split("\n", 1)[0],
                 # No `ts`: the record sits above its spec's output lines, which a time here would bound.
-                time=_dict(failure.get("TimelineLocation")).get("Time"),
+                time=field_dict(failure.get("TimelineLocation")).get("Time"),
                 level=state_level(state),
                 state=state,
-                node=_str(failure.get("FailureNodeType")) or None,
-                location=_location(failure.get("Location")),
+                node=field_str(failure.get("FailureNodeType")) or None,
+                location=location_of(failure.get("Location")),
                 text=message,
                 marker=False,
                 **common,
@@ -347,7 +281,7 @@ def parse(lines: pl.DataFrame, source: Source) -> ParseResult:
             failure_key = _first_at_or_after(failure_lines, start, end)
             message = _first_at_or_after(message_lines, failure_key, end) if failure_key else None
             records.extend(_spec_records(spec, index, raw, start, message or failure_key))
-            outputs.append((index, _name(spec), _output_lines(spec)))
+            outputs.append((index, spec_name(spec), output_lines(spec)))
     if not suites:
         return ParseResult(empty_events(), pl.DataFrame(schema=lines.schema), {"utc_offsets": {}})
     records.append(_summary_record(suites, raw, end_lines[min(len(suites), len(end_lines)) - 1]))
@@ -380,7 +314,7 @@ def _captured(path: Path, size: int, mtime_ns: int) -> tuple[int, tuple[str, ...
         suites = suites_of("\n".join(read.frame.get_column("raw").to_list()))
     except (OSError, NotAReport):
         return None
-    lines = [line for suite in suites for spec in suite["SpecReports"] for line in _output_lines(spec)]
+    lines = [line for suite in suites for spec in suite["SpecReports"] for line in output_lines(spec)]
     return read.count, tuple(lines)
 
 

@@ -12,35 +12,24 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-import polars as pl
-
 from triage.facts.stores import BY_PROCESS
-from triage.facts.testrun import FAILED_STATES
-from triage.facts.timeline import build_timelines
+from triage.report.context_pipeline import container_rows, store_rows, write_lines
+from triage.report.context_specs import spec_sections
 from triage.report.fingerprint import finding_fingerprints, short, spec_fingerprint
-from triage.report.mermaid import Message, bar_chart, sequence, sparkline
 from triage.report.model import Report
 from triage.report.summary import verdict_lines
-from triage.report.verdict import SpecVerdict
 from triage.report.views import (
-    ContainerRow,
     EvidenceRow,
     FindingView,
     ReportContext,
     SourceRow,
     SpecRow,
-    SpecSection,
-    StoreRow,
     TestsView,
-    TimelineRow,
 )
 from triage.report.wording import (
     clip,
     fix_of,
-    fmt_time,
     ids_md,
-    md_escape,
-    quantiles,
     seen_words,
     short_location,
     tool_version,
@@ -51,12 +40,8 @@ from triage.table.normalize import format_offset
 
 MAX_FINDINGS = 40
 MAX_EVIDENCE = 8
-MAX_SPEC_SECTIONS = 12
-MAX_TIMELINE_ROWS = 40
-MAX_DIAGRAM_MESSAGES = 30
 MAX_SOURCES = 200
 MAX_SAMPLES = 40
-CHART_BUCKETS = 24
 
 
 def _collected(local: str | None, offset: int | None) -> str:
@@ -91,82 +76,6 @@ def _finding_view(
         fix_see=see,
         fingerprint=short(fingerprint),
     )
-
-
-def _cause_md(v: SpecVerdict, numbered: dict[Finding, int]) -> str:
-    """A spec's verdict in words: its cause with how it is tied to the spec, or why none is known."""
-    if v.cause is None:
-        return md_escape(v.reason or "no rule explains it")
-    f = v.cause
-    number = f" (finding {numbered[f]})" if f in numbered else ""
-    basis = v.basis or "its evidence"
-    tie = basis if basis.startswith("inferred") else f"tied by {basis}"
-    return f"{md_escape(f.summary)} (`{f.rule}`{number}; {md_escape(tie)})"
-
-
-def _messages(rows: pl.DataFrame) -> list[Message]:
-    out = []
-    for row in rows.iter_rows(named=True):
-        at = fmt_time(row["at"], row["precision"])
-        kind, what = row["kind"], row["what"]
-        if kind == "step":
-            out.append(Message("T", "T", f"{at} {what}"))
-        elif kind == "buffered":
-            out.append(Message("C", "S", f"{at} {what}"))
-        elif kind == "flush":
-            out.append(Message("S", "D", f"{at} {what}"))
-        elif kind == "write":
-            out.append(Message("D", "S", f"{at} {what} (inferred link)", dashed=True))
-        elif kind == "query":
-            out.append(Message("T", "D", f"{at} {what}"))
-        elif kind == "failure":
-            out.append(Message("T", "T", f"{at} {what}"))
-    if len(out) > MAX_DIAGRAM_MESSAGES:
-        keep = MAX_DIAGRAM_MESSAGES // 2
-        cut = len(out) - 2 * keep
-        out = [*out[:keep], Message("T", "T", f"{cut} more steps left out"), *out[-keep:]]
-    return out
-
-
-def _spec_sections(
-    report: Report, numbered: dict[Finding, int], seen: Mapping[str, Mapping[str, Any]] | None = None
-) -> tuple[list[SpecSection], int]:
-    failed = [v for v in report.verdicts if v.spec.state in FAILED_STATES]
-    picked = failed[:MAX_SPEC_SECTIONS]
-    timelines = build_timelines(report.analysis, {i for v in picked for i in v.correlation_ids})
-    sections = []
-    for v in picked:
-        spec, ids, index = v.spec, v.correlation_ids, v.spec_index
-        store = report.analysis.store_of_spec.get(index) if index is not None else None
-        rows = timelines.filter(pl.col("correlation_id").is_in(list(ids)))
-        shown = rows.head(MAX_TIMELINE_ROWS)
-        timeline = tuple(
-            TimelineRow(
-                time=fmt_time(r["at"], r["precision"]),
-                source=r["source"],
-                what=r["what"] + ("" if r["basis"].startswith("observed") else f" ({r['basis']})"),
-                where=f"{r['file']}:{r['line']}",
-            )
-            for r in shown.iter_rows(named=True)
-        )
-        sections.append(
-            SpecSection(
-                heading=spec.name,
-                state=spec.state.upper(),
-                location=short_location(spec.location),
-                duration=f"{spec.duration_s:.3f} s" if spec.duration_s is not None else "unknown",
-                store=store.name if store else "unknown (no audit-store lines in its timeline)",
-                correlation_ids_md=ids_md(ids),
-                cause_label="Root cause" if v.cause is not None else "Not explained",
-                cause_md=_cause_md(v, numbered),
-                failure=spec.failure_message or "",
-                timeline=timeline,
-                more_rows=rows.height - shown.height,
-                diagram=sequence(_messages(rows), store.name if store else "unknown") if rows.height else "",
-                history=seen_words((seen or {}).get(spec_fingerprint(spec.name, spec.location))),
-            )
-        )
-    return sections, max(0, len(failed) - MAX_SPEC_SECTIONS)
 
 
 def _tests_views(report: Report) -> tuple[TestsView, ...]:
@@ -218,132 +127,6 @@ def _tests_views(report: Report) -> tuple[TestsView, ...]:
     return tuple(views)
 
 
-def _writes(report: Report) -> tuple[tuple[str, ...], str, str]:
-    pipe = report.analysis.pipeline
-    requests = pipe.requests
-    lines = []
-    batch = requests.filter(pl.col("path") == "/api/v1/audit/events/batch")
-    if pipe.writes.height or batch.height:
-        events = int(pipe.writes["count"].sum() or 0)
-        statuses = ", ".join(
-            f"{n} x {s}"
-            for s, n in batch.group_by("status").len().sort("status").iter_rows()
-            if s is not None
-        )
-        latency = quantiles(pipe.writes["duration_seconds"] * 1000)
-        lines.append(
-            f"Batch writes: {pipe.writes.height} succeeded carrying {events} events; "
-            f"write time {latency}; HTTP statuses: {statuses or 'none logged'}."
-        )
-    else:
-        lines.append("No DataStorage batch write was logged.")
-    queries = requests.filter((pl.col("method") == "GET") & (pl.col("path") == "/api/v1/audit/events"))
-    if queries.height:
-        lines.append(f"Queries: {queries.height}, {quantiles(queries['duration_ms'])}.")
-    if pipe.rejects.height:
-        lines.append(f"Failed batch requests or write failures logged: {pipe.rejects.height}.")
-    if pipe.skew_ns is not None:
-        lines.append(
-            f"Clock offset DataStorage minus test host, estimated from flush/write pairs: "
-            f"{pipe.skew_ns / 1e6:+.1f} ms."
-        )
-    chart, spark = "", ""
-    if pipe.writes.height:
-        ts = pipe.writes.filter(pl.col("ts").is_not_null())
-        start, end = ts["ts"].min(), ts["ts"].max()
-        assert isinstance(start, datetime) and isinstance(end, datetime)
-        span = max(1, int((end - start).total_seconds()) + 1)
-        width = max(1, -(-span // CHART_BUCKETS))
-        buckets = ts.with_columns(
-            ((pl.col("ts") - pl.lit(start)).dt.total_seconds() // width).cast(pl.Int64).alias("b")
-        )
-        per = dict(buckets.group_by("b").agg(pl.col("count").sum()).iter_rows())
-        n = span // width + (1 if span % width else 0)
-        values = [int(per.get(i, 0)) for i in range(n)]
-        labels = [(start + timedelta(seconds=i * width)).strftime("%H:%M:%S") for i in range(n)]
-        chart = bar_chart(f"Events written per {width} s (UTC)", labels, values, "events")
-        spark = f"{labels[0]} {sparkline(values)} {labels[-1]} UTC, peak {max(values)} events per {width} s"
-    return tuple(lines), chart, spark
-
-
-def _stores(report: Report) -> tuple[tuple[StoreRow, ...], str]:
-    pipe = report.analysis.pipeline
-    closed = pipe.closed.row(-1, named=True) if pipe.closed.height else None
-    rows = []
-    for s in report.analysis.stores:
-        closing = "not logged (only process 1 calls Close())"
-        if s.closed and closed:
-            closing = (
-                f"buffered {closed['buffered_count']}, written {closed['written_count']}, "
-                f"dropped {closed['dropped_count']}, failed batches {closed['failed_batch_count']}"
-            )
-        rows.append(
-            StoreRow(
-                s.name, len(s.spec_indices), str(s.max_total_buffered or "none logged"), closing, s.basis
-            )
-        )
-    caveat = ""
-    if closed and len(report.analysis.stores) > 1:
-        caveat = (
-            "The `Audit store closed` counters describe process 1's store only. Each Ginkgo process has its "
-            "own store, so they say nothing about the other stores and must not be compared with their "
-            "`total_buffered` values."
-        )
-    elif not report.analysis.stores:
-        caveat = (
-            "No buffered or timer-tick lines of an audit store were logged (current formats log them below "
-            "Info), so stores could not be reconstructed."
-        )
-    return tuple(rows), caveat
-
-
-def _containers(report: Report) -> tuple[ContainerRow, ...]:
-    rows = []
-    for c in report.containers:
-        logs = [h for h in report.log_health if h.service == c.service]
-        log = "; ".join(f"{h.errors} error(s), {h.warnings} warning(s), {h.noise} known noise" for h in logs)
-        state = c.status or "unknown"
-        if c.exit_code not in (None, 0):
-            state += f", exit code {c.exit_code}"
-        if c.oom_killed:
-            state += ", OOM-killed"
-        if c.restart_count:
-            state += f", {c.restart_count} restart(s)"
-        health = c.health or "no health check"
-        if c.failing_streak:
-            health += f" (failing streak {c.failing_streak})"
-        rows.append(
-            ContainerRow(
-                service=c.service or "unknown",
-                image=c.image or "unknown",
-                state=state,
-                health=health,
-                log=log or "no log collected",
-                evidence=f"{c.file}:{c.line}",
-            )
-        )
-    return tuple(rows) + _unreadable_inspects(report)
-
-
-def _unreadable_inspects(report: Report) -> tuple[ContainerRow, ...]:
-    """Inspect documents that are present but could not be read: never shown as absent."""
-    read = {c.file for c in report.containers}
-    return tuple(
-        ContainerRow(
-            service=a.source.service or a.source.container or "unknown",
-            image="unknown",
-            state=note.removeprefix("present but "),
-            health="unknown",
-            log="unknown",
-            evidence=f"{a.source.name}:1",
-        )
-        for a in report.accounts
-        if a.source.kind == "podman_inspect" and a.source.name not in read
-        for note in a.notes[:1]
-        if note.startswith("present but unreadable")
-    )
-
-
 def build_context(report: Report, seen: Mapping[str, Mapping[str, Any]] | None = None) -> ReportContext:
     """Word and format everything the Markdown report shows.
 
@@ -359,10 +142,10 @@ def build_context(report: Report, seen: Mapping[str, Mapping[str, Any]] | None =
     info = [f for f in report.findings if f.severity == Severity.INFO]
     numbered = {f: i for i, f in enumerate(findings[:MAX_FINDINGS], 1)}
     prints = dict(zip(report.findings, finding_fingerprints(report), strict=True))
-    sections, more_specs = _spec_sections(report, numbered, seen and seen["specs"])
+    sections, more_specs = spec_sections(report, numbered, seen and seen["specs"])
     fix_shown_at: dict[str, int] = {}
-    writes, chart, spark = _writes(report)
-    stores, caveat = _stores(report)
+    writes, chart, spark = write_lines(report)
+    stores, caveat = store_rows(report)
     sources = [
         SourceRow(
             a.source.name,
@@ -409,7 +192,7 @@ def build_context(report: Report, seen: Mapping[str, Mapping[str, Any]] | None =
         writes=writes,
         write_chart=chart,
         write_sparkline=spark,
-        containers=_containers(report),
+        containers=container_rows(report),
         sources=tuple(sources[:MAX_SOURCES]),
         more_sources=max(0, len(sources) - MAX_SOURCES),
         samples=tuple(samples[:MAX_SAMPLES]),

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
+from triage.table.rows import as_int
+
 if TYPE_CHECKING:
     from triage.facts.analysis import Analysis
 
@@ -152,4 +154,4 @@ def quote(file: object, line: object, raw: object = None) -> Evidence:
     The text is quoted with its indentation trimmed (still a substring of the line); without `raw` the
     line is read when the rules are done.
     """
-    return Evidence(str(file), int(str(line)), None if raw is None else str(raw).strip())
+    return Evidence(str(file), as_int(line), None if raw is None else str(raw).strip())

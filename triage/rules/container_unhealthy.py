@@ -46,102 +46,65 @@ should start from the infrastructure before blaming the code under test.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import polars as pl
 
 from triage.facts.analysis import Analysis
-from triage.facts.containers import ContainerState, container_records, noise
-from triage.facts.expected import Expected, SpecWindow, Verdict, first_match, for_kinds, judge, spec_windows
+from triage.facts.containers import ContainerState, noise
+from triage.facts.expected import SpecWindow, Verdict, for_kinds, spec_windows
 from triage.parsers.recognise import container_of
+from triage.rules._containers import (
+    BAD_LEVELS,
+    ContainerLogs,
+    container_label,
+    container_logs,
+    inspect_clock,
+    matched_text,
+    not_running,
+    provoked,
+    spec_names,
+    state_evidence,
+)
 from triage.rules._store import spec_states
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
-from triage.rules.wording import UNKNOWN_TIME, clock
-from triage.table.exprs import json_field
+from triage.rules.wording import clock
 from triage.table.vocabulary import DB_WRITE_FAILED, DS_HTTP_REQUEST
 
 RULE_ID = "container-unhealthy"
 # DD-TESTING-002: an integration must-gather collects these three containers.
 EXPECTED = ("datastorage", "postgres", "redis")
 MAX_EVIDENCE = 8
-BAD_LEVELS = ("error", "fatal", "panic")
 RETRYING = "Failed to connect, retrying..."
 GAVE_UP = "Failed to create server after all retries"
 PANIC = "PANIC RECOVERED"
-_TIME = re.compile(r"T(\d\d:\d\d:\d\d)(\.\d{1,3})?")
-
-
-@dataclass(frozen=True)
-class _Logs:
-    """The container log records of a bundle, with what the rule classifies them as."""
-
-    records: pl.DataFrame
-    services: frozenset[str]
-
-
-def _clock(iso: str | None) -> str:
-    """`2026-01-22T22:19:15.451437619Z` -> `22:19:15.451 UTC` (at most milliseconds), as `clock` words it."""
-    found = _TIME.search(iso or "")
-    return f"{found.group(1)}{found.group(2) or ''} UTC" if found else UNKNOWN_TIME
-
-
-def _at(ts: datetime | None, precision: str | None) -> str:
-    """A record's time in UTC, never finer than milliseconds nor than what the source printed."""
-    return clock(ts, precision)
 
 
 def _cite(rows: Iterable[dict[str, Any]]) -> tuple[Evidence, ...]:
     return tuple(quote(r["file"], r["line"]) for r in rows)
 
 
-def _not_running(c: ContainerState) -> bool:
-    return c.running is False or (c.status is not None and c.status != "running")
-
-
-def _label(container: ContainerState) -> str:
-    return container.name or container.service or container.file
-
-
 def _finding(severity: Severity, summary: str, evidence: Sequence[Evidence]) -> Finding:
     return Finding(RULE_ID, severity, summary, None, tuple(evidence[:MAX_EVIDENCE]))
 
 
-def _container_logs(analysis: Analysis) -> _Logs:
-    logged = container_records(analysis.events)
-    # Only HTTP request records carry a status: only their attrs are read.
-    at = logged.select(pl.arg_where(pl.col("msg_key") == DS_HTTP_REQUEST)).to_series()
-    status = analysis.attrs.apply(
-        logged.select(pl.col("^attrs(_id)?$").gather(at)),
-        lambda texts: json_field(texts, "status", pl.Int64()),
-    )
-    unset = pl.repeat(None, logged.height, dtype=pl.Int64, eager=True)
-    records = logged.with_columns(  # in table order: by file, then line
-        unset.scatter(at, status).alias("status"), bad=pl.col("level").is_in(BAD_LEVELS).fill_null(False)
-    )
-    services = frozenset(s for s in records["service"].unique().to_list() if s is not None)
-    return _Logs(records, services)
-
-
-def _state_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
+def _state_findings(analysis: Analysis, logs: ContainerLogs) -> Iterator[Finding]:
     """Exited, restarted and failing-health findings from the inspected states."""
     health = analysis.attrs.attach(analysis.events.filter(pl.col("record") == "health")).with_columns(
         container=pl.col("attrs").str.json_path_match("$.container")
     )
     for c in analysis.containers:
-        name = _label(c)
+        name = container_label(c)
         inspect_line = Evidence(c.file, c.line, "{")
         at = analysis.events.filter((pl.col("file") == c.file) & (pl.col("line") == c.line))
         inspect_row = analysis.attrs.attach(at)
         state_lines: list[Evidence] = []
         if inspect_row.height:
             inspect_line = _cite(inspect_row.head(1).to_dicts())[0]
-            state_lines = _state_evidence(c, inspect_row["attrs"][0])
-        if _not_running(c):
+            state_lines = state_evidence(c, inspect_row["attrs"][0])
+        if not_running(c):
             own = logs.records.filter(pl.col("service") == c.service) if c.service else logs.records.clear()
             yield _exited(c, name, own, state_lines or [inspect_line])
         if (c.restart_count or 0) > 0:
@@ -156,32 +119,18 @@ def _state_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
             yield _health(c, name, probes.sort("ts", "line").tail(3).to_dicts() or [], inspect_line)
 
 
-def _state_evidence(c: ContainerState, attrs: str | None) -> list[Evidence]:
-    """The inspect lines that show why a container is not running: its Status, and ExitCode and
-    OOMKilled when they say something."""
-    cited = json.loads(attrs or "{}").get("state_lines") or []
-    telling = (
-        {"Status"} | ({"ExitCode"} if c.exit_code else set()) | ({"OOMKilled"} if c.oom_killed else set())
-    )
-    return [
-        Evidence(c.file, int(item["line"]), str(item["text"]))
-        for item in sorted(cited, key=lambda item: int(item["line"]))
-        if item.get("key") in telling
-    ]
-
-
 def _exited(c: ContainerState, name: str, own: pl.DataFrame, state_lines: list[Evidence]) -> Finding:
     how = [f"status {c.status or 'unknown'}", f"exit code {c.exit_code}"]
     if c.oom_killed:
         how.append("OOM-killed")
     summary = (
         f"{name} was not running when inspected ({', '.join(how)}); "
-        f"started {_clock(c.started_at)}, finished {_clock(c.finished_at)}."
+        f"started {inspect_clock(c.started_at)}, finished {inspect_clock(c.finished_at)}."
     )
     evidence = list(state_lines)
     if own.height:
         last = own.tail(1).to_dicts()[0]
-        summary += f" Its last log record is at {_at(last['ts'], last['ts_precision'])}."
+        summary += f" Its last log record is at {clock(last['ts'], last['ts_precision'])}."
         evidence.extend(_cite([last]))
     else:
         summary += " Its log holds no records, so it failed before logging anything."
@@ -205,7 +154,7 @@ def _health(c: ContainerState, name: str, probes: list[dict[str, Any]], inspect_
     return _finding(severity, f"{name}: {streak}{said}.", evidence)
 
 
-def _missing_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
+def _missing_findings(analysis: Analysis, logs: ContainerLogs) -> Iterator[Finding]:
     """Containers the must-gather skipped, or whose log is not in the bundle."""
     collector = (
         analysis.attrs.attach(analysis.events.filter(pl.col("record") == "collector"))
@@ -216,7 +165,7 @@ def _missing_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
         .filter(pl.col("action").is_in(["log", "skipped"]) & pl.col("container").is_not_null())
         .sort("file", "line")
     )
-    exited = {c.service for c in analysis.containers if _not_running(c)}
+    exited = {c.service for c in analysis.containers if not_running(c)}
     inspected: set[str | None] = {c.service for c in analysis.containers if c.service}
     if collector.height and not logs.services and not analysis.containers:
         # Only the test log was given: say so once rather than once per collected container.
@@ -251,7 +200,7 @@ def _missing_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
 
 
 def _absent_without_collector(
-    analysis: Analysis, logs: _Logs, inspected: set[str | None], exited: set[str | None]
+    analysis: Analysis, logs: ContainerLogs, inspected: set[str | None], exited: set[str | None]
 ) -> Iterator[Finding]:
     """Without the collector lines, infer the expected containers from the must-gather layout."""
     in_run_dir = analysis.run_dir is not None
@@ -263,7 +212,7 @@ def _absent_without_collector(
         own = [c for c in present if c.service == service]
         if own:
             summary = (
-                f"The bundle has the inspect output of {_label(own[0])} but no records from its log "
+                f"The bundle has the inspect output of {container_label(own[0])} but no records from its log "
                 "(the file is missing, empty or unreadable)."
             )
             evidence = [Evidence(own[0].file, own[0].line, "{")]
@@ -287,10 +236,10 @@ def _requote(events: pl.DataFrame, evidence: Sequence[Evidence]) -> list[Evidenc
     return out
 
 
-def _log_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
+def _log_findings(analysis: Analysis, logs: ContainerLogs) -> Iterator[Finding]:
     """Panics, connection retries, server errors, other error records and known noise, per log."""
     rec = logs.records
-    names = {c.service: _label(c) for c in analysis.containers if c.service}
+    names = {c.service: container_label(c) for c in analysis.containers if c.service}
     panic = (pl.col("msg_key") == PANIC) | (pl.col("level") == "panic")
     retry = pl.col("msg_key").is_in([RETRYING, GAVE_UP])
     server = ((pl.col("msg_key") == DS_HTTP_REQUEST) & (pl.col("status") >= 500)).fill_null(False) | (
@@ -309,7 +258,7 @@ def _log_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
             yield _finding(
                 Severity.HIGH,
                 f"{where} logged {panics.height} panic record(s), the first at "
-                f"{_at(panics['ts'][0], panics['ts_precision'][0])}: `{panics['message'][0]}`.",
+                f"{clock(panics['ts'][0], panics['ts_precision'][0])}: `{panics['message'][0]}`.",
                 _cite(panics.head(MAX_EVIDENCE).to_dicts()),
             )
         retries = group.filter(retry.fill_null(False))
@@ -322,7 +271,7 @@ def _log_findings(analysis: Analysis, logs: _Logs) -> Iterator[Finding]:
         if errors.height:
             if windows is None:
                 windows = spec_windows(analysis.events, spec_states(analysis))
-            verdicts = _provoked(analysis, errors, windows)
+            verdicts = provoked(analysis, errors, windows)
             expected = [i for i, v in enumerate(verdicts) if v is not None and v.expected]
             if expected:
                 yield _expected(where, errors, verdicts, expected, bool(windows))
@@ -341,14 +290,14 @@ def _retries(where: str, rows: pl.DataFrame) -> Finding:
     if gave_up.height:
         summary = (
             f"{where} could not connect to PostgreSQL/Redis: {tries.height} retries from "
-            f"{_at(first['ts'], first['ts_precision'])}, then `{GAVE_UP}` and the process exited."
+            f"{clock(first['ts'], first['ts_precision'])}, then `{GAVE_UP}` and the process exited."
         )
         return _finding(
             Severity.HIGH, summary, _cite([*tries.head(3).to_dicts(), *gave_up.head(1).to_dicts()])
         )
     summary = (
         f"{where} retried its PostgreSQL/Redis connection {tries.height} time(s) from "
-        f"{_at(first['ts'], first['ts_precision'])} (`{RETRYING}`); its dependencies were not ready "
+        f"{clock(first['ts'], first['ts_precision'])} (`{RETRYING}`); its dependencies were not ready "
         "when it started."
     )
     return _finding(Severity.LOW, summary, _cite(tries.head(4).to_dicts()))
@@ -357,7 +306,7 @@ def _retries(where: str, rows: pl.DataFrame) -> Finding:
 def _server_errors(where: str, rows: pl.DataFrame) -> Finding:
     responses = rows.filter(pl.col("msg_key") == DS_HTTP_REQUEST)
     first, last = rows.row(0, named=True), rows.row(-1, named=True)
-    begin, end = _at(first["ts"], first["ts_precision"]), _at(last["ts"], last["ts_precision"])
+    begin, end = clock(first["ts"], first["ts_precision"]), clock(last["ts"], last["ts_precision"])
     span = f"between {begin} and {end}" if rows.height > 1 else f"at {begin}"
     statuses = sorted({int(s) for s in responses["status"].drop_nulls().to_list()})
     codes = "/".join(str(s) for s in statuses) or "5xx"
@@ -378,23 +327,6 @@ def _log_label(file: str, service: str | None, kind: object) -> str:
     return service or file
 
 
-def _provoked(analysis: Analysis, rows: pl.DataFrame, windows: Sequence[SpecWindow]) -> list[Verdict | None]:
-    """For each error record, the verdict of the table entry (provoked on purpose) that describes it."""
-    entries = [e for e in for_kinds(*rows["source_kind"].cast(pl.String).unique().to_list()) if e.provoked]
-    messages = rows["message"].cast(pl.String).fill_null("")
-    said = pl.Series([False] * rows.height)
-    for entry in entries:  # most error records match no entry: only those that do are read further
-        said = said | messages.str.contains(entry.pattern)
-    out: list[Verdict | None] = [None] * rows.height
-    for at in said.arg_true().to_list():
-        row = rows.row(at, named=True)
-        own = [e for e in entries if str(row["source_kind"]) in e.kinds]
-        text = analysis.texts.text(str(row["file"]), int(row["line"])) if any(e.detail for e in own) else None
-        found = first_match(own, str(row["message"] or ""), text)
-        out[at] = None if found is None else judge(found, row["ts"], windows)
-    return out
-
-
 def _expected(
     where: str, rows: pl.DataFrame, verdicts: Sequence[Verdict | None], picked: list[int], specs_shown: bool
 ) -> Finding:
@@ -410,27 +342,15 @@ def _expected(
         entry = hits[0][1].entry
         specs = sorted({v.spec.spec for _, v in hits if v.spec is not None})
         if specs:
-            by = f"logged while {_names(specs)} ran and passed"
+            by = f"logged while {spec_names(specs)} ran and passed"
         else:
             shown = "no failed spec was running then" if specs_shown else "no test log shows the specs"
             by = f"provoked by {entry.provoked_by or 'a spec'}; {shown}"
-        parts.append(f"{len(hits)}x `{_pattern_text(entry, hits[0][0])}` ({entry.why}; {by})")
+        parts.append(f"{len(hits)}x `{matched_text(entry, hits[0][0])}` ({entry.why}; {by})")
         cited.extend(row for row, _ in hits[:2])
     cited.sort(key=lambda r: int(r["line"]))
     summary = f"{where}: errors that specs provoke on purpose, expected, not a fault: {'; '.join(parts)}."
     return _finding(Severity.INFO, summary, _cite(cited))
-
-
-def _names(specs: Sequence[str]) -> str:
-    shown = [f"`{s if len(s) <= 90 else '…' + s[-89:]}`" for s in specs[:2]]
-    more = f" and {len(specs) - 2} more" if len(specs) > 2 else ""
-    return f"spec{'s' if len(specs) > 1 else ''} {', '.join(shown)}{more}"
-
-
-def _pattern_text(entry: Expected, row: dict[str, Any]) -> str:
-    """The part of the message the entry's pattern found."""
-    said = re.search(entry.pattern, str(row["message"] or ""))
-    return said.group(0) if said else entry.id
 
 
 def _errors(where: str, rows: pl.DataFrame, verdicts: Sequence[Verdict | None] = ()) -> Finding:
@@ -442,14 +362,14 @@ def _errors(where: str, rows: pl.DataFrame, verdicts: Sequence[Verdict | None] =
     )
     summary = (
         f"{where} logged {by_level} record(s) that are not known start-up noise; the first, at "
-        f"{_at(first['ts'], first['ts_precision'])}: `{first['message']}`."
+        f"{clock(first['ts'], first['ts_precision'])}: `{first['message']}`."
     )
     failed = sorted({v.spec.spec for v in verdicts if v is not None and v.spec is not None})
     if failed:
         count = sum(1 for v in verdicts if v is not None)
         summary += (
             f" {count} of them match errors that specs provoke on purpose, but were logged while failed "
-            f"{_names(failed)} ran, so they are not discounted."
+            f"{spec_names(failed)} ran, so they are not discounted."
         )
     return _finding(severity, summary, _cite(rows.head(MAX_EVIDENCE).to_dicts()))
 
@@ -461,7 +381,7 @@ def _noise(where: str, rows: pl.DataFrame) -> Finding:
     for entry in noise():
         hits = rows.filter(message.str.contains(entry.pattern).fill_null(False))
         if hits.height:
-            parts.append(f"{hits.height}x `{_pattern_text(entry, hits.row(0, named=True))}` ({entry.why})")
+            parts.append(f"{hits.height}x `{matched_text(entry, hits.row(0, named=True))}` ({entry.why})")
             firsts.append(hits.row(0, named=True))
     firsts.sort(key=lambda r: r["line"])
     summary = f"{where}: known start-up noise, not a failure: {'; '.join(parts)}."
@@ -477,7 +397,7 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     Returns:
         Findings, one per container and kind of problem; known noise as info.
     """
-    logs = _container_logs(analysis)
+    logs = container_logs(analysis)
     yield from _state_findings(analysis, logs)
     yield from _missing_findings(analysis, logs)
     yield from _log_findings(analysis, logs)

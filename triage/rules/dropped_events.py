@@ -42,10 +42,8 @@ An expected loss needs no fix (`triage/expected.toml` lists those provoked on pu
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cached_property
 
 import polars as pl
@@ -53,12 +51,11 @@ import polars as pl
 from triage.facts.analysis import Analysis
 from triage.facts.audit_pipeline import UNFRAMED
 from triage.facts.expected import SpecWindow, first_match, for_kinds, judge, spec_windows
+from triage.rules._rejections import Rejection, Rejections, find_rejections, link
 from triage.rules._store import (
     MAX_ATTEMPTS,
     Write,
-    as_dt,
     closing_counters,
-    ds_skew,
     evidence,
     reason,
     replay,
@@ -71,48 +68,24 @@ from triage.rules._store import (
 from triage.rules.base import Finding, Rule, Severity
 from triage.rules.wording import plural, when
 from triage.table.exprs import attr
+from triage.table.rows import as_int
 from triage.table.vocabulary import (
     BUFFER_FULL,
     DB_WRITE_FAILED,
     DROP_4XX,
     DROP_4XX_LATER,
     DROP_RETRIES,
-    DS_HTTP_REQUEST,
-    DS_VALIDATION_FAILED,
     FAILED_WRITE,
 )
 
 RULE_ID = "dropped-events"
-BATCH_PATH = "/api/v1/audit/events/batch"
-# The store prints its drop line within the second DataStorage answered (the line has whole seconds).
-LINK_BEFORE = timedelta(milliseconds=500)
-LINK_AFTER = timedelta(milliseconds=1050)
 SKEW_NOTE_NS = 50_000_000  # below this the two clocks agree within a log line's precision
-_INDEX = re.compile(r'Error at \\?"/(\d+)/')
 TEARDOWN = re.compile(r"^\[(?:Synchronized|Report)?AfterSuite\]")
 REJECTED = "rejected with a non-retryable 4xx (invalid data)"
 # The source kinds that hold the test process's store lines.
 STORE_KINDS = ("ginkgo", "zap_json", "zap_console")
 # Exit codes of a container that was stopped rather than died: 0, or 143 after podman's SIGTERM.
 STOPPED_CODES = (0, 143)
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """A DataStorage 400 on the batch endpoint and the validation line before it, if any."""
-
-    http: Mapping[str, object]
-    validation: Mapping[str, object] | None
-    host_at: datetime
-    index: int | None
-
-
-@dataclass(frozen=True)
-class Rejections:
-    """DataStorage rejections in host-time order, with their times apart for bisecting."""
-
-    items: tuple[Rejection, ...]
-    times: tuple[datetime, ...]
 
 
 def check(analysis: Analysis) -> Iterator[Finding]:
@@ -125,14 +98,13 @@ def check(analysis: Analysis) -> Iterator[Finding]:
         One finding per timeline and cause, one for DataStorage rejections no drop line explains,
         one for process 1's counters, and an info note for retried 500s.
     """
-    found = _rejections(analysis)
-    rejections = Rejections(tuple(found), tuple(r.host_at for r in found))
+    rejections = find_rejections(analysis)
     linked: set[tuple[str, int]] = set()
     context = _Context(analysis)
     for timeline in _timelines_with_drops(analysis):
         yield from _timeline_drops(analysis, timeline, rejections, linked, context)
     yield from _buffer_full(analysis)
-    unlinked = [r for r in rejections.items if (str(r.http["file"]), int(str(r.http["line"]))) not in linked]
+    unlinked = [r for r in rejections.items if (str(r.http["file"]), as_int(r.http["line"])) not in linked]
     if unlinked:
         yield _unlinked(unlinked)
     yield from _counters(analysis, context)
@@ -191,7 +163,7 @@ def _timeline_drops(
         drops_seen.append((end.exhausted, end.exhausted.failure))
     by_cause: dict[tuple[str, Severity, str], list[tuple[Write, Mapping[str, object]]]] = {}
     for write, row in drops_seen:
-        text = analysis.texts.text(str(row["file"]), int(str(row["line"])))
+        text = analysis.texts.text(str(row["file"]), as_int(row["line"]))
         cause = _cause(row, text, write)
         severity, note = _weigh(analysis, context, cause, write, row)
         by_cause.setdefault((cause, severity, note), []).append((write, row))
@@ -205,7 +177,7 @@ def _timeline_drops(
     for (cause, severity, note), drops in sorted(
         by_cause.items(), key=lambda item: (item[0][0], -item[0][1])
     ):
-        sizes = [int(str(row["batch_size"] or 0)) for _, row in drops]
+        sizes = [as_int(row["batch_size"], 0) for _, row in drops]
         rows: list[Mapping[str, object]] = []
         links: list[str] = []
         cids: set[str] = set()
@@ -217,7 +189,7 @@ def _timeline_drops(
                 rows.extend(_earlier_attempts(activity, row))
             cids.update(str(e["correlation_id"]) for e in write.events)
             if cause == REJECTED:
-                match = _link(row, rejections, linked)
+                match = link(row, rejections, linked)
                 if match is not None:
                     rows.extend(r for r in (match.validation, match.http) if r is not None)
                     links.append(when(match.http))
@@ -252,7 +224,7 @@ def _earlier_attempts(activity: pl.DataFrame, last: Mapping[str, object]) -> lis
     """The failed attempts of the same batch before its last one, counting down to attempt 1."""
     failed = activity.filter((pl.col("kind") == "failed") & (pl.col("line") < last["line"]))
     out: list[Mapping[str, object]] = []
-    attempt = int(str(last["attempt"]))
+    attempt = as_int(last["attempt"])
     for row in reversed(failed.to_dicts()):
         if row["attempt"] != attempt - 1 or row["batch_size"] != last["batch_size"]:
             break
@@ -275,11 +247,11 @@ def _weigh(
         return Severity.HIGH, ""
     at = row["ts"] if isinstance(row["ts"], datetime) else None
     spec_index = None if row.get("spec_index") in (None, UNFRAMED) else row.get("spec_index")
-    block = None if spec_index is None else (str(row["file"]), int(str(spec_index)))
+    block = None if spec_index is None else (str(row["file"]), as_int(spec_index))
     lines = [r for r in (write.failure, row) if r is not None]
     entries = [e for e in for_kinds(*STORE_KINDS) if e.provoked]
     for line in lines:
-        text = analysis.texts.text(str(line["file"]), int(str(line["line"])))
+        text = analysis.texts.text(str(line["file"]), as_int(line["line"]))
         entry = first_match(entries, text, text)  # a store line's text holds its message
         if entry is None:
             continue
@@ -329,70 +301,6 @@ def _named(cids: set[str]) -> str:
     names = sorted(cids)
     shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
     return f" of {shown}"
-
-
-def _rejections(analysis: Analysis) -> list[Rejection]:
-    """DataStorage's 4xx batch responses in host time, each with the validation line logged before it."""
-    rejects = analysis.pipeline.rejects
-    if rejects.is_empty():
-        return []
-    rejects = analysis.texts.attach(rejects)  # few lines: the path and the failing index are in the text
-    skew = ds_skew(analysis)
-    http = rejects.filter(
-        (pl.col("msg_key") == DS_HTTP_REQUEST)
-        & (pl.col("status") >= 400)
-        & (pl.col("status") < 500)
-        & pl.col("ts").is_not_null()
-        & pl.col("raw").str.contains(BATCH_PATH, literal=True)
-    ).sort("line")
-    checks = (
-        rejects.filter(pl.col("msg_key") == DS_VALIDATION_FAILED)
-        .select(
-            "file",
-            pl.col("line").alias("v_line"),
-            pl.col("raw").alias("v_raw"),
-            pl.col("ts").alias("v_ts"),
-            pl.col("ts_precision").alias("v_precision"),
-        )
-        .sort("v_line")
-    )
-    paired = http.join_asof(
-        checks, left_on="line", right_on="v_line", by="file", strategy="backward", check_sortedness=False
-    )
-    out = []
-    for row in paired.iter_rows(named=True):
-        check_row: Mapping[str, object] | None = None
-        index = None
-        if row["v_ts"] is not None and abs((as_dt(row["ts"]) - as_dt(row["v_ts"])).total_seconds()) < 1:
-            raw = str(row["v_raw"])
-            check_row = {"file": row["file"], "line": row["v_line"], "ts": row["v_ts"]}
-            check_row = {**check_row, "ts_precision": row["v_precision"]}
-            found = _INDEX.search(raw)
-            index = int(found.group(1)) if found else None
-        out.append(Rejection(row, check_row, as_dt(row["ts"]) - skew, index))
-    return sorted(out, key=lambda r: (r.host_at, str(r.http["file"]), int(str(r.http["line"]))))
-
-
-def _link(
-    drop: Mapping[str, object], rejections: Rejections, linked: set[tuple[str, int]]
-) -> Rejection | None:
-    """The first unclaimed DataStorage 400 in the drop line's second whose failing index fits the batch."""
-    if drop["ts"] is None:
-        return None
-    at = as_dt(drop["ts"])
-    size = int(str(drop["batch_size"] or 0))
-    start = bisect_left(rejections.times, at - LINK_BEFORE)
-    for rej in rejections.items[start:]:
-        if rej.host_at > at + LINK_AFTER:
-            break
-        key = (str(rej.http["file"]), int(str(rej.http["line"])))
-        if key in linked:
-            continue
-        if rej.index is not None and size and rej.index >= size:
-            continue  # DataStorage named an event index this batch does not have
-        linked.add(key)
-        return rej
-    return None
 
 
 def _buffer_full(analysis: Analysis) -> Iterator[Finding]:

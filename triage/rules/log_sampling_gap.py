@@ -32,6 +32,7 @@ from triage.facts.analysis import Analysis
 from triage.rules._store import evidence, spec_label, store_label
 from triage.rules.base import Finding, Rule, Severity
 from triage.rules.wording import plural, when
+from triage.table.rows import as_int
 
 RULE_ID = "log-sampling-gap"
 SHOWN_JUMPS = 3
@@ -66,7 +67,7 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     jumps = pl.concat(
         [buffered[found["_at"]], found.drop(*group, "line", "total_buffered", "ts", "_at")], how="horizontal"
     )
-    for _, rows in sorted(jumps.group_by(group), key=lambda g: (str(g[0][0]), int(str(g[0][1])))):
+    for _, rows in sorted(jumps.group_by(group), key=lambda g: (str(g[0][0]), as_int(g[0][1]))):
         yield _finding(analysis, rows.sort("line"))
 
 

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from triage.report.fingerprint import relative_location
-from triage.runs.compare import Comparison, FindingChange, Metric, shown
+from triage.runs.compare import Comparison, FindingChange
+from triage.runs.compare_metrics import Metric, shown
 from triage.runs.sides import Json
 
 
