@@ -33,6 +33,7 @@ from triage.table.exprs import (
     with_time_bounds,
 )
 from triage.table.vocabulary import (
+    BATCH_PATH,
     BUFFERED,
     CLOSED,
     COUNTED_QUERIES,
@@ -166,7 +167,7 @@ def _writes(ds: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
 
 
 def _refused(requests: pl.DataFrame) -> pl.DataFrame:
-    return requests.filter((pl.col("path") == "/api/v1/audit/events/batch") & (pl.col("status") >= 400))
+    return requests.filter((pl.col("path") == BATCH_PATH) & (pl.col("status") >= 400))
 
 
 def _rejects(ds: pl.DataFrame, requests: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:

@@ -12,6 +12,7 @@ from triage.report.mermaid import bar_chart, sparkline
 from triage.report.model import Report
 from triage.report.views import ContainerRow, StoreRow
 from triage.report.wording import quantiles
+from triage.table.vocabulary import BATCH_PATH, QUERY_PATH
 
 CHART_BUCKETS = 24
 
@@ -29,7 +30,7 @@ def write_lines(report: Report) -> tuple[tuple[str, ...], str, str]:
     pipe = report.analysis.pipeline
     requests = pipe.requests
     lines = []
-    batch = requests.filter(pl.col("path") == "/api/v1/audit/events/batch")
+    batch = requests.filter(pl.col("path") == BATCH_PATH)
     if pipe.writes.height or batch.height:
         events = int(pipe.writes["count"].sum() or 0)
         statuses = ", ".join(
@@ -44,7 +45,7 @@ def write_lines(report: Report) -> tuple[tuple[str, ...], str, str]:
         )
     else:
         lines.append("No DataStorage batch write was logged.")
-    queries = requests.filter((pl.col("method") == "GET") & (pl.col("path") == "/api/v1/audit/events"))
+    queries = requests.filter((pl.col("method") == "GET") & (pl.col("path") == QUERY_PATH))
     if queries.height:
         lines.append(f"Queries: {queries.height}, {quantiles(queries['duration_ms'])}.")
     if pipe.rejects.height:

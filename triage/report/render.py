@@ -24,7 +24,7 @@ from triage.report.model import Report
 from triage.report.redact import Redactor
 from triage.report.wording import latency_stats, md_code, md_escape, tool_version
 from triage.table.exprs import attr
-from triage.table.vocabulary import BUFFER_FULL, DROPS, TIMER_BUG
+from triage.table.vocabulary import BUFFER_FULL, DROPS, QUERY_PATH, TIMER_BUG
 
 SCHEMA_VERSION = 1
 Seen = dict[str, dict[str, dict[str, Any]]]  # history.seen_in: kind -> fingerprint -> how often seen
@@ -213,7 +213,7 @@ def _pipeline_figures(report: Report) -> dict[str, Any]:
     errors = pipe.store_errors
     drops = errors.filter(pl.col("msg_key").is_in(DROPS))
     dropped = int(drops.select(attr("batch_size", pl.Int64())).get_column("batch_size").sum() or 0)
-    queries = pipe.requests.filter((pl.col("method") == "GET") & (pl.col("path") == "/api/v1/audit/events"))
+    queries = pipe.requests.filter((pl.col("method") == "GET") & (pl.col("path") == QUERY_PATH))
     return {
         "buffered_lines": pipe.buffered.height or None,
         "store_dropped_batches": drops.height,

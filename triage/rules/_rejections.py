@@ -20,9 +20,8 @@ import polars as pl
 from triage.facts.analysis import Analysis
 from triage.rules._store import as_dt, ds_skew
 from triage.table.rows import as_int
-from triage.table.vocabulary import DS_HTTP_REQUEST, DS_VALIDATION_FAILED
+from triage.table.vocabulary import BATCH_PATH, DS_HTTP_REQUEST, DS_VALIDATION_FAILED
 
-BATCH_PATH = "/api/v1/audit/events/batch"
 # The store prints its drop line within the second DataStorage answered (the line has whole seconds).
 LINK_BEFORE = timedelta(milliseconds=500)
 LINK_AFTER = timedelta(milliseconds=1050)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from triage.runs.compare_metrics import Metric, metrics, shown
 from triage.runs.sides import SEVERITIES, Json
+from triage.table.vocabulary import FAILED_STATES
 
-FAILED = ("failed", "panicked", "timedout", "aborted")
 MAX_SUMMARY = 200
 
 
@@ -168,11 +168,11 @@ def _specs(before: Json, after: Json) -> list[SpecChange]:
 
 def _spec_order(s: SpecChange) -> int:
     """Fixed first, then newly failed, then still failing, then the rest."""
-    if s.before in FAILED and s.after == "passed":
+    if s.before in FAILED_STATES and s.after == "passed":
         return 0
-    if s.before == "passed" and s.after in FAILED:
+    if s.before == "passed" and s.after in FAILED_STATES:
         return 1
-    if s.before in FAILED and s.after in FAILED:
+    if s.before in FAILED_STATES and s.after in FAILED_STATES:
         return 2
     return 3
 
@@ -216,8 +216,8 @@ def _summary(
         rank_b, rank_a = SEVERITIES.index(f.before or "info"), SEVERITIES.index(f.after or "info")
         if rank_b != rank_a:
             (improved if rank_a < rank_b else worse).append(f"{f.rule} stayed, {f.before} → {f.after}")
-    fixed = [s for s in specs if s.before in FAILED and s.after == "passed"]
-    broke = [s for s in specs if s.before == "passed" and s.after in FAILED]
+    fixed = [s for s in specs if s.before in FAILED_STATES and s.after == "passed"]
+    broke = [s for s in specs if s.before == "passed" and s.after in FAILED_STATES]
     if fixed:
         improved.append(f"{_plural(len(fixed), 'spec')} failed before and passed after")
     if broke:

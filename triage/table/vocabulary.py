@@ -12,6 +12,10 @@ from __future__ import annotations
 FAILED_STATES = ("failed", "panicked", "timedout", "aborted")
 NOT_PASSED_STATES = (*FAILED_STATES, "interrupted")
 
+# DataStorage's audit API: where the stores write their batches and where the tests query.
+BATCH_PATH = "/api/v1/audit/events/batch"
+QUERY_PATH = "/api/v1/audit/events"
+
 # The audit store's logger (`audit-store`, or a name ending in `.audit-store`) and its lines.
 STORE_LOGGER = r"(?:^|\.)audit-store$"
 BUFFERED = "Event buffered successfully"
