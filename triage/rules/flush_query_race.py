@@ -36,7 +36,8 @@ first query that missed it to the first that found it, or to the spec's failure.
 when the spec then failed without any query finding the event (a one-shot assertion, or an
 `Eventually` that timed out), low when a later query found it, info when DataStorage refused the
 spec's requests after the miss (its outage, which `container-unhealthy` reports, then decided whether
-the event was ever written).
+the event was ever written), or, for a poll that printed nothing, when DataStorage's inspected
+container had stopped for good before the poll began (its queries were refused: it raced nothing).
 
 ## Why it matters
 DataStorage only returns committed events. The store writes every 100 ms in the SP suite (1 s by
