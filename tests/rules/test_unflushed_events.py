@@ -136,11 +136,14 @@ def _stalled_run(tmp_path: Path, stall_s: float) -> Report:
         actual_interval=stall_s,
         drift=stall_s - 0.1,
     )
-    later = Spec("should clean up", [bug, "✅ Found 1 event(s) for n.m.sent (correlation_id=nr-7)"], minute=16)
+    found = "✅ Found 1 event(s) for n.m.sent (correlation_id=nr-7)"
+    later = Spec("should clean up", [bug, found], minute=16)
     return analyze(write_bundle(tmp_path, ginkgo_log(timed_out, later)))
 
 
-def test_flush_timeouts_inside_a_stall_a_later_timer_bug_line_ended_are_no_stuck_writer(tmp_path: Path) -> None:
+def test_flush_timeouts_inside_a_stall_a_later_timer_bug_line_ended_are_no_stuck_writer(
+    tmp_path: Path,
+) -> None:
     """A Flush() that timed out inside the stall a later TIMER BUG line reports is a starved writer that moved
     again, not a stuck one: no unflushed-events finding, and timer-stall reports the stall."""
     report = _stalled_run(tmp_path, 75.0)
