@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -14,6 +15,7 @@ from triage.bundle.lines import split_lines
 from triage.rules._queries import buffered_fates, clock, seconds, span
 from triage.rules.base import Finding, Severity
 from triage.rules.flush_query_race import RULE
+from triage.simulate import simulate
 
 BUNDLES = Path(__file__).resolve().parents[2] / "fixtures" / "bundles"
 LOG = "integration-signalprocessing.log"
@@ -522,3 +524,30 @@ def test_current_format_misses_of_an_interrupted_spec_are_a_race_after_the_types
     assert [v.spec.state for v in report.verdicts] == ["interrupted"]
     found = [f for f in report.findings if f.rule == RULE.id and f.severity > Severity.INFO]
     assert [f.correlation_id for f in found] == (["nr-cut-3"] if raced else [])
+
+
+def test_silent_polls_that_began_after_datastorage_was_oom_killed_are_no_race(tmp_path: Path) -> None:
+    """A January run whose DataStorage was OOM-killed before two specs' silent polls, with the writer
+    stalled so their events stayed buffered, reports those polls at info only: they were refused."""
+    knobs: dict[str, object] = {
+        "processes": 1,
+        "specs": 8,
+        "faults": ("datastorage-oom", "flush-bug", "timer-stall"),
+        "flush_interval": 0.2,
+        "ds_latency_ms": 40.0,
+        "fail_fast": False,
+        "naming": "single",
+        "test_log": "ci",
+        "missing_container": "",
+        "era": "january",
+        "service": "remediationorchestrator",
+        "stall_seconds": 24.1,
+        "clock_skew_ms": 75.0,
+    }
+    truth = json.loads(simulate("timer-stall", tmp_path / "run", seed=7003, **knobs).read_text("utf-8"))
+    ruled_out = {e["correlation_id"] for e in truth["findings"]["must_not"] if e["rule"] == RULE.id}
+    assert {"rr-lifecycle-created", "rr-verifying-started"} <= ruled_out
+    report = analyze(tmp_path / "run")
+    polls = [f for f in report.findings if f.rule == RULE.id and f.correlation_id in ruled_out]
+    assert polls and all(f.severity == Severity.INFO for f in polls)
+    assert all("OOM-killed" in f.summary and "before the poll began" in f.summary for f in polls)

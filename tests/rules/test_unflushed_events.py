@@ -122,6 +122,43 @@ def test_flush_timeouts_in_a_passing_run_are_a_note(tmp_path: Path) -> None:
     assert finding.severity == Severity.INFO
 
 
+def _stalled_run(tmp_path: Path, stall_s: float) -> Report:
+    """A spec whose Flush() timed out and failed, then a TIMER BUG line a stall of `stall_s` ended."""
+    timed_out = Spec(
+        "should record the delivery",
+        [FLUSH_TIMEOUT, "⏳ No events yet for notification.message.sent (correlation_id=nr-stall-3)"],
+        ["  [FAILED] Timed out after 10.001s."],
+    )
+    bug = store_line(
+        "2026-03-02T09:16:02-05:00",
+        "🚨 TIMER BUG DETECTED: Tick interval significantly exceeded expected",
+        expected_interval=0.1,
+        actual_interval=stall_s,
+        drift=stall_s - 0.1,
+    )
+    found = "✅ Found 1 event(s) for n.m.sent (correlation_id=nr-7)"
+    later = Spec("should clean up", [bug, found], minute=16)
+    return analyze(write_bundle(tmp_path, ginkgo_log(timed_out, later)))
+
+
+def test_flush_timeouts_inside_a_stall_a_later_timer_bug_line_ended_are_no_stuck_writer(
+    tmp_path: Path,
+) -> None:
+    """A Flush() that timed out inside the stall a later TIMER BUG line reports is a starved writer that moved
+    again, not a stuck one: no unflushed-events finding, and timer-stall reports the stall."""
+    report = _stalled_run(tmp_path, 75.0)
+    assert not [f for f in report.findings if f.rule == RULE]
+    assert any(f.rule == "timer-stall" and f.severity >= Severity.MEDIUM for f in report.findings)
+
+
+def test_flush_timeouts_before_the_stall_a_timer_bug_line_reports_still_show_a_stuck_writer(
+    tmp_path: Path,
+) -> None:
+    """A Flush() that timed out before the stall a TIMER BUG line reports began is still a stuck writer."""
+    (finding,) = [f for f in _stalled_run(tmp_path, 30.0).findings if f.rule == RULE]
+    assert finding.severity == Severity.HIGH
+
+
 def test_a_silent_spec_that_failed_while_the_writer_never_wrote_is_explained_by_the_stuck_writer(
     tmp_path: Path,
 ) -> None:

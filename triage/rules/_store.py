@@ -25,6 +25,7 @@ from triage.table.vocabulary import (
     FAILED_WRITE,
     FLUSH_TIMED_OUT,
     SLOW_WRITE,
+    TIMER_BUG,
     UNREACHABLE,
     WRITER_STARTED,
 )
@@ -495,10 +496,36 @@ def stuck_writer(analysis: Analysis) -> StuckWriter | None:
         and latest.height > 0
         and refused_last >= as_dt(latest["ts"][0]) - _RETRY_SPAN
     )
-    if not stopped or still_refused:
+    if not stopped or still_refused or _starved(analysis, rows):
         return None
     at = as_dt(last_answer) - skew if last_write is not None else None
     return StuckWriter(said, closes, rows, last_write, at)
+
+
+def _starved(analysis: Analysis, rows: pl.DataFrame) -> bool:
+    """Whether every timed-out Flush() and Close() fell inside a stall a later TIMER BUG line closed.
+
+    A TIMER BUG line is printed by the writer itself when its late tick finally arrives, `actual_interval`
+    after the tick before: the writer was starved over that span, not stuck, and it moved again after.
+
+    Args:
+        analysis: the analysed bundle.
+        rows: the timed-out calls (ts, on the test host's clock).
+
+    Returns:
+        True when each call with a time lies inside such a span, and at least one does.
+    """
+    bugs = (
+        analysis.pipeline.store_errors.filter(pl.col("msg_key") == TIMER_BUG)
+        .with_columns(attr("actual_interval", pl.Float64()))
+        .drop_nulls(["ts", "actual_interval"])
+    )
+    spans = [
+        (as_dt(r["ts"]) - timedelta(seconds=float(r["actual_interval"])), as_dt(r["ts"]))
+        for r in bugs.iter_rows(named=True)
+    ]
+    times = [as_dt(t) for t in rows.get_column("ts").drop_nulls()]
+    return bool(times) and all(any(lo <= t <= hi for lo, hi in spans) for t in times)
 
 
 def ds_skew(analysis: Analysis) -> timedelta:

@@ -36,7 +36,8 @@ first query that missed it to the first that found it, or to the spec's failure.
 when the spec then failed without any query finding the event (a one-shot assertion, or an
 `Eventually` that timed out), low when a later query found it, info when DataStorage refused the
 spec's requests after the miss (its outage, which `container-unhealthy` reports, then decided whether
-the event was ever written).
+the event was ever written), or, for a poll that printed nothing, when DataStorage's inspected
+container had stopped for good before the poll began (its queries were refused: it raced nothing).
 
 ## Why it matters
 DataStorage only returns committed events. The store writes every 100 ms in the SP suite (1 s by
@@ -55,11 +56,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
 
 from triage.facts.analysis import Analysis
+from triage.facts.containers import ContainerState
 from triage.rules._queries import (
     BLOCK,
     SpecBlock,
@@ -484,6 +487,28 @@ def _refused_after(analysis: Analysis, q: dict[str, Any]) -> dict[str, Any] | No
     return refused.sort("line").row(-1, named=True) if refused.height else None
 
 
+def _datastorage_stopped_before(analysis: Analysis, at: object) -> ContainerState | None:
+    """DataStorage's inspected container when it had stopped, not to run again, before a moment.
+
+    Args:
+        analysis: the analysed bundle.
+        at: the moment (a datetime on the test host's clock; None gives None).
+
+    Returns:
+        The container, None when none had stopped by then (or the moment is unknown).
+    """
+    if not isinstance(at, datetime):
+        return None
+    for c in analysis.containers:
+        if c.service != "datastorage" or c.running is not False or not c.finished_at:
+            continue
+        finished = datetime.fromisoformat(c.finished_at.replace("Z", "+00:00"))
+        moment = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+        if finished.tzinfo is not None and finished <= moment:
+            return c
+    return None
+
+
 def _finding(analysis: Analysis, race: Race) -> Finding:
     q = race.query
     story = _story(analysis, race)
@@ -495,6 +520,18 @@ def _finding(analysis: Analysis, race: Race) -> Finding:
         severity = Severity.INFO
         outcome += REFUSED_NOTE.format(line=refused["line"])
         tail = (*tail, refused)
+    if q["helper"] == "silent_poll" and severity > Severity.INFO:
+        stopped = _datastorage_stopped_before(analysis, q["ts_lo"])
+        if stopped is not None:
+            # A poll that began after DataStorage's container had stopped for good was refused: it raced
+            # nothing, whatever the store held (container-unhealthy reports the outage).
+            severity = Severity.INFO
+            outcome += (
+                f" DataStorage's container {stopped.name} had stopped at {stopped.finished_at} "
+                f"({'OOM-killed' if stopped.oom_killed else 'exited'}) before the poll began, so its "
+                "queries were refused: the outage, not the flush timing, decided what it saw."
+            )
+            tail = (*tail, {"file": stopped.file, "line": stopped.line})
     if q["helper"] == "silent_poll":
         unseen = (
             f"{q['unflushed']} had not been flushed"

@@ -10,9 +10,11 @@ retrying) when the evidence ends, so DataStorage never got them:
   … deadline exceeded`) or process 1's `Timeout waiting for audit store to close`, with DataStorage
   logging no batch write after the first of them while the run went on (unless the store's attempts
   were still being refused when the last flush timed out: then DataStorage was unreachable and the
-  writer busy retrying, not stuck): the stores stopped handing events over. Without buffered
-  lines the number left behind is not known, and the finding says so. High when a spec failed after
-  the writes stopped, info when only a passing run's teardown shows it;
+  writer busy retrying, not stuck; and unless every timeout fell inside a stall that a later TIMER
+  BUG line closed: then the writer was starved and moved again, which `timer-stall` reports): the
+  stores stopped handing events over. Without buffered lines the number left behind is not known,
+  and the finding says so. High when a spec failed after the writes stopped, info when only a
+  passing run's teardown shows it;
 * a store whose last captured timeline ends with its writer retrying a failed batch write
   (`Failed to write audit batch` with attempt 1 or 2 of 3, no drop line after it), with events
   buffered into or behind that batch, when the run's last line comes before the remaining retries
