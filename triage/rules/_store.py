@@ -1,5 +1,6 @@
-"""What the store rules share: clock text, the flush interval, closing counters, spec states and
-a replay of one timeline's writer activity.
+"""What the store rules share: evidence, the flush interval, closing counters, spec states and a
+replay of one timeline's writer activity (the retry model is in `_retries.py`, a stopped writer in
+`_stuck.py`).
 
 The replay follows store.go's single writer goroutine through the lines a timeline kept: a
 buffered line adds an event; a tick hands everything but `buffer_utilization` events to a write
@@ -18,19 +19,16 @@ import polars as pl
 
 from triage.facts.analysis import Analysis
 from triage.facts.audit_pipeline import UNFRAMED
+from triage.rules._retries import MAX_ATTEMPTS
 from triage.rules.base import Evidence, quote
-from triage.table.exprs import attr, with_time_bounds
+from triage.table.exprs import attr
 from triage.table.vocabulary import (
     DROPS,
     FAILED_WRITE,
-    FLUSH_TIMED_OUT,
     SLOW_WRITE,
-    TIMER_BUG,
-    UNREACHABLE,
     WRITER_STARTED,
 )
 
-MAX_ATTEMPTS = 3  # store.go MaxRetries: total attempts before a batch is dropped
 MAX_EVIDENCE = 8
 
 
@@ -293,104 +291,6 @@ def replay(activity: pl.DataFrame) -> WriterEnd:
     return WriterEnd(stuck=stuck, waiting=tuple(waiting), dropped=tuple(dropped), exhausted=exhausted)
 
 
-CLIENT_TIMEOUT_S = 5.0  # the store's DataStorage client gives up on a request after 5 s
-# A refused connection or a reset (EOF) fails at once; this bounds such an attempt generously.
-FAST_FAILURE_S = 1.5
-FAST_FAILURES = ("connection refused", "EOF")
-
-
-def backoff_after(attempt: int) -> float:
-    """Seconds the January store sleeps after a failed attempt: attempt² (1 s, then 4 s)."""
-    return float(attempt * attempt) if attempt < MAX_ATTEMPTS else 0.0
-
-
-def attempt_bound(error: object) -> float:
-    """The longest one write attempt can take, judged by how the last one failed.
-
-    Args:
-        error: the `error` field of a `Failed to write audit batch` line.
-
-    Returns:
-        Seconds: short for refused or reset connections, the client timeout otherwise.
-    """
-    return FAST_FAILURE_S if reason(error) in FAST_FAILURES else CLIENT_TIMEOUT_S
-
-
-def retry_window(
-    attempt: int, logged_at: datetime, per_attempt: float, into_second: float
-) -> tuple[float, float]:
-    """When a write still retrying after `attempt` ends: at the earliest, and with attempts of `per_attempt`.
-
-    Args:
-        attempt: the last failed attempt (1-based).
-        logged_at: the time its `Failed to write audit batch` line printed (seconds precision).
-        per_attempt: how long each remaining attempt takes.
-        into_second: where in its printed second the failure is placed (0 to 1).
-
-    Returns:
-        (earliest, end) as POSIX seconds; the earliest takes every remaining attempt as instant.
-    """
-    sleeps = sum(backoff_after(k) for k in range(attempt, MAX_ATTEMPTS))
-    start = logged_at.timestamp()
-    return start + sleeps, start + into_second + sleeps + (MAX_ATTEMPTS - attempt) * per_attempt
-
-
-def full_retry_s(per_attempt: float) -> float:
-    """How long a fresh batch takes to be dropped when every attempt takes `per_attempt`."""
-    return sum(backoff_after(k) for k in range(1, MAX_ATTEMPTS)) + MAX_ATTEMPTS * per_attempt
-
-
-def typical_attempt_s(analysis: Analysis) -> float | None:
-    """How long a failing write attempt took in this run, from consecutive attempts of one batch.
-
-    Attempt k+1 prints k² seconds of backoff plus its own duration after attempt k; the lines have
-    whole seconds, so the mean over all pairs is the estimate.
-
-    Args:
-        analysis: the analysed bundle.
-
-    Returns:
-        Seconds (within 0 and the client timeout), None when no batch failed twice.
-    """
-    failed = analysis.pipeline.store_errors.filter(pl.col("msg_key") == FAILED_WRITE).select(
-        "file", "spec_index", "line", "ts", attr("attempt", pl.Int64()), attr("batch_size", pl.Int64())
-    )
-    group = ["file", "spec_index"]
-    pairs = (
-        failed.sort("file", "spec_index", "line")
-        .with_columns(
-            pl.col("attempt").shift().over(group).alias("prev_attempt"),
-            pl.col("batch_size").shift().over(group).alias("prev_size"),
-            pl.col("ts").shift().over(group).alias("prev_ts"),
-        )
-        .filter(
-            (pl.col("attempt") == pl.col("prev_attempt") + 1) & (pl.col("batch_size") == pl.col("prev_size"))
-        )
-        .select(
-            (
-                (pl.col("ts") - pl.col("prev_ts")).dt.total_milliseconds() / 1000
-                - pl.col("prev_attempt").pow(2)
-            ).alias("took")
-        )
-    )
-    if pairs.is_empty():
-        return None
-    mean = pairs["took"].mean()
-    return min(max(float(mean), 0.0), CLIENT_TIMEOUT_S) if isinstance(mean, float) else None
-
-
-def reason(error: object) -> str:
-    """The telling part of a store write error: `connection refused`, `status 400`, `EOF`."""
-    text = str(error or "")
-    for needle in ("connection refused", "EOF", "timeout", "no such host"):
-        if needle in text:
-            return needle
-    status = text.find("returned status ")
-    if status >= 0:
-        return "status " + text[status + len("returned status ") :].split(":")[0]
-    return text[:60] or "no error text"
-
-
 def run_end(analysis: Analysis) -> Mapping[str, object] | None:
     """The last timed line of the test log: the run was still going then.
 
@@ -419,113 +319,6 @@ def test_log_of(analysis: Analysis, spec_index: int) -> str | None:
         if files.len():
             return str(files[0])
     return None
-
-
-CLOSE_TIMEOUT = "Timeout waiting for audit store to close"
-# A writer retrying a refused batch logs an attempt at least this often (5 s timeout, 4 s backoff).
-_RETRY_SPAN = timedelta(seconds=10)
-_SLACK = timedelta(seconds=1)  # a write in the second a flush gave up is no sign of the writer moving on
-
-
-@dataclass(frozen=True)
-class StuckWriter:
-    """Flush() and Close() calls that timed out while DataStorage's writes had stopped.
-
-    Attributes:
-        said: the test's prints of a timed-out Flush() (file, line, spec_index, ts, ts_precision).
-        closes: process 1's `Timeout waiting for audit store to close` lines.
-        rows: both, as (file, line, ts, ts_precision), in time order.
-        last_write: DataStorage's last batch write, None when it logged none.
-        stopped_at: when the writer stopped handing batches over, on the test host's clock: DataStorage's
-            last answer to a batch (a write or a refusal, after its last write), skew removed; None
-            when DataStorage never wrote.
-    """
-
-    said: pl.DataFrame
-    closes: pl.DataFrame
-    rows: pl.DataFrame
-    last_write: Mapping[str, object] | None
-    stopped_at: datetime | None
-
-
-def stuck_writer(analysis: Analysis) -> StuckWriter | None:
-    """The stores' writers stuck: a Flush() or Close() timed out after DataStorage's last batch write.
-
-    A run whose store's attempts were still being refused when the last flush timed out is DataStorage
-    unreachable, not a stuck writer, whether or not DataStorage wrote before: the writer was busy
-    retrying (and backing off), which is what made the flush time out, and each batch it took ends
-    written or dropped.
-
-    Args:
-        analysis: the analysed bundle.
-
-    Returns:
-        The stuck writer, None when the logs do not show one.
-    """
-    events = analysis.events
-    test = events.filter((pl.col("service") == "test-run") & pl.col("record").is_in(["helper", "output"]))
-    said = test.filter(pl.col("message").cast(pl.String).str.contains(FLUSH_TIMED_OUT))
-    closes = analysis.pipeline.store_errors.filter(pl.col("msg_key") == CLOSE_TIMEOUT)
-    if said.is_empty() and closes.is_empty():
-        return None
-    warned = with_time_bounds(said.select("file", "line", "spec_index", "ts", "ts_precision"), events)
-    rows = pl.concat(
-        [
-            warned.select("file", "line", pl.col("ts_lo").alias("ts"), "ts_precision"),
-            closes.select("file", "line", "ts", "ts_precision"),
-        ],
-        how="vertical_relaxed",
-    ).sort("ts", "file", "line", nulls_last=True)
-    writes = analysis.pipeline.writes.drop_nulls("ts").sort("ts")
-    latest = rows.drop_nulls("ts").tail(1)
-    last_write = writes.row(-1, named=True) if writes.height else None
-    # A batch DataStorage refused was handed over too: the writer was moving until its last answer.
-    answers = pl.concat([writes.select("ts"), analysis.pipeline.rejects.drop_nulls("ts").select("ts")])
-    last_answer = answers.get_column("ts").max()
-    skew = ds_skew(analysis)
-    # Stuck, not slow: a flush or Close() still timed out after DataStorage's last answer to a batch.
-    stopped = last_write is None or (
-        latest.height > 0 and as_dt(last_answer) - skew <= as_dt(latest["ts"][0]) + _SLACK
-    )
-    refused = analysis.pipeline.store_errors.filter(
-        pl.col("msg_key").is_in([FAILED_WRITE, *DROPS]) & pl.col("attrs").str.contains(UNREACHABLE)
-    )
-    refused_last = refused.get_column("ts").max()
-    still_refused = (
-        isinstance(refused_last, datetime)
-        and latest.height > 0
-        and refused_last >= as_dt(latest["ts"][0]) - _RETRY_SPAN
-    )
-    if not stopped or still_refused or _starved(analysis, rows):
-        return None
-    at = as_dt(last_answer) - skew if last_write is not None else None
-    return StuckWriter(said, closes, rows, last_write, at)
-
-
-def _starved(analysis: Analysis, rows: pl.DataFrame) -> bool:
-    """Whether every timed-out Flush() and Close() fell inside a stall a later TIMER BUG line closed.
-
-    A TIMER BUG line is printed by the writer itself when its late tick finally arrives, `actual_interval`
-    after the tick before: the writer was starved over that span, not stuck, and it moved again after.
-
-    Args:
-        analysis: the analysed bundle.
-        rows: the timed-out calls (ts, on the test host's clock).
-
-    Returns:
-        True when each call with a time lies inside such a span, and at least one does.
-    """
-    bugs = (
-        analysis.pipeline.store_errors.filter(pl.col("msg_key") == TIMER_BUG)
-        .with_columns(attr("actual_interval", pl.Float64()))
-        .drop_nulls(["ts", "actual_interval"])
-    )
-    spans = [
-        (as_dt(r["ts"]) - timedelta(seconds=float(r["actual_interval"])), as_dt(r["ts"]))
-        for r in bugs.iter_rows(named=True)
-    ]
-    times = [as_dt(t) for t in rows.get_column("ts").drop_nulls()]
-    return bool(times) and all(any(lo <= t <= hi for lo, hi in spans) for t in times)
 
 
 def ds_skew(analysis: Analysis) -> timedelta:

@@ -38,7 +38,8 @@ import polars as pl
 
 from triage.facts.analysis import Analysis
 from triage.rules._queries import SpecBlock, clock, query_prints, span, spec_blocks
-from triage.rules._store import StuckWriter, failing_blocks, stuck_writer
+from triage.rules._store import failing_blocks
+from triage.rules._stuck import StuckWriter, stuck_writer
 from triage.rules.base import Evidence, quote
 from triage.table.exprs import matches
 from triage.table.vocabulary import STORE_LOGGER, TIMER_BUG

@@ -52,12 +52,11 @@ from triage.facts.analysis import Analysis
 from triage.facts.audit_pipeline import UNFRAMED
 from triage.facts.expected import SpecWindow, first_match, for_kinds, judge, spec_windows
 from triage.rules._rejections import Rejection, Rejections, find_rejections, link
+from triage.rules._retries import MAX_ATTEMPTS, reason
 from triage.rules._store import (
-    MAX_ATTEMPTS,
     Write,
     closing_counters,
     evidence,
-    reason,
     replay,
     seconds,
     spec_label,

@@ -54,7 +54,8 @@ import polars as pl
 from triage.facts.analysis import Analysis
 from triage.facts.audit_pipeline import UNFRAMED
 from triage.rules._queries import flush_prints, query_prints
-from triage.rules._store import ds_skew, stuck_writer
+from triage.rules._store import ds_skew
+from triage.rules._stuck import stuck_writer
 from triage.rules._unlogged import emitted_before, stall_over
 from triage.rules.base import Evidence, Finding, Rule, Severity, quote
 from triage.table.exprs import matches

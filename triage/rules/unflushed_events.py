@@ -52,27 +52,29 @@ import polars as pl
 
 from triage.facts.analysis import Analysis
 from triage.rules._queries import spec_blocks
-from triage.rules._store import (
+from triage.rules._retries import (
     MAX_ATTEMPTS,
+    attempt_bound,
+    full_retry_s,
+    reason,
+    retry_window,
+    typical_attempt_s,
+)
+from triage.rules._store import (
     WriterEnd,
     as_dt,
-    attempt_bound,
     closing_counters,
     ds_skew,
     evidence,
     flush_interval,
-    full_retry_s,
-    reason,
     replay,
-    retry_window,
     run_end,
     seconds,
     store_activity,
     store_label,
-    stuck_writer,
     test_log_of,
-    typical_attempt_s,
 )
+from triage.rules._stuck import stuck_writer
 from triage.rules.base import Finding, Rule, Severity
 from triage.rules.wording import clock, when
 from triage.table.exprs import matches
