@@ -45,34 +45,32 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import polars as pl
 
 from triage.facts.analysis import Analysis
-from triage.facts.audit_pipeline import UNFRAMED
-from triage.rules._queries import flush_prints, query_prints
-from triage.rules._store import ds_skew
-from triage.rules._stuck import stuck_writer
-from triage.rules._unlogged import emitted_before, stall_over
-from triage.rules.base import Evidence, Finding, Rule, Severity, quote
+from triage.rules._assertions import (
+    EVENT_TYPE,
+    Mismatch,
+    failure_lines,
+    read_mismatches,
+)
+from triage.rules._count_wait import (
+    pipeline_failed,
+    stalled,
+    step_logged,
+    still_arriving,
+    store_logged,
+    writer_alive,
+    writes_stopped,
+)
+from triage.rules._unlogged import stall_over
+from triage.rules.base import Finding, Rule, Severity, quote
 from triage.table.exprs import matches
-from triage.table.vocabulary import FAILED_STATES, FLUSH_TIMED_OUT, TIMER_BUG
 
-COUNT_MISMATCH = re.compile(r"Expected\s*\n\s*<int>: (-?\d+)\s*\n\s*to equal\s*\n\s*<int>: (-?\d+)")
-# `Eventually(func() bool { return len(events) > 0 }).Should(BeTrue())`: at least one awaited.
-ANY_FOUND = re.compile(
-    r"Timed out after [^\n]*\n(?:.*\n)*?\s*Expected\s*\n\s*<bool>: false\s*\n\s*to be true"
-)
-# `Expect(found).To(BeTrue(), "MUST emit error event")` evaluated once, on the last query's answer.
-ONE_SHOT_TRUE = re.compile(r"Expected\s*\n\s*<bool>: false\s*\n\s*to be true")
-HAVE_LENGTH = re.compile(
-    r"Expected\s*\n\s*<[^>\n]*\blen:(\d+)[^>\n]*>:.*?\n\s*to have length (\d+)", re.DOTALL
-)
 AUDIT_WORDS = re.compile(r"(?i)\baudit\b|\bevents?\b|\bevent\(s\)")
-EVENT_TYPE = re.compile(r"\b[a-z][a-z_]*(?:\.[a-z][a-z_]*){2,3}\b")  # an audit event type
 PHASE_LINE = r"^Processing (\w+) phase$"
 TRANSITION = "signalprocessing.phase.transition"
 MAX_EVIDENCE = 8
@@ -82,101 +80,6 @@ TIMED_OUT = re.compile(r"Timed out after (\d+(?:\.\d+)?)s")
 # After a logged slow write: the next write (up to the 2 s a write may take unlogged), a flush
 # interval (1 s by default) and the store line's one-second time precision.
 SLOW_RECOVERY = timedelta(seconds=4)
-
-
-@dataclass(frozen=True)
-class Mismatch:
-    """A failed exact-count assertion and the query print that produced the count.
-
-    Attributes:
-        failure: the failure record (file, line, spec_index, attrs, n_lines).
-        found: the count the spec got.
-        expected: the count it wanted.
-        query: the query print whose count matches `found`, None when no print matched.
-        last: the last query print before the failure in the spec's timeline, None when none.
-    """
-
-    failure: dict[str, Any]
-    found: int
-    expected: int
-    query: dict[str, Any] | None
-    last: dict[str, Any] | None = None
-    at_least: bool = False
-
-
-def _mismatches(analysis: Analysis) -> list[Mismatch]:
-    events = analysis.events
-    # Cheap columns first: a predicate is computed for every row it is given, and few are failures.
-    failures = (
-        analysis.attrs.attach(
-            events.filter((pl.col("source_kind") == "ginkgo") & (pl.col("record") == "failure"))
-        )
-        .with_columns(pl.col("spec_index").fill_null(UNFRAMED))  # an assertion printed outside any spec
-        .filter(
-            (pl.col("attrs").str.json_path_match("$.marker") == "false")
-            & pl.col("attrs").str.json_path_match("$.state").is_in(list(FAILED_STATES))
-            & pl.col("attrs").str.contains("to equal|to have length|to be true")
-        )
-        .sort("file", "line")
-    )
-    if failures.is_empty():
-        return []
-    queries = query_prints(analysis).filter(pl.col("count").is_not_null())
-    found: list[Mismatch] = []
-    for row in failures.iter_rows(named=True):
-        text = str(json.loads(row["attrs"]).get("text") or "")
-        before = queries.filter(
-            (pl.col("file") == row["file"])
-            & (pl.col("spec_index") == row["spec_index"])
-            & (pl.col("line") < row["line"])
-        )
-        match = COUNT_MISMATCH.search(text) or HAVE_LENGTH.search(text)
-        if match is not None:
-            got, want = int(match.group(1)), int(match.group(2))
-        elif (ANY_FOUND.search(text) or ("Timed out" not in text and ONE_SHOT_TRUE.search(text))) and (
-            _awaited_none(before)
-        ):
-            got, want = 0, 1  # it waited for (or checked once) any event and its last query found none
-        elif (
-            ANY_FOUND.search(text)
-            and _names_type(text)
-            and before.get_column("correlation_id").is_null().all()
-        ):
-            got, want = 0, 1  # it waited in vain for the type its message names, its queries printing nothing
-        else:
-            continue
-        prints = before.filter(pl.col("count") == got)
-        query = prints.row(-1, named=True) if prints.height else None
-        last = before.filter(pl.col("correlation_id").is_not_null())
-        found.append(
-            Mismatch(row, got, want, query, last.row(-1, named=True) if last.height else None, match is None)
-        )
-    return found
-
-
-def _names_type(text: str) -> bool:
-    """True when a failure's own message (before Gomega's `Expected`) names an audit event type."""
-    return EVENT_TYPE.search(text.split("Expected", 1)[0]) is not None
-
-
-def _awaited_none(prints: pl.DataFrame) -> bool:
-    """True when the spec printed queries for one correlation ID and the last of them found no event."""
-    named = prints.filter(pl.col("correlation_id").is_not_null())
-    return named.height > 0 and named.get_column("correlation_id").n_unique() == 1 and named["count"][-1] == 0
-
-
-def _failure_lines(failure: dict[str, Any]) -> list[Evidence]:
-    """The failure record's lines that carry the message and the two numbers."""
-    text = str(json.loads(failure["attrs"]).get("text") or "")
-    parts = text.split("\n")
-    first = quote(failure["file"], failure["line"])
-    if len(parts) != int(failure["n_lines"]):  # cannot map text lines to file lines safely
-        return [first]
-    numbers = ("<int>:", "<bool>:", "to have length", "to be true")
-    wanted = [
-        i for i, part in enumerate(parts) if i > 0 and (part.strip().startswith(numbers) or " len:" in part)
-    ]
-    return [first, *(quote(failure["file"], failure["line"] + i, parts[i]) for i in wanted)]
 
 
 def _buffered(analysis: Analysis, m: Mismatch, cid: str, event_type: str | None) -> pl.DataFrame:
@@ -274,22 +177,22 @@ def _explain(
             "only once its batch is written)",
             list(buffered.tail(2).iter_rows(named=True)),
         )
-    if m.found < m.expected and buffered.height < m.expected and _store_logged(analysis, m):
+    if m.found < m.expected and buffered.height < m.expected and store_logged(analysis, m):
         return (
             f"the store buffered only {buffered.height} {what} event(s) for it, so "
             f"{m.expected - buffered.height} {NEVER_EMITTED}",
             list(buffered.tail(2).iter_rows(named=True)),
         )
     text = str(json.loads(m.failure["attrs"]).get("text") or "")
-    alive = _writer_alive(analysis, m, text)
-    if m.found < m.expected and not _store_logged(analysis, m) and alive and not _stalled(analysis, m, text):
+    alive = writer_alive(analysis, m, text)
+    if m.found < m.expected and not store_logged(analysis, m) and alive and not stalled(analysis, m, text):
         return (
             f"{alive} and the spec's timeline shows no store fault, so an event buffered before it counted "
             f"would have been written and found: the missing one(s) {NEVER_EMITTED} (inferred; the store's "
             "buffered lines, which would show it, are below Info in this log format)",
             [],
         )
-    if not _store_logged(analysis, m):
+    if not store_logged(analysis, m):
         side = "fewer" if m.found < m.expected else "more"
         other = "late" if side == "fewer" else "counted twice"
         return (
@@ -300,147 +203,6 @@ def _explain(
     return f"the store buffered {buffered.height} {what} event(s) for it", list(
         buffered.tail(2).iter_rows(named=True)
     )
-
-
-def _store_logged(analysis: Analysis, m: Mismatch) -> bool:
-    """True when the spec's timeline holds any audit-store line (buffered or tick) before the failure."""
-    f = m.failure
-    where = (pl.col("file") == f["file"]) & (pl.col("spec_index") == f["spec_index"])
-    pipe = analysis.pipeline
-    return bool(pipe.buffered.filter(where).height or pipe.ticks.filter(where).height)
-
-
-def _wait_writes(analysis: Analysis, m: Mismatch, text: str) -> tuple[int, int] | None:
-    """DataStorage's batch writes while a timed-out `Eventually` waited: in all, and in its second half.
-
-    None when the spec did not time out, its failure has no time, or DataStorage's log is absent.
-    """
-    waited = TIMED_OUT.search(text)
-    at = m.failure.get("ts")
-    if (
-        waited is None
-        or not isinstance(at, datetime)
-        or not analysis.events.filter(pl.col("service") == "datastorage").height
-    ):
-        return None
-    writes = analysis.pipeline.writes
-    skew = ds_skew(analysis)
-    span = timedelta(seconds=float(waited.group(1)))
-    start, middle = at - span + skew, at - span / 2 + skew
-    return (
-        writes.filter(pl.col("ts").is_between(start, at + skew)).height,
-        writes.filter(pl.col("ts").is_between(middle, at + skew)).height,
-    )
-
-
-def _step_logged(analysis: Analysis, m: Mismatch, event_type: str | None) -> bool:
-    """True when the spec's lines show the awaited type possibly emitted and unwritten at the last query."""
-    if event_type is None or m.last is None:
-        return False
-    f = m.failure
-    return emitted_before(analysis, str(f["file"]), int(f["spec_index"]), int(m.last["line"]), event_type)
-
-
-def _writer_alive(analysis: Analysis, m: Mismatch, text: str) -> str:
-    """What shows the store's writer working while a timed-out `Eventually` waited, "" when nothing does.
-
-    A `✅ Audit store flushed successfully` print in the spec before the failure: the writer took the
-    Flush() and returned, writing everything buffered before it; this holds for an assertion checked
-    once too. Else DataStorage's batch writes in the second half of the wait.
-    """
-    one_shot = m.at_least and TIMED_OUT.search(text) is None
-    if TIMED_OUT.search(text) is None and not one_shot:
-        return ""
-    f = m.failure
-    flushed = flush_prints(analysis).filter(
-        (pl.col("file") == f["file"])
-        & (pl.col("spec_index") == f["spec_index"])
-        & (pl.col("line") < f["line"])
-    )
-    if flushed.height:
-        waited = "checked" if one_shot else "waited"
-        return f"the spec's Flush() returned successfully (line {flushed['line'][-1]}) before it {waited}"
-    writes = _wait_writes(analysis, m, text)
-    if writes is not None and writes[1]:
-        return f"DataStorage committed {writes[1]} batch write(s) in the second half of the wait"
-    return ""
-
-
-def _stalled(analysis: Analysis, m: Mismatch, text: str) -> bool:
-    """True when a store's flush timer stalled in the second half of a timed-out wait, or its time is unknown.
-
-    A `TIMER BUG DETECTED` line is logged when a stall ends, `actual_interval` after it began; a stall
-    still on when the spec failed is logged later, so any stall that ended after the wait's middle counts.
-    """
-    waited = TIMED_OUT.search(text)
-    at = m.failure.get("ts")
-    stalls = analysis.pipeline.store_errors.filter(pl.col("msg_key").str.starts_with(TIMER_BUG))
-    if waited is None or not isinstance(at, datetime) or stalls.is_empty():
-        return not stalls.is_empty()
-    middle = at - timedelta(seconds=float(waited.group(1)) / 2)
-    held = pl.col("attrs").str.json_path_match("$.actual_interval").cast(pl.Float64, strict=False)
-    began = pl.col("ts") - pl.duration(microseconds=(held.fill_null(0.0) * 1e6).cast(pl.Int64))
-    return bool(stalls.filter(pl.col("ts").is_null() | ((pl.col("ts") >= middle) & (began <= at))).height)
-
-
-def _writes_stopped(analysis: Analysis, m: Mismatch, text: str) -> bool:
-    """True when DataStorage logged no batch write while a timed-out `Eventually` waited (its log present)
-    and the run shows a writer stuck (a Flush() or Close() timed out after DataStorage's last write).
-
-    A query sees an event only after its batch committed: with no commit at all during the wait, the
-    count says nothing about what was emitted, unless the writer was moving. A writer that is not
-    stuck hands every buffered event over at the next tick; a stall, a slow or failed write, or a
-    refused one logs a line of its own (weighed apart), so with none of them and no stuck writer, no
-    write during the whole wait means there was nothing buffered to write.
-    """
-    writes = _wait_writes(analysis, m, text)
-    return writes is not None and writes[0] == 0 and stuck_writer(analysis) is not None
-
-
-def _still_arriving(analysis: Analysis, m: Mismatch, cid: str, event_type: str | None) -> bool:
-    """True when the spec's queries for the ID found more events as it waited: they were arriving late."""
-    f = m.failure
-    prints = query_prints(analysis).filter(
-        (pl.col("file") == f["file"])
-        & (pl.col("spec_index") == f["spec_index"])
-        & (pl.col("correlation_id") == cid)
-        & pl.col("count").is_not_null()
-    )
-    if event_type is not None:
-        prints = prints.filter(pl.col("event_type") == event_type)
-    counts = prints.get_column("count").to_list()
-    return len(counts) > 1 and max(counts) > min(counts)
-
-
-def _pipeline_failed(analysis: Analysis, m: Mismatch) -> bool:
-    """True when the spec's timeline shows its store failing or dropping a batch, or a Flush() timing out."""
-    f = m.failure
-    before = (
-        (pl.col("file") == f["file"])
-        & (pl.col("spec_index") == f["spec_index"])
-        & (pl.col("line") < f["line"])
-    )
-    errors = analysis.pipeline.store_errors.filter(before)
-    if errors.filter(pl.col("msg_key").str.contains("(?i)drop|failed to write|data loss")).height:
-        return True
-    if _slow_until(errors, f.get("ts")):
-        return True
-    prints = analysis.events.filter(before & pl.col("record").is_in(["helper", "output"]))
-    return bool(prints.get_column("message").cast(pl.String).str.contains(FLUSH_TIMED_OUT).any())
-
-
-def _slow_until(errors: pl.DataFrame, at: Any) -> bool:
-    """True when a slow batch write the store logged could still hold events back when the spec failed.
-
-    The store logs a slow write when it returns, and writes the next batch (everything buffered
-    meanwhile) right after: once that next write had time to finish (a write not slow enough to be
-    logged, a flush interval, the line's one-second time precision), the delay was over.
-    """
-    slow = errors.filter(pl.col("msg_key").str.contains("(?i)slow audit batch write"))
-    times = slow.get_column("ts").drop_nulls()
-    if not isinstance(at, datetime) or times.len() < slow.height:  # a line without a time: assume late
-        return slow.height > 0
-    return bool(times.len()) and at - times.max() <= SLOW_RECOVERY  # type: ignore[operator]
 
 
 def _shared(analysis: Analysis, m: Mismatch, cid: str) -> pl.DataFrame:
@@ -483,23 +245,23 @@ def _finding(analysis: Analysis, m: Mismatch) -> Finding | None:
     # The awaited events were buffered, or batches failed meanwhile: late or lost, the race and loss rules'.
     lost = (
         buffered.height >= m.expected
-        or _pipeline_failed(analysis, m)
-        or _writes_stopped(analysis, m, text)
-        or _still_arriving(analysis, m, cid, event_type)
+        or pipeline_failed(analysis, m)
+        or writes_stopped(analysis, m, text)
+        or still_arriving(analysis, m, cid, event_type)
         # A stalled flush timer held back what was buffered; the store's buffered lines, if logged, tell.
         or (
             m.query is not None
-            and not _store_logged(analysis, m)
+            and not store_logged(analysis, m)
             and stall_over(analysis, m.query) is not None
         )
     )
     if "Timed out" in text and m.found < m.expected and lost:
         return None
-    store_lines = _store_logged(analysis, m)  # the buffered lines tell; else the controller's lines may
+    store_lines = store_logged(analysis, m)  # the buffered lines tell; else the controller's lines may
     if (
         m.at_least
         and "Timed out" not in text
-        and (lost or (not store_lines and _step_logged(analysis, m, event_type)))
+        and (lost or (not store_lines and step_logged(analysis, m, event_type)))
     ):
         return None  # checked once: buffered or emitted before the query, so late (the race rule's) or lost
     why, rows = _explain(analysis, m, cid, event_type)
@@ -511,7 +273,7 @@ def _finding(analysis: Analysis, m: Mismatch) -> Finding | None:
     waited = " after its Eventually timed out" if "Timed out" in text else ""
     logged = (
         f"{buffered.height} were buffered before the failure"
-        if _store_logged(analysis, m)
+        if store_logged(analysis, m)
         else "no buffered line was logged"
     )
     wanted = f"at least {m.expected}" if m.at_least else str(m.expected)
@@ -521,7 +283,7 @@ def _finding(analysis: Analysis, m: Mismatch) -> Finding | None:
     )
     shown = sorted(rows + ([q] if q is not None else []), key=lambda r: (str(r["file"]), int(r["line"])))
     evidence = [quote(r["file"], r["line"]) for r in shown]
-    tail = _failure_lines(m.failure)
+    tail = failure_lines(m.failure)
     evidence = evidence[: MAX_EVIDENCE - len(tail)] + tail
     unique = tuple(dict.fromkeys(evidence))
     return Finding(rule=RULE.id, severity=Severity.HIGH, summary=summary, correlation_id=cid, evidence=unique)
@@ -538,14 +300,14 @@ def _anonymous(analysis: Analysis, m: Mismatch) -> Finding | None:
     kind = EVENT_TYPE.search(message)
     if not AUDIT_WORDS.search(message) and kind is None:
         return None
-    lost = _pipeline_failed(analysis, m) or _writes_stopped(analysis, m, text)
+    lost = pipeline_failed(analysis, m) or writes_stopped(analysis, m, text)
     if "Timed out" in text and m.found < m.expected and lost:
         return None  # lost on the way: the loss rules' matter
     what = kind.group(0) if kind else "audit"
     waited = " after its Eventually timed out" if "Timed out" in text else ""
     diff = abs(m.found - m.expected)
     side = "extra" if m.found > m.expected else "missing"
-    logged = "its timeline holds no audit-store line" if not _store_logged(analysis, m) else "no store line"
+    logged = "its timeline holds no audit-store line" if not store_logged(analysis, m) else "no store line"
     unknown = (
         "events emitted twice from events of another spec sharing the ID"
         if side == "extra"
@@ -557,7 +319,7 @@ def _anonymous(analysis: Analysis, m: Mismatch) -> Finding | None:
         f"no line of the spec names the correlation ID it counted and {logged} for it, so the logs cannot "
         f"tell {unknown}; {UNDECIDED}."
     )
-    return Finding(RULE.id, Severity.HIGH, summary, None, tuple(_failure_lines(m.failure)))
+    return Finding(RULE.id, Severity.HIGH, summary, None, tuple(failure_lines(m.failure)))
 
 
 def undecided(finding: Finding) -> bool:
@@ -593,7 +355,7 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     Returns:
         One finding per failed count assertion whose correlation ID is known.
     """
-    for m in _mismatches(analysis):
+    for m in read_mismatches(analysis):
         finding = _finding(analysis, m)
         if finding is not None:
             yield finding
