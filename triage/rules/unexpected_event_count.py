@@ -72,7 +72,9 @@ from triage.table.exprs import matches
 
 AUDIT_WORDS = re.compile(r"(?i)\baudit\b|\bevents?\b|\bevent\(s\)")
 PHASE_LINE = r"^Processing (\w+) phase$"
-TRANSITION = "signalprocessing.phase.transition"
+# A phase-change event of any service (`signalprocessing.phase.transition`,
+# `orchestrator.lifecycle.transitioned`).
+TRANSITION = re.compile(r"\.transition(?:ed)?$")
 MAX_EVIDENCE = 8
 NEVER_EMITTED = "were never emitted"  # a summary that rules out late or lost events
 UNDECIDED = "observed: only the count"  # ends a summary whose logs cannot tell why the count differs
@@ -129,7 +131,7 @@ def _explain(
     """Name the extra or missing events, with the lines that show them."""
     buffered = _buffered(analysis, m, cid, event_type)
     what = event_type or "audit"
-    if m.found > m.expected and event_type == TRANSITION:
+    if m.found > m.expected and event_type is not None and TRANSITION.search(event_type):
         phases = _phases(analysis, m, buffered)
         if not phases.is_empty():
             counts = phases.group_by("phase").agg(pl.len().alias("n"), pl.col("line").min().alias("first"))
