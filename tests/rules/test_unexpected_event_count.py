@@ -322,3 +322,13 @@ def test_a_wait_without_writes_while_the_writer_moved_finds_the_events_never_emi
     assert finding.correlation_id == "audit-test-rr-01" and finding.severity == Severity.HIGH
     assert "were never emitted" in finding.summary
     assert not [f for f in report.findings if f.rule == "unflushed-events" and f.severity > Severity.INFO]
+
+
+def test_a_phase_change_event_is_recognised_for_every_service() -> None:
+    """Both SignalProcessing's and RemediationOrchestrator's phase-change types read as transitions."""
+    from triage.rules.unexpected_event_count import TRANSITION
+
+    assert TRANSITION.search("signalprocessing.phase.transition")
+    assert TRANSITION.search("orchestrator.lifecycle.transitioned")
+    assert not TRANSITION.search("signalprocessing.classification.decision")
+    assert not TRANSITION.search("orchestrator.lifecycle.transition_failed")
