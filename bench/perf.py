@@ -497,7 +497,9 @@ def stages(bundle: Path, env: dict[str, str]) -> int:
     """
     print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}; {bundle}")
     sys.stdout.flush()
-    return subprocess.run([sys.executable, "-c", STAGES_SCRIPT, str(bundle)], env=env, check=False).returncode
+    # -P: the working directory (a source tree, maybe) does not come before --tree on the path.
+    argv = [sys.executable, "-P", "-c", STAGES_SCRIPT, str(bundle)]
+    return subprocess.run(argv, env=env, check=False).returncode
 
 
 def main(argv: Sequence[str] | None = None) -> int:
