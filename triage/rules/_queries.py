@@ -22,7 +22,7 @@ from datetime import datetime
 
 import polars as pl
 
-from triage.facts.analysis import Analysis
+from triage.facts.analysis import Analysis, per_analysis
 from triage.rules import wording
 from triage.table.exprs import attr, json_field, matches, next_in_timeline, with_time_bounds
 from triage.table.vocabulary import DEBUG_QUERY, DROPS, FAILED_STATES
@@ -67,6 +67,7 @@ class SpecBlock:
         return self.state in FAILED_STATES
 
 
+@per_analysis
 def spec_blocks(analysis: Analysis) -> dict[tuple[str, int], SpecBlock]:
     """Each spec block's end state and failure marker.
 
@@ -158,6 +159,7 @@ def _namespace_owner(analysis: Analysis, blocks: pl.DataFrame) -> pl.DataFrame:
     return owners
 
 
+@per_analysis
 def query_prints(analysis: Analysis) -> pl.DataFrame:
     """Every test query whose result was printed, with the interval it happened in.
 

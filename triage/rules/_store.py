@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from triage.facts.analysis import Analysis
+from triage.facts.analysis import Analysis, per_analysis
 from triage.facts.audit_pipeline import UNFRAMED
 from triage.rules._retries import MAX_ATTEMPTS
 from triage.rules.base import Evidence, quote
@@ -138,6 +138,7 @@ def closing_counters(analysis: Analysis) -> Counters | None:
     )
 
 
+@per_analysis
 def spec_states(analysis: Analysis) -> dict[tuple[str, int], str]:
     """Each spec block's end state as its header printed it (passed, failed, timedout, ...).
 
@@ -291,6 +292,7 @@ def replay(activity: pl.DataFrame) -> WriterEnd:
     return WriterEnd(stuck=stuck, waiting=tuple(waiting), dropped=tuple(dropped), exhausted=exhausted)
 
 
+@per_analysis
 def run_end(analysis: Analysis) -> Mapping[str, object] | None:
     """The last timed line of the test log: the run was still going then.
 
@@ -333,6 +335,7 @@ def ds_skew(analysis: Analysis) -> timedelta:
     return timedelta(microseconds=(analysis.pipeline.skew_ns or 0) // 1000)
 
 
+@per_analysis
 def failing_blocks(analysis: Analysis) -> dict[tuple[str, int], int]:
     """The spec blocks (file, spec_index) where the store failed or dropped a batch write.
 
