@@ -13,6 +13,8 @@ import pytest
 from triage.api import Report, analyze
 from triage.facts.analysis import Analysis, per_analysis
 from triage.report.verdict import spec_indices
+from triage.rules._store import store_activities
+from triage.table.vocabulary import DROPS, FAILED_WRITE, SLOW_WRITE
 
 BUNDLES = Path(__file__).resolve().parent.parent / "fixtures" / "bundles"
 
@@ -98,3 +100,34 @@ def test_spec_indices_are_those_of_each_failed_specs_header_row(name: str) -> No
         )
         expected = header["spec_index"][0] if header.height else None
         assert indices.get((spec.file, spec.line)) == expected
+
+
+@pytest.mark.parametrize("name", ["01-jan14-1025", "06-rejections-400", "08-timer-stall"])
+def test_store_activities_of_many_timelines_hold_each_timelines_own_store_lines(name: str) -> None:
+    """Read together, each timeline gets exactly its own buffered, tick and outcome lines, in line order."""
+    analysis = _report(name).analysis
+    pipe = analysis.pipeline
+    timelines = sorted(
+        {(str(f), int(i)) for f, i in pipe.buffered.select("file", "spec_index").iter_rows()}
+        | {(str(f), int(i)) for f, i in pipe.store_errors.select("file", "spec_index").iter_rows()}
+    )
+    assert len(timelines) > 1
+    missing = ("nowhere.log", 1)
+    activities = store_activities(analysis, [*timelines, missing])
+    for file, index in timelines:
+        same = (pl.col("file") == file) & (pl.col("spec_index") == index)
+        lines = sorted(
+            [
+                *pipe.buffered.filter(same)["line"].to_list(),
+                *pipe.ticks.filter(same)["line"].to_list(),
+                *pipe.store_errors.filter(same & pl.col("msg_key").is_in([FAILED_WRITE, SLOW_WRITE, *DROPS]))[
+                    "line"
+                ].to_list(),
+            ]
+        )
+        got = activities[file, index]
+        assert got["line"].to_list() == lines
+        assert set(got["spec_index"].to_list()) == {index}
+        assert set(got["kind"].to_list()) <= {"buffered", "tick", "failed", "dropped", "slow"}
+    assert activities[missing].is_empty()
+    assert activities[missing].columns == activities[timelines[0]].columns
