@@ -98,16 +98,12 @@ def spec_blocks(analysis: Analysis) -> dict[tuple[str, int], SpecBlock]:
         .select("file", "spec_index", pl.col("line").alias("fail_line"), "ts")
     )
     table = headers.join(markers, on=["file", "spec_index"], how="left")
+    columns = table.select("file", "spec_index", "spec", "state", "fail_line", "ts")
     return {
-        (row["file"], row["spec_index"]): SpecBlock(
-            file=row["file"],
-            spec_index=row["spec_index"],
-            name=row["spec"] or "",
-            state=row["state"] or "",
-            fail_line=row["fail_line"],
-            fail_at=row["ts"],
+        (file, index): SpecBlock(
+            file=file, spec_index=index, name=name or "", state=state or "", fail_line=fail_line, fail_at=at
         )
-        for row in table.iter_rows(named=True)
+        for file, index, name, state, fail_line, at in columns.iter_rows()
     }
 
 
