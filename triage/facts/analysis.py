@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property, wraps
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -13,6 +16,8 @@ from triage.facts.stores import Store, attribute
 from triage.facts.testrun import TestRun
 from triage.table.attrs import Attrs
 from triage.table.texts import LineTexts
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,28 @@ class Analysis:
     kinds: frozenset[str]
     texts: LineTexts
     run_dir: str | None = None
+    _shared: dict[Callable[..., Any], _Once] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _shared_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
+
+    def shared(self, fn: Callable[[Analysis], _T]) -> _T:
+        """`fn(self)`, worked out once: what several rules and the report read is derived once.
+
+        The rules run on several threads; a second caller of the same `fn` waits for the first's value.
+
+        Args:
+            fn: a function of the analysis alone, whose value its callers only read.
+
+        Returns:
+            fn's value.
+        """
+        with self._shared_lock:
+            once = self._shared.setdefault(fn, _Once())
+        value: _T = once.get(lambda: fn(self))
+        return value
 
     @cached_property
     def store_of_spec(self) -> dict[int, Store]:
@@ -66,6 +93,40 @@ class Analysis:
             .first()
             .select("correlation_id", "file", "spec_index")
         )
+
+
+class _Once:
+    """A value computed by its first reader; one that fails leaves it for the next to compute."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._done = False
+        self._value: Any = None
+
+    def get(self, compute: Callable[[], Any]) -> Any:
+        """The value, computed now when no reader has computed it yet."""
+        with self._lock:
+            if not self._done:
+                self._value = compute()
+                self._done = True
+            return self._value
+
+
+def per_analysis(fn: Callable[[Analysis], _T]) -> Callable[[Analysis], _T]:
+    """Decorate a function of the analysis alone: it is worked out once per analysis (`Analysis.shared`).
+
+    Args:
+        fn: what several rules (or the report) derive from the analysis and only read.
+
+    Returns:
+        fn, computed once per analysis.
+    """
+
+    @wraps(fn)
+    def once(analysis: Analysis) -> _T:
+        return analysis.shared(fn)
+
+    return once
 
 
 def build_analysis(

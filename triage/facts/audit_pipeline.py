@@ -99,6 +99,7 @@ UNFRAMED = 0
 
 
 _DS_FAILED = (DB_WRITE_FAILED, DS_VALIDATION_FAILED)
+_HELPER = pl.col("attrs").str.json_path_match("$.helper")
 
 
 def _store_rows(events: pl.DataFrame) -> pl.DataFrame:
@@ -132,32 +133,42 @@ def _pick(events: pl.DataFrame, store: pl.DataFrame, keys: Sequence[str], *colum
     return rows.with_columns(pl.col("spec_index").fill_null(UNFRAMED))
 
 
-def _buffered(events: pl.DataFrame, store: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
-    """`Event buffered successfully` lines, in table order (file, then line)."""
-    rows = _pick(events, store, [BUFFERED], "correlation_id", "event_type")
-    return with_attrs(
+_BUFFERED_FIELDS = {"total_buffered": pl.Int64(), "buffer_size_after": pl.Int64()}
+_TICK_FIELDS = {
+    "tick_number": pl.Int64(),
+    "batch_size_before_flush": pl.Int64(),
+    "buffer_utilization": pl.Int64(),
+    "expected_interval": pl.Float64(),
+    "actual_interval": pl.Float64(),
+    "tick_time": pl.String(),
+}
+
+
+def _buffered_and_ticks(
+    events: pl.DataFrame, store: pl.DataFrame, attrs: Attrs
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`Event buffered successfully` lines and timer ticks, in table order (file, then line).
+
+    Both are most of a large test log's store lines and their `attrs` lie in the same parts of the
+    store: they are read in one pass, each text decoded once.
+    """
+    rows = _pick(events, store, [BUFFERED, TICK], "msg_key", "correlation_id", "event_type")
+    decoded = with_attrs(
         rows.with_columns(pl.col("event_type").cast(pl.String)),
-        [*_KEEP, "correlation_id", "event_type"],
-        {"total_buffered": pl.Int64(), "buffer_size_after": pl.Int64()},
+        [*_KEEP, "msg_key", "correlation_id", "event_type"],
+        {**_BUFFERED_FIELDS, **_TICK_FIELDS},
         attrs,
     )
-
-
-def _ticks(events: pl.DataFrame, store: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
-    fields = {
-        "tick_number": pl.Int64(),
-        "batch_size_before_flush": pl.Int64(),
-        "buffer_utilization": pl.Int64(),
-        "expected_interval": pl.Float64(),
-        "actual_interval": pl.Float64(),
-        "tick_time": pl.String(),
-    }
-    ticks = with_attrs(_pick(events, store, [TICK]), _KEEP, fields, attrs)
-    return (
-        ticks.rename({"batch_size_before_flush": "batch"})
+    is_buffered = pl.col("msg_key") == BUFFERED
+    buffered = decoded.filter(is_buffered).select(*_KEEP, "correlation_id", "event_type", *_BUFFERED_FIELDS)
+    ticks = (
+        decoded.filter(~is_buffered)
+        .select(*_KEEP, *_TICK_FIELDS)
+        .rename({"batch_size_before_flush": "batch"})
         .with_columns(iso_ts(pl.col("tick_time")).alias("tick_at"))
         .drop("tick_time")
     )
+    return buffered, ticks
 
 
 def _writes(ds: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
@@ -190,36 +201,59 @@ def _requests(ds: pl.DataFrame, attrs: Attrs) -> pl.DataFrame:
     )
 
 
-def _queries(helpers: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
-    helper = pl.col("attrs").str.json_path_match("$.helper")
-    wanted = helpers.filter(helper.is_in(["no_events", "found", "query_error"]))
-    printed = with_time_bounds(wanted, events).select(
+def _bounded(events: pl.DataFrame, *frames: pl.DataFrame) -> list[pl.DataFrame]:
+    """Each of frames (rows of the table) with `ts_lo`/`ts_hi` added, as `with_time_bounds` gives them.
+
+    A row's bounds come from its own timeline alone, so the rows of all frames are bounded together:
+    one pass over the table's timed rows instead of one per frame.
+    """
+    keys = pl.concat([frame.select("file", "line", "spec_index") for frame in frames])
+    bounds = with_time_bounds(keys, events).select("ts_lo", "ts_hi")
+    out = []
+    at = 0
+    for frame in frames:
+        out.append(pl.concat([frame, bounds.slice(at, frame.height)], how="horizontal"))
+        at += frame.height
+    return out
+
+
+def _queries(printed: pl.DataFrame, counted: pl.DataFrame) -> pl.DataFrame:
+    """The test helpers' query prints and other suites' counted prints (`_counted_prints`), both bounded."""
+    printed = printed.select(
         *_KEEP,
         "ts_lo",
         "ts_hi",
         "correlation_id",
         pl.col("event_type").cast(pl.String),
-        helper.alias("helper"),
+        _HELPER.alias("helper"),
         attr("subject", pl.String()),
         attr("count", pl.Int64()),
     )
-    counted = _counted_prints(events)
+    counted = _counted_prints(counted)
     if counted.is_empty():
         return printed
     return pl.concat([printed, counted.select(printed.columns).cast(printed.schema)]).sort("file", "line")
 
 
-def _counted_prints(events: pl.DataFrame) -> pl.DataFrame:
+def _counted_output(events: pl.DataFrame) -> pl.DataFrame:
+    """The test run's output lines that are other suites' query prints (COUNTED_QUERIES)."""
+    msg = pl.col("message").cast(pl.String)
+    output = events.filter((pl.col("service") == "test-run") & (pl.col("record") == "output"))
+    return output.filter(pl.any_horizontal([msg.str.contains(p) for p in COUNTED_QUERIES]))
+
+
+def _counted_prints(wanted: pl.DataFrame) -> pl.DataFrame:
     """Other suites' query prints that name a correlation ID, with the columns of `_queries`.
 
     E.g. `Found 3 phase_transition events for correlation_id=X`, `Found 0 events (expected 1) for
     correlation_id=X, event_type=T`, `✅ Query successful: found 0 events (correlation=X, type=T)` or
     `No phase_transition events found for correlation_id=X` (COUNTED_QUERIES): a count (0 when the
     print says nothing was found), the ID and, when printed, the type.
+
+    Args:
+        wanted: `_counted_output` rows with their time bounds.
     """
     msg = pl.col("message").cast(pl.String)
-    output = events.filter((pl.col("service") == "test-run") & (pl.col("record") == "output"))
-    wanted = output.filter(pl.any_horizontal([msg.str.contains(p) for p in COUNTED_QUERIES]))
 
     def field(name: str) -> pl.Expr:
         """The named group of whichever shape the print has; a count-less shape counts 0."""
@@ -234,7 +268,7 @@ def _counted_prints(events: pl.DataFrame) -> pl.DataFrame:
 
     count = field("count").cast(pl.Int64)
     kind = pl.coalesce(field("type").replace("", None), field("kind"))
-    return with_time_bounds(wanted, events).select(
+    return wanted.select(
         *_KEEP,
         "ts_lo",
         "ts_hi",
@@ -263,14 +297,13 @@ def _carry(buffered: pl.DataFrame, flushes: pl.DataFrame) -> pl.DataFrame:
     return carried.with_columns(pl.col("link").fill_null(0))
 
 
-def _explicit_flushes(helpers: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
-    """The test's own Flush() calls that returned: `✅ Audit store flushed successfully` prints.
+def _explicit_flushes(flushed: pl.DataFrame) -> pl.DataFrame:
+    """The test's own Flush() calls that returned: `✅ Audit store flushed successfully` prints, bounded.
 
     With the SP-AUDIT-001 fix, Flush() drains the channel and writes everything buffered before it;
     before the fix it wrote only the batch, so events still in the channel stayed behind.
     """
-    flushed = helpers.filter(pl.col("attrs").str.json_path_match("$.helper") == "flushed")
-    return with_time_bounds(flushed, events).select(*_KEEP, "ts_lo", "ts_hi")
+    return flushed.select(*_KEEP, "ts_lo", "ts_hi")
 
 
 def _mark_explicit(buffered: pl.DataFrame, explicit: pl.DataFrame) -> pl.DataFrame:
@@ -294,7 +327,7 @@ def _store_frames(
         attr("dropped_count", pl.Int64()),
         attr("failed_batch_count", pl.Int64()),
     )
-    return _buffered(events, store, attrs), _ticks(events, store, attrs), errors, closed
+    return (*_buffered_and_ticks(events, store, attrs), errors, closed)
 
 
 def _datastorage_rows(events: pl.DataFrame) -> pl.DataFrame:
@@ -328,7 +361,13 @@ def reconstruct(events: pl.DataFrame, attrs: Attrs | None = None) -> Pipeline:
     offset = estimate_offset(flushing, writes, refused)
     flushes = link_flushes(flushing, writes, offset.skew_ns if offset else 0)
     helpers = attrs.attach(events.filter((pl.col("service") == "test-run") & (pl.col("record") == "helper")))
-    explicit = _explicit_flushes(helpers, events)
+    printed, flushed, counted = _bounded(
+        events,
+        helpers.filter(_HELPER.is_in(["no_events", "found", "query_error"])),
+        helpers.filter(_HELPER == "flushed"),
+        _counted_output(events),
+    )
+    explicit = _explicit_flushes(flushed)
     buffered = _mark_explicit(_carry(store_buffered, flushes), explicit)
     ds_queries = attrs.attach(ds.filter(pl.col("msg_key") == DS_QUERIED)).select(
         *_KEEP, attr("count", pl.Int64()), attr("total", pl.Int64())
@@ -341,7 +380,7 @@ def reconstruct(events: pl.DataFrame, attrs: Attrs | None = None) -> Pipeline:
         closed=closed,
         writes=writes,
         rejects=_rejects(ds, requests, attrs),
-        queries=_queries(helpers, events),
+        queries=_queries(printed, counted),
         ds_queries=ds_queries,
         explicit_flushes=explicit,
         requests=requests,

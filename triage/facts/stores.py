@@ -145,7 +145,7 @@ def windows(pipeline: Pipeline, events: pl.DataFrame) -> list[Window]:
         .filter(pl.col("spec_index").is_not_null() & pl.col("start_ns").is_not_null())
         .sort("start_ns", "spec_index")
     )
-    return [Window(**{k: row[k] for k in Window.__dataclass_fields__}) for row in table.iter_rows(named=True)]
+    return [Window(*row) for row in table.select(list(Window.__dataclass_fields__)).iter_rows()]
 
 
 def _phase_gap(a: int, b: int, interval: int) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 import polars as pl
@@ -161,12 +162,23 @@ class _LogRows:
     records: pl.DataFrame
     logged: pl.DataFrame
 
+    @cached_property
+    def by_record(self) -> dict[str, list[dict[str, Any]]]:
+        """The records as rows (line, spec, spec_index, message and their `attrs` fields) by record
+        type, in line order; all decoded in one pass."""
+        picked = self.records.sort("line")
+        attrs = decode_json(picked["attrs"], _ATTRS).alias("_a")
+        frame = (
+            picked.select(pl.col("record").cast(pl.String), "line", "spec", "spec_index", "message")
+            .with_columns(attrs)
+            .unnest("_a")
+        )
+        parts = frame.partition_by("record", as_dict=True, include_key=False, maintain_order=True)
+        return {str(record): part.to_dicts() for (record,), part in parts.items()}
 
-def _rows(events: pl.DataFrame, record: str) -> list[dict[str, Any]]:
-    picked = events.filter(pl.col("record") == record).sort("line")
-    attrs = decode_json(picked["attrs"], _ATTRS).alias("_a")
-    frame = picked.select("line", "spec", "spec_index", "message").with_columns(attrs).unnest("_a")
-    return frame.to_dicts()
+    def rows(self, record: str) -> list[dict[str, Any]]:
+        """The rows of one record type (`by_record`), none when the log has no such record."""
+        return self.by_record.get(record, [])
 
 
 def _first(rows: list[dict[str, Any]], key: str) -> Any:
@@ -203,11 +215,11 @@ def failure_message(text: str | None) -> str | None:
     return message or None
 
 
-def _failures_by_block(events: pl.DataFrame) -> dict[int, tuple[str | None, str | None]]:
+def _failures_by_block(rows: _LogRows) -> dict[int, tuple[str | None, str | None]]:
     # The failure message block wins; a timeline `[FAILED] in [It]` marker gives only a location.
     blocks: dict[int, tuple[str | None, str | None]] = {}
     markers: dict[int, str | None] = {}
-    for row in _rows(events, "failure"):
+    for row in rows.rows("failure"):
         index = row["spec_index"]
         if index is None:
             continue
@@ -225,7 +237,7 @@ def _spec_results(
 ) -> tuple[SpecResult, ...]:
     not_passed = [block for block in blocks if block["state"] in NOT_PASSED_STATES]
     ids = _ids_by_block(rows.logged, [block["spec_index"] for block in not_passed])
-    failures = _failures_by_block(rows.records)
+    failures = _failures_by_block(rows)
     results = []
     for block in not_passed:
         message, location = failures.get(block["spec_index"], (None, None))
@@ -262,9 +274,9 @@ def _spec_results(
     return tuple(sorted(results, key=lambda result: result.line))
 
 
-def _bare_failures(records: pl.DataFrame) -> list[dict[str, Any]]:
+def _bare_failures(rows: _LogRows) -> list[dict[str, Any]]:
     """Failure messages printed outside any spec block (a log excerpt that kept no header)."""
-    return [row for row in _rows(records, "failure") if row["spec_index"] is None and not row["marker"]]
+    return [row for row in rows.rows("failure") if row["spec_index"] is None and not row["marker"]]
 
 
 def _plain_name(name: str | None) -> str:
@@ -277,9 +289,9 @@ def _count(rows: list[dict[str, Any]], states: tuple[str, ...]) -> int:
 
 
 def _summarize_file(file: str, rows: _LogRows) -> TestRun:
-    suite = _rows(rows.records, "suite")
-    specs = _rows(rows.records, "spec")
-    summary = _rows(rows.records, "summary")
+    suite = rows.rows("suite")
+    specs = rows.rows("spec")
+    summary = rows.rows("summary")
     # Suite-level nodes ([SynchronizedBeforeSuite] …) are not specs in Ginkgo's counts.
     blocks = [row for row in specs if row["spec_index"] is not None]
     its = [row for row in blocks if row["node"] is None]
@@ -296,7 +308,7 @@ def _summarize_file(file: str, rows: _LogRows) -> TestRun:
         if not entries and reason and reason.startswith("Interrupted"):
             # Interrupted specs may print no block: Ginkgo's failures beyond the failures shown (in
             # spec blocks, or bare in an excerpt) are them.
-            shown = _count(its, FAILED_STATES) + _count(_bare_failures(rows.records), FAILED_STATES)
+            shown = _count(its, FAILED_STATES) + _count(_bare_failures(rows), FAILED_STATES)
             interrupted = max(interrupted, counts_row["failed"] - shown)
         failed = counts_row["failed"] - interrupted
     else:

@@ -41,7 +41,7 @@ _DEFAULTS = {
 def _fmt(frame: pl.DataFrame, **exprs: pl.Expr) -> pl.DataFrame:
     """Timeline rows of a frame: the given columns, the rest as _DEFAULTS say."""
     columns = {**_DEFAULTS, **exprs}
-    return frame.select(**columns).select(list(TIMELINE_SCHEMA)).cast(TIMELINE_SCHEMA)  # type: ignore[arg-type]
+    return frame.select(columns[name].cast(dtype).alias(name) for name, dtype in TIMELINE_SCHEMA.items())
 
 
 def build_timelines(analysis: Analysis, ids: Collection[str] | None = None) -> pl.DataFrame:

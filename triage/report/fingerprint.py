@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 import polars as pl
 
@@ -50,6 +51,9 @@ _NODE_MARKER = re.compile(r" \[[A-Za-z]+\] ")
 _DIGITS = re.compile(r"\d+")
 _REPO_PATH = re.compile(r"(?:^|/)((?:test|pkg|internal|cmd)/.*)$")
 TEST_SERVICES = frozenset({"test-run", "controller", ""})
+# Spec names normalized and kept: a report normalizes each spec's name several times (its fingerprint,
+# its location by name, the timelines that log an ID); a large run has some ten thousand specs.
+_NAMES_KEPT = 1 << 14
 
 
 def normalize_id(text: str) -> str:
@@ -69,6 +73,7 @@ def normalize_id(text: str) -> str:
     return _K8S_HASH.sub("<hash>", text)
 
 
+@lru_cache(maxsize=_NAMES_KEPT)
 def normalize_text(text: str) -> str:
     """Free text (a spec's name) with run-specific parts replaced and Ginkgo's node marker dropped.
 
@@ -164,16 +169,17 @@ def _located(report: Report) -> dict[str, str]:
     }
 
 
-def spec_locations_by_id(report: Report) -> dict[str, tuple[str, ...]]:
+def spec_locations_by_id(report: Report, located: dict[str, str] | None = None) -> dict[str, tuple[str, ...]]:
     """Per correlation ID, the relative locations of the specs whose timelines in the test logs log it.
 
     Args:
         report: the analysis result.
+        located: `_located(report)` when the caller has it.
 
     Returns:
         Correlation ID -> sorted relative locations (a spec of unknown location counts by its name).
     """
-    located = _located(report)
+    located = _located(report) if located is None else located
     rows = (
         report.events.lazy()
         .filter(
@@ -192,10 +198,11 @@ def spec_locations_by_id(report: Report) -> dict[str, tuple[str, ...]]:
     return {cid: tuple(sorted(locations)) for cid, locations in found.items()}
 
 
-def _spec_of_lines(report: Report, lines: set[tuple[str, int]]) -> dict[tuple[str, int], str]:
+def _spec_of_lines(
+    report: Report, lines: set[tuple[str, int]], located: dict[str, str]
+) -> dict[tuple[str, int], str]:
     """The relative location of the spec whose timeline holds each of `lines` (file, line), a line of a
     multi-line record included; lines outside any spec's timeline are left out."""
-    located = _located(report)
     out: dict[tuple[str, int], str] = {}
     for file in sorted({f for f, _ in lines}):
         wanted = pl.DataFrame({"at": sorted(n for f, n in lines if f == file)}, schema={"at": pl.Int64})
@@ -242,14 +249,16 @@ def finding_fingerprints(report: Report, findings: Sequence[Finding] | None = No
     """
     findings = report.findings if findings is None else findings
     services = {a.source.name: a.source.service or "" for a in report.accounts}
-    locations = spec_locations_by_id(report) if any(f.correlation_id for f in findings) else {}
     lines = {
         (e.file, e.line)
         for f in findings
         if f.correlation_id is None and f.rule in SPEC_RULES
         for e in f.evidence
     }
-    specs = _spec_of_lines(report, lines)
+    with_id = any(f.correlation_id for f in findings)
+    located = _located(report) if with_id or lines else {}
+    locations = spec_locations_by_id(report, located) if with_id else {}
+    specs = _spec_of_lines(report, lines, located)
     keys = [
         finding_key(
             f.rule,

@@ -102,22 +102,46 @@ class SpecVerdict:
     reason: str | None
 
 
-def spec_index(events: pl.DataFrame, spec: SpecResult) -> int | None:
-    """The spec block of a spec result, None when its header is not in the table.
+def spec_indices(
+    events: pl.DataFrame, specs: list[SpecResult]
+) -> dict[tuple[str | None, int | None], int | None]:
+    """The spec block of each spec result whose header is in the table.
 
     Args:
         events: the event table.
-        spec: a spec result.
+        specs: spec results.
 
     Returns:
-        Its `spec_index`.
+        (file, line) of a spec's header -> its `spec_index`; a spec the summary names but no block
+        shows is left out.
     """
-    if spec.file is None or spec.line is None:  # a spec the summary names but no block shows
-        return None
-    rows = events.filter(
-        (pl.col("file") == spec.file) & (pl.col("line") == spec.line) & (pl.col("record") == "spec")
+    wanted = {(s.file, s.line) for s in specs if s.file is not None and s.line is not None}
+    if not wanted:
+        return {}
+    headers = (
+        events.lazy()
+        .filter(
+            (pl.col("record") == "spec")
+            & pl.col("file").cast(pl.String).is_in([f for f, _ in wanted])
+            & pl.col("line").is_in([n for _, n in wanted])
+        )
+        .select(pl.col("file").cast(pl.String), "line", "spec_index")
+        .unique(["file", "line"], keep="first", maintain_order=True)
+        .collect()
     )
-    return rows["spec_index"][0] if rows.height else None
+    return {(f, n): i for f, n, i in headers.iter_rows() if (f, n) in wanted}
+
+
+def _block_rows(events: pl.DataFrame, blocks: set[tuple[str, int]]) -> dict[tuple[str, int], pl.DataFrame]:
+    """The rows of each spec block (file, spec_index), in table order, read in one pass."""
+    if not blocks:
+        return {}
+    rows = events.filter(
+        pl.col("file").cast(pl.String).is_in([f for f, _ in blocks])
+        & pl.col("spec_index").is_in([i for _, i in blocks])
+    )
+    parts = rows.partition_by("file", "spec_index", as_dict=True, maintain_order=True)
+    return {(str(f), int(i)): part for (f, i), part in parts.items() if (str(f), int(i)) in blocks}
 
 
 def own_ids(report: Report, spec: SpecResult, index: int | None) -> tuple[str, ...]:
@@ -152,15 +176,24 @@ def judge(report: Report) -> tuple[SpecVerdict, ...]:
     position = {id(f): i for i, f in enumerate(report.findings)}
     cited = _cited_blocks(report, findings)
     periods = _periods(report, findings)
+    indices = spec_indices(report.events, specs)
+    index_of = [indices.get((s.file, s.line)) for s in specs]
+    failed = {
+        (s.file, i)
+        for s, i in zip(specs, index_of, strict=True)
+        if s.file is not None and i is not None and s.state in FAILED_STATES
+    }
+    block_rows = _block_rows(report.events, failed)
     out = []
-    for spec in specs:
-        index = spec_index(report.events, spec)
+    for spec, index in zip(specs, index_of, strict=True):
         ids = own_ids(report, spec, index)
         if spec.state not in FAILED_STATES:
             reason = "interrupted after another spec failed (Ginkgo --fail-fast); it did not fail on its own"
             out.append(SpecVerdict(spec, index, ids, None, None, None, reason))
             continue
-        block = _block(report, spec, index, AUDIT_FAILURE.search(spec.failure_message or "") is not None)
+        rows = block_rows.get((str(spec.file), index), report.events.clear()) if index is not None else None
+        about_audit = AUDIT_FAILURE.search(spec.failure_message or "") is not None
+        block = _block(report, spec, index, about_audit, rows)
         cause, basis = _cause(findings, ids, (spec.file, index), cited, periods, block)
         if cause is not None:
             out.append(SpecVerdict(spec, index, ids, cause, position[id(cause)], basis, None))
@@ -186,14 +219,21 @@ class _Block:
     retried: bool = False
 
 
-def _block(report: Report, spec: SpecResult, index: int | None, about_audit: bool = False) -> _Block:
+def _block(
+    report: Report,
+    spec: SpecResult,
+    index: int | None,
+    about_audit: bool = False,
+    rows: pl.DataFrame | None = None,
+) -> _Block:
     from triage.rules import query_prints
     from triage.table.vocabulary import DEBUG_QUERY, QUERY_FAILED
 
     analysis = report.analysis
     if index is None:
         return _Block(None, None, pl.DataFrame(), about_audit, 0, False, 0, 0)
-    rows = report.events.filter((pl.col("file") == spec.file) & (pl.col("spec_index") == index))
+    if rows is None:
+        rows = report.events.filter((pl.col("file") == spec.file) & (pl.col("spec_index") == index))
     times = rows.get_column("ts").drop_nulls()
     same = (pl.col("file") == spec.file) & (pl.col("spec_index") == index)
     queries = query_prints(analysis).filter(same)

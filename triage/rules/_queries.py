@@ -22,7 +22,7 @@ from datetime import datetime
 
 import polars as pl
 
-from triage.facts.analysis import Analysis
+from triage.facts.analysis import Analysis, per_analysis
 from triage.rules import wording
 from triage.table.exprs import attr, json_field, matches, next_in_timeline, with_time_bounds
 from triage.table.vocabulary import DEBUG_QUERY, DROPS, FAILED_STATES
@@ -67,6 +67,7 @@ class SpecBlock:
         return self.state in FAILED_STATES
 
 
+@per_analysis
 def spec_blocks(analysis: Analysis) -> dict[tuple[str, int], SpecBlock]:
     """Each spec block's end state and failure marker.
 
@@ -97,16 +98,12 @@ def spec_blocks(analysis: Analysis) -> dict[tuple[str, int], SpecBlock]:
         .select("file", "spec_index", pl.col("line").alias("fail_line"), "ts")
     )
     table = headers.join(markers, on=["file", "spec_index"], how="left")
+    columns = table.select("file", "spec_index", "spec", "state", "fail_line", "ts")
     return {
-        (row["file"], row["spec_index"]): SpecBlock(
-            file=row["file"],
-            spec_index=row["spec_index"],
-            name=row["spec"] or "",
-            state=row["state"] or "",
-            fail_line=row["fail_line"],
-            fail_at=row["ts"],
+        (file, index): SpecBlock(
+            file=file, spec_index=index, name=name or "", state=state or "", fail_line=fail_line, fail_at=at
         )
-        for row in table.iter_rows(named=True)
+        for file, index, name, state, fail_line, at in columns.iter_rows()
     }
 
 
@@ -158,6 +155,7 @@ def _namespace_owner(analysis: Analysis, blocks: pl.DataFrame) -> pl.DataFrame:
     return owners
 
 
+@per_analysis
 def query_prints(analysis: Analysis) -> pl.DataFrame:
     """Every test query whose result was printed, with the interval it happened in.
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from triage.facts.analysis import Analysis
+from triage.facts.analysis import Analysis, per_analysis
 from triage.facts.audit_pipeline import UNFRAMED
 from triage.rules._retries import MAX_ATTEMPTS
 from triage.rules.base import Evidence, quote
@@ -138,6 +138,7 @@ def closing_counters(analysis: Analysis) -> Counters | None:
     )
 
 
+@per_analysis
 def spec_states(analysis: Analysis) -> dict[tuple[str, int], str]:
     """Each spec block's end state as its header printed it (passed, failed, timedout, ...).
 
@@ -214,14 +215,37 @@ def store_activity(analysis: Analysis, file: str, spec_index: int | None) -> pl.
         Rows with kind ("buffered", "tick", "failed", "dropped", "slow"), the row's evidence columns,
         correlation_id, ts, ts_precision, tick fields, attempt, batch_size and error.
     """
+    return store_activities(analysis, [(file, spec_index)])[file, spec_index]
+
+
+def store_activities(
+    analysis: Analysis, timelines: Sequence[tuple[str, int | None]]
+) -> dict[tuple[str, int | None], pl.DataFrame]:
+    """`store_activity` of several timelines, read in one pass over the pipeline's frames.
+
+    Args:
+        analysis: the analysed bundle.
+        timelines: (test log, spec_index) pairs; spec_index None for the lines outside any block.
+
+    Returns:
+        Each timeline's rows as `store_activity` gives them.
+    """
     p = analysis.pipeline
-    block = pl.col("spec_index").is_null() if spec_index is None else pl.col("spec_index") == spec_index
-    where = (pl.col("file") == file) & block
+    indices = [i for _, i in timelines if i is not None]
+    # Rows of the timelines' files and blocks: a few more than wanted, left out when split below.
+    block = pl.col("spec_index").is_in(indices)
+    if any(i is None for _, i in timelines):
+        block = block | pl.col("spec_index").is_null()
+    where = pl.col("file").cast(pl.String).is_in([f for f, _ in timelines]) & block
+
+    def picked(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.filter(where)
+
     common = ["file", "line", "ts", "ts_precision", "spec", "spec_index"]
-    buffered = p.buffered.filter(where).select(
+    buffered = picked(p.buffered).select(
         *common, pl.lit("buffered").alias("kind"), "correlation_id", "total_buffered"
     )
-    ticks = p.ticks.filter(where).select(
+    ticks = picked(p.ticks).select(
         *common, pl.lit("tick").alias("kind"), "batch", "buffer_utilization", "tick_at", "actual_interval"
     )
     kind = (
@@ -233,7 +257,7 @@ def store_activity(analysis: Analysis, file: str, spec_index: int | None) -> pl.
         .then(pl.lit("slow"))
     )
     outcomes = (
-        p.store_errors.filter(where)
+        picked(p.store_errors)
         .select(
             *common,
             kind.alias("kind"),
@@ -243,7 +267,10 @@ def store_activity(analysis: Analysis, file: str, spec_index: int | None) -> pl.
         )
         .drop_nulls("kind")
     )
-    return pl.concat([buffered, ticks, outcomes], how="diagonal_relaxed").sort("line")
+    rows = pl.concat([buffered, ticks, outcomes], how="diagonal_relaxed").sort("line")
+    parts = rows.partition_by("file", "spec_index", as_dict=True, maintain_order=True)
+    found = {(str(f), None if i is None else int(i)): part for (f, i), part in parts.items()}
+    return {timeline: found.get(timeline, rows.clear()) for timeline in timelines}
 
 
 def replay(activity: pl.DataFrame) -> WriterEnd:
@@ -291,6 +318,7 @@ def replay(activity: pl.DataFrame) -> WriterEnd:
     return WriterEnd(stuck=stuck, waiting=tuple(waiting), dropped=tuple(dropped), exhausted=exhausted)
 
 
+@per_analysis
 def run_end(analysis: Analysis) -> Mapping[str, object] | None:
     """The last timed line of the test log: the run was still going then.
 
@@ -333,6 +361,7 @@ def ds_skew(analysis: Analysis) -> timedelta:
     return timedelta(microseconds=(analysis.pipeline.skew_ns or 0) // 1000)
 
 
+@per_analysis
 def failing_blocks(analysis: Analysis) -> dict[tuple[str, int], int]:
     """The spec blocks (file, spec_index) where the store failed or dropped a batch write.
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from triage.facts.analysis import Analysis
+from triage.facts.analysis import Analysis, per_analysis
 from triage.rules._store import as_dt, ds_skew
 from triage.table.exprs import attr, with_time_bounds
 from triage.table.vocabulary import (
@@ -47,6 +47,7 @@ class StuckWriter:
     stopped_at: datetime | None
 
 
+@per_analysis
 def stuck_writer(analysis: Analysis) -> StuckWriter | None:
     """The stores' writers stuck: a Flush() or Close() timed out after DataStorage's last batch write.
 

@@ -61,7 +61,7 @@ from triage.rules._store import (
     seconds,
     spec_label,
     spec_states,
-    store_activity,
+    store_activities,
     store_label,
 )
 from triage.rules.base import Finding, Rule, Severity
@@ -100,8 +100,10 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     rejections = find_rejections(analysis)
     linked: set[tuple[str, int]] = set()
     context = _Context(analysis)
-    for timeline in _timelines_with_drops(analysis):
-        yield from _timeline_drops(analysis, timeline, rejections, linked, context)
+    timelines = _timelines_with_drops(analysis)
+    activities = store_activities(analysis, timelines)
+    for timeline in timelines:
+        yield from _timeline_drops(analysis, timeline, activities[timeline], rejections, linked, context)
     yield from _buffer_full(analysis)
     unlinked = [r for r in rejections.items if (str(r.http["file"]), as_int(r.http["line"])) not in linked]
     if unlinked:
@@ -150,12 +152,12 @@ class _Context:
 def _timeline_drops(
     analysis: Analysis,
     timeline: tuple[str, int | None],
+    activity: pl.DataFrame,
     rejections: Rejections,
     linked: set[tuple[str, int]],
     context: _Context,
 ) -> Iterator[Finding]:
-    file, spec_index = timeline
-    activity = store_activity(analysis, file, spec_index)
+    spec_index = timeline[1]
     end = replay(activity)
     drops_seen = list(end.dropped)
     if end.exhausted is not None and end.exhausted.failure is not None:

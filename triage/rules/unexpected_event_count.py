@@ -50,7 +50,7 @@ from typing import Any
 
 import polars as pl
 
-from triage.facts.analysis import Analysis
+from triage.facts.analysis import Analysis, per_analysis
 from triage.rules._assertions import (
     EVENT_TYPE,
     Mismatch,
@@ -357,10 +357,14 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     Returns:
         One finding per failed count assertion whose correlation ID is known.
     """
-    for m in read_mismatches(analysis):
-        finding = _finding(analysis, m)
-        if finding is not None:
-            yield finding
+    return iter(_findings(analysis))
+
+
+@per_analysis
+def _findings(analysis: Analysis) -> tuple[Finding, ...]:
+    """The rule's findings, worked out once: flush-query-race reads them too."""
+    found = (_finding(analysis, m) for m in read_mismatches(analysis))
+    return tuple(f for f in found if f is not None)
 
 
 RULE = Rule(

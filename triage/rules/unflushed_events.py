@@ -70,7 +70,7 @@ from triage.rules._store import (
     replay,
     run_end,
     seconds,
-    store_activity,
+    store_activities,
     store_label,
     test_log_of,
 )
@@ -208,15 +208,17 @@ def _stuck_writers(analysis: Analysis) -> Iterator[Finding]:
     if end_row is None:
         return
     ended = _posix(end_row["ts"])
+    lasts: list[tuple[str, int | None]] = []  # each store's last timeline
     for store in sorted(analysis.stores, key=lambda s: s.name):
         if store.closed or not store.spec_indices:
             continue  # process 1's Close() drains its store; its counters speak for it
         last = store.spec_indices[-1]
         log = test_log_of(analysis, last)
-        if log is None:
-            continue
-        activity = store_activity(analysis, log, last)
-        end = replay(activity)
+        if log is not None:
+            lasts.append((log, last))
+    activities = store_activities(analysis, lasts)
+    for timeline in lasts:
+        end = replay(activities[timeline])
         if end.stuck is None or end.stuck.failure is None:
             yield from _idle_waiting(analysis, end)
             continue

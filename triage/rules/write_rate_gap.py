@@ -94,7 +94,7 @@ def _not_conserved(analysis: Analysis) -> Iterator[Finding]:
     expected = buffered.height - dropped
     if expected < MIN_GAP:
         return
-    has_ds = "datastorage" in set(analysis.events.get_column("service").cast(pl.String).unique().drop_nulls())
+    has_ds = "datastorage" in set(analysis.events.get_column("service").unique().cast(pl.String).drop_nulls())
     skew = pl.duration(nanoseconds=pipe.skew_ns or 0, time_unit="ns")
     if has_ds:
         outs = pipe.writes.select(
