@@ -166,7 +166,7 @@ class _LogRows:
     def by_record(self) -> dict[str, list[dict[str, Any]]]:
         """The records as rows (line, spec, spec_index, message and their `attrs` fields) by record
         type, in line order; all decoded in one pass."""
-        picked = self.records.sort("line")
+        picked = self.records.sort("line", maintain_order=True)
         attrs = decode_json(picked["attrs"], _ATTRS).alias("_a")
         frame = (
             picked.select(pl.col("record").cast(pl.String), "line", "spec", "spec_index", "message")
