@@ -146,8 +146,12 @@ def stack_frame_line(text: pl.Expr) -> pl.Expr:
     Returns:
         A Boolean expression; whether the trace follows a record is for the caller to decide.
     """
-    is_file = text.str.contains(_STACK_FILE).fill_null(False)
-    is_func = text.str.contains(_STACK_FUNC).fill_null(False) & is_file.shift(-1, fill_value=False)
+    # A file line is indented and a function line precedes one: the regexes run only on such rows (a
+    # string test skips null rows), as few lines of a log are either.
+    indented = text.str.starts_with("\t") | text.str.starts_with("  ")
+    is_file = pl.when(indented).then(text).str.contains(_STACK_FILE).fill_null(False)
+    before_file = is_file.shift(-1, fill_value=False)
+    is_func = pl.when(before_file).then(text).str.contains(_STACK_FUNC).fill_null(False)
     return is_file | is_func
 
 

@@ -270,10 +270,14 @@ def fold_stack_traces(frame: pl.DataFrame, text_col: str, head_col: str) -> pl.D
     # A run of frame lines continues the record that precedes it: the head flag of the last line that
     # is no frame line, carried forward (lines before any such line follow nothing).
     follows_head = pl.when(~frame_line).then(head).forward_fill().fill_null(False)
-    marked = frame.with_columns((frame_line & follows_head).alias("_stack"))
-    marked = marked.with_columns(
-        pl.when(~pl.col("_stack")).then(pl.col("line")).forward_fill().alias("_owner")
+    stack = frame_line & follows_head
+    marked = frame.with_columns(
+        stack.alias("_stack"), pl.when(~stack).then(pl.col("line")).forward_fill().alias("_owner")
     )
+    if not marked.get_column("_stack").any():
+        return marked.with_columns(
+            pl.lit(None, pl.String).alias("_stacktrace"), pl.lit(1, pl.UInt32).alias("_n_lines")
+        )
     # Traces are rare: their text and length come from the trace rows alone.
     traces = (
         marked.filter(pl.col("_stack"))
