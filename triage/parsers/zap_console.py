@@ -242,14 +242,26 @@ def decode_any(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
     Returns:
         `rows` with zap_json.DECODED_COLUMNS added.
     """
+    return zj.spread(rows, any_records(rows, text_col))
+
+
+def any_records(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
+    """The zap records in either format among rows, one row each: `_row` (its position) and DECODED_COLUMNS.
+
+    Args:
+        rows: any frame.
+        text_col: the String column holding the line text (indentation removed).
+
+    Returns:
+        The JSON records, then the console records, each in row order.
+    """
     as_json = zj.decode_records(rows, text_col)
     # Only lines that are not JSON records can be console records: those are decoded, at their positions.
     unread = pl.repeat(True, rows.height, dtype=pl.Boolean, eager=True)
     at = unread.scatter(as_json.get_column("_row"), False).arg_true()
     as_console = decode_records(rows.select(pl.col(text_col).gather(at)), text_col)
     as_console = as_console.with_columns(at.gather(as_console.get_column("_row")).alias("_row"))
-    # Both kinds' columns are put beside the rows at once.
-    return zj.spread(rows, pl.concat([as_json, as_console.cast(as_json.schema)]))
+    return pl.concat([as_json, as_console.cast(as_json.schema)])
 
 
 def fold_stack_traces(frame: pl.DataFrame, text_col: str, head_col: str) -> pl.DataFrame:
