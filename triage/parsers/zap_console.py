@@ -18,6 +18,7 @@ from triage.parsers._common import (
     ISO_TS_PATTERN,
     fraction_precision,
     message_key,
+    stack_file_line,
     stack_frame_line,
     utc_offset_seconds,
     with_per_value,
@@ -277,14 +278,17 @@ def fold_stack_traces(frame: pl.DataFrame, text_col: str, head_col: str) -> pl.D
         record the row belongs to; its own line otherwise), `_n_lines` and `_stacktrace` (on heads:
         how many lines the record spans and its trace text, null when none).
     """
-    head = pl.col(head_col).fill_null(False)
-    frame_line = stack_frame_line(pl.col(text_col)) & ~head
+    # Each step is a column of its own: an expression used twice in one eager call is computed twice.
+    head, text = pl.col(head_col).fill_null(False), pl.col(text_col)
+    marked = frame.with_columns(stack_file_line(text).alias("_file"))
+    marked = marked.with_columns((stack_frame_line(text, pl.col("_file")) & ~head).alias("_frame_line"))
+    frame_line = pl.col("_frame_line")
     # A run of frame lines continues the record that precedes it: the head flag of the last line that
     # is no frame line, carried forward (lines before any such line follow nothing).
     follows_head = pl.when(~frame_line).then(head).forward_fill().fill_null(False)
-    stack = frame_line & follows_head
-    marked = frame.with_columns(
-        stack.alias("_stack"), pl.when(~stack).then(pl.col("line")).forward_fill().alias("_owner")
+    marked = marked.with_columns((frame_line & follows_head).alias("_stack")).drop("_file", "_frame_line")
+    marked = marked.with_columns(
+        pl.when(~pl.col("_stack")).then(pl.col("line")).forward_fill().alias("_owner")
     )
     if not marked.get_column("_stack").any():
         return marked.with_columns(
