@@ -54,6 +54,7 @@ from triage.parsers.ginkgo_syntax import (
     SUMMARY_HEAD,
     TEST_SUITE,
     WILL_RUN,
+    any_of,
     has,
 )
 from triage.parsers.zap_console import any_records, fold_stack_traces, with_traces
@@ -116,7 +117,7 @@ def _block_edges(lines: pl.DataFrame) -> list[pl.Series]:
     """
     raw = pl.col("raw")
     separator, summary_head = raw.str.contains(SEPARATOR), raw.str.contains(SUMMARY_HEAD)
-    ends = pl.any_horizontal(raw.str.contains(p) for p in (RAN, STATUS, GINKGO_RAN, SUITE))
+    ends = raw.str.contains(any_of(RAN, STATUS, GINKGO_RAN, SUITE))
     return _tested(
         lines,
         raw.str.contains(BLOCK_LEAD),
@@ -230,20 +231,19 @@ def _line_kinds() -> dict[str, pl.Expr]:
         | has(RULE)
         | (in_block & has(INDENTED_SEPARATOR))
     )
-    summary = has(SUMMARY_HEAD) | has(RAN) | has(STATUS) | has(COUNTS) | has(GINKGO_RAN) | has(TEST_SUITE)
     return {
         "_entry_line": in_summary & has(ENTRY),
         "_entry_loc_shape": in_summary & has(ENTRY_LOC),
         "_structural": structural,
         "_step": has(STEP),
         "_fail_mark": has(FAIL_MARK),
-        "_helper": pl.any_horizontal([has(p) for p in HELPERS.values()]),
-        "_collector": pl.any_horizontal([has(p) for p in COLLECTORS.values()]),
-        "_summary": summary,
-        "_suite": has(SEED) | has(WILL_RUN) | has(PARALLEL) | has(SUITE),
+        "_helper": has(any_of(*HELPERS.values())),
+        "_collector": has(any_of(*COLLECTORS.values())),
+        "_summary": has(any_of(SUMMARY_HEAD, RAN, STATUS, COUNTS, GINKGO_RAN, TEST_SUITE)),
+        "_suite": has(any_of(SEED, WILL_RUN, PARALLEL, SUITE)),
         "_denoters": has(DENOTERS),
         "_command": has(COMMAND),
-        "_banner": pl.any_horizontal([has(p) for p in BANNERS]),
+        "_banner": has(any_of(*BANNERS)),
         # A line opening a JSON object (see `_assign`).
         "_brace": pl.col("text").str.strip_chars_start().str.starts_with("{"),
     }
