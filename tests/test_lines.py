@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from triage.bundle.lines import (
+    _READER_FROM,
     ANSI_PATTERN,
     BlockReader,
     _read_with_polars,
@@ -184,3 +185,20 @@ def test_reading_in_blocks_gives_the_lines_and_notes_of_reading_whole(data: byte
     assert blocks.rows() == whole.frame.rows()
     assert (reader.count, reader.notes) == (whole.count, whole.notes)
     shutil.rmtree(tmp)
+
+
+def test_blocks_the_csv_reader_takes_with_a_cut_line_read_as_the_whole_file(tmp_path: Path) -> None:
+    """Blocks large enough for the CSV reader, cut at every byte of a line, read the lines of one read."""
+    line = "2026-01-14T15:24:53.447Z\tINFO\t✅ Événement reçu\r\n".encode()
+    lines = range(3 * _READER_FROM // len(line))
+    body = b"".join(line if i % 3 else line.replace(b"\r\n", b"\n") for i in lines)
+    path = tmp_path / "big.log"
+    path.write_bytes(body)
+    whole = split_lines(body)
+    # Each block holds more than the reader's threshold of whole lines, and its cut falls on every byte.
+    for block in range(_READER_FROM + len(line), _READER_FROM + 2 * len(line)):
+        reader = BlockReader(path, block_bytes=block)
+        frames = list(reader)
+        assert len(frames) > 2
+        assert pl.concat(frames).rows() == whole.frame.rows(), block
+        assert (reader.count, reader.notes) == (whole.count, whole.notes)

@@ -50,7 +50,7 @@ def test_fields_split_matches_the_whole_line_patterns(rows: list[tuple[str, bool
         {"rest": [r for r, _ in rows], "tabbed": [t for _, t in rows]},
         schema={"rest": pl.String, "tabbed": pl.Boolean},
     )
-    got = frame.select(zap_console.split_fields(pl.col("rest"), pl.col("tabbed"))).rows()
+    got = zap_console.split_fields(frame, "rest", "tabbed").select("_body", "_fields").rows()
     for (rest, tabbed), row in zip(rows, got, strict=True):
         m = (TAB_FIELDS if tabbed else SPACED_FIELDS).fullmatch(rest)
         assert row == ((m[1], m[2]) if m else (None, None)), (rest, tabbed)
@@ -59,7 +59,8 @@ def test_fields_split_matches_the_whole_line_patterns(rows: list[tuple[str, bool
 def test_fields_split_keeps_multibyte_text_whole() -> None:
     """Splitting by byte position around the tab leaves emoji in the message intact."""
     rest = '✅ Event buffered successfully\t{"event_type": "é", "n": {"a": 1}}'
-    got = _frame([rest]).select(zap_console.split_fields(pl.col("text"), pl.lit(True))).row(0)
+    frame = _frame([rest]).with_columns(pl.lit(True).alias("tabbed"))
+    got = zap_console.split_fields(frame, "text", "tabbed").select("_body", "_fields").row(0)
     assert got == ("✅ Event buffered successfully", '{"event_type": "é", "n": {"a": 1}}')
 
 

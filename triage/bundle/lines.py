@@ -112,9 +112,21 @@ class _Notes:
         return tuple(notes)
 
 
-def _split(data: bytes, first_line: int, at_start: bool, notes: _Notes) -> pl.DataFrame:
-    """Number the lines of `data` (whole lines of a file, from its line `first_line`)."""
-    raw = _read_with_polars(data, at_start) if len(data) >= _READER_FROM else None
+def _split(
+    data: bytes, first_line: int, at_start: bool, notes: _Notes, end: int | None = None
+) -> pl.DataFrame:
+    """Number the lines of `data[:end]` (whole lines of a file, from its line `first_line`).
+
+    After `end`, `data` may hold the start of a line that a block cut: the reader takes it as one more
+    line, which is dropped, rather than `data` being copied without it.
+    """
+    end = len(data) if end is None else end
+    raw = _read_with_polars(data, at_start) if end >= _READER_FROM else None
+    if raw is not None and end < len(data):
+        raw = raw.head(raw.len() - 1)
+    if raw is None and end < len(data):  # the cut may split a character: the block alone is read
+        data = data[:end]
+        raw = _read_with_polars(data, at_start) if end >= _READER_FROM else None
     if raw is None:
         raw, replaced = _split_with_python(data, at_start)
         notes.replaced += replaced
@@ -225,25 +237,34 @@ class BlockReader:
         with self.path.open("rb") as f:
             size = os.fstat(f.fileno()).st_size
             pending, start = b"", 0
-            while chunk := f.read(self.block_bytes):
-                data = pending + chunk
+            while True:
+                # The bytes after the last line ending are read again at the head of the next read,
+                # rather than joined to it: a block of lines is one read, with no copy.
+                if pending:
+                    f.seek(start)
+                data = f.read(len(pending) + self.block_bytes)
+                if len(data) <= len(pending):  # nothing new yet: the end, or a short read to go on from
+                    if not (more := f.read(self.block_bytes)):
+                        break
+                    data += more
                 end = data.rfind(b"\n") + 1
                 pending = data[end:]
                 if end:
-                    yield self._frame(data[:end], start)
+                    yield self._frame(data, start, end)
                     start += end
             if start + len(pending) != size:  # cut or grown by a writer: say so, the lines are what was read
                 read = start + len(pending)
                 self._notes.changed = (
                     f"the file changed while it was read ({size} bytes at first, {read} read)"
                 )
-            if pending and (frame := self._frame(pending, start)).height:
+            if pending and (frame := self._frame(pending, start, len(pending))).height:
                 self._notes.unterminated = True
                 yield frame
 
-    def _frame(self, data: bytes, start: int) -> pl.DataFrame:
-        frame = _split(data, self.count + 1, start == 0, self._notes)
+    def _frame(self, data: bytes, start: int, end: int) -> pl.DataFrame:
+        # The block is data[:end], from byte `start` of the file.
+        frame = _split(data, self.count + 1, start == 0, self._notes, end)
         if frame.height:
-            self.blocks.append(Block(self.count + 1, frame.height, start, len(data), start == 0))
+            self.blocks.append(Block(self.count + 1, frame.height, start, end, start == 0))
         self.count += frame.height
         return frame

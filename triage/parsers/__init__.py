@@ -108,20 +108,30 @@ def pieces(kind: str, frames: Iterable[pl.DataFrame], rows: int = CHUNK_ROWS) ->
     starts = _chunk_starts(kind)
     held: list[pl.DataFrame] = []
     size = 0
+    # Whether a line is a stack frame depends on the line after it: the last held line cannot be
+    # judged yet. The others are judged once, as they arrive: `allowed` holds the positions (in the
+    # held lines) of those a piece may start at, `judged` counts them.
+    allowed: list[pl.Series] = []
+    judged = 0
     for frame in frames:
         held.append(frame)
         size += frame.height
-        if starts is None or size < 2 * rows:
+        if starts is None or not frame.height:
             continue
         lines = pl.concat(held, rechunk=False)
-        allowed = lines.select(pl.arg_where(starts)).to_series()
-        # Whether a line is a stack frame depends on the line after it: the last line cannot be judged.
-        later = allowed.filter(allowed.is_between(rows, lines.height - 2))
+        fresh = lines.slice(judged).select(pl.arg_where(starts)).to_series().cast(pl.Int64) + judged
+        allowed.append(fresh.filter(fresh < size - 1))
+        judged = size - 1
+        if size < 2 * rows:
+            continue
+        known = pl.concat(allowed)
+        later = known.filter(known.is_between(rows, size - 2))
         if later.is_empty():
             continue
         cut = int(later[-1])
         yield lines.slice(0, cut)
-        held, size = [lines.slice(cut)], lines.height - cut
+        held, size = [lines.slice(cut)], size - cut
+        allowed, judged = [known.filter(known >= cut) - cut], judged - cut
     yield pl.concat(held, rechunk=False) if held else pl.DataFrame(schema=LINES_SCHEMA)
 
 

@@ -137,17 +137,35 @@ _STACK_FILE = r"^(?:\t\S.*| {2,}\S+\.go):\d+(?: \+0x[0-9a-f]+)?$"
 _STACK_FUNC = r"^(?:created by )?[A-Za-z_][^\s]*\.[^\s]+(?: in goroutine \d+)?$"
 
 
-def stack_frame_line(text: pl.Expr) -> pl.Expr:
+def stack_file_line(text: pl.Expr) -> pl.Expr:
+    """Whether a line is the file line of a Go stack frame (`stack_frame_line`).
+
+    Args:
+        text: a String expression, indentation already removed.
+
+    Returns:
+        A Boolean expression.
+    """
+    # A file line is indented: the regex runs only on such rows (a string test skips null rows).
+    indented = text.str.starts_with("\t") | text.str.starts_with("  ")
+    return pl.when(indented).then(text).str.contains(_STACK_FILE).fill_null(False)
+
+
+def stack_frame_line(text: pl.Expr, is_file: pl.Expr | None = None) -> pl.Expr:
     """Whether a line belongs to a Go stack trace: a function line before its file line, or a file line.
 
     Args:
         text: a String expression of consecutive lines (file order), indentation already removed.
+        is_file: `stack_file_line(text)`, when the caller has it already (an expression used twice in
+            one eager call is computed twice).
 
     Returns:
         A Boolean expression; whether the trace follows a record is for the caller to decide.
     """
-    is_file = text.str.contains(_STACK_FILE).fill_null(False)
-    is_func = text.str.contains(_STACK_FUNC).fill_null(False) & is_file.shift(-1, fill_value=False)
+    is_file = stack_file_line(text) if is_file is None else is_file
+    # A function line precedes a file line: the regex runs only on the rows before one.
+    before_file = is_file.shift(-1, fill_value=False)
+    is_func = pl.when(before_file).then(text).str.contains(_STACK_FUNC).fill_null(False)
     return is_file | is_func
 
 

@@ -19,7 +19,7 @@ import re
 import polars as pl
 
 from triage.bundle.sources import Source
-from triage.parsers._common import message_key, offset_counts, with_per_value
+from triage.parsers._common import message_key, offset_counts
 from triage.parsers.base import Format, ParseResult
 from triage.parsers.ginkgo_fields import record_fields
 from triage.parsers.ginkgo_syntax import (
@@ -54,9 +54,10 @@ from triage.parsers.ginkgo_syntax import (
     SUMMARY_HEAD,
     TEST_SUITE,
     WILL_RUN,
+    any_of,
     has,
 )
-from triage.parsers.zap_console import decode_any, fold_stack_traces, with_traces
+from triage.parsers.zap_console import any_records, fold_stack_traces, with_traces
 from triage.table.schema import conform
 
 # Columns every record carries into the event table (and `utc_offset` for the facts).
@@ -79,16 +80,32 @@ _RECORD_COLUMNS = (
     "raw",
     "utc_offset",
 )
+# Of the parsed rows, the columns a record of the log takes from its row (the rest come from the decoder)
+_LOG_COLUMNS = ("i", "line", "n_lines", "spec", "spec_index", "raw", "_stacktrace")
+# and those Ginkgo's own records are read from (`ginkgo_fields.record_fields`).
+_OWN_COLUMNS = (
+    *_LOG_COLUMNS,
+    "owner",
+    "kind",
+    "text",
+    "is_header",
+    "_open",
+    "_loc2",
+    "_loc3",
+    "_process",
+    "_next",
+)
 
 
-def _tested(frame: pl.DataFrame, column: str, where: pl.Expr, **tests: pl.Expr) -> list[pl.Series]:
-    """Boolean `tests` (expressions over `column`) on the rows where `where` holds; False on the others.
+def _tested(frame: pl.DataFrame, where: pl.Expr, **tests: pl.Expr) -> list[pl.Series]:
+    """Boolean `tests` on the rows where `where` holds; False on the others.
 
-    A regex passes over every row, even rows masked to null, so a shape only a few rows can have is
-    tested on those rows gathered first, and the flags are spread back over all rows.
+    A shape only a few rows can have is tested on those rows gathered first (the columns the tests
+    read), and the flags are spread back over all rows.
     """
     at = frame.select(pl.arg_where(where)).to_series()
-    hits = frame.select(pl.col(column).gather(at)).select(**tests)
+    read = sorted({name for test in tests.values() for name in test.meta.root_names()})
+    hits = frame.select(pl.col(read).gather(at)).select(**tests)
     none = pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True)
     return [none.clone().scatter(at, hits.get_column(name)).alias(name) for name in tests]
 
@@ -100,10 +117,9 @@ def _block_edges(lines: pl.DataFrame) -> list[pl.Series]:
     """
     raw = pl.col("raw")
     separator, summary_head = raw.str.contains(SEPARATOR), raw.str.contains(SUMMARY_HEAD)
-    ends = pl.any_horizontal(raw.str.contains(p) for p in (RAN, STATUS, GINKGO_RAN, SUITE))
+    ends = raw.str.contains(any_of(RAN, STATUS, GINKGO_RAN, SUITE))
     return _tested(
         lines,
-        "raw",
         raw.str.contains(BLOCK_LEAD),
         is_sep=separator,
         is_header=raw.str.contains(HEADER) & raw.str.contains(HEADER_END),
@@ -125,9 +141,7 @@ def _serial_starts(df: pl.DataFrame) -> pl.Series:
         & ~pl.col("stop")
         & ~pl.col("blank")
     )
-    (after,) = _tested(
-        df, "raw", candidate.shift(1, fill_value=False), _loc=pl.col("raw").str.contains(LOCATION)
-    )
+    (after,) = _tested(df, candidate.shift(1, fill_value=False), _loc=pl.col("raw").str.contains(LOCATION))
     starts = df.select((candidate & after.shift(-1, fill_value=False)).alias("serial_start"))
     return starts.to_series()
 
@@ -162,7 +176,7 @@ def _classify(lines: pl.DataFrame) -> pl.DataFrame:
     ).drop("_opens")
     text, in_block, rel = pl.col("text"), pl.col("in_block"), pl.col("rel")
     # Location lines are the second and third lines of a block.
-    is_loc = _tested(df, "text", in_block & rel.is_between(2, 3), _loc=text.str.contains(LOCATION))
+    is_loc = _tested(df, in_block & rel.is_between(2, 3), _loc=text.str.contains(LOCATION))
     name_ok = in_block & (rel == 1) & ~pl.col("blank") & ~pl.col("stop") & ~pl.col("is_header")
     df = df.with_columns(name_ok.alias("name_ok"), *is_loc).with_columns(
         (in_block & (rel == 2) & pl.col("_loc") & pl.col("name_ok").shift(1, fill_value=False)).alias("loc2"),
@@ -190,11 +204,10 @@ def _classify(lines: pl.DataFrame) -> pl.DataFrame:
     df = df.with_columns(
         *_tested(
             df,
-            "text",
             text.str.starts_with("["),
             _fail_shape=text.str.contains(FAIL_START) & ~text.str.contains(FAIL_MARK),
         ),
-        *_tested(df, "text", text.str.starts_with("In ["), in_line=text.str.contains(IN_LINE)),
+        *_tested(df, text.str.starts_with("In ["), in_line=text.str.contains(IN_LINE)),
     )
     fail_start = (
         pl.col("_fail_shape")
@@ -208,8 +221,8 @@ def _classify(lines: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(((pl.col("fail_id") > 0) & before_in).alias("in_fail"))
 
 
-def _line_kinds(rows: pl.DataFrame) -> pl.DataFrame:
-    """Which of Ginkgo's own line shapes each row has (the rows that are no zap record or spec part)."""
+def _line_kinds() -> dict[str, pl.Expr]:
+    """Which of Ginkgo's own line shapes a row has (tested on rows that are no zap record or spec part)."""
     in_block, in_summary = pl.col("in_block"), pl.col("in_summary")
     structural = (
         pl.col("blank")
@@ -218,46 +231,45 @@ def _line_kinds(rows: pl.DataFrame) -> pl.DataFrame:
         | has(RULE)
         | (in_block & has(INDENTED_SEPARATOR))
     )
-    summary = has(SUMMARY_HEAD) | has(RAN) | has(STATUS) | has(COUNTS) | has(GINKGO_RAN) | has(TEST_SUITE)
-    return rows.select(
-        "i",
-        (in_summary & has(ENTRY)).alias("_entry_line"),
-        (in_summary & has(ENTRY_LOC)).alias("_entry_loc_shape"),
-        structural.alias("_structural"),
-        has(STEP).alias("_step"),
-        has(FAIL_MARK).alias("_fail_mark"),
-        pl.any_horizontal([has(p) for p in HELPERS.values()]).alias("_helper"),
-        pl.any_horizontal([has(p) for p in COLLECTORS.values()]).alias("_collector"),
-        summary.alias("_summary"),
-        (has(SEED) | has(WILL_RUN) | has(PARALLEL) | has(SUITE)).alias("_suite"),
-        has(DENOTERS).alias("_denoters"),
-        has(COMMAND).alias("_command"),
-        pl.any_horizontal([has(p) for p in BANNERS]).alias("_banner"),
-    )
+    return {
+        "_entry_line": in_summary & has(ENTRY),
+        "_entry_loc_shape": in_summary & has(ENTRY_LOC),
+        "_structural": structural,
+        "_step": has(STEP),
+        "_fail_mark": has(FAIL_MARK),
+        "_helper": has(any_of(*HELPERS.values())),
+        "_collector": has(any_of(*COLLECTORS.values())),
+        "_summary": has(any_of(SUMMARY_HEAD, RAN, STATUS, COUNTS, GINKGO_RAN, TEST_SUITE)),
+        "_suite": has(any_of(SEED, WILL_RUN, PARALLEL, SUITE)),
+        "_denoters": has(DENOTERS),
+        "_command": has(COMMAND),
+        "_banner": has(any_of(*BANNERS)),
+        # A line opening a JSON object (see `_assign`).
+        "_brace": pl.col("text").str.strip_chars_start().str.starts_with("{"),
+    }
 
 
-def _assign(df: pl.DataFrame, captured: bool) -> pl.DataFrame:
+def _assign(df: pl.DataFrame, decoded: pl.Series, captured: bool) -> pl.DataFrame:
+    """Each row's kind and the line of the record it belongs to (`owner`), given the zap records' rows."""
     # Without a separator, header or closing line the text is bare GinkgoWriter output (a spec's
     # captured output, or the test process's stream written out): any line of it is the suite's own.
     framed = pl.lit(False) if captured else (pl.col("is_sep") | pl.col("is_header") | pl.col("stop")).any()
-    decoded = decode_any(df, "text")
+    is_record = pl.repeat(False, df.height, dtype=pl.Boolean, eager=True).scatter(decoded, True)
     eligible = ~pl.col("in_fail") & ~pl.col("is_header") & ~pl.col("spec_part") & ~pl.col("in_summary")
-    df = decoded.with_columns((pl.col("decoded") & eligible).alias("is_log"))
+    df = df.with_columns((pl.lit(is_record) & eligible).alias("is_log"))
     df = fold_stack_traces(df, "text", "is_log")
     settled = (
         pl.col("in_fail") | pl.col("is_header") | pl.col("spec_part") | pl.col("is_log") | pl.col("_stack")
     )
     # Rows settled above (zap records and their traces are most of a big log) skip Ginkgo's patterns;
     # summary rows are always tested, as an entry's location line looks back at the entry.
-    shapes = _line_kinds(df.filter(~settled | pl.col("in_summary")))
-    flags = [c for c in shapes.columns if c != "i"]
-    df = df.join(shapes, on="i", how="left", maintain_order="left").with_columns(
-        pl.col(flags).fill_null(False)
-    )
+    shapes = _tested(df, ~settled | pl.col("in_summary"), **_line_kinds())
+    df = df.with_columns(shapes)
+    flags = [shape.name for shape in shapes]
     entry_loc = pl.col("_entry_loc_shape") & pl.col("_entry_line").shift(1, fill_value=False)
     # Outside Ginkgo's frame a line opening a JSON object that no record decoder read is a record cut
     # or wrapped on its way here, not something the suite printed: it stays not understood.
-    broken_record = pl.col("text").str.strip_chars_start().str.starts_with("{")
+    broken_record = pl.col("_brace")
     out = ~pl.col("in_block")
     kind = (
         pl.when(pl.col("in_fail"))
@@ -351,30 +363,37 @@ def parse(lines: pl.DataFrame, source: Source, *, captured: bool = False) -> Par
         lines, separators and section markers are structural; the rest is unparsed.
         facts["utc_offsets"] counts the UTC offsets of the embedded zoned zap records.
     """
-    df = _assign(_classify(lines.select("line", "raw")), captured)
-    df = _spec_columns(df).with_columns(pl.col("raw").shift(-1).alias("_next"))
+    df = _classify(lines.select("line", "raw"))
+    # The zap records' fields stay beside the frame, keyed by row (`i`), until the records are chosen.
+    decoded = any_records(df, "text").with_columns(pl.col("_row").cast(pl.Int64).alias("i")).drop("_row")
+    df = _spec_columns(_assign(df, decoded.get_column("i"), captured))
+    df = df.with_columns(pl.col("raw").shift(-1).alias("_next"))
     # Failure blocks: whole text, and the `In [It] at:` line that closes them.
-    fail_rows = df.filter(pl.col("kind") == "failure")
+    fail_rows = df.select("owner", "kind", "text", "in_line").filter(pl.col("kind") == "failure")
     groups = fail_rows.group_by("owner").agg(
         pl.col("text").str.join("\n").alias("_full"),
         pl.col("text").filter(pl.col("in_line")).first().alias("_in"),
     )
-    records = df.filter(pl.col("owner") == pl.col("line"))
-    logs = _log_fields(records.filter(pl.col("kind") == "log"))
+    records = df.select(_OWN_COLUMNS).filter(pl.col("owner") == pl.col("line")).drop("owner")
+    is_log = pl.col("kind") == "log"
+    logs = records.filter(is_log).select(_LOG_COLUMNS)
+    logs = _log_fields(logs.join(decoded, on="i", how="left", maintain_order="left"))
     own = (
-        records.filter(pl.col("kind") != "log")
-        .join(groups, left_on="line", right_on="owner", how="left")
+        records.filter(~is_log)
+        .join(groups, left_on="line", right_on="owner", how="left", maintain_order="left")
+        .join(decoded.select("i", "caller", "utc_offset"), on="i", how="left", maintain_order="left")
         .with_columns(pl.col("text").str.extract(ENTRY, 2).alias("_entry"))
     )
-    parts = [logs.select(_RECORD_COLUMNS), record_fields(own).select(_RECORD_COLUMNS)]
+    own = record_fields(own).with_columns(message_key(pl.col("message")).alias("msg_key"))
+    # The records' message keys: the decoder's, and those of Ginkgo's own records.
+    parts = [logs.select(*_RECORD_COLUMNS, "msg_key"), own.select(*_RECORD_COLUMNS, "msg_key")]
     merged = pl.concat(parts, how="vertical_relaxed").sort("line")
-    merged = with_per_value(merged, "message", [message_key(pl.col("message")).alias("msg_key")])
     events = merged.with_columns(
         pl.lit(source.name).alias("file"),
         pl.lit(source.kind).alias("source_kind"),
         pl.lit(source.service or "test-run").alias("service"),
     )
-    unparsed = df.filter(pl.col("kind") == "unparsed").select("line", "raw")
+    unparsed = df.select("line", "raw", "kind").filter(pl.col("kind") == "unparsed").drop("kind")
     facts: dict[str, object] = {"utc_offsets": offset_counts(logs["utc_offset"])}
     return ParseResult(conform(events), unparsed, facts)
 

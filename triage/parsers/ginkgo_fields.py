@@ -68,7 +68,8 @@ def _level_for(state: pl.Expr) -> pl.Expr:
 
 
 def _spec_attrs(header_state: pl.Expr) -> pl.Expr:
-    leaf_loc = pl.coalesce(group(LOCATION, 2, "_loc3"), group(LOCATION, 2, "_loc2"))
+    header, at2, at3 = pl.col("_header").struct, pl.col("_at2").struct, pl.col("_at3").struct
+    leaf_loc = pl.coalesce(at3.field("2"), at2.field("2"))
     denoters = pl.col("raw")
     failure_node = pl.col("_loc3").is_not_null()
     return (
@@ -76,11 +77,11 @@ def _spec_attrs(header_state: pl.Expr) -> pl.Expr:
         .then(
             _obj(
                 state=header_state,
-                duration_s=group(HEADER, 5, "raw").cast(pl.Float64),
-                node=group(HEADER, 2, "raw"),
+                duration_s=header.field("5").cast(pl.Float64),
+                node=header.field("2"),
                 location=leaf_loc,
-                failure_node=pl.when(failure_node).then(group(LOCATION, 1, "_loc2")),
-                failure_node_location=pl.when(failure_node).then(group(LOCATION, 2, "_loc2")),
+                failure_node=pl.when(failure_node).then(at2.field("1")),
+                failure_node_location=pl.when(failure_node).then(at2.field("2")),
                 process=pl.col("_process"),
             )
         )
@@ -155,13 +156,14 @@ def _suite_attrs() -> pl.Expr:
 
 
 def _step_attrs() -> pl.Expr:
-    step_kind = group(STEP, 1).str.extract(r"^(STEP|END STEP|> Enter|< Exit)", 1)
+    step = pl.col("_step").struct
+    step_kind = step.field("1").str.extract(r"^(STEP|END STEP|> Enter|< Exit)", 1)
     return _obj(
         event=step_kind.replace_strict(
             {"STEP": "step", "END STEP": "end_step", "> Enter": "enter", "< Exit": "exit"}, default=None
         ),
-        node=pl.coalesce(group(STEP, 2), group(STEP, 3)),
-        duration=group(STEP, 6),
+        node=pl.coalesce(step.field("2"), step.field("3")),
+        duration=step.field("6"),
     )
 
 
@@ -211,13 +213,18 @@ def _collector_fields() -> dict[str, pl.Expr]:
     return {"attrs": attrs, "level": level}
 
 
-def _spec_fields() -> dict[str, pl.Expr]:
-    header_state = pl.coalesce(
-        _state(group(HEADER, 3, "raw")),
-        pl.when(group(HEADER, 1, "raw") == "P").then(pl.lit("pending")),
-        pl.when(group(HEADER, 1, "raw") == "S").then(pl.lit("skipped")),
+def _header_state() -> pl.Expr:
+    header = pl.col("_header").struct
+    return pl.coalesce(
+        _state(header.field("3")),
+        pl.when(header.field("1") == "P").then(pl.lit("pending")),
+        pl.when(header.field("1") == "S").then(pl.lit("skipped")),
         pl.lit("passed"),
     )
+
+
+def _spec_fields() -> dict[str, pl.Expr]:
+    header_state = pl.col("_state")
     header = pl.col("is_header")
     return {
         "attrs": _spec_attrs(header_state),
@@ -250,7 +257,7 @@ _KIND_FIELDS: dict[str, Callable[[], dict[str, pl.Expr]]] = {
     "failure": _failure_fields,
     "helper": _helper_fields,
     "collector": _collector_fields,
-    "step": lambda: {"attrs": _step_attrs(), "message": group(STEP, 4)},
+    "step": lambda: {"attrs": _step_attrs(), "message": pl.col("_step").struct.field("4")},
     "summary": _summary_fields,
     "suite": lambda: {"attrs": _suite_attrs()},
 }
@@ -265,9 +272,28 @@ _DEFAULTS = {
 }
 
 
+# Per kind, what its fields read more than once, in steps: an expression used twice in one eager
+# call is computed twice, a column is computed once.
+_KIND_CAPTURES: dict[str, Callable[[], list[list[pl.Expr]]]] = {
+    "spec": lambda: [
+        [
+            pl.col("raw").str.extract_groups(HEADER).alias("_header"),
+            pl.col("_loc2").str.extract_groups(LOCATION).alias("_at2"),
+            pl.col("_loc3").str.extract_groups(LOCATION).alias("_at3"),
+        ],
+        [_header_state().alias("_state")],
+    ],
+    "step": lambda: [[pl.col("text").str.extract_groups(STEP).alias("_step")]],
+}
+
+
 def _with_kind_fields(rows: pl.DataFrame, kind: str) -> pl.DataFrame:
+    steps = _KIND_CAPTURES.get(kind, list)()
+    for columns in steps:
+        rows = rows.with_columns(columns)
     fields = _DEFAULTS | _KIND_FIELDS.get(kind, dict)()
-    return rows.with_columns(expr.cast(pl.String).alias(name) for name, expr in fields.items())
+    filled = rows.with_columns(expr.cast(pl.String).alias(name) for name, expr in fields.items())
+    return filled.drop([column.meta.output_name() for columns in steps for column in columns])
 
 
 def record_fields(records: pl.DataFrame) -> pl.DataFrame:
@@ -289,15 +315,17 @@ def record_fields(records: pl.DataFrame) -> pl.DataFrame:
     if not filled:
         filled = [_with_kind_fields(records, "output")]
     when_text = pl.coalesce(group(STEP, 5), group(FAIL_MARK, 4), group(IN_LINE, 3, "_in"))
-    timed = when_text.is_not_null()
+    timed = pl.col("_when").is_not_null()
     return (
         pl.concat(filled)
         .sort("line")
+        .with_columns(when_text.alias("_when"))
         .with_columns(
-            ginkgo_ts(when_text).alias("ts"),
-            pl.when(timed).then(fraction_precision(when_text)).alias("ts_precision"),
+            ginkgo_ts(pl.col("_when")).alias("ts"),
+            pl.when(timed).then(fraction_precision(pl.col("_when"))).alias("ts_precision"),
             pl.when(timed).then(pl.lit(True)).alias("ts_assumed"),
             pl.lit("ginkgo").alias("logger"),
             pl.col("kind").alias("record"),
         )
+        .drop("_when")
     )

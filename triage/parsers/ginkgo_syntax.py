@@ -104,6 +104,15 @@ def integer(pattern: str, index: int, col: str = "text") -> pl.Expr:
     return group(pattern, index, col).cast(pl.Int64, strict=False)
 
 
+def any_of(*patterns: str) -> str:
+    """One pattern that matches where any of `patterns` matches.
+
+    A regex is compiled for each call that uses it unless polars still holds it compiled, and it
+    holds few: one alternation costs less than a test per pattern.
+    """
+    return "|".join(f"(?:{pattern})" for pattern in patterns)
+
+
 def has(pattern: str, col: str = "text") -> pl.Expr:
     """Whether column `col` matches `pattern` (null text gives False)."""
     return matches(pl.col(col), pattern)

@@ -18,6 +18,7 @@ from triage.parsers._common import (
     ISO_TS_PATTERN,
     fraction_precision,
     message_key,
+    stack_file_line,
     stack_frame_line,
     utc_offset_seconds,
     with_per_value,
@@ -70,63 +71,94 @@ def split_head(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
     )
 
 
-def split_fields(rest: pl.Expr, tabbed: pl.Expr) -> list[pl.Expr]:
-    """Split the fields object off the end of a record's rest.
+def split_fields(rows: pl.DataFrame, rest_col: str, tabbed_col: str) -> pl.DataFrame:
+    """Split the fields object off the end of each record's rest.
 
     Same as `^(.*)⇥(\\{.*\\})$` on tab-separated records (the last `⇥{` when the line ends with `}`)
     and `^(.*?)\\s+(\\{".*\\}|\\{\\})$` on space-separated copies.
 
     Args:
-        rest: the text after the level.
-        tabbed: whether the record is tab-separated.
+        rows: any frame.
+        rest_col: the text after the level.
+        tabbed_col: Boolean, whether the record is tab-separated.
 
     Returns:
-        `_body` and `_fields` expressions, both null when there is no fields object.
+        `rows` with `_body` and `_fields`, both null when there is no fields object.
     """
+    rest, tabbed = pl.col(rest_col), pl.col(tabbed_col)
     # Most lines hold one `⇥{`: a literal split finds it; the regex runs only where there are more.
     # Splitting (rather than slicing at a found offset) keeps multibyte text whole whichever unit,
-    # bytes or characters, the polars version counts offsets in.
-    tab_braces = rest.str.count_matches("\t{", literal=True)
-    one = rest.str.splitn("\t{", 2)
-    many = pl.when(tab_braces > 1).then(rest)
-    body = (
-        pl.when(tab_braces > 1)
-        .then(many.str.replace(_LAST_TAB_BRACE, ""))
+    # bytes or characters, the polars version counts offsets in. Each step is a column of its own:
+    # an expression used twice in one eager call is computed twice.
+    out = rows.with_columns(
+        (rest.str.count_matches("\t{", literal=True) > 1).alias("_many"),
+        rest.str.splitn("\t{", 2).alias("_one"),
+    )
+    many, one = pl.col("_many"), pl.col("_one")
+    out = out.with_columns(
+        pl.when(many)
+        .then(pl.when(many).then(rest).str.replace(_LAST_TAB_BRACE, ""))
         .otherwise(one.struct.field("field_0"))
-    )
-    fields = (
-        pl.when(tab_braces > 1)
-        .then(many.str.extract(_LAST_TAB_BRACE_FIELDS, 1))
+        .alias("_tab_body"),
+        pl.when(many)
+        .then(pl.when(many).then(rest).str.extract(_LAST_TAB_BRACE_FIELDS, 1))
         .otherwise(pl.lit("{") + one.struct.field("field_1"))
+        .alias("_tab_fields"),
+        # Non-greedy: the fields object starts at the first ` {"` (nested objects have spaces too).
+        # Tabbed rows are masked to null so that the regex runs on the copies only.
+        pl.when(~tabbed).then(rest).str.extract_groups(r'^(.*?)\s+(\{".*\}|\{\})$').alias("_spaced"),
     )
+    fields, spaced = pl.col("_tab_fields"), pl.col("_spaced")
     found = tabbed & fields.is_not_null() & rest.str.ends_with("}") & ~rest.str.contains("\n", literal=True)
-    # Non-greedy: the fields object starts at the first ` {"` (nested objects have spaces too). Tabbed
-    # rows are masked to null so that the regex runs on the copies only.
-    spaced = pl.when(~tabbed).then(rest).str.extract_groups(r'^(.*?)\s+(\{".*\}|\{\})$')
-    return [
-        pl.when(found).then(body).when(~tabbed).then(spaced.struct.field("1")).alias("_body"),
+    out = out.with_columns(found.alias("_found"))
+    found = pl.col("_found")
+    return out.with_columns(
+        pl.when(found).then(pl.col("_tab_body")).when(~tabbed).then(spaced.struct.field("1")).alias("_body"),
         pl.when(found).then(fields).when(~tabbed).then(spaced.struct.field("2")).alias("_fields"),
-    ]
+    ).drop("_many", "_one", "_tab_body", "_tab_fields", "_spaced", "_found")
 
 
-def _name_parts(body: pl.Expr, tabbed: pl.Expr) -> list[pl.Expr]:
-    sep = pl.when(tabbed).then(pl.lit("\t")).otherwise(pl.lit("  "))
-    parts = pl.when(tabbed).then(body).otherwise(body.str.replace_all(r" {2,}", "\t")).str.split("\t")
-    n = parts.list.len()
-    p0 = parts.list.get(0, null_on_oob=True)
-    p1 = parts.list.get(1, null_on_oob=True)
-    c0 = p0.str.contains(_CALLER).fill_null(False)
-    c1 = p1.str.contains(_CALLER).fill_null(False)
-    full = (n >= 3) & c1 & ~c0
-    caller_only = (n >= 2) & c0
-    logger_only = (n >= 2) & ~c0 & ~p0.str.contains(r"\s").fill_null(True)
-    one_spaced = (n == 1) & ~tabbed
+def _with_name_parts(cands: pl.DataFrame) -> pl.DataFrame:
+    """`logger`, `caller` and `message` of each record's `_body` (`_tabbed`: its parts are tab-separated)."""
+    body, tabbed = pl.col("_body"), pl.col("_tabbed")
+    # Each step is a column of its own: an expression used twice in one eager call is computed twice.
+    spaced = pl.when(~tabbed).then(body).str.replace_all(r" {2,}", "\t")
+    out = cands.with_columns(pl.when(tabbed).then(body).otherwise(spaced).str.split("\t").alias("_parts"))
+    parts = pl.col("_parts")
+    out = out.with_columns(
+        parts.list.len().alias("_n"),
+        parts.list.get(0, null_on_oob=True).alias("_p0"),
+        parts.list.get(1, null_on_oob=True).alias("_p1"),
+    )
+    n, p0, p1 = pl.col("_n"), pl.col("_p0"), pl.col("_p1")
+    out = out.with_columns(
+        p0.str.contains(_CALLER).fill_null(False).alias("_c0"),
+        p1.str.contains(_CALLER).fill_null(False).alias("_c1"),
+        p0.str.contains(r"\s").fill_null(True).alias("_s0"),
+    )
+    c0, c1 = pl.col("_c0"), pl.col("_c1")
+    out = out.with_columns(
+        ((n >= 3) & c1 & ~c0).alias("_full"),
+        ((n >= 2) & c0).alias("_caller_only"),
+        ((n >= 2) & ~c0 & ~pl.col("_s0")).alias("_logger_only"),
+        ((n == 1) & ~tabbed).alias("_one_spaced"),
+    )
+    full, caller_only, logger_only = pl.col("_full"), pl.col("_caller_only"), pl.col("_logger_only")
     # Only copies whose tabs became single spaces need these: the other rows are masked from the regexes.
-    spaced = pl.when(one_spaced).then(body)
-    spaced_caller = spaced.str.extract_groups(_SPACED_CALLER)
-    spaced_logger = spaced.str.extract_groups(_SPACED_LOGGER)
-    by_caller = one_spaced & spaced_caller.struct.field("2").is_not_null()
-    by_logger = one_spaced & ~by_caller & spaced_logger.struct.field("1").is_not_null()
+    one_spaced = pl.when(pl.col("_one_spaced")).then(body)
+    out = out.with_columns(
+        one_spaced.str.extract_groups(_SPACED_CALLER).alias("_by_caller"),
+        one_spaced.str.extract_groups(_SPACED_LOGGER).alias("_by_logger"),
+    )
+    spaced_caller, spaced_logger = pl.col("_by_caller"), pl.col("_by_logger")
+    by_caller = pl.col("_one_spaced") & spaced_caller.struct.field("2").is_not_null()
+    by_logger = pl.col("_one_spaced") & ~by_caller & spaced_logger.struct.field("1").is_not_null()
+    out = out.with_columns(by_caller.alias("_caller_spaced"), by_logger.alias("_logger_spaced"))
+    by_caller, by_logger = pl.col("_caller_spaced"), pl.col("_logger_spaced")
+    # The parts after the logger and caller, joined again: computed on the rows that take them only.
+    split = full | caller_only | logger_only
+    sep = pl.when(tabbed).then(pl.lit("\t")).otherwise(pl.lit("  "))
+    after = pl.when(split).then(parts).list.slice(pl.when(full).then(2).otherwise(1)).list.join(sep)
     logger = (
         pl.when(full | logger_only)
         .then(p0)
@@ -144,17 +176,19 @@ def _name_parts(body: pl.Expr, tabbed: pl.Expr) -> list[pl.Expr]:
         .then(spaced_caller.struct.field("2"))
     )
     message = (
-        pl.when(full)
-        .then(parts.list.slice(2).list.join(sep))
-        .when(caller_only | logger_only)
-        .then(parts.list.slice(1).list.join(sep))
+        pl.when(split)
+        .then(after)
         .when(by_caller)
         .then(spaced_caller.struct.field("3"))
         .when(by_logger)
         .then(spaced_logger.struct.field("2"))
         .otherwise(body)
     )
-    return [logger.alias("logger"), caller.alias("caller"), message.alias("message")]
+    temporary = ["_parts", "_n", "_p0", "_p1", "_c0", "_c1", "_s0", "_full", "_caller_only", "_logger_only"]
+    temporary += ["_one_spaced", "_by_caller", "_by_logger", "_caller_spaced", "_logger_spaced"]
+    return out.with_columns(logger.alias("logger"), caller.alias("caller"), message.alias("message")).drop(
+        temporary
+    )
 
 
 def console_ts_columns(ts_text: pl.Expr) -> list[pl.Expr]:
@@ -202,15 +236,15 @@ def decode_records(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
         .with_columns(zap_level(pl.col("_level")).alias("level"))
         .filter(pl.col("level").is_not_null())
         .with_columns((pl.col("_sep") == "\t").alias("_tabbed"))
-        .with_columns(split_fields(pl.col("_rest"), pl.col("_tabbed")))
     )
+    cands = split_fields(cands, "_rest", "_tabbed")
     fields = decode_json(cands["_fields"], FIELDS_DTYPE).alias("_known")
     cands = cands.with_columns(fields).with_columns(
         # A brace-shaped tail that is not JSON belongs to the message.
         pl.when(pl.col("_known").is_null()).then(pl.col("_rest")).otherwise(pl.col("_body")).alias("_body"),
         pl.when(pl.col("_known").is_null()).then(None).otherwise(pl.col("_fields")).alias("_fields"),
     )
-    cands = cands.with_columns(_name_parts(pl.col("_body"), pl.col("_tabbed")))
+    cands = _with_name_parts(cands)
     # Times and messages repeat: their derived columns are computed once per distinct value.
     cands = with_per_value(cands, "_ts", console_ts_columns(pl.col("_ts")))
     cands = with_per_value(cands, "message", [message_key(pl.col("message")).alias("msg_key")])
@@ -242,14 +276,26 @@ def decode_any(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
     Returns:
         `rows` with zap_json.DECODED_COLUMNS added.
     """
+    return zj.spread(rows, any_records(rows, text_col))
+
+
+def any_records(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
+    """The zap records in either format among rows, one row each: `_row` (its position) and DECODED_COLUMNS.
+
+    Args:
+        rows: any frame.
+        text_col: the String column holding the line text (indentation removed).
+
+    Returns:
+        The JSON records, then the console records, each in row order.
+    """
     as_json = zj.decode_records(rows, text_col)
     # Only lines that are not JSON records can be console records: those are decoded, at their positions.
     unread = pl.repeat(True, rows.height, dtype=pl.Boolean, eager=True)
     at = unread.scatter(as_json.get_column("_row"), False).arg_true()
     as_console = decode_records(rows.select(pl.col(text_col).gather(at)), text_col)
     as_console = as_console.with_columns(at.gather(as_console.get_column("_row")).alias("_row"))
-    # Both kinds' columns are put beside the rows at once.
-    return zj.spread(rows, pl.concat([as_json, as_console.cast(as_json.schema)]))
+    return pl.concat([as_json, as_console.cast(as_json.schema)])
 
 
 def fold_stack_traces(frame: pl.DataFrame, text_col: str, head_col: str) -> pl.DataFrame:
@@ -265,15 +311,22 @@ def fold_stack_traces(frame: pl.DataFrame, text_col: str, head_col: str) -> pl.D
         record the row belongs to; its own line otherwise), `_n_lines` and `_stacktrace` (on heads:
         how many lines the record spans and its trace text, null when none).
     """
-    head = pl.col(head_col).fill_null(False)
-    frame_line = stack_frame_line(pl.col(text_col)) & ~head
+    # Each step is a column of its own: an expression used twice in one eager call is computed twice.
+    head, text = pl.col(head_col).fill_null(False), pl.col(text_col)
+    marked = frame.with_columns(stack_file_line(text).alias("_file"))
+    marked = marked.with_columns((stack_frame_line(text, pl.col("_file")) & ~head).alias("_frame_line"))
+    frame_line = pl.col("_frame_line")
     # A run of frame lines continues the record that precedes it: the head flag of the last line that
     # is no frame line, carried forward (lines before any such line follow nothing).
     follows_head = pl.when(~frame_line).then(head).forward_fill().fill_null(False)
-    marked = frame.with_columns((frame_line & follows_head).alias("_stack"))
+    marked = marked.with_columns((frame_line & follows_head).alias("_stack")).drop("_file", "_frame_line")
     marked = marked.with_columns(
         pl.when(~pl.col("_stack")).then(pl.col("line")).forward_fill().alias("_owner")
     )
+    if not marked.get_column("_stack").any():
+        return marked.with_columns(
+            pl.lit(None, pl.String).alias("_stacktrace"), pl.lit(1, pl.UInt32).alias("_n_lines")
+        )
     # Traces are rare: their text and length come from the trace rows alone.
     traces = (
         marked.filter(pl.col("_stack"))
