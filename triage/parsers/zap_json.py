@@ -38,6 +38,24 @@ _VALUE = r'(?:"(?:[^"\\]|\\.)*"|[-+0-9.eE]+|null|true|false)'
 # leaves the fields in the order they were printed.
 _LEADING_KEYS = r'^\{\s*(?:"(?:level|ts|logger|caller|msg)"\s*:\s*' + _VALUE + r"\s*,?\s*)*"
 
+# zap's own shape: compact; level, ts, logger and caller (when printed) and msg first, in that order; then
+# flat fields; no escapes. Such a line is a well-formed object, its values read as the JSON decoder reads them.
+_CHARS = r'[^"\\\x00-\x1f]*'
+_STRING = rf'"{_CHARS}"'
+# Numbers the JSON decoder surely reads: it refuses some it cannot hold (1e309, 400 digits).
+_NUMBER = r"-?(?:0|[1-9][0-9]{0,20})(?:\.[0-9]+)?(?:[eE][-+]?[0-9]{1,2})?"
+_FIELD = rf"{_STRING}:(?:{_STRING}|{_NUMBER}|true|false|null)"
+# Every step is decided by the next character alone, so the regex engine reads the line once.
+_PLAIN = (
+    rf'^\{{"level":"(?P<level>{_CHARS})","ts":(?P<ts>{_STRING}|{_NUMBER}),'
+    rf'"(?:logger":"(?P<logger>{_CHARS})",")?(?:caller":"(?P<caller>{_CHARS})",")?msg":"(?P<msg>{_CHARS})"'
+    rf"(?:,(?P<fields>{_FIELD}(?:,{_FIELD})*))?\}}$"
+)
+# Fields the decoder would read otherwise than the head: a leading key right after msg (_LEADING_KEYS
+# takes it off too), a logger or caller among the fields (the decoder takes a key's first value) and
+# an ID or event type that is a number or boolean (the decoder prints those its own way).
+_AMBIGUOUS = r'^"(?:level|ts|logger|caller|msg)":|,"(?:logger|caller)":|"(?:correlation_id|event_type)":[^"n]'
+
 DECODED_COLUMNS = (
     "level",
     "ts",
@@ -123,23 +141,25 @@ def spread(rows: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
 def decode_records(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
     """The zap JSON records among rows, one row each: `_row` (its position in rows) and DECODED_COLUMNS.
 
+    Records in zap's own shape (`_is_plain`) are read by one anchored regex; the others are decoded
+    as JSON. Both give the same columns for the same text.
+
     Args:
         rows: any frame.
         text_col: the String column holding the line text (indentation removed).
     """
     indexed = rows.select(text_col).with_row_index("_row")
     candidates = indexed.filter(is_zap_json(pl.col(text_col))).select("_row", pl.col(text_col).alias("_text"))
-    known = decode_json(candidates["_text"], KNOWN_DTYPE).alias("_known")
-    decoded = (
-        candidates.with_columns(known)
-        .filter(pl.col("_known").is_not_null())
-        .select("_row", "_text", pl.col("_known").struct.unnest(), _ts_token(pl.col("_text")))
-    )
+    plain = pl.col("_text").str.extract_groups(_PLAIN).alias("_plain")
+    candidates = candidates.with_columns(plain).with_columns(_is_plain(pl.col("_plain")))
+    read = candidates.filter("_is_plain").select("_row", *_plain_columns(pl.col("_text"), pl.col("_plain")))
+    others = candidates.filter(~pl.col("_is_plain"))
+    if others.height:
+        read = pl.concat([read, _decode_others(others)]).sort("_row")
     # Timestamps and messages repeat: their derived columns are computed once per distinct value.
-    decoded = with_per_value(decoded, "_token", ts_columns(pl.col("_token")))
-    decoded = with_per_value(decoded, "msg", [message_key(pl.col("msg")).alias("msg_key")])
-    attrs = pl.col("_text").str.replace(_LEADING_KEYS, "{").str.replace(r",\s*\}$", "}")
-    return decoded.select(
+    read = with_per_value(read, "_token", ts_columns(pl.col("_token")))
+    read = with_per_value(read, "msg", [message_key(pl.col("msg")).alias("msg_key")])
+    return read.select(
         "_row",
         zap_level(pl.col("level")).alias("level"),
         "ts",
@@ -151,10 +171,44 @@ def decode_records(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
         "msg_key",
         "correlation_id",
         "event_type",
-        attrs.alias("attrs"),
+        "attrs",
         "utc_offset",
         pl.lit(True).alias("decoded"),
     )
+
+
+def _decode_others(candidates: pl.DataFrame) -> pl.DataFrame:
+    # Any key order, escapes, spaces, nested values: the JSON decoder reads them; a line it refuses is no record.
+    known = decode_json(candidates["_text"], KNOWN_DTYPE).alias("_known")
+    attrs = pl.col("_text").str.replace(_LEADING_KEYS, "{").str.replace(r",\s*\}$", "}")
+    return (
+        candidates.with_columns(known)
+        .filter(pl.col("_known").is_not_null())
+        .select(
+            "_row",
+            pl.col("_known").struct.unnest(),
+            _ts_token(pl.col("_text")),
+            attrs.alias("attrs"),
+        )
+    )
+
+
+def _is_plain(plain: pl.Expr) -> pl.Expr:
+    ambiguous = plain.struct.field("fields").str.contains(_AMBIGUOUS).fill_null(False)
+    return (plain.struct.field("level").is_not_null() & ~ambiguous).alias("_is_plain")
+
+
+def _plain_columns(text: pl.Expr, plain: pl.Expr) -> list[pl.Expr]:
+    return [
+        *(plain.struct.field(name) for name in ("level", "logger", "caller", "msg")),
+        *(_field_text(text, name) for name in ("correlation_id", "event_type")),
+        plain.struct.field("ts").alias("_token"),
+        pl.concat_str(pl.lit("{"), plain.struct.field("fields").fill_null(""), pl.lit("}")).alias("attrs"),
+    ]
+
+
+def _field_text(text: pl.Expr, key: str) -> pl.Expr:
+    return text.str.extract(rf',"{key}":(?:"({_CHARS})"|null)', 1).alias(key)
 
 
 def _ts_token(text: pl.Expr) -> pl.Expr:
