@@ -38,8 +38,9 @@ _VALUE = r'(?:"(?:[^"\\]|\\.)*"|[-+0-9.eE]+|null|true|false)'
 # leaves the fields in the order they were printed.
 _LEADING_KEYS = r'^\{\s*(?:"(?:level|ts|logger|caller|msg)"\s*:\s*' + _VALUE + r"\s*,?\s*)*"
 
-# zap's own shape: compact; level, ts, logger and caller (when printed) and msg first, in that order; then
-# flat fields; no escapes. Such a line is a well-formed object, its values read as the JSON decoder reads them.
+# zap's own shape: compact; level, ts, logger and caller (when printed) and msg first, in that order;
+# then flat fields; no escapes. Such a line is a well-formed object whose texts read as the JSON
+# decoder reads them.
 _CHARS = r'[^"\\\x00-\x1f]*'
 _STRING = rf'"{_CHARS}"'
 # Numbers the JSON decoder surely reads: it refuses some it cannot hold (1e309, 400 digits).
@@ -51,11 +52,6 @@ _PLAIN = (
     rf'"(?:logger":"(?P<logger>{_CHARS})",")?(?:caller":"(?P<caller>{_CHARS})",")?msg":"(?P<msg>{_CHARS})"'
     rf"(?:,(?P<fields>{_FIELD}(?:,{_FIELD})*))?\}}$"
 )
-# Fields the decoder would read otherwise than the head: a leading key right after msg (_LEADING_KEYS
-# takes it off too), a logger or caller among the fields (the decoder takes a key's first value) and
-# an ID or event type that is a number or boolean (the decoder prints those its own way).
-_AMBIGUOUS = r'^"(?:level|ts|logger|caller|msg)":|,"(?:logger|caller)":|"(?:correlation_id|event_type)":[^"n]'
-
 DECODED_COLUMNS = (
     "level",
     "ts",
@@ -141,7 +137,7 @@ def spread(rows: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
 def decode_records(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
     """The zap JSON records among rows, one row each: `_row` (its position in rows) and DECODED_COLUMNS.
 
-    Records in zap's own shape (`_is_plain`) are read by one anchored regex; the others are decoded
+    Records in zap's own shape (`_PLAIN`) are read by one anchored regex; the others are decoded
     as JSON. Both give the same columns for the same text.
 
     Args:
@@ -150,10 +146,12 @@ def decode_records(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
     """
     indexed = rows.select(text_col).with_row_index("_row")
     candidates = indexed.filter(is_zap_json(pl.col(text_col))).select("_row", pl.col(text_col).alias("_text"))
-    plain = pl.col("_text").str.extract_groups(_PLAIN).alias("_plain")
-    candidates = candidates.with_columns(plain).with_columns(_is_plain(pl.col("_plain")))
-    read = candidates.filter("_is_plain").select("_row", *_plain_columns(pl.col("_text"), pl.col("_plain")))
-    others = candidates.filter(~pl.col("_is_plain"))
+    plain = pl.col("_text").str.extract_groups(_PLAIN).struct.unnest()
+    candidates = (
+        candidates.with_columns(plain).with_columns(_after_ids()).select("_row", "_text", *_plain_columns())
+    )
+    read = candidates.filter("_plain").drop("_text", "_plain")
+    others = candidates.filter(~pl.col("_plain")).select("_row", "_text")
     if others.height:
         read = pl.concat([read, _decode_others(others)]).sort("_row")
     # Timestamps and messages repeat: their derived columns are computed once per distinct value.
@@ -178,7 +176,8 @@ def decode_records(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
 
 
 def _decode_others(candidates: pl.DataFrame) -> pl.DataFrame:
-    # Any key order, escapes, spaces, nested values: the JSON decoder reads them; a line it refuses is no record.
+    # Any key order, escapes, spaces, nested values: the JSON decoder reads them. A line it refuses is
+    # no record.
     known = decode_json(candidates["_text"], KNOWN_DTYPE).alias("_known")
     attrs = pl.col("_text").str.replace(_LEADING_KEYS, "{").str.replace(r",\s*\}$", "}")
     return (
@@ -193,22 +192,41 @@ def _decode_others(candidates: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _is_plain(plain: pl.Expr) -> pl.Expr:
-    ambiguous = plain.struct.field("fields").str.contains(_AMBIGUOUS).fill_null(False)
-    return (plain.struct.field("level").is_not_null() & ~ambiguous).alias("_is_plain")
+_IDS = ("correlation_id", "event_type")
 
 
-def _plain_columns(text: pl.Expr, plain: pl.Expr) -> list[pl.Expr]:
+def _after_ids() -> list[pl.Expr]:
+    # What follows the first `"correlation_id":` and `"event_type":` among the fields; in a line of
+    # zap's own shape such a text is a key.
+    fields = pl.col("fields")
+    return [fields.str.splitn(f'"{key}":', 2).struct.field("field_1").alias(f"_{key}") for key in _IDS]
+
+
+def _plain_columns() -> list[pl.Expr]:
+    # Of the columns `_PLAIN` captured: the decoded ones and `_plain`, true where they are what the
+    # JSON decoder reads. It is not on a record that has a leading key again right after msg
+    # (`_LEADING_KEYS` takes that off too), a logger or caller among its fields (the decoder reads a
+    # key's first value), or an ID or event type that is no text (the decoder prints those its own way).
+    fields = pl.col("fields")
+    plain = (
+        pl.col("level").is_not_null()
+        & ~fields.str.contains(r'^"(?:level|ts|msg)":').fill_null(False)
+        & ~fields.str.contains('"logger":', literal=True).fill_null(False)
+        & ~fields.str.contains('"caller":', literal=True).fill_null(False)
+    )
+    values: list[pl.Expr] = []
+    for key in _IDS:
+        # `"text",…` splits into "", the text and the rest.
+        parts = pl.col(f"_{key}").str.splitn('"', 3)
+        plain = plain & (pl.col(f"_{key}").is_null() | (parts.struct.field("field_0") == ""))
+        values.append(parts.struct.field("field_1").alias(key))
     return [
-        *(plain.struct.field(name) for name in ("level", "logger", "caller", "msg")),
-        *(_field_text(text, name) for name in ("correlation_id", "event_type")),
-        plain.struct.field("ts").alias("_token"),
-        pl.concat_str(pl.lit("{"), plain.struct.field("fields").fill_null(""), pl.lit("}")).alias("attrs"),
+        *(pl.col(name) for name in ("level", "logger", "caller", "msg")),
+        *values,
+        pl.col("ts").alias("_token"),
+        pl.concat_str(pl.lit("{"), fields.fill_null(""), pl.lit("}")).alias("attrs"),
+        plain.alias("_plain"),
     ]
-
-
-def _field_text(text: pl.Expr, key: str) -> pl.Expr:
-    return text.str.extract(rf',"{key}":(?:"({_CHARS})"|null)', 1).alias(key)
 
 
 def _ts_token(text: pl.Expr) -> pl.Expr:
