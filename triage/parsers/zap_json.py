@@ -38,6 +38,20 @@ _VALUE = r'(?:"(?:[^"\\]|\\.)*"|[-+0-9.eE]+|null|true|false)'
 # leaves the fields in the order they were printed.
 _LEADING_KEYS = r'^\{\s*(?:"(?:level|ts|logger|caller|msg)"\s*:\s*' + _VALUE + r"\s*,?\s*)*"
 
+# zap's own shape: compact; level, ts, logger and caller (when printed) and msg first, in that order;
+# then flat fields; no escapes. Such a line is a well-formed object whose texts read as the JSON
+# decoder reads them.
+_CHARS = r'[^"\\\x00-\x1f]*'
+_STRING = rf'"{_CHARS}"'
+# Numbers the JSON decoder surely reads: it refuses some it cannot hold (1e309, 400 digits).
+_NUMBER = r"-?(?:0|[1-9][0-9]{0,20})(?:\.[0-9]+)?(?:[eE][-+]?[0-9]{1,2})?"
+_FIELD = rf"{_STRING}:(?:{_STRING}|{_NUMBER}|true|false|null)"
+# Every step is decided by the next character alone, so the regex engine reads the line once.
+_PLAIN = (
+    rf'^\{{"level":"(?P<level>{_CHARS})","ts":(?P<ts>{_STRING}|{_NUMBER}),'
+    rf'"(?:logger":"(?P<logger>{_CHARS})",")?(?:caller":"(?P<caller>{_CHARS})",")?msg":"(?P<msg>{_CHARS})"'
+    rf"(?:,(?P<fields>{_FIELD}(?:,{_FIELD})*))?\}}$"
+)
 DECODED_COLUMNS = (
     "level",
     "ts",
@@ -123,23 +137,27 @@ def spread(rows: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
 def decode_records(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
     """The zap JSON records among rows, one row each: `_row` (its position in rows) and DECODED_COLUMNS.
 
+    Records in zap's own shape (`_PLAIN`) are read by one anchored regex; the others are decoded
+    as JSON. Both give the same columns for the same text.
+
     Args:
         rows: any frame.
         text_col: the String column holding the line text (indentation removed).
     """
     indexed = rows.select(text_col).with_row_index("_row")
     candidates = indexed.filter(is_zap_json(pl.col(text_col))).select("_row", pl.col(text_col).alias("_text"))
-    known = decode_json(candidates["_text"], KNOWN_DTYPE).alias("_known")
-    decoded = (
-        candidates.with_columns(known)
-        .filter(pl.col("_known").is_not_null())
-        .select("_row", "_text", pl.col("_known").struct.unnest(), _ts_token(pl.col("_text")))
+    plain = pl.col("_text").str.extract_groups(_PLAIN).struct.unnest()
+    candidates = (
+        candidates.with_columns(plain).with_columns(_after_ids()).select("_row", "_text", *_plain_columns())
     )
+    read = candidates.filter("_plain").drop("_text", "_plain")
+    others = candidates.filter(~pl.col("_plain")).select("_row", "_text")
+    if others.height:
+        read = pl.concat([read, _decode_others(others)]).sort("_row")
     # Timestamps and messages repeat: their derived columns are computed once per distinct value.
-    decoded = with_per_value(decoded, "_token", ts_columns(pl.col("_token")))
-    decoded = with_per_value(decoded, "msg", [message_key(pl.col("msg")).alias("msg_key")])
-    attrs = pl.col("_text").str.replace(_LEADING_KEYS, "{").str.replace(r",\s*\}$", "}")
-    return decoded.select(
+    read = with_per_value(read, "_token", ts_columns(pl.col("_token")))
+    read = with_per_value(read, "msg", [message_key(pl.col("msg")).alias("msg_key")])
+    return read.select(
         "_row",
         zap_level(pl.col("level")).alias("level"),
         "ts",
@@ -151,10 +169,64 @@ def decode_records(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
         "msg_key",
         "correlation_id",
         "event_type",
-        attrs.alias("attrs"),
+        "attrs",
         "utc_offset",
         pl.lit(True).alias("decoded"),
     )
+
+
+def _decode_others(candidates: pl.DataFrame) -> pl.DataFrame:
+    # Any key order, escapes, spaces, nested values: the JSON decoder reads them. A line it refuses is
+    # no record.
+    known = decode_json(candidates["_text"], KNOWN_DTYPE).alias("_known")
+    attrs = pl.col("_text").str.replace(_LEADING_KEYS, "{").str.replace(r",\s*\}$", "}")
+    return (
+        candidates.with_columns(known)
+        .filter(pl.col("_known").is_not_null())
+        .select(
+            "_row",
+            pl.col("_known").struct.unnest(),
+            _ts_token(pl.col("_text")),
+            attrs.alias("attrs"),
+        )
+    )
+
+
+_IDS = ("correlation_id", "event_type")
+
+
+def _after_ids() -> list[pl.Expr]:
+    # What follows the first `"correlation_id":` and `"event_type":` among the fields; in a line of
+    # zap's own shape such a text is a key.
+    fields = pl.col("fields")
+    return [fields.str.splitn(f'"{key}":', 2).struct.field("field_1").alias(f"_{key}") for key in _IDS]
+
+
+def _plain_columns() -> list[pl.Expr]:
+    # Of the columns `_PLAIN` captured: the decoded ones and `_plain`, true where they are what the
+    # JSON decoder reads. It is not on a record that has a leading key again right after msg
+    # (`_LEADING_KEYS` takes that off too), a logger or caller among its fields (the decoder reads a
+    # key's first value), or an ID or event type that is no text (the decoder prints those its own way).
+    fields = pl.col("fields")
+    plain = (
+        pl.col("level").is_not_null()
+        & ~fields.str.contains(r'^"(?:level|ts|msg)":').fill_null(False)
+        & ~fields.str.contains('"logger":', literal=True).fill_null(False)
+        & ~fields.str.contains('"caller":', literal=True).fill_null(False)
+    )
+    values: list[pl.Expr] = []
+    for key in _IDS:
+        # `"text",…` splits into "", the text and the rest.
+        parts = pl.col(f"_{key}").str.splitn('"', 3)
+        plain = plain & (pl.col(f"_{key}").is_null() | (parts.struct.field("field_0") == ""))
+        values.append(parts.struct.field("field_1").alias(key))
+    return [
+        *(pl.col(name) for name in ("level", "logger", "caller", "msg")),
+        *values,
+        pl.col("ts").alias("_token"),
+        pl.concat_str(pl.lit("{"), fields.fill_null(""), pl.lit("}")).alias("attrs"),
+        plain.alias("_plain"),
+    ]
 
 
 def _ts_token(text: pl.Expr) -> pl.Expr:
