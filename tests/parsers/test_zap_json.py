@@ -233,3 +233,20 @@ def test_arbitrary_text_never_raises_and_is_accounted(rows: list[str]) -> None:
     result = parse_text(text)
     validate_events(result.events)
     assert_accounted(text, result)
+
+
+def test_an_epoch_time_out_of_range_loses_its_time_not_its_file() -> None:
+    """A record whose epoch `ts` no instant can hold keeps its fields without a time; its neighbours parse."""
+    text = "\n".join(
+        [
+            '{"level":"info","ts":1769779135.5,"logger":"audit-store","msg":"Timer tick received"}',
+            '{"level":"info","ts":9223372036855,"logger":"audit-store","msg":"Event buffered successfully"}',
+            '{"level":"info","ts":-1e300,"logger":"audit-store","msg":"Event buffered successfully"}',
+        ]
+    )
+    result = parse_text(text)
+    assert_accounted(text, result)
+    assert result.unparsed.is_empty()
+    events = result.events
+    assert events["msg_key"].to_list() == ["Timer tick received", *["Event buffered successfully"] * 2]
+    assert events["ts"].to_list() == [datetime(2026, 1, 30, 13, 18, 55, 500000, tzinfo=UTC), None, None]

@@ -89,8 +89,10 @@ def zap_level(token: pl.Expr) -> pl.Expr:
 
 
 def epoch_ts(seconds: pl.Expr) -> pl.Expr:
-    """Turn epoch seconds (float) into a UTC instant, keeping microseconds."""
-    micros = (seconds.cast(pl.Float64) * 1_000_000).round(0).cast(pl.Int64)
+    """Turn epoch seconds (float) into a UTC instant, keeping microseconds; null outside the years
+    1685-2255 that a nanosecond instant holds, so that one absurd number cannot fail its file."""
+    value = seconds.cast(pl.Float64, strict=False)
+    micros = pl.when(value.abs() < 9e9).then((value * 1_000_000).round(0)).cast(pl.Int64, strict=False)
     return (micros * 1000).cast(pl.Datetime("ns")).dt.replace_time_zone("UTC").cast(TsDtype)
 
 
