@@ -9,7 +9,7 @@ Each check runs in a child process whose address space is limited (`resource.set
 * `triage history DIR --format json` over `--runs` runs (the dataset `bench/history.py` builds and
   caches under `--cache`; built here when missing);
 * `triage analyze BUNDLE` of `--bundle`, or of a healthy bundle of `--bundle-mb` MB simulated and
-  cached under `--cache` (`triage simulate healthy --size-mb`).
+  cached under `--cache` (`bench/perf.py`'s bundles: `triage simulate healthy --size-mb`).
 
 With `--busy`, each check runs again while a CPU burner (`python -c "while True: pass"`) keeps one
 core busy. For each run it prints the limit, whether it completed, the exit code, wall and CPU seconds
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import os
 import resource
 import statistics
@@ -125,22 +126,14 @@ def history_dataset(cache: Path, runs: int, base: int) -> Path:
 
 
 def simulated_bundle(cache: Path, size_mb: float) -> Path:
-    """A healthy bundle of about `size_mb` MB, simulated once and cached."""
-    path = cache / f"healthy-{size_mb:g}mb"
-    if not path.is_dir():
-        partial = cache / f"partial-{path.name}"
-        cmd = [
-            sys.executable,
-            "-m",
-            "triage",
-            "simulate",
-            "healthy",
-            str(partial),
-            "--size-mb",
-            f"{size_mb:g}",
-        ]
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        partial.rename(path)
+    """A healthy bundle of about `size_mb` MB, simulated once and cached (as `bench/perf.py` does)."""
+    spec = importlib.util.spec_from_file_location("bench_perf", ROOT / "bench" / "perf.py")
+    assert spec is not None and spec.loader is not None
+    perf = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = perf
+    spec.loader.exec_module(perf)
+    cache.mkdir(parents=True, exist_ok=True)
+    path: Path = perf.build_bundle(cache, size_mb, 1, dict(os.environ)).path
     return path
 
 
