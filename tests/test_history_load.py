@@ -133,16 +133,20 @@ def _child(code: str, args: list[str], limit_mb: float | None = None) -> tuple[i
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
 @pytest.mark.parametrize("fmt", ["json", "markdown"])
-def test_history_under_twice_its_peak_rss_prints_what_it_prints_without_a_limit(
+def test_history_under_a_limit_near_its_peak_rss_prints_what_it_prints_without_a_limit(
     export: Path, fmt: str
 ) -> None:
-    """`triage history` completes under an address-space limit of what starting polars takes plus twice
-    the RSS an unlimited run added to it, and prints the same bytes."""
-    *_, start_rss, start_vm = _child(START, [])
+    """`triage history` completes under an address-space limit of what starting polars takes plus four
+    times the RSS an unlimited run added to it, and prints the same bytes."""
+    code, _, err, start_rss, start_vm = _child(START, [])
+    assert code == 0 and start_vm, err
     code, expected, err, rss, _ = _child(CHILD, ["history", str(export), "--format", fmt])
     assert code == 0, err
-    assert start_vm and rss > start_rss
-    limit = start_vm + 2 * (rss - start_rss)
+    assert rss > start_rss, (rss, start_rss)
+    # Four, not two: the threads polars' I/O runtime starts, 2 MiB of stack each, vary with the load of
+    # the machine, and a small export adds only about 45 MB. Without the arena caps the same history
+    # reserved 1.3 GB.
+    limit = start_vm + 4 * (rss - start_rss)
     code, out, err, _, vm = _child(CHILD, ["history", str(export), "--format", fmt], limit)
     assert code == 0, err
     assert out == expected
