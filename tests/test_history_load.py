@@ -24,16 +24,17 @@ SPECS = (
     ("b7e2a4c6d8f0", "SignalProcessing audit records the phase transition to Completed", "suite_test.go:455"),
     ("c9d1e3f5a7b2", "SignalProcessing audit survives a DataStorage restart", "suite_test.go:498"),
 )
-# A child that runs the command line and, however it ends, prints its peak address space on stderr.
-CHILD = (
-    "import sys\nfrom triage.cli import run\ntry:\n    run()\nfinally:\n"
-    "    sys.stderr.write(next(l for l in open('/proc/self/status') if l.startswith('VmPeak')))\n"
+# Its own peak RSS and address space, as the child reports them: `wait4`'s peak RSS would count the
+# memory of the test process it was forked from.
+PEAKS = (
+    "sys.stderr.write(''.join(l for l in open('/proc/self/status') if l.startswith(('VmPeak', 'VmHWM'))))\n"
 )
+# A child that runs the command line and, however it ends, prints its peaks on stderr.
+CHILD = "import sys\nfrom triage.cli import run\ntry:\n    run()\nfinally:\n    " + PEAKS
 # A child that only starts what `triage history` starts: Python, polars and triage's modules.
 START = (
     "import sys\nfrom triage.memory import limit_arenas\nlimit_arenas()\n"
-    "import polars, triage.cli, triage.runs.history\n"
-    "sys.stderr.write(next(l for l in open('/proc/self/status') if l.startswith('VmPeak')))\n"
+    "import polars, triage.cli, triage.runs.history\n" + PEAKS
 )
 
 
@@ -117,18 +118,14 @@ def _child(code: str, args: list[str], limit_mb: float | None = None) -> tuple[i
     )
     assert proc.stdout is not None and proc.stderr is not None
     out, err = proc.stdout.read().decode(), proc.stderr.read().decode()  # stderr is a few lines
-    _, status, usage = os.wait4(proc.pid, 0)
+    _, status, _ = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     proc.stdout.close()
     proc.stderr.close()
-    peaks = [line for line in err.splitlines() if line.startswith("VmPeak")]
-    return (
-        proc.returncode,
-        out,
-        err,
-        usage.ru_maxrss // 1024,
-        int(peaks[-1].split()[1]) // 1024 if peaks else 0,
-    )
+    peaks = {
+        line.split(":")[0]: int(line.split()[1]) // 1024 for line in err.splitlines() if line[:2] == "Vm"
+    }
+    return proc.returncode, out, err, peaks.get("VmHWM", 0), peaks.get("VmPeak", 0)
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
