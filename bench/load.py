@@ -37,6 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 POLL_S = 0.02  # how often VmPeak is read while a child runs
+TIMEOUT_S = 3600.0  # a child still running after this long is killed
 
 
 @dataclass(frozen=True)
@@ -73,13 +74,15 @@ def _vm_peak_kb(pid: int) -> int:
     return 0
 
 
-def run_limited(argv: Sequence[str], limit_mb: float, cwd: Path) -> Result:
+def run_limited(argv: Sequence[str], limit_mb: float, cwd: Path, timeout_s: float = TIMEOUT_S) -> Result:
     """Run a command under an address-space limit and measure it.
 
     Args:
         argv: the command.
         limit_mb: its RLIMIT_AS in MB.
         cwd: its working directory.
+        timeout_s: when to kill it (exit code -9): a thread polars cannot start under the limit can
+            leave it waiting for ever.
 
     Returns:
         How it went.
@@ -98,6 +101,8 @@ def run_limited(argv: Sequence[str], limit_mb: float, cwd: Path) -> Result:
             if pid:
                 break
             peak = max(peak, _vm_peak_kb(proc.pid))
+            if time.perf_counter() - start > timeout_s:
+                proc.kill()
             time.sleep(POLL_S)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
