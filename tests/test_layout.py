@@ -18,7 +18,7 @@ STAGES = (
     ("rules",),
     ("report",),
     ("runs", "api"),
-    ("cli", "__main__"),
+    ("cli", "__main__", "memory"),
 )
 RANK = {name: rank for rank, names in enumerate(STAGES) for name in names}
 

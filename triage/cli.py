@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import signal
 import sys
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import click
 
 from triage.errors import TriageError
+from triage.memory import address_limit_mb, check_address_space, limit_arenas
 
 if TYPE_CHECKING:
     from triage.api import Report
@@ -317,12 +319,47 @@ def _interrupt(signum: int, frame: object) -> None:
     raise Interrupted(signum)
 
 
+def _inputs(args: list[str]) -> tuple[str, list[Path]]:
+    """The subcommand in `args` and the paths it reads (its arguments, globs expanded), nothing run."""
+    name = next((a for a in args if not a.startswith("-")), "")
+    command = main.get_command(click.Context(main), name) if name else None
+    if command is None:
+        return name, []
+    try:
+        params = command.make_context(name, args[args.index(name) + 1 :], resilient_parsing=True).params
+    except click.ClickException:
+        return name, []
+    paths: list[Path] = []
+    for param in command.params:
+        if isinstance(param, click.Argument):
+            value = params.get(param.name or "")
+            for item in value if isinstance(value, tuple) else [value]:
+                if item is not None:
+                    paths.extend(Path(p) for p in sorted(glob.glob(str(item), recursive=True)) or [str(item)])
+    return name, paths
+
+
 def run() -> None:
     """Entry point of `triage` and `python -m triage`."""
+    limit_arenas()  # before polars is imported: see triage/memory.py
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupt)
+    if address_limit_mb() is not None:
+        command, inputs = _inputs(sys.argv[1:])
+        warning = check_address_space(command, inputs) if command in ("analyze", "history") else None
+        if warning:
+            sys.stderr.write(f"warning: {warning}\n")
     try:
         main.main(prog_name="triage")
+    except MemoryError:  # a Python allocation failed: the run unwinds, so its temporary files go
+        command, inputs = _inputs(sys.argv[1:])
+        limit = address_limit_mb()
+        reason = (
+            "no memory left" if limit is None else f"the address-space limit (ulimit -v) is {limit:.0f} MB"
+        )
+        names = ", ".join(str(p) for p in inputs) or "the input"
+        sys.stderr.write(f"triage: out of memory reading {names}: {reason}\n")
+        sys.exit(InputError.exit_code)
     except BrokenPipeError:  # `triage analyze ... | head` closed the pipe: not an error
         sys.exit(0)
     except Interrupted as exc:

@@ -47,6 +47,7 @@ _FINDINGS: dict[str, pl.DataType] = {
 }
 _COLUMNS: dict[str, dict[str, pl.DataType]] = {"runs": _RUNS, "specs": _SPECS, "findings": _FINDINGS}
 _HIVE: dict[str, pl.DataType] = {"service": pl.String(), "date": pl.String()}
+BATCH = 250  # files per scan: peak memory grows with the files one scan reads, time barely with scans
 
 
 class HistoryError(TriageError):
@@ -136,37 +137,70 @@ def _read_table(files: list[Path], table: str, warn: Warn) -> tuple[pl.DataFrame
     """The columns history reads of one table's files; a file that cannot be read is named in a
     warning and left out.
 
-    All files are scanned at once first; only when that fails is each file read on its own.
+    The files are scanned `BATCH` at a time, each batch's rows made one chunk before the next is
+    read: one scan over thousands of small files holds every file's buffers at once and keeps a chunk
+    per file, most of the memory of a large history. Only when a batch fails is each of its files
+    read on its own.
 
     Returns:
-        (the rows, how many files were read).
+        (the rows, in the order of `files`; how many files were read).
     """
-    if not files:
-        return _empty(table), 0
-    try:
-        return _scan(files, table).collect(), len(files)
-    except (pl.exceptions.PolarsError, OSError, ValueError):
-        pass
-    good = []
-    for file in files:
+    parts = [_empty(table)]
+    read = 0
+    for start in range(0, len(files), BATCH):
+        batch = files[start : start + BATCH]
         try:
-            schema = pl.read_parquet_schema(file)
-            missing = [c for c in _COLUMNS[table] if c not in schema]
-            if missing:
-                warn(
-                    f"{file}: not a triage {table} export of schema version {EXPORT_SCHEMA_VERSION} "
-                    f"(no column {missing[0]}); passed over"
-                )
-                continue
-            good.append(_scan([file], table).collect())
-        except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            warn(f"{file}: cannot read as Parquet ({reason[:120]}); passed over")
-    return (pl.concat(good) if good else _empty(table)), len(good)
+            parts.append(_scan(batch, table).collect().rechunk())
+            read += len(batch)
+            continue
+        except (pl.exceptions.PolarsError, OSError, ValueError):
+            pass
+        for file in batch:
+            rows = _read_file(file, table, warn)
+            if rows is not None:
+                parts.append(rows)
+                read += 1
+    return pl.concat(parts, rechunk=True), read
+
+
+def _read_file(file: Path, table: str, warn: Warn) -> pl.DataFrame | None:
+    """The columns history reads of one file, or None (and a warning) when it cannot be read."""
+    try:
+        schema = pl.read_parquet_schema(file)
+        missing = [c for c in _COLUMNS[table] if c not in schema]
+        if missing:
+            warn(
+                f"{file}: not a triage {table} export of schema version {EXPORT_SCHEMA_VERSION} "
+                f"(no column {missing[0]}); passed over"
+            )
+            return None
+        return _scan([file], table).collect()
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        warn(f"{file}: cannot read as Parquet ({reason[:120]}); passed over")
+        return None
 
 
 def _empty(table: str) -> pl.DataFrame:
     return pl.DataFrame(schema={**_COLUMNS[table], "service": pl.String(), "source_file": pl.String()})
+
+
+def _first_rows(rows: pl.DataFrame, ids: pl.LazyFrame) -> pl.DataFrame:
+    """The rows of the runs in `ids`, one per run and fingerprint: the first by file name.
+
+    Only the keys are sorted; the rows are copied once, in the order of their files' names.
+    """
+    first = (
+        rows.lazy()
+        .with_row_index("row")
+        .select("row", "run_id", "fingerprint", "source_file")
+        .join(ids, on="run_id", how="semi")
+        .sort("source_file")
+        .unique(["run_id", "fingerprint"], keep="first", maintain_order=True)
+        .collect()
+        .get_column("row")
+    )
+    return rows[first]
 
 
 def _not_a_report(path: Path) -> Json:
@@ -230,8 +264,8 @@ def load_history(paths: Sequence[str], warn: Warn | None = None) -> History:
         read += good
     saved = _json_runs(others, note)
     read += len(saved["runs"])
-    frames = {t: pl.concat([scans[t], *saved[t]], how="vertical").lazy() for t in _COLUMNS}
-    runs = frames["runs"].collect()
+    frames = {t: pl.concat([scans.pop(t), *saved.pop(t)], how="vertical") for t in _COLUMNS}
+    runs = frames.pop("runs")
     newer = runs.filter(pl.col("export_schema_version") != EXPORT_SCHEMA_VERSION)
     for file, version in (
         newer.select("source_file", "export_schema_version").unique().sort("source_file").rows()
@@ -252,16 +286,8 @@ def load_history(paths: Sequence[str], warn: Warn | None = None) -> History:
     )
     ids = runs.lazy().select("run_id")
     keep = {"specs": list(_SPECS), "findings": list(_FINDINGS)}
-    tables = {
-        t: frames[t]
-        .join(ids, on="run_id", how="semi")
-        .sort("source_file")
-        .unique(["run_id", "fingerprint"], keep="first", maintain_order=True)
-        .select(keep[t])
-        .collect()
-        .lazy()  # read once: every summary starts from these rows
-        for t in keep
-    }
+    # read once: every summary starts from these rows
+    tables = {t: _first_rows(frames.pop(t), ids).select(keep[t]).lazy() for t in keep}
     return History(runs, tables["specs"], tables["findings"], read, tuple(warnings))
 
 
