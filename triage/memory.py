@@ -38,6 +38,7 @@ BASE_MB = 200  # address space of Python, polars and triage once started (measur
 ANALYZE_PER_MB = 0.9  # address space `analyze` adds per MB of input (measured: RSS 0.8)
 HISTORY_PER_FILE_KB = 16  # address space `history` adds per file read (measured: 15 KB at 15,000 files)
 
+
 def limit_arenas(arenas: int = ARENAS) -> bool:
     """Cap glibc's and polars' jemalloc's arenas, unless polars is loaded already (too late).
 
