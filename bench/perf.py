@@ -122,10 +122,14 @@ def blocks(path, size=8 << 20):
                 yield chunk[:cut]
         if rest:
             yield rest
-total = Counter()
-with ThreadPoolExecutor(2) as pool:
-    for counts in pool.map(piece, (block for path in sys.argv[1:] for block in blocks(path))):
-        total.update(counts)
+total, waiting = Counter(), []
+with ThreadPoolExecutor(2) as pool:  # three blocks in flight at most: memory stays flat
+    for block in (block for path in sys.argv[1:] for block in blocks(path)):
+        waiting.append(pool.submit(piece, block))
+        if len(waiting) > 2:
+            total.update(waiting.pop(0).result())
+    for part in waiting:
+        total.update(part.result())
 print(sum(total.values()), dict(sorted(total.items())))
 """
 
