@@ -200,6 +200,30 @@ def test_running_out_of_memory_is_one_line_naming_the_input(
     assert capsys.readouterr().err == f"triage: out of memory reading {export}: no memory left\n"
 
 
+def test_polars_that_cannot_load_under_the_limit_is_one_line_before_the_run(
+    export: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """When the limit leaves no room to load polars' library, the run ends at once in one line (exit 2)."""
+    monkeypatch.setattr(sys, "argv", ["triage", "history", str(export), "--format", "json"])
+    monkeypatch.setattr(cli, "address_limit_mb", lambda: 146.0)
+    monkeypatch.setattr(cli, "polars_load_error", lambda: "could not find Polars' Rust module")
+    monkeypatch.setattr(history_load, "load_history", pytest.fail)
+    with pytest.raises(SystemExit) as exit_:
+        cli.run()
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == (
+        "triage: cannot load polars under the address-space limit (ulimit -v) of 146 MB: "
+        "could not find Polars' Rust module"
+    )
+    assert not any("Traceback" in line for line in err)
+
+
+def test_polars_that_loads_is_no_load_error() -> None:
+    """In a process where polars works, asking whether its library loads says nothing is wrong."""
+    assert memory.polars_load_error() is None
+
+
 def test_a_limit_below_what_the_input_needs_is_a_warning_before_the_run(
     export: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import click
 
 from triage.errors import TriageError
-from triage.memory import address_limit_mb, check_address_space, limit_arenas
+from triage.memory import address_limit_mb, check_address_space, limit_arenas, polars_load_error
 
 if TYPE_CHECKING:
     from triage.api import Report
@@ -349,6 +349,11 @@ def run() -> None:
         warning = check_address_space(command, inputs) if command in ("analyze", "history") else None
         if warning:
             sys.stderr.write(f"warning: {warning}\n")
+        failed = polars_load_error() if command else None
+        if failed:
+            room = f"the address-space limit (ulimit -v) of {address_limit_mb() or 0:.0f} MB"
+            sys.stderr.write(f"triage: cannot load polars under {room}: {failed}\n")
+            sys.exit(InputError.exit_code)
     try:
         main.main(prog_name="triage")
     except MemoryError:  # a Python allocation failed: the run unwinds, so its temporary files go

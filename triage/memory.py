@@ -28,6 +28,7 @@ import ctypes
 import os
 import resource
 import sys
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -125,3 +126,18 @@ def check_address_space(command: str, paths: Iterable[Path]) -> str | None:
         f"the address-space limit (ulimit -v) is {limit:.0f} MB, and {command} of {size:.0f} MB in "
         f"{files} files may need about {need:.0f} MB: if an allocation fails, polars aborts the process"
     )
+
+
+def polars_load_error() -> str | None:
+    """Why polars' native library cannot be loaded, or None when it loads.
+
+    Under a tight address-space limit the library fails to map; polars then only warns and fails later
+    on its first call, so a run asks first and can say so in one line.
+    """
+    try:
+        with warnings.catch_warnings():  # polars warns "binary is missing" and goes on
+            warnings.simplefilter("ignore")
+            import polars._plr  # noqa: F401  (the compiled library)
+    except ImportError as exc:
+        return str(exc).split("\n", 1)[0]
+    return None
