@@ -139,3 +139,28 @@ def test_a_bundle_of_unknown_files_is_still_reported_with_samples(tmp_path: Path
         "text": '10.88.0.1 - - [15/Aug/2025:00:43:25 +0000] "GET / HTTP/1.1" 200 45',
     }
     assert "no file held a record triage reads (files are: empty, unknown)" in report["notes"]
+
+
+def test_json_and_junit_reports_do_not_load_the_template_engine(tmp_path: Path) -> None:
+    """A JSON or JUnit report is written without importing Jinja or the Markdown report's context."""
+    bundle = _mini_bundle(tmp_path)
+    script = (
+        "import sys\n"
+        "from triage.cli import run\n"
+        "try:\n"
+        "    run()\n"
+        "finally:\n"
+        "    loaded = [m for m in ('jinja2', 'triage.report.context') if m in sys.modules]\n"
+        "    print(loaded, file=sys.stderr)\n"
+    )
+    for fmt in ("json", "junit"):
+        args = ["analyze", str(bundle), "--format", fmt, "-o", str(tmp_path / fmt)]
+        proc = subprocess.run(
+            [sys.executable, "-c", script, *args],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stderr.strip().splitlines()[-1] == "[]", fmt
+        assert (tmp_path / fmt).stat().st_size > 0

@@ -27,6 +27,7 @@ from triage.report.views import (
     TestsView,
 )
 from triage.report.wording import (
+    MAX_EVIDENCE,
     clip,
     fix_of,
     ids_md,
@@ -39,7 +40,6 @@ from triage.rules.base import Finding, Severity
 from triage.table.normalize import format_offset
 
 MAX_FINDINGS = 40
-MAX_EVIDENCE = 8
 MAX_SOURCES = 200
 MAX_SAMPLES = 40
 

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from triage.report.ci import cause_text, failed_verdicts, repo_location, reported_findings
-from triage.report.context import build_context
 from triage.report.model import Report
 from triage.report.redact import Redactor
 from triage.report.wording import clip, md_code, md_escape, spec_title
@@ -182,6 +181,8 @@ def summary(
     Returns:
         Markdown ending in a newline, or "".
     """
+    from triage.report.context import build_context  # the Markdown report's context: only for a summary
+
     redactor = redactor or Redactor()
     ctx = build_context(report)
     where = md_code(report_at) if report_at else "this step's log"

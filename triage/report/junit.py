@@ -19,11 +19,10 @@ from collections.abc import Callable
 
 from triage.facts.testrun import FAILED_STATES, NOT_PASSED_STATES, SpecState
 from triage.report.ci import cause_text, repo_location, reported_findings
-from triage.report.context import MAX_EVIDENCE
 from triage.report.model import Report
 from triage.report.redact import Redactor
 from triage.report.verdict import SpecVerdict
-from triage.report.wording import clip
+from triage.report.wording import MAX_EVIDENCE, clip
 from triage.rules.base import Finding
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

@@ -12,19 +12,19 @@ import os
 from dataclasses import asdict
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-import jinja2.bccache
 import polars as pl
 
-from triage.report.context import build_context
 from triage.report.fingerprint import finding_fingerprints, spec_fingerprint
 from triage.report.model import Report
 from triage.report.redact import Redactor
 from triage.report.wording import latency_stats, md_code, md_escape, tool_version
 from triage.table.exprs import attr
 from triage.table.vocabulary import BUFFER_FULL, DROPS, QUERY_PATH, TIMER_BUG
+
+if TYPE_CHECKING:  # Jinja is imported when a template is rendered: JSON and JUnit output need none of it
+    import jinja2
 
 SCHEMA_VERSION = 1
 Seen = dict[str, dict[str, dict[str, Any]]]  # history.seen_in: kind -> fingerprint -> how often seen
@@ -33,27 +33,32 @@ _PACKAGE_DIR = Path(__file__).parents[1]
 TEMPLATE_DIRS = (_PACKAGE_DIR / "templates", _PACKAGE_DIR.parent / "templates")
 
 
-class _TemplateCache(jinja2.FileSystemBytecodeCache):
+@cache
+def _cache_class() -> type[jinja2.FileSystemBytecodeCache]:
     """Compiled templates kept between runs (keyed by the template's checksum); a cache that cannot be
     read or written is passed over."""
+    import jinja2.bccache
 
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
-            super().load_bytecode(bucket)
+    class TemplateCache(jinja2.FileSystemBytecodeCache):
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
+                super().load_bytecode(bucket)
 
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError):
-            super().dump_bytecode(bucket)
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            with contextlib.suppress(OSError):
+                super().dump_bytecode(bucket)
+
+    return TemplateCache
 
 
-def _template_cache() -> _TemplateCache | None:
+def _template_cache() -> jinja2.FileSystemBytecodeCache | None:
     """The cache under $XDG_CACHE_HOME (or ~/.cache)/triage, or None when there is no such place."""
     try:
         directory = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "triage" / "templates"
         directory.mkdir(parents=True, exist_ok=True)
     except (OSError, RuntimeError):
         return None
-    return _TemplateCache(str(directory))
+    return _cache_class()(str(directory))
 
 
 def template_environment(*, autoescape: bool) -> jinja2.Environment:
@@ -65,6 +70,8 @@ def template_environment(*, autoescape: bool) -> jinja2.Environment:
     Returns:
         The environment, without filters.
     """
+    import jinja2
+
     directory = next((d for d in TEMPLATE_DIRS if d.is_dir()), TEMPLATE_DIRS[0])
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(directory),
@@ -88,6 +95,8 @@ def markdown_environment() -> jinja2.Environment:
 
 def render_markdown(report: Report, seen: Seen | None = None) -> str:
     """The Markdown report; with `seen` (`history.seen_in`), how often each problem was seen before."""
+    from triage.report.context import build_context
+
     context = build_context(report, seen)
     text = markdown_environment().get_template("report.md.j2").render(ctx=context)
     return text.rstrip("\n") + "\n"

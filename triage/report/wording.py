@@ -14,6 +14,7 @@ from triage.rules.base import parse_doc
 from triage.rules.wording import time_of_day
 
 MAX_QUOTE = 240
+MAX_EVIDENCE = 8  # lines quoted per finding; the rest are counted
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#"})
 
 
