@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from triage.bundle.discovery import discover
+from triage.bundle.sources import Source
 from triage.errors import BundleError
-from triage.parsers.recognise import RECOGNISER, classify, container_of
+from triage.parsers.recognise import RECOGNISER, classify, container_of, mark_same_runs
 
 DS_CONSOLE = (
     "2026-01-14T15:24:53.447Z\tINFO\tdatastorage\tserver/server.go:157\tPostgreSQL connection established"
@@ -177,3 +178,25 @@ def test_identical_files_are_parsed_once_and_the_copy_is_marked(tmp_path: Path) 
     assert kinds["a/redis.log"][0] == "redis"
     assert kinds["b/redis-copy.log"] == ("duplicate", "identical to a/redis.log; not parsed again")
     assert kinds["c/other.log"][0] == "redis"
+
+
+def test_a_junit_report_with_an_escaped_suite_name_is_the_same_run_as_its_log(tmp_path: Path) -> None:
+    """A JUnit report's `&amp;` in its suite name reads as `&`: the `-v` log of that run is read instead."""
+    suite = "Audit & Storage Integration Suite"
+    log = tmp_path / "integration-datastorage.log"
+    log.write_text(f"Running Suite: {suite} - /src/test/integration\n====\nRandom Seed: 1768404312\n")
+    junit = tmp_path / "junit.xml"
+    junit.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n'
+        '  <testsuite name="Audit &amp; Storage Integration Suite" tests="1">\n'
+        '    <properties><property name="RandomSeed" value="1768404312"></property></properties>\n'
+        "  </testsuite>\n</testsuites>\n"
+    )
+    sources = [
+        Source(log, log.name, "ginkgo", "test-run", "test"),
+        Source(junit, junit.name, "ginkgo_junit", "test-run", "test"),
+    ]
+    marked = {s.name: s.kind for s in mark_same_runs(sources)}
+    assert marked == {"integration-datastorage.log": "ginkgo", "junit.xml": "duplicate"}
+    (other,) = mark_same_runs([Source(junit, junit.name, "ginkgo_junit", "test-run", "test")])
+    assert other.kind == "ginkgo_junit"

@@ -4,7 +4,6 @@ who wrote it (`parsers.identity`), and which Ginkgo outputs tell the same test r
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Sequence
@@ -170,8 +169,14 @@ def _run_key(kind: str, head: str) -> tuple[str, str] | None:
     suite, seed = (re.search(pattern, head) for pattern in _RUN_KEYS[kind])
     if suite is None or seed is None:
         return None
-    name = {"ginkgo_report": lambda t: json.loads(f'"{t}"'), "ginkgo_junit": html.unescape}.get(kind, str)
+    name = {"ginkgo_report": lambda t: json.loads(f'"{t}"'), "ginkgo_junit": _xml_text}.get(kind, str)
     return name(suite[1]), seed[1]
+
+
+def _xml_text(text: str) -> str:
+    import html  # only a JUnit report's names are escaped: its entity table is loaded for them alone
+
+    return html.unescape(text)
 
 
 def mark_same_runs(sources: Sequence[Source]) -> list[Source]:
