@@ -139,6 +139,22 @@ _STACK_FILE = r"^(?:\t\S.*| {2,}\S+\.go):\d+(?: \+0x[0-9a-f]+)?$"
 _STACK_FUNC = r"^(?:created by )?[A-Za-z_][^\s]*\.[^\s]+(?: in goroutine \d+)?$"
 
 
+def matching(text: pl.Expr, pattern: str) -> pl.Expr:
+    """Whether each text matches `pattern`; False where the text is null, and there the regex does not run.
+
+    `str.contains` runs its regex over the bytes of every row, null or not, so testing the few rows a
+    `when` leaves costs as much as testing all of them; taking the match (`str.extract`) skips null rows.
+
+    Args:
+        text: a String expression, typically `pl.when(rows).then(column)`.
+        pattern: a regular expression.
+
+    Returns:
+        A Boolean expression without nulls.
+    """
+    return text.str.extract(pattern, 0).is_not_null()
+
+
 def stack_file_line(text: pl.Expr) -> pl.Expr:
     """Whether a line is the file line of a Go stack frame (`stack_frame_line`).
 
@@ -148,9 +164,9 @@ def stack_file_line(text: pl.Expr) -> pl.Expr:
     Returns:
         A Boolean expression.
     """
-    # A file line is indented: the regex runs only on such rows (a string test skips null rows).
+    # A file line is indented: the regex runs only on such rows.
     indented = text.str.starts_with("\t") | text.str.starts_with("  ")
-    return pl.when(indented).then(text).str.contains(_STACK_FILE).fill_null(False)
+    return matching(pl.when(indented).then(text), _STACK_FILE)
 
 
 def stack_frame_line(text: pl.Expr, is_file: pl.Expr | None = None) -> pl.Expr:
@@ -167,7 +183,7 @@ def stack_frame_line(text: pl.Expr, is_file: pl.Expr | None = None) -> pl.Expr:
     is_file = stack_file_line(text) if is_file is None else is_file
     # A function line precedes a file line: the regex runs only on the rows before one.
     before_file = is_file.shift(-1, fill_value=False)
-    is_func = pl.when(before_file).then(text).str.contains(_STACK_FUNC).fill_null(False)
+    is_func = matching(pl.when(before_file).then(text), _STACK_FUNC)
     return is_file | is_func
 
 
