@@ -44,11 +44,11 @@ _LEADING_KEYS = r'^\{\s*(?:"(?:level|ts|logger|caller|msg)"\s*:\s*' + _VALUE + r
 _CHARS = r'[^"\\\x00-\x1f]*'
 _STRING = rf'"{_CHARS}"'
 # Numbers the JSON decoder surely reads: it refuses some it cannot hold (1e309, 400 digits).
-_NUMBER = r"-?(?:0|[1-9][0-9]{0,20})(?:\.[0-9]+)?(?:[eE][-+]?[0-9]{1,2})?"
-_FIELD = rf"{_STRING}:(?:{_STRING}|{_NUMBER}|true|false|null)"
+NUMBER = r"-?(?:0|[1-9][0-9]{0,20})(?:\.[0-9]+)?(?:[eE][-+]?[0-9]{1,2})?"
+_FIELD = rf"{_STRING}:(?:{_STRING}|{NUMBER}|true|false|null)"
 # Every step is decided by the next character alone, so the regex engine reads the line once.
 _PLAIN = (
-    rf'^\{{"level":"(?P<level>{_CHARS})","ts":(?P<ts>{_STRING}|{_NUMBER}),'
+    rf'^\{{"level":"(?P<level>{_CHARS})","ts":(?P<ts>{_STRING}|{NUMBER}),'
     rf'"(?:logger":"(?P<logger>{_CHARS})",")?(?:caller":"(?P<caller>{_CHARS})",")?msg":"(?P<msg>{_CHARS})"'
     rf"(?:,(?P<fields>{_FIELD}(?:,{_FIELD})*))?\}}$"
 )
