@@ -96,6 +96,10 @@ def epoch_ts(seconds: pl.Expr) -> pl.Expr:
     return (micros * 1000).cast(pl.Datetime("ns")).dt.replace_time_zone("UTC").cast(TsDtype)
 
 
+# Precision by the number of fraction digits (7 stands for more than 6).
+_PRECISIONS = {0: "s", 1: "ms", 2: "ms", 3: "ms", 4: "us", 5: "us", 6: "us", 7: "ns"}
+
+
 def fraction_precision(text: pl.Expr) -> pl.Expr:
     """Precision of a printed time from its fraction digits: none "s", 1-3 "ms", 4-6 "us", else "ns".
 
@@ -106,15 +110,8 @@ def fraction_precision(text: pl.Expr) -> pl.Expr:
         A String expression (cast it to PrecisionDtype).
     """
     digits = text.str.extract(r"\d\d:\d\d:\d\d\.(\d+)", 1).str.len_chars().fill_null(0)
-    return (
-        pl.when(digits == 0)
-        .then(pl.lit("s"))
-        .when(digits <= 3)
-        .then(pl.lit("ms"))
-        .when(digits <= 6)
-        .then(pl.lit("us"))
-        .otherwise(pl.lit("ns"))
-    )
+    # The digits are read once: an expression used twice in one eager call is computed twice.
+    return digits.clip(0, 7).replace_strict(_PRECISIONS, return_dtype=pl.String)
 
 
 def utc_offset_seconds(text: pl.Expr) -> pl.Expr:
@@ -122,14 +119,10 @@ def utc_offset_seconds(text: pl.Expr) -> pl.Expr:
     sign = text.str.extract(r"([+-])\d\d:?\d\d$", 1)
     hours = text.str.extract(r"[+-](\d\d):?\d\d$", 1).cast(pl.Int32)
     minutes = text.str.extract(r"[+-]\d\d:?(\d\d)$", 1).cast(pl.Int32)
-    magnitude = hours * 3600 + minutes * 60
-    return (
-        pl.when(text.str.ends_with("Z"))
-        .then(pl.lit(0, dtype=pl.Int32))
-        .when(sign == "-")
-        .then(-magnitude)
-        .otherwise(magnitude)
-    )
+    # Each part is read once: an expression used twice in one eager call is computed twice.
+    direction = pl.when(sign == "-").then(pl.lit(-1, dtype=pl.Int32)).otherwise(pl.lit(1, dtype=pl.Int32))
+    signed = (hours * 3600 + minutes * 60) * direction
+    return pl.when(text.str.ends_with("Z")).then(pl.lit(0, dtype=pl.Int32)).otherwise(signed)
 
 
 # A Go stack frame as zap prints it: a function line, then the file on a tab-indented line. Copies
