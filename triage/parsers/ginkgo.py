@@ -369,15 +369,28 @@ def _assign(df: pl.DataFrame, decoded: pl.Series, captured: bool) -> pl.DataFram
 def _spec_columns(df: pl.DataFrame) -> pl.DataFrame:
     """Per-region facts that every row of a spec block carries: name, locations, process."""
     region = pl.col("region")
+    flags = (("_name", "name_ok"), ("_loc2", "loc2"), ("_loc3", "loc3"))
+    # A region's first line with the flag, found from the region's first row: the next flagged row
+    # at or after it, when that row is still in the region.
+    df = df.with_columns(
+        _run_start(region).alias("_start"),
+        _run_end(region).alias("_end"),
+        *(pl.when(pl.col(flag)).then(pl.col("i")).backward_fill().alias(name) for name, flag in flags),
+    )
+    df = df.with_columns(_at(pl.col(name), "_start").alias(name) for name, _ in flags)
     first_text = {
-        name: pl.col("text").filter(pl.col(flag)).first().over(region).str.strip_chars_end()
-        for name, flag in (("_name", "name_ok"), ("_loc2", "loc2"), ("_loc3", "loc3"))
+        name: pl.when(pl.col(name) <= pl.col("_end")).then(
+            pl.col("text").gather(pl.col(name)).str.strip_chars_end()
+        )
+        for name, _ in flags
     }
     # Progress reports are rare: the pattern runs on the lines that name one.
     reports = pl.when(pl.col("text").str.contains(PROCESS_NAME, literal=True)).then(pl.col("text"))
     process = reports.str.extract(PROCESS, 1).cast(pl.Int64, strict=False).max().over(region)
-    return df.with_columns(**first_text, _process=process).with_columns(
-        pl.when(pl.col("in_block")).then(pl.col("_name")).alias("spec"),
+    return (
+        df.with_columns(**first_text, _process=process)
+        .with_columns(pl.when(pl.col("in_block")).then(pl.col("_name")).alias("spec"))
+        .drop("_start", "_end")
     )
 
 
