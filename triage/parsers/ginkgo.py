@@ -344,14 +344,24 @@ def _assign(df: pl.DataFrame, decoded: pl.Series, captured: bool) -> pl.DataFram
         .then(pl.lit("output"))
         .otherwise(pl.lit("unparsed"))
     )
-    fail_owner = pl.when(pl.col("in_fail")).then(pl.col("line")).min().over("region", "fail_id")
+    # A spec part belongs to its region's first header (its first line when it has none), a failure
+    # line to the first line of its block: read at the first rows of the runs they lie in.
+    region, fail_id, line = pl.col("region"), pl.col("fail_id"), pl.col("line")
+    df = df.with_columns(
+        _run_start(region).alias("_start"),
+        _run_end(region).alias("_end"),
+        pl.when(pl.col("is_header")).then(pl.col("i")).backward_fill().alias("_header_at"),
+        pl.when(region.ne_missing(region.shift(1)) | fail_id.ne_missing(fail_id.shift(1)))
+        .then(pl.col("i"))
+        .forward_fill()
+        .alias("_fail_start"),
+    ).with_columns(_at(pl.col("_header_at"), "_start").alias("_header_at"))
+    header_line = pl.when(pl.col("_header_at") <= pl.col("_end")).then(line.gather(pl.col("_header_at")))
+    # Lines number up in file order: a block's first line is its least.
+    fail_owner = _at(line, "_fail_start")
     owner = (
         pl.when(pl.col("kind") == "spec_part")
-        .then(
-            pl.coalesce(pl.col("line").filter(pl.col("is_header")).first(), pl.col("line").first()).over(
-                "region"
-            )
-        )
+        .then(pl.coalesce(header_line, _at(line, "_start")))
         .when(pl.col("kind") == "stack")
         .then(pl.col("_owner"))
         .when(pl.col("kind") == "entry_loc")
@@ -363,6 +373,7 @@ def _assign(df: pl.DataFrame, decoded: pl.Series, captured: bool) -> pl.DataFram
         .otherwise(pl.col("line"))
     )
     df = df.with_columns(kind.alias("kind")).drop(flags).with_columns(owner.alias("owner"))
+    df = df.drop("_start", "_end", "_header_at", "_fail_start")
     return df.with_columns(pl.len().over("owner").cast(pl.UInt32).alias("n_lines"))
 
 
