@@ -8,12 +8,14 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from triage.bundle.lines import split_lines
 from triage.bundle.sources import Source
 from triage.parsers import ParseResult, zap, zap_console
+from triage.table.exprs import decode_json
 from triage.table.schema import validate_events
 
 REALINES = Path("/work/shared/realines/zap_console.jsonl")
@@ -189,3 +191,46 @@ def test_arbitrary_text_never_raises_and_is_accounted(rows: list[str]) -> None:
     result = parse_text(text)
     validate_events(result.events)
     assert_accounted(text, result)
+
+
+FIELD_TAILS = [
+    '{"controller": "signalprocessing-controller", "SignalProcessing": {"name":"sp-1","namespace":"ns"}, "reconcileID": "8f1c"}',
+    '{"config_path": "/etc/datastorage/config.yaml"}',
+    '{"service": "data-storage", "port": 8080, "ratio": -0.5e-3, "debug": true, "tls": false, "peer": null}',
+    '{"correlation_id": "rr-1", "event_type": "a.b"}',
+    '{"nested": {"correlation_id": "inner"}}',
+    '{"ids": [1, 2, "x"], "empty": [], "obj": {}}',
+    '{"deep": {"a": {"b": 1}}}',
+    '{"deep": [[1]], "list": [{"a": 1}]}',
+    '{"error": "dial tcp: \\"refused\\"\\n", "path": "a\\/b"}',
+    '{"unicode": "\\u00e9", "event\\u005ftype": "hidden"}',
+    '{"emoji": "✅ é"}',
+    "{ }",
+    "{}",
+    '{"a" : 1 , "b" : 2 }',
+    '{"a":1,}',
+    '{"a": 01}',
+    '{"a": 1e309}',
+    '{"a": 123456789012345678901}',
+    '{"a": .5}',
+    '{"a": "tab\there"}',
+    '{"a": 1}\t',
+    '{"a": 1} {"b": 2}',
+    "{not json}",
+    None,
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(FIELD_TAILS[:-1]), st.integers(0, 200), _fragments), max_size=20))
+def test_known_fields_read_as_the_json_decoder_reads_them(edits: list[tuple[str, int, str]]) -> None:
+    """The fields a console record's object holds are those the JSON decoder gives, whatever the text."""
+    texts = FIELD_TAILS + [
+        text[: at % (len(text) + 1)] + piece + text[at % (len(text) + 1) :] for text, at, piece in edits
+    ]
+    series = pl.Series("_fields", texts, dtype=pl.String)
+    expected = decode_json(series, zap_console.FIELDS_DTYPE)
+    got = zap_console.known_fields(series)
+    assert got.dtype == expected.dtype
+    assert got.is_null().to_list() == expected.is_null().to_list()
+    assert got.struct.unnest().to_dicts() == expected.struct.unnest().to_dicts()

@@ -96,6 +96,10 @@ def epoch_ts(seconds: pl.Expr) -> pl.Expr:
     return (micros * 1000).cast(pl.Datetime("ns")).dt.replace_time_zone("UTC").cast(TsDtype)
 
 
+# Precision by the number of fraction digits (7 stands for more than 6).
+_PRECISIONS = {0: "s", 1: "ms", 2: "ms", 3: "ms", 4: "us", 5: "us", 6: "us", 7: "ns"}
+
+
 def fraction_precision(text: pl.Expr) -> pl.Expr:
     """Precision of a printed time from its fraction digits: none "s", 1-3 "ms", 4-6 "us", else "ns".
 
@@ -106,15 +110,8 @@ def fraction_precision(text: pl.Expr) -> pl.Expr:
         A String expression (cast it to PrecisionDtype).
     """
     digits = text.str.extract(r"\d\d:\d\d:\d\d\.(\d+)", 1).str.len_chars().fill_null(0)
-    return (
-        pl.when(digits == 0)
-        .then(pl.lit("s"))
-        .when(digits <= 3)
-        .then(pl.lit("ms"))
-        .when(digits <= 6)
-        .then(pl.lit("us"))
-        .otherwise(pl.lit("ns"))
-    )
+    # The digits are read once: an expression used twice in one eager call is computed twice.
+    return digits.clip(0, 7).replace_strict(_PRECISIONS, return_dtype=pl.String)
 
 
 def utc_offset_seconds(text: pl.Expr) -> pl.Expr:
@@ -122,14 +119,10 @@ def utc_offset_seconds(text: pl.Expr) -> pl.Expr:
     sign = text.str.extract(r"([+-])\d\d:?\d\d$", 1)
     hours = text.str.extract(r"[+-](\d\d):?\d\d$", 1).cast(pl.Int32)
     minutes = text.str.extract(r"[+-]\d\d:?(\d\d)$", 1).cast(pl.Int32)
-    magnitude = hours * 3600 + minutes * 60
-    return (
-        pl.when(text.str.ends_with("Z"))
-        .then(pl.lit(0, dtype=pl.Int32))
-        .when(sign == "-")
-        .then(-magnitude)
-        .otherwise(magnitude)
-    )
+    # Each part is read once: an expression used twice in one eager call is computed twice.
+    direction = pl.when(sign == "-").then(pl.lit(-1, dtype=pl.Int32)).otherwise(pl.lit(1, dtype=pl.Int32))
+    signed = (hours * 3600 + minutes * 60) * direction
+    return pl.when(text.str.ends_with("Z")).then(pl.lit(0, dtype=pl.Int32)).otherwise(signed)
 
 
 # A Go stack frame as zap prints it: a function line, then the file on a tab-indented line. Copies
@@ -137,6 +130,22 @@ def utc_offset_seconds(text: pl.Expr) -> pl.Expr:
 # `.go` file. Panics add " +0x1d4" offsets and "created by ..." lines; both are accepted.
 _STACK_FILE = r"^(?:\t\S.*| {2,}\S+\.go):\d+(?: \+0x[0-9a-f]+)?$"
 _STACK_FUNC = r"^(?:created by )?[A-Za-z_][^\s]*\.[^\s]+(?: in goroutine \d+)?$"
+
+
+def matching(text: pl.Expr, pattern: str) -> pl.Expr:
+    """Whether each text matches `pattern`; False where the text is null, and there the regex does not run.
+
+    `str.contains` runs its regex over the bytes of every row, null or not, so testing the few rows a
+    `when` leaves costs as much as testing all of them; taking the match (`str.extract`) skips null rows.
+
+    Args:
+        text: a String expression, typically `pl.when(rows).then(column)`.
+        pattern: a regular expression.
+
+    Returns:
+        A Boolean expression without nulls.
+    """
+    return text.str.extract(pattern, 0).is_not_null()
 
 
 def stack_file_line(text: pl.Expr) -> pl.Expr:
@@ -148,9 +157,9 @@ def stack_file_line(text: pl.Expr) -> pl.Expr:
     Returns:
         A Boolean expression.
     """
-    # A file line is indented: the regex runs only on such rows (a string test skips null rows).
+    # A file line is indented: the regex runs only on such rows.
     indented = text.str.starts_with("\t") | text.str.starts_with("  ")
-    return pl.when(indented).then(text).str.contains(_STACK_FILE).fill_null(False)
+    return matching(pl.when(indented).then(text), _STACK_FILE)
 
 
 def stack_frame_line(text: pl.Expr, is_file: pl.Expr | None = None) -> pl.Expr:
@@ -167,7 +176,7 @@ def stack_frame_line(text: pl.Expr, is_file: pl.Expr | None = None) -> pl.Expr:
     is_file = stack_file_line(text) if is_file is None else is_file
     # A function line precedes a file line: the regex runs only on the rows before one.
     before_file = is_file.shift(-1, fill_value=False)
-    is_func = pl.when(before_file).then(text).str.contains(_STACK_FUNC).fill_null(False)
+    is_func = matching(pl.when(before_file).then(text), _STACK_FUNC)
     return is_file | is_func
 
 

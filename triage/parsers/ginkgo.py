@@ -19,7 +19,7 @@ import re
 import polars as pl
 
 from triage.bundle.sources import Source
-from triage.parsers._common import message_key, offset_counts
+from triage.parsers._common import matching, message_key, offset_counts
 from triage.parsers.base import Format, ParseResult
 from triage.parsers.ginkgo_fields import record_fields
 from triage.parsers.ginkgo_syntax import (
@@ -42,6 +42,7 @@ from triage.parsers.ginkgo_syntax import (
     LOCATION,
     PARALLEL,
     PROCESS,
+    PROCESS_NAME,
     RAN,
     RULE,
     SECTION_CLOSE,
@@ -146,6 +147,31 @@ def _serial_starts(df: pl.DataFrame) -> pl.Series:
     return starts.to_series()
 
 
+def _run_start(key: pl.Expr) -> pl.Expr:
+    """Per row, the index of the first row of its run of equal `key` values.
+
+    Where equal keys are consecutive (a running count), each run is a group, and a group's value is
+    read at its first or last row (`_at`) rather than computed by grouping on the key.
+    """
+    return pl.when(key.ne_missing(key.shift(1))).then(pl.int_range(pl.len(), dtype=pl.Int64)).forward_fill()
+
+
+def _run_end(key: pl.Expr) -> pl.Expr:
+    """Per row, the index of the last row of its run of equal `key` values."""
+    return pl.when(key.ne_missing(key.shift(-1))).then(pl.int_range(pl.len(), dtype=pl.Int64)).backward_fill()
+
+
+def _at(value: pl.Expr, row: str) -> pl.Expr:
+    """`value` at the row whose index the column `row` holds (the first or last row of a run)."""
+    return value.gather(pl.col(row))
+
+
+def _running(value: pl.Expr, start: str) -> pl.Expr:
+    """Running total of `value` within each row's run (`start`: its first row), this row included."""
+    total = value.cast(pl.Int64).cum_sum()
+    return total - _at(total, start) + _at(value.cast(pl.Int64), start)
+
+
 def _classify(lines: pl.DataFrame) -> pl.DataFrame:
     raw = pl.col("raw")
     df = lines.with_columns(
@@ -156,20 +182,24 @@ def _classify(lines: pl.DataFrame) -> pl.DataFrame:
     df = df.with_columns(_serial_starts(df))
     serial_start = pl.col("serial_start")
     # A serial spec's header closes its own block; every other header starts one.
-    serial_region = serial_start.first().over((serial_start | pl.col("stop")).cum_sum())
-    opens = serial_start | (pl.col("is_header") & ~serial_region)
+    # Regions are runs of consecutive rows: their values are read at their first and last rows.
+    df = df.with_columns(_run_start((serial_start | pl.col("stop")).cum_sum()).alias("_serial_run"))
+    opens = serial_start | (pl.col("is_header") & ~_at(serial_start, "_serial_run"))
     df = df.with_columns((opens | pl.col("stop")).cum_sum().alias("region"), opens.alias("_opens"))
     df = df.with_columns(
-        (pl.col("_opens").first().over("region") & ~pl.col("stop")).alias("in_block"),
-        pl.col("_summary_head").first().over("region").alias("in_summary"),
+        _run_start(pl.col("region")).alias("_start"), _run_end(pl.col("region")).alias("_end")
+    )
+    headers = pl.col("is_header").cast(pl.Int64).cum_sum()
+    df = df.with_columns(
+        (_at(pl.col("_opens"), "_start") & ~pl.col("stop")).alias("in_block"),
+        _at(pl.col("_summary_head"), "_start").alias("in_summary"),
         # Name and location follow a header; a serial block starts with them.
+        (pl.col("i") - pl.col("_start") + _at(serial_start, "_start").cast(pl.Int64)).alias("rel"),
         (
-            pl.col("i")
-            - pl.col("i").first().over("region")
-            + serial_start.first().over("region").cast(pl.Int64)
-        ).alias("rel"),
-        (serial_start & ~pl.col("is_header").any().over("region")).alias("_open"),
-    ).drop("_summary_head")
+            serial_start
+            & (_at(headers, "_end") == _at(headers, "_start") - _at(pl.col("is_header"), "_start"))
+        ).alias("_open"),
+    ).drop("_summary_head", "_serial_run", "_end")
     df = df.with_columns(
         pl.when(pl.col("in_block")).then(raw.str.strip_prefix("  ")).otherwise(raw).alias("text"),
         pl.when(pl.col("in_block")).then(pl.col("_opens").cum_sum()).alias("spec_index"),
@@ -195,7 +225,7 @@ def _classify(lines: pl.DataFrame) -> pl.DataFrame:
         .drop("_loc")
     )
     opened, closed = text.is_in(SECTION_OPEN) & in_block, text.is_in(SECTION_CLOSE) & in_block
-    depth = (opened.cast(pl.Int32).cum_sum() - closed.cast(pl.Int32).cum_sum()).over("region")
+    depth = _running(opened.cast(pl.Int32) - closed.cast(pl.Int32), "_start")
     df = df.with_columns(opened.alias("opened"), closed.alias("closed"))
     df = df.with_columns(
         (pl.col("opened") | pl.col("closed")).alias("marker"),
@@ -216,9 +246,17 @@ def _classify(lines: pl.DataFrame) -> pl.DataFrame:
         & ~pl.col("spec_part")
         & ~pl.col("is_header")
     )
-    df = df.with_columns(fail_start.cum_sum().over("region").alias("fail_id")).drop("_fail_shape")
-    before_in = (pl.col("in_line").cum_sum() - pl.col("in_line")).over("region", "fail_id") == 0
-    return df.with_columns(((pl.col("fail_id") > 0) & before_in).alias("in_fail"))
+    df = df.with_columns(_running(fail_start, "_start").cast(pl.UInt32).alias("fail_id")).drop("_fail_shape")
+    # A failure block runs from its first line up to its `In [It] at:` line.
+    fail_id = pl.col("fail_id")
+    df = df.with_columns(
+        pl.when(pl.col("region").ne_missing(pl.col("region").shift(1)) | fail_id.ne_missing(fail_id.shift(1)))
+        .then(pl.col("i"))
+        .forward_fill()
+        .alias("_fail_start")
+    )
+    before_in = _running(pl.col("in_line"), "_fail_start") == pl.col("in_line").cast(pl.Int64)
+    return df.with_columns(((fail_id > 0) & before_in).alias("in_fail")).drop("_start", "_fail_start")
 
 
 def _line_kinds() -> dict[str, pl.Expr]:
@@ -306,14 +344,24 @@ def _assign(df: pl.DataFrame, decoded: pl.Series, captured: bool) -> pl.DataFram
         .then(pl.lit("output"))
         .otherwise(pl.lit("unparsed"))
     )
-    fail_owner = pl.when(pl.col("in_fail")).then(pl.col("line")).min().over("region", "fail_id")
+    # A spec part belongs to its region's first header (its first line when it has none), a failure
+    # line to the first line of its block: read at the first rows of the runs they lie in.
+    region, fail_id, line = pl.col("region"), pl.col("fail_id"), pl.col("line")
+    df = df.with_columns(
+        _run_start(region).alias("_start"),
+        _run_end(region).alias("_end"),
+        pl.when(pl.col("is_header")).then(pl.col("i")).backward_fill().alias("_header_at"),
+        pl.when(region.ne_missing(region.shift(1)) | fail_id.ne_missing(fail_id.shift(1)))
+        .then(pl.col("i"))
+        .forward_fill()
+        .alias("_fail_start"),
+    ).with_columns(_at(pl.col("_header_at"), "_start").alias("_header_at"))
+    header_line = pl.when(pl.col("_header_at") <= pl.col("_end")).then(line.gather(pl.col("_header_at")))
+    # Lines number up in file order: a block's first line is its least.
+    fail_owner = _at(line, "_fail_start")
     owner = (
         pl.when(pl.col("kind") == "spec_part")
-        .then(
-            pl.coalesce(pl.col("line").filter(pl.col("is_header")).first(), pl.col("line").first()).over(
-                "region"
-            )
-        )
+        .then(pl.coalesce(header_line, _at(line, "_start")))
         .when(pl.col("kind") == "stack")
         .then(pl.col("_owner"))
         .when(pl.col("kind") == "entry_loc")
@@ -325,19 +373,35 @@ def _assign(df: pl.DataFrame, decoded: pl.Series, captured: bool) -> pl.DataFram
         .otherwise(pl.col("line"))
     )
     df = df.with_columns(kind.alias("kind")).drop(flags).with_columns(owner.alias("owner"))
+    df = df.drop("_start", "_end", "_header_at", "_fail_start")
     return df.with_columns(pl.len().over("owner").cast(pl.UInt32).alias("n_lines"))
 
 
 def _spec_columns(df: pl.DataFrame) -> pl.DataFrame:
     """Per-region facts that every row of a spec block carries: name, locations, process."""
     region = pl.col("region")
+    flags = (("_name", "name_ok"), ("_loc2", "loc2"), ("_loc3", "loc3"))
+    # A region's first line with the flag, found from the region's first row: the next flagged row
+    # at or after it, when that row is still in the region.
+    df = df.with_columns(
+        _run_start(region).alias("_start"),
+        _run_end(region).alias("_end"),
+        *(pl.when(pl.col(flag)).then(pl.col("i")).backward_fill().alias(name) for name, flag in flags),
+    )
+    df = df.with_columns(_at(pl.col(name), "_start").alias(name) for name, _ in flags)
     first_text = {
-        name: pl.col("text").filter(pl.col(flag)).first().over(region).str.strip_chars_end()
-        for name, flag in (("_name", "name_ok"), ("_loc2", "loc2"), ("_loc3", "loc3"))
+        name: pl.when(pl.col(name) <= pl.col("_end")).then(
+            pl.col("text").gather(pl.col(name)).str.strip_chars_end()
+        )
+        for name, _ in flags
     }
-    process = pl.col("text").str.extract(PROCESS, 1).cast(pl.Int64, strict=False).max().over(region)
-    return df.with_columns(**first_text, _process=process).with_columns(
-        pl.when(pl.col("in_block")).then(pl.col("_name")).alias("spec"),
+    # Progress reports are rare: the pattern runs on the lines that name one.
+    reports = pl.when(pl.col("text").str.contains(PROCESS_NAME, literal=True)).then(pl.col("text"))
+    process = reports.str.extract(PROCESS, 1).cast(pl.Int64, strict=False).max().over(region)
+    return (
+        df.with_columns(**first_text, _process=process)
+        .with_columns(pl.when(pl.col("in_block")).then(pl.col("_name")).alias("spec"))
+        .drop("_start", "_end")
     )
 
 
@@ -409,7 +473,8 @@ _MARKERS = re.compile(
 
 
 def _piece_start(raw: pl.Expr) -> pl.Expr:
-    return raw.str.contains(SEPARATOR)
+    # A separator starts with thirty dashes: the pattern runs on those lines only.
+    return matching(pl.when(raw.str.starts_with("-" * 30)).then(raw), SEPARATOR)
 
 
 FORMAT = Format(

@@ -41,6 +41,21 @@ _CALLER = r"^\S+\.go:\d+$"
 _SPACED_LOGGER = r"^([a-z][a-z0-9_.-]*) ([A-Z].*)$"
 _SPACED_CALLER = r"^(?:(\S+) )?(\S+\.go:\d+) (.*)$"
 
+# A JSON object the decoder surely reads (numbers as `zap_json.NUMBER`): spaces between tokens, strings with
+# no escape but the short ones, values that are scalars or objects and arrays of scalars.
+_JSON_STRING = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt])*"'
+_JSON_SCALAR = rf"(?:{_JSON_STRING}|{zj.NUMBER}|true|false|null)"
+
+
+def _json_object(value: str) -> str:
+    return rf"\{{ *(?:{_JSON_STRING} *: *{value} *(?:, *{_JSON_STRING} *: *{value} *)*)?\}}"
+
+
+_JSON_ARRAY = rf"\[ *(?:{_JSON_SCALAR} *(?:, *{_JSON_SCALAR} *)*)?\]"
+_PLAIN_FIELDS = "^" + _json_object(rf"(?:{_JSON_SCALAR}|{_json_object(_JSON_SCALAR)}|{_JSON_ARRAY})") + "$"
+# The keys FIELDS_DTYPE reads, as a key of the plain shape spells them.
+_KNOWN_KEYS = tuple(f'"{key}"' for key in FIELDS_DTYPE.to_schema())
+
 
 def split_head(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
     """Split console-record heads off lines: time, first separator, level token and the rest.
@@ -116,6 +131,34 @@ def split_fields(rows: pl.DataFrame, rest_col: str, tabbed_col: str) -> pl.DataF
         pl.when(found).then(pl.col("_tab_body")).when(~tabbed).then(spaced.struct.field("1")).alias("_body"),
         pl.when(found).then(fields).when(~tabbed).then(spaced.struct.field("2")).alias("_fields"),
     ).drop("_many", "_one", "_tab_body", "_tab_fields", "_spaced", "_found")
+
+
+def known_fields(texts: pl.Series) -> pl.Series:
+    """The fields a console record's fields object holds that the event table reads (FIELDS_DTYPE).
+
+    The same as decoding each text as JSON (`decode_json`), which most texts need not be: one of the
+    plain shape (`_PLAIN_FIELDS`) that does not hold a key read here is valid JSON that gives no field.
+
+    Args:
+        texts: fields objects as printed, null where a record has none.
+
+    Returns:
+        A FIELDS_DTYPE series as long as texts: null where a text is null or is not JSON.
+    """
+    plain = texts.str.contains(_PLAIN_FIELDS)
+    for key in _KNOWN_KEYS:
+        plain = plain & ~texts.str.contains(key, literal=True)
+    need = ~plain.fill_null(False)
+    if need.all():
+        return decode_json(texts, FIELDS_DTYPE)
+    decoded = decode_json(texts.filter(need), FIELDS_DTYPE)
+    # The decoded structs in their rows; the others are structs whose fields are all null.
+    at = need.to_frame("need").select(pl.when("need").then(pl.col("need").cum_sum() - 1)).to_series()
+    fields = FIELDS_DTYPE.to_schema().items()
+    empty = pl.DataFrame(
+        [pl.Series(key, dtype=dtype).extend_constant(None, texts.len()) for key, dtype in fields]
+    )
+    return decoded.gather(at).zip_with(need, empty.to_struct(texts.name)).alias(texts.name)
 
 
 def _with_name_parts(cands: pl.DataFrame) -> pl.DataFrame:
@@ -238,8 +281,7 @@ def decode_records(rows: pl.DataFrame, text_col: str) -> pl.DataFrame:
         .with_columns((pl.col("_sep") == "\t").alias("_tabbed"))
     )
     cands = split_fields(cands, "_rest", "_tabbed")
-    fields = decode_json(cands["_fields"], FIELDS_DTYPE).alias("_known")
-    cands = cands.with_columns(fields).with_columns(
+    cands = cands.with_columns(known_fields(cands.get_column("_fields")).alias("_known")).with_columns(
         # A brace-shaped tail that is not JSON belongs to the message.
         pl.when(pl.col("_known").is_null()).then(pl.col("_rest")).otherwise(pl.col("_body")).alias("_body"),
         pl.when(pl.col("_known").is_null()).then(None).otherwise(pl.col("_fields")).alias("_fields"),

@@ -44,11 +44,11 @@ _LEADING_KEYS = r'^\{\s*(?:"(?:level|ts|logger|caller|msg)"\s*:\s*' + _VALUE + r
 _CHARS = r'[^"\\\x00-\x1f]*'
 _STRING = rf'"{_CHARS}"'
 # Numbers the JSON decoder surely reads: it refuses some it cannot hold (1e309, 400 digits).
-_NUMBER = r"-?(?:0|[1-9][0-9]{0,20})(?:\.[0-9]+)?(?:[eE][-+]?[0-9]{1,2})?"
-_FIELD = rf"{_STRING}:(?:{_STRING}|{_NUMBER}|true|false|null)"
+NUMBER = r"-?(?:0|[1-9][0-9]{0,20})(?:\.[0-9]+)?(?:[eE][-+]?[0-9]{1,2})?"
+_FIELD = rf"{_STRING}:(?:{_STRING}|{NUMBER}|true|false|null)"
 # Every step is decided by the next character alone, so the regex engine reads the line once.
 _PLAIN = (
-    rf'^\{{"level":"(?P<level>{_CHARS})","ts":(?P<ts>{_STRING}|{_NUMBER}),'
+    rf'^\{{"level":"(?P<level>{_CHARS})","ts":(?P<ts>{_STRING}|{NUMBER}),'
     rf'"(?:logger":"(?P<logger>{_CHARS})",")?(?:caller":"(?P<caller>{_CHARS})",")?msg":"(?P<msg>{_CHARS})"'
     rf"(?:,(?P<fields>{_FIELD}(?:,{_FIELD})*))?\}}$"
 )
@@ -196,10 +196,12 @@ _IDS = ("correlation_id", "event_type")
 
 
 def _after_ids() -> list[pl.Expr]:
-    # What follows the first `"correlation_id":` and `"event_type":` among the fields; in a line of
-    # zap's own shape such a text is a key.
+    # What follows the first `"correlation_id":` and `"event_type":` among the fields (in a line of
+    # zap's own shape such a text is a key), split at its first two quotes: `"text",…` splits into
+    # "", the text and the rest. All null where there is no such key.
     fields = pl.col("fields")
-    return [fields.str.splitn(f'"{key}":', 2).struct.field("field_1").alias(f"_{key}") for key in _IDS]
+    after = (fields.str.splitn(f'"{key}":', 2).struct.field("field_1") for key in _IDS)
+    return [text.str.splitn('"', 3).alias(f"_{key}") for text, key in zip(after, _IDS, strict=True)]
 
 
 def _plain_columns() -> list[pl.Expr]:
@@ -216,10 +218,9 @@ def _plain_columns() -> list[pl.Expr]:
     )
     values: list[pl.Expr] = []
     for key in _IDS:
-        # `"text",…` splits into "", the text and the rest.
-        parts = pl.col(f"_{key}").str.splitn('"', 3)
-        plain = plain & (pl.col(f"_{key}").is_null() | (parts.struct.field("field_0") == ""))
-        values.append(parts.struct.field("field_1").alias(key))
+        before = pl.col(f"_{key}").struct.field("field_0")
+        plain = plain & (before.is_null() | (before == ""))
+        values.append(pl.col(f"_{key}").struct.field("field_1").alias(key))
     return [
         *(pl.col(name) for name in ("level", "logger", "caller", "msg")),
         *values,
