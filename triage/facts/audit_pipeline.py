@@ -129,7 +129,15 @@ def _pick(events: pl.DataFrame, store: pl.DataFrame, keys: Sequence[str], *colum
     Most of a big test log is store lines: each kind is copied by itself, and only the columns read.
     """
     at = store.filter(pl.col("msg_key").is_in(list(keys))).get_column("_at")
-    rows = events.select(*_KEEP, *columns, pl.col("^attrs(_id)?$")).select(pl.all().gather(at))
+    return _gather(events, at, *columns, "^attrs(_id)?$")
+
+
+def _gather(events: pl.DataFrame, at: pl.Series, *columns: str) -> pl.DataFrame:
+    """The `_KEEP` columns and `columns` (names or regexes) of the table's rows `at`.
+
+    Lines outside any spec block get the UNFRAMED block.
+    """
+    rows = events.select(pl.col(*_KEEP, *columns).gather(at))
     return rows.with_columns(pl.col("spec_index").fill_null(UNFRAMED))
 
 
@@ -150,20 +158,27 @@ def _buffered_and_ticks(
     """`Event buffered successfully` lines and timer ticks, in table order (file, then line).
 
     Both are most of a large test log's store lines and their `attrs` lie in the same parts of the
-    store: they are read in one pass, each text decoded once.
+    store: they are read in one pass, each text decoded once. Each kind's columns are then copied
+    from the table by themselves, with only their own fields.
     """
-    rows = _pick(events, store, [BUFFERED, TICK], "msg_key", "correlation_id", "event_type")
-    decoded = with_attrs(
-        rows.with_columns(pl.col("event_type").cast(pl.String)),
-        [*_KEEP, "msg_key", "correlation_id", "event_type"],
-        {**_BUFFERED_FIELDS, **_TICK_FIELDS},
-        attrs,
+    lines = store.filter(pl.col("msg_key").is_in([BUFFERED, TICK]))
+    at, is_buffered = lines.get_column("_at"), lines.get_column("msg_key") == BUFFERED
+    texts = events.select(pl.col("^attrs(_id)?$").gather(at))
+    decoded = with_attrs(texts, [], {**_BUFFERED_FIELDS, **_TICK_FIELDS}, attrs)
+    buffered = pl.concat(
+        [
+            _gather(events, at.filter(is_buffered), "correlation_id", "event_type").with_columns(
+                pl.col("event_type").cast(pl.String)
+            ),
+            decoded.filter(is_buffered).select(*_BUFFERED_FIELDS),
+        ],
+        how="horizontal",
     )
-    is_buffered = pl.col("msg_key") == BUFFERED
-    buffered = decoded.filter(is_buffered).select(*_KEEP, "correlation_id", "event_type", *_BUFFERED_FIELDS)
     ticks = (
-        decoded.filter(~is_buffered)
-        .select(*_KEEP, *_TICK_FIELDS)
+        pl.concat(
+            [_gather(events, at.filter(~is_buffered)), decoded.filter(~is_buffered).select(*_TICK_FIELDS)],
+            how="horizontal",
+        )
         .rename({"batch_size_before_flush": "batch"})
         .with_columns(iso_ts(pl.col("tick_time")).alias("tick_at"))
         .drop("tick_time")
