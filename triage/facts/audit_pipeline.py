@@ -113,7 +113,7 @@ def _store_rows(events: pl.DataFrame) -> pl.DataFrame:
         events.lazy()
         .with_row_index("_at")
         .filter(
-            (pl.col("service").cast(pl.String).fill_null("") != "datastorage")
+            (pl.col("service") != "datastorage").fill_null(True)
             & (pl.col("record") == "log")
             & pl.col("msg_key").is_in([BUFFERED, TICK, CLOSED, *STORE_ERRORS])
             & matches(events, "logger", STORE_LOGGER)
