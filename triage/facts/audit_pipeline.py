@@ -109,18 +109,15 @@ def _store_rows(events: pl.DataFrame) -> pl.DataFrame:
     a controller's or an excerpt's log. DataStorage's own self-audit store is not the pipeline
     under test and is left out.
     """
-    return (
-        events.lazy()
-        .with_row_index("_at")
-        .filter(
+    found = events.select(
+        pl.arg_where(
             (pl.col("service") != "datastorage").fill_null(True)
             & (pl.col("record") == "log")
             & pl.col("msg_key").is_in([BUFFERED, TICK, CLOSED, *STORE_ERRORS])
             & matches(events, "logger", STORE_LOGGER)
-        )
-        .select("_at", "msg_key")
-        .collect()
-    )
+        ).alias("_at")
+    )  # positions only: the table is not numbered
+    return found.with_columns(events.get_column("msg_key").gather(found.get_column("_at")))
 
 
 def _pick(events: pl.DataFrame, store: pl.DataFrame, keys: Sequence[str], *columns: str) -> pl.DataFrame:
@@ -251,10 +248,15 @@ def _queries(printed: pl.DataFrame, counted: pl.DataFrame) -> pl.DataFrame:
 
 
 def _counted_output(events: pl.DataFrame) -> pl.DataFrame:
-    """The test run's output lines that are other suites' query prints (COUNTED_QUERIES)."""
+    """The test run's output lines that are other suites' query prints (COUNTED_QUERIES): `_KEEP`, message."""
     msg = pl.col("message").cast(pl.String)
-    output = events.filter((pl.col("service") == "test-run") & (pl.col("record") == "output"))
-    return output.filter(pl.any_horizontal([msg.str.contains(p) for p in COUNTED_QUERIES]))
+    return (
+        events.lazy()
+        .filter((pl.col("service") == "test-run") & (pl.col("record") == "output"))
+        .select(*_KEEP, "message")
+        .filter(pl.any_horizontal([msg.str.contains(p) for p in COUNTED_QUERIES]))
+        .collect()
+    )
 
 
 def _counted_prints(wanted: pl.DataFrame) -> pl.DataFrame:
@@ -356,6 +358,14 @@ def _datastorage_rows(events: pl.DataFrame) -> pl.DataFrame:
     return events.filter((pl.col("service") == "datastorage") & pl.col("msg_key").is_in(wanted))
 
 
+def _datastorage_frames(
+    events: pl.DataFrame, attrs: Attrs
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """DataStorage's rows the pipeline reads (`_datastorage_rows`), its batch writes and its requests."""
+    ds = _datastorage_rows(events)
+    return ds, _writes(ds, attrs), _requests(ds, attrs)
+
+
 def reconstruct(events: pl.DataFrame, attrs: Attrs | None = None) -> Pipeline:
     """Reconstruct the pipeline.
 
@@ -368,10 +378,8 @@ def reconstruct(events: pl.DataFrame, attrs: Attrs | None = None) -> Pipeline:
     """
     attrs = Attrs() if attrs is None else attrs
     store_buffered, ticks, errors, closed = _store_frames(events, attrs)
-    ds = _datastorage_rows(events)
-    writes = _writes(ds, attrs)
+    ds, writes, requests = _datastorage_frames(events, attrs)
     flushing = ticks.filter(pl.col("batch") > 0)
-    requests = _requests(ds, attrs)
     refused = _refused(requests)
     offset = estimate_offset(flushing, writes, refused)
     flushes = link_flushes(flushing, writes, offset.skew_ns if offset else 0)
