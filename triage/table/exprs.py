@@ -206,7 +206,11 @@ def with_time_bounds(rows: pl.DataFrame, timeline: pl.DataFrame | None = None) -
     timed = (
         (rows if timeline is None else timeline)
         .lazy()
-        .filter(pl.col("ts").is_not_null() & pl.col("file").is_in(blocks.get_column("file").implode()))
+        .filter(
+            pl.col("ts").is_not_null()
+            & pl.col("file").is_in(blocks.get_column("file").implode())
+            & pl.col("spec_index").fill_null(0).is_in(blocks.get_column("_block").implode())
+        )
         .with_columns(block)
         .join(blocks.lazy(), on=["file", "_block"], how="semi")
         .select(
