@@ -109,18 +109,15 @@ def _store_rows(events: pl.DataFrame) -> pl.DataFrame:
     a controller's or an excerpt's log. DataStorage's own self-audit store is not the pipeline
     under test and is left out.
     """
-    return (
-        events.lazy()
-        .with_row_index("_at")
-        .filter(
-            (pl.col("service").cast(pl.String).fill_null("") != "datastorage")
+    found = events.select(
+        pl.arg_where(
+            (pl.col("service") != "datastorage").fill_null(True)
             & (pl.col("record") == "log")
             & pl.col("msg_key").is_in([BUFFERED, TICK, CLOSED, *STORE_ERRORS])
             & matches(events, "logger", STORE_LOGGER)
-        )
-        .select("_at", "msg_key")
-        .collect()
-    )
+        ).alias("_at")
+    )  # positions only: the table is not numbered
+    return found.with_columns(events.get_column("msg_key").gather(found.get_column("_at")))
 
 
 def _pick(events: pl.DataFrame, store: pl.DataFrame, keys: Sequence[str], *columns: str) -> pl.DataFrame:
@@ -129,7 +126,15 @@ def _pick(events: pl.DataFrame, store: pl.DataFrame, keys: Sequence[str], *colum
     Most of a big test log is store lines: each kind is copied by itself, and only the columns read.
     """
     at = store.filter(pl.col("msg_key").is_in(list(keys))).get_column("_at")
-    rows = events.select(*_KEEP, *columns, pl.col("^attrs(_id)?$")).select(pl.all().gather(at))
+    return _gather(events, at, *columns, "^attrs(_id)?$")
+
+
+def _gather(events: pl.DataFrame, at: pl.Series, *columns: str) -> pl.DataFrame:
+    """The `_KEEP` columns and `columns` (names or regexes) of the table's rows `at`.
+
+    Lines outside any spec block get the UNFRAMED block.
+    """
+    rows = events.select(pl.col(*_KEEP, *columns).gather(at))
     return rows.with_columns(pl.col("spec_index").fill_null(UNFRAMED))
 
 
@@ -150,20 +155,27 @@ def _buffered_and_ticks(
     """`Event buffered successfully` lines and timer ticks, in table order (file, then line).
 
     Both are most of a large test log's store lines and their `attrs` lie in the same parts of the
-    store: they are read in one pass, each text decoded once.
+    store: they are read in one pass, each text decoded once. Each kind's columns are then copied
+    from the table by themselves, with only their own fields.
     """
-    rows = _pick(events, store, [BUFFERED, TICK], "msg_key", "correlation_id", "event_type")
-    decoded = with_attrs(
-        rows.with_columns(pl.col("event_type").cast(pl.String)),
-        [*_KEEP, "msg_key", "correlation_id", "event_type"],
-        {**_BUFFERED_FIELDS, **_TICK_FIELDS},
-        attrs,
+    lines = store.filter(pl.col("msg_key").is_in([BUFFERED, TICK]))
+    at, is_buffered = lines.get_column("_at"), lines.get_column("msg_key") == BUFFERED
+    texts = events.select(pl.col("^attrs(_id)?$").gather(at))
+    decoded = with_attrs(texts, [], {**_BUFFERED_FIELDS, **_TICK_FIELDS}, attrs)
+    buffered = pl.concat(
+        [
+            _gather(events, at.filter(is_buffered), "correlation_id", "event_type").with_columns(
+                pl.col("event_type").cast(pl.String)
+            ),
+            decoded.filter(is_buffered).select(*_BUFFERED_FIELDS),
+        ],
+        how="horizontal",
     )
-    is_buffered = pl.col("msg_key") == BUFFERED
-    buffered = decoded.filter(is_buffered).select(*_KEEP, "correlation_id", "event_type", *_BUFFERED_FIELDS)
     ticks = (
-        decoded.filter(~is_buffered)
-        .select(*_KEEP, *_TICK_FIELDS)
+        pl.concat(
+            [_gather(events, at.filter(~is_buffered)), decoded.filter(~is_buffered).select(*_TICK_FIELDS)],
+            how="horizontal",
+        )
         .rename({"batch_size_before_flush": "batch"})
         .with_columns(iso_ts(pl.col("tick_time")).alias("tick_at"))
         .drop("tick_time")
@@ -236,10 +248,15 @@ def _queries(printed: pl.DataFrame, counted: pl.DataFrame) -> pl.DataFrame:
 
 
 def _counted_output(events: pl.DataFrame) -> pl.DataFrame:
-    """The test run's output lines that are other suites' query prints (COUNTED_QUERIES)."""
+    """The test run's output lines that are other suites' query prints (COUNTED_QUERIES): `_KEEP`, message."""
     msg = pl.col("message").cast(pl.String)
-    output = events.filter((pl.col("service") == "test-run") & (pl.col("record") == "output"))
-    return output.filter(pl.any_horizontal([msg.str.contains(p) for p in COUNTED_QUERIES]))
+    return (
+        events.lazy()
+        .filter((pl.col("service") == "test-run") & (pl.col("record") == "output"))
+        .select(*_KEEP, "message")
+        .filter(pl.any_horizontal([msg.str.contains(p) for p in COUNTED_QUERIES]))
+        .collect()
+    )
 
 
 def _counted_prints(wanted: pl.DataFrame) -> pl.DataFrame:
@@ -341,6 +358,14 @@ def _datastorage_rows(events: pl.DataFrame) -> pl.DataFrame:
     return events.filter((pl.col("service") == "datastorage") & pl.col("msg_key").is_in(wanted))
 
 
+def _datastorage_frames(
+    events: pl.DataFrame, attrs: Attrs
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """DataStorage's rows the pipeline reads (`_datastorage_rows`), its batch writes and its requests."""
+    ds = _datastorage_rows(events)
+    return ds, _writes(ds, attrs), _requests(ds, attrs)
+
+
 def reconstruct(events: pl.DataFrame, attrs: Attrs | None = None) -> Pipeline:
     """Reconstruct the pipeline.
 
@@ -353,10 +378,8 @@ def reconstruct(events: pl.DataFrame, attrs: Attrs | None = None) -> Pipeline:
     """
     attrs = Attrs() if attrs is None else attrs
     store_buffered, ticks, errors, closed = _store_frames(events, attrs)
-    ds = _datastorage_rows(events)
-    writes = _writes(ds, attrs)
+    ds, writes, requests = _datastorage_frames(events, attrs)
     flushing = ticks.filter(pl.col("batch") > 0)
-    requests = _requests(ds, attrs)
     refused = _refused(requests)
     offset = estimate_offset(flushing, writes, refused)
     flushes = link_flushes(flushing, writes, offset.skew_ns if offset else 0)

@@ -19,7 +19,7 @@ from triage.facts.containers import ContainerState, container_records
 from triage.facts.expected import Expected, SpecWindow, Verdict, first_match, for_kinds, judge
 from triage.rules.base import Evidence
 from triage.rules.wording import UNKNOWN_TIME
-from triage.table.exprs import json_field
+from triage.table.exprs import with_attrs
 from triage.table.vocabulary import DS_HTTP_REQUEST
 
 BAD_LEVELS = ("error", "fatal", "panic")
@@ -52,10 +52,8 @@ def container_logs(analysis: Analysis) -> ContainerLogs:
     logged = container_records(analysis.events)
     # Only HTTP request records carry a status: only their attrs are read.
     at = logged.select(pl.arg_where(pl.col("msg_key") == DS_HTTP_REQUEST)).to_series()
-    status = analysis.attrs.apply(
-        logged.select(pl.col("^attrs(_id)?$").gather(at)),
-        lambda texts: json_field(texts, "status", pl.Int64()),
-    )
+    picked = logged.select(pl.col("^attrs(_id)?$").gather(at))
+    status = with_attrs(picked, [], {"status": pl.Int64()}, analysis.attrs).get_column("status")
     unset = pl.repeat(None, logged.height, dtype=pl.Int64, eager=True)
     records = logged.with_columns(  # in table order: by file, then line
         unset.scatter(at, status).alias("status"), bad=pl.col("level").is_in(BAD_LEVELS).fill_null(False)

@@ -7,6 +7,7 @@ Everything here works on whole columns or frames of the event table (`table.sche
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
@@ -23,6 +24,9 @@ def iso_ts(text: pl.Expr) -> pl.Expr:
 
 # polars' JSON decoder holds several hundred bytes a row while it works: long columns go in slices.
 DECODE_ROWS = 16_384
+# `with_attrs` decodes long frames this many rows at a time, on two threads (the decoder works on one
+# and releases the GIL), so the values of a slice are copied once more at most, not those of all rows.
+SLICE_ROWS = 131_072
 
 
 def decode_json(texts: pl.Series, dtype: pl.Struct) -> pl.Series:
@@ -124,8 +128,16 @@ def with_attrs(
     def typed(part: pl.Series) -> pl.Series:  # converted part by part: the texts are never all held
         return decode_json(part, texts).struct.unnest().select(casts).to_struct("typed")
 
-    decoded = (attrs or Attrs()).apply(rows, typed).struct.unnest()
-    return pl.concat([rows.select(keep), decoded], how="horizontal")
+    def decode(piece: pl.DataFrame) -> pl.Series:
+        return (attrs or Attrs()).apply(piece, typed)
+
+    if rows.height <= SLICE_ROWS:
+        decoded = decode(rows)
+    else:
+        with ThreadPoolExecutor(2) as pool:
+            slices = (rows.slice(at, SLICE_ROWS) for at in range(0, rows.height, SLICE_ROWS))
+            decoded = pl.concat(list(pool.map(decode, slices)), rechunk=False)
+    return pl.concat([rows.select(keep), decoded.struct.unnest()], how="horizontal")
 
 
 def matches(events: pl.DataFrame, column: str, pattern: str) -> pl.Expr:
@@ -194,7 +206,11 @@ def with_time_bounds(rows: pl.DataFrame, timeline: pl.DataFrame | None = None) -
     timed = (
         (rows if timeline is None else timeline)
         .lazy()
-        .filter(pl.col("ts").is_not_null() & pl.col("file").is_in(blocks.get_column("file").implode()))
+        .filter(
+            pl.col("ts").is_not_null()
+            & pl.col("file").is_in(blocks.get_column("file").implode())
+            & pl.col("spec_index").fill_null(0).is_in(blocks.get_column("_block").implode())
+        )
         .with_columns(block)
         .join(blocks.lazy(), on=["file", "_block"], how="semi")
         .select(
