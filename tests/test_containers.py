@@ -13,7 +13,6 @@ from triage.facts.containers import (
     FIRST_ERRORS,
     ContainerState,
     ErrorSample,
-    container_records,
     log_health,
     noise,
     summarize_containers,
@@ -225,17 +224,6 @@ def test_first_errors_are_capped_and_in_line_order() -> None:
     assert ds.warnings == 1
     assert ds.noise == 0
     assert [e.line for e in ds.first_errors] == list(range(2, 2 + FIRST_ERRORS))
-
-
-def test_container_records_are_worked_out_once_per_table() -> None:
-    """The same table asked twice gives the same records frame; an equal but new table gets its own."""
-    events = _log_events()
-    first = container_records(events)
-    assert container_records(events) is first
-    again = container_records(events.clone())
-    assert again is not first
-    assert again.equals(first)
-    assert sorted(set(first["service"].to_list())) == ["datastorage", "postgres", "redis"]
 
 
 def test_noise_entries_explain_themselves() -> None:

@@ -5,7 +5,6 @@ Both summaries read only the event table, so they work on any bundle the parsers
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
 import polars as pl
@@ -245,15 +244,10 @@ def container_files(events: pl.DataFrame) -> list[str]:
     return sorted(str(f) for f in by_file.filter(keep)["file"].to_list())
 
 
-# The last table's container records: the report's log health and the rules read the same table.
-_last_records: tuple[weakref.ref[pl.DataFrame], pl.DataFrame] | None = None
-
-
 def container_records(events: pl.DataFrame) -> pl.DataFrame:
     """The log records of the containers (not the test run's or a controller's), in table order.
 
     PostgreSQL and Redis logs take their format's name as their service, whatever the file is called.
-    They are worked out once per table: a second call with the same frame returns the same records.
 
     Args:
         events: the event table.
@@ -262,16 +256,6 @@ def container_records(events: pl.DataFrame) -> pl.DataFrame:
         Their file, line, service, source kind, time, level (as text), message, message key and attrs
         (or attrs id), and `noise` (Boolean).
     """
-    global _last_records
-    last = _last_records
-    if last is not None and last[0]() is events:
-        return last[1]
-    records = _container_records(events)
-    _last_records = (weakref.ref(events), records)
-    return records
-
-
-def _container_records(events: pl.DataFrame) -> pl.DataFrame:
     kind = pl.col("source_kind").cast(pl.String)
     records = (
         events.lazy()
